@@ -1,0 +1,34 @@
+# Backprop Workbench: build, test, run the lessons and benchmarks.
+#   make build          release build of the `backprop` command
+#   make lesson N=1     build, then run lesson N
+#   make test           debug build (the CLI tests run .build/debug/backprop), then swift test
+#   make goldens        re-record the golden files the tests compare against
+#   make bench          build, then the engine and diagram benchmarks
+#   make deps           install missing system packages (each target above does this first)
+
+SWIFT ?= swift
+RELEASE_BIN := .build/release/backprop
+
+.PHONY: build deps lesson test goldens bench
+
+build: deps
+	$(SWIFT) build -c release --product backprop
+
+deps:
+	@scripts/install-deps.sh
+
+lesson:
+	@test -n "$(N)" || { echo 'usage: make lesson N=<lesson number>   (e.g. make lesson N=1)' >&2; exit 2; }
+	@$(MAKE) --no-print-directory build
+	$(RELEASE_BIN) lesson $(N)
+
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+goldens: deps
+	BACKPROP_RECORD_GOLDENS=1 $(SWIFT) test
+
+bench: build
+	$(RELEASE_BIN) bench engine
+	$(RELEASE_BIN) bench diagrams

@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// The Backprop Workbench: an autograd engine that records every node, the expression
+// language over it, Graphviz diagrams of the graph, and the `backprop` command line.
+import PackageDescription
+
+let package = Package(
+    name: "BackpropWorkbench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "backprop", targets: ["backprop"]),
+        .library(name: "Autograd", targets: ["Autograd"]),
+        .library(name: "Expressions", targets: ["Expressions"]),
+        .library(name: "Diagrams", targets: ["Diagrams"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Tensors, the recorded graph, the op table, backward and the gradient check.
+        .target(name: "Autograd", swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // Lexer, parser and evaluator of the expression language into an Autograd graph.
+        .target(name: "Expressions", dependencies: ["Autograd"]),
+        // Graphviz's own C library (libgvc), used in-process.
+        .systemLibrary(
+            name: "CGraphviz", pkgConfig: "libgvc",
+            providers: [.apt(["libgraphviz-dev"])]),
+        // Trace → DOT (annotated), DOT → SVG/PNG/PDF through libgvc, step frames, HTML stepper.
+        .target(name: "Diagrams", dependencies: ["Autograd", "CGraphviz"]),
+        // What the commands share: trace reports, lessons, benchmarks, atomic output.
+        .target(name: "Workbench", dependencies: [
+            "Autograd", "Expressions", "Diagrams",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        // The thin executable: argument parsing and printing only.
+        .executableTarget(name: "backprop", dependencies: [
+            "Workbench", "Autograd", "Expressions", "Diagrams",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "TestSupport", dependencies: ["Autograd"], path: "Tests/TestSupport"),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
+        .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"]),
+        .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "Expressions", "TestSupport"],
+                    exclude: ["Goldens"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
+    ]
+)

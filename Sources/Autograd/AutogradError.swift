@@ -1,0 +1,34 @@
+/// Why the engine refused an operation or a backward pass.
+public enum AutogradError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The operands' shapes do not fit the operation (`+` needs broadcastable shapes, `@` matching inner sizes).
+    case shapeMismatch(operation: String, left: [Int], right: [Int])
+    /// An operand, axis, shape or index the operation cannot take.
+    case invalidOperand(operation: String, reason: String)
+    /// The operation got the wrong number of inputs.
+    case wrongArity(operation: String, expected: Int, got: Int)
+    /// `backward` was called a second time on the same graph.
+    case backwardTwice
+    /// `backward` was called on a non-scalar output without a seed gradient.
+    case nonScalarOutput(shape: [Int])
+    /// The seed gradient's shape differs from the output's.
+    case seedShapeMismatch(expected: [Int], got: [Int])
+
+    /// One sentence saying what went wrong and, where we can tell, what to do.
+    public var description: String {
+        switch self {
+        case .shapeMismatch(let operation, let left, let right):
+            let hint = operation == "@" ? "the inner sizes must agree" : "the shapes must be equal or broadcast"
+            return "shape mismatch in '\(operation)': \(Tensor.describe(shape: left)) and \(Tensor.describe(shape: right)) (\(hint))"
+        case .invalidOperand(let operation, let reason):
+            return "\(operation): \(reason)"
+        case .wrongArity(let operation, let expected, let got):
+            return "\(operation) takes \(expected) argument\(expected == 1 ? "" : "s"), got \(got)"
+        case .backwardTwice:
+            return "backward was already run on this graph; build the graph again to run it twice"
+        case .nonScalarOutput(let shape):
+            return "the output has shape \(Tensor.describe(shape: shape)); backward needs a scalar output or a seed gradient (reduce it with sum(...) or mean(...))"
+        case .seedShapeMismatch(let expected, let got):
+            return "the seed gradient has shape \(Tensor.describe(shape: got)) but the output has shape \(Tensor.describe(shape: expected))"
+        }
+    }
+}

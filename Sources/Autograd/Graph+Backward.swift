@@ -1,0 +1,139 @@
+import Foundation
+
+extension Graph {
+    /// Runs backward from `output`: every ancestor gets ∂output/∂node, summed over its uses.
+    ///
+    /// Nodes are visited in reverse creation order, which is a reverse topological order, in one
+    /// loop: a chain of a million operations needs no recursion and no extra stack. Constants get
+    /// no gradient; nodes that do not lead to the output are not reached (their gradient is nil).
+    /// - Parameter seed: the gradient of the output; required when the output is not a scalar.
+    /// - Throws: `AutogradError.backwardTwice` on a second call, `.nonScalarOutput` without a seed.
+    /// - Complexity: O(nodes + edges) for scalars; tensor nodes add their vector-Jacobian products.
+    public func backward(from output: NodeID, seed: Tensor? = nil) throws(AutogradError) {
+        guard backwardOutput == nil else { throw .backwardTwice }
+        let outputShape = shape(of: output)
+        if let seed, seed.shape != outputShape { throw .seedShapeMismatch(expected: outputShape, got: seed.shape) }
+        if seed == nil && !outputShape.isEmpty { throw .nonScalarOutput(shape: outputShape) }
+
+        // Fresh arrays each time: refilling the previous step's arrays in place (after
+        // `removeAll(keepingCapacity: true)`) measured no gain (demo backward 0.395 vs 0.394 ms).
+        scalarGradients = [Double](repeating: 0, count: count)
+        tensorGradients = [Tensor?](repeating: nil, count: tensorValues.count)
+        reached = [Bool](repeating: false, count: count)
+        backwardOutput = output
+        reached[output.index] = true
+        if let seed { accumulate(seed, into: output.index) } else { scalarGradients[output.index] = 1 }
+
+        var node = output.index
+        while node >= 0 {
+            // Scalar nodes run in the tight loop; it stops at a node that needs the general path.
+            node = scalarBackward(from: node)
+            guard node >= 0 else { break }
+            defer { node -= 1 }
+            let contributions = vectorJacobianProducts(at: NodeID(node))
+            for (input, contribution) in zip(inputs(of: NodeID(node)), contributions)
+            where operations[input.index] != .constant {
+                accumulate(contribution, into: input.index)
+                reached[input.index] = true
+            }
+        }
+    }
+
+    /// Backward over nodes `start`, `start − 1`, … as long as each reached node is a leaf or a
+    /// scalar elementwise node; returns the first reached node that needs the general path
+    /// (a tensor or structural node), or -1 when node 0 is done.
+    ///
+    /// It reads the arena through raw buffers and the unpacked kernel table instead of copying a
+    /// `Primitive` per node (which retained and released its strings and closures). Measured
+    /// (release, medians of 15 interleaved passes, one session): backward of the 1M-op chain
+    /// 54.0 → 7.4 ms, of micrograd's demo step 3.77 → 0.37 ms; the raw buffers alone, against
+    /// array subscripts in the same loop, 12.0 → 7.4 ms and 0.88 → 0.37 ms.
+    func scalarBackward(from start: Int) -> Int {
+        let kernels = self.kernels
+        return kernels.arity.withUnsafeBufferPointer { arity in
+        kernels.kernels.withUnsafeBufferPointer { kernel in
+        operations.withUnsafeBufferPointer { operations in
+        firstInputs.withUnsafeBufferPointer { firstInputs in
+        secondInputs.withUnsafeBufferPointer { secondInputs in
+        scalarValues.withUnsafeBufferPointer { values in
+        tensorSlots.withUnsafeBufferPointer { tensorSlots in
+        scalarGradients.withUnsafeMutableBufferPointer { gradients in
+        reached.withUnsafeMutableBufferPointer { reached in
+            var node = start
+            while node >= 0 {
+                defer { node -= 1 }
+                guard reached[node] else { continue }
+                let op = Int(operations[node].rawValue)
+                let kind = arity[op]
+                if kind == 0 { continue }                                   // a leaf
+                if kind < 0 || tensorSlots[node] >= 0 { return node }       // needs the general path
+                // Contribution = local gradient × upstream, added to each input that is not a constant.
+                let upstream = gradients[node]
+                let x = Int(firstInputs[node]), y = Int(secondInputs[node])
+                let (dx, dy) = kernel[op]._withUnsafeGuaranteedRef { $0.local(values[x], y < 0 ? 0 : values[y], values[node]) }
+                if operations[x] != .constant { gradients[x] += dx * upstream; reached[x] = true }
+                if y >= 0 && operations[y] != .constant { gradients[y] += dy * upstream; reached[y] = true }
+            }
+            return -1
+        }}}}}}}}}
+    }
+
+    /// The contribution this node sends back to each of its inputs: the local gradient times the
+    /// upstream (for tensors, the vector-Jacobian product), each reduced to its input's shape.
+    /// - Precondition: backward has run and reached the node.
+    public func vectorJacobianProducts(at node: NodeID) -> [Tensor] {
+        let primitive = primitives[Int(operations[node.index].rawValue)]
+        let inputNodes = inputs(of: node)
+        let inputValues = inputNodes.map { value(of: $0) }
+        let output = value(of: node)
+        let upstream = gradient(of: node) ?? .zeros(output.shape)
+        switch primitive.rule {
+        case .leaf:
+            return []
+        case .elementwise:
+            return localGradients(at: node).enumerated().map { position, local in
+                (local * upstream).reduced(to: inputValues[position].shape)
+            }
+        case .structural(_, let backward):
+            let contributions = backward(inputValues, output, upstream, attribute(of: node))
+            precondition(contributions.count == inputNodes.count, "\(primitive.name): one gradient per input")
+            return contributions
+        }
+    }
+
+    /// For an elementwise node, the local gradient ∂f/∂input entry by entry, in the output's shape;
+    /// empty for leaves and structural nodes, whose local gradient is a Jacobian.
+    public func localGradients(at node: NodeID) -> [Tensor] {
+        let primitive = primitives[Int(operations[node.index].rawValue)]
+        guard case .elementwise(_, let local) = primitive.rule else { return [] }
+        let inputNodes = inputs(of: node)
+        let output = value(of: node)
+        let x = value(of: inputNodes[0]).broadcast(to: output.shape)
+        let y = inputNodes.count > 1 ? value(of: inputNodes[1]).broadcast(to: output.shape) : Tensor.zeros(output.shape)
+        var dx = [Double](repeating: 0, count: output.count), dy = dx
+        for i in 0..<output.count {
+            (dx[i], dy[i]) = local(x.storage[i], y.storage[i], output.storage[i])
+        }
+        let both = [Tensor(shape: output.shape, storage: dx), Tensor(shape: output.shape, storage: dy)]
+        return Array(both.prefix(inputNodes.count))
+    }
+
+    func accumulate(_ contribution: Tensor, into node: Int) {
+        let slot = tensorSlots[node]
+        if slot < 0 {
+            scalarGradients[node] += contribution.storage.reduce(0, +)
+        } else if let existing = tensorGradients[Int(slot)] {
+            tensorGradients[Int(slot)] = existing + contribution
+        } else {
+            tensorGradients[Int(slot)] = contribution
+        }
+    }
+}
+
+extension Tensor {
+    /// This tensor stretched to a broadcast shape (its entries repeated along stretched axes).
+    public func broadcast(to target: [Int]) -> Tensor {
+        if shape == target { return self }
+        return Tensor.broadcastMap(Tensor.zeros(target), self) { _, value in value }
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+
+/// What kind of node a trace shows: diagrams draw each kind differently.
+public enum NodeKind: String, Sendable, Codable {
+    /// A value the user gave (`--at x=-2`).
+    case input
+    /// A value training updates (weights, biases).
+    case parameter
+    /// A number written in the program.
+    case constant
+    /// The result of an operation.
+    case operation
+}
+
+/// An immutable record of one forward and backward pass: every node with its value and gradient,
+/// every edge with its local gradient, upstream gradient and contribution, and the order of steps.
+///
+/// This is what tables, JSON, diagrams, lessons and grading read; nothing downstream recomputes.
+public struct Trace: Sendable {
+    /// One recorded value.
+    public struct Node: Sendable, Identifiable {
+        /// Creation order (`n0`, `n1`, …), stable from run to run.
+        public let id: Int
+        /// The operation's primitive name (`multiply`), or the leaf kind (`input`).
+        public let operation: String
+        /// The symbol a diagram shows (`*`, `tanh`).
+        public let symbol: String
+        /// Input, parameter, constant or operation.
+        public let kind: NodeKind
+        /// The name the program gave it, if any.
+        public let name: String?
+        /// The ids of its inputs, in order.
+        public let inputs: [Int]
+        /// The forward value.
+        public let value: Tensor
+        /// ∂output/∂node, or nil when backward has not run or did not reach it (constants, unused nodes).
+        public let gradient: Tensor?
+        /// The edges leaving this node whose contributions were summed into its gradient
+        /// (more than one where the value fans out).
+        public let contributions: [Int]
+        /// Whether this is the output backward ran from (or the last node, before backward).
+        public let isOutput: Bool
+        /// For sum/mean/reshape/index: the attribute, written as in a program (`axis 0`, `[2, 3]`, `[0, 1:3]`).
+        public let detail: String?
+
+        /// The name, else a constant's value, else `n<id>`: how prose and formulas refer to it.
+        public var label: String {
+            if let name { return name }
+            if kind == .constant && value.isScalar { return TraceFormat.number(value.scalar) }
+            return "n\(id)"
+        }
+    }
+
+    /// The local gradient on an edge: in words and, for elementwise operations, as a value.
+    public struct LocalGradient: Sendable {
+        /// The formula with the program's names, e.g. `z` for the edge q → f of `f = q * z`.
+        public let formula: String
+        /// The whole statement, e.g. `∂f/∂q = z`.
+        public let description: String
+        /// The value per entry (in the output's shape) for elementwise operations; nil for a Jacobian.
+        public let value: Tensor?
+    }
+
+    /// One use of a value: input → output of an operation.
+    public struct Edge: Sendable, Identifiable {
+        /// Position in `edges` (grouped by output node in creation order, then input order).
+        public let id: Int
+        /// The input node.
+        public let from: Int
+        /// The operation node.
+        public let to: Int
+        /// Which operand of `to` this is (0 for x, 1 for y).
+        public let operand: Int
+        /// ∂to/∂from, in words and value.
+        public let localGradient: LocalGradient
+        /// ∂output/∂to: the gradient arriving at the operation; nil before backward or for a constant input.
+        public let upstream: Tensor?
+        /// local × upstream (for tensors the vector-Jacobian product), shaped like `from`; nil when not computed.
+        public let contribution: Tensor?
+    }
+
+    /// Every node, in creation order.
+    public let nodes: [Node]
+    /// Every edge, grouped by operation node in creation order.
+    public let edges: [Edge]
+    /// The output node's id.
+    public let output: Int
+    /// Whether backward has run.
+    public let hasGradients: Bool
+
+    /// The operation nodes in the order forward computed them.
+    public var forwardSteps: [Int] { nodes.filter { $0.kind == .operation }.map(\.id) }
+    /// The edges in the order backward used them: operations from the output back, each one's inputs in order.
+    public var backwardSteps: [Int] {
+        guard hasGradients else { return [] }
+        return edges.filter { $0.upstream != nil }.sorted { ($0.to, -$0.operand) > ($1.to, -$1.operand) }.map(\.id)
+    }
+    /// The output node.
+    public var outputNode: Node { nodes[output] }
+    /// The input and parameter leaves, in creation order.
+    public var inputs: [Node] { nodes.filter { $0.kind == .input || $0.kind == .parameter } }
+}
+
+extension Graph {
+    /// Takes an immutable record of the graph: values, gradients (if backward ran), and every edge's
+    /// local gradient, upstream and contribution.
+    /// - Parameter output: the output node; defaults to the node backward ran from, else the last node.
+    /// - Complexity: O(nodes + edges) plus one vector-Jacobian product per tensor edge.
+    public func trace(output: NodeID? = nil) -> Trace {
+        let outputID = output ?? backwardOutput ?? NodeID(count - 1)
+        let hasGradients = backwardOutput != nil
+        var contributionsByNode = [[Int]](repeating: [], count: count)
+        var edges: [Trace.Edge] = []
+        for node in nodes where !operations[node.index].isLeaf {
+            let primitive = primitives[Int(operations[node.index].rawValue)]
+            let upstream = hasGradients ? gradient(of: node) : nil
+            let locals = localGradients(at: node)
+            let products = upstream != nil ? vectorJacobianProducts(at: node) : []
+            for (operand, input) in inputs(of: node).enumerated() {
+                let formula = TraceFormat.substitute(primitive.localGradient[operand],
+                                                     operands: inputs(of: node).map(label(of:)), result: label(of: node))
+                let needsGradient = operations[input.index] != .constant
+                let edgeID = edges.count
+                edges.append(Trace.Edge(
+                    id: edgeID, from: input.index, to: node.index, operand: operand,
+                    localGradient: Trace.LocalGradient(
+                        formula: formula, description: "∂\(label(of: node))/∂\(label(of: input)) = \(formula)",
+                        value: operand < locals.count ? locals[operand] : nil),
+                    upstream: needsGradient ? upstream : nil,
+                    contribution: needsGradient && upstream != nil ? products[operand] : nil))
+                if needsGradient && upstream != nil { contributionsByNode[input.index].append(edgeID) }
+            }
+        }
+        let traceNodes = nodes.map { node -> Trace.Node in
+            let operation = operations[node.index]
+            let primitive = primitives[Int(operation.rawValue)]
+            let kind: NodeKind = switch operation {
+            case .input: .input
+            case .parameter: .parameter
+            case .constant: .constant
+            default: .operation
+            }
+            return Trace.Node(
+                id: node.index, operation: primitive.name, symbol: primitive.symbol, kind: kind, name: name(of: node),
+                inputs: inputs(of: node).map(\.index), value: value(of: node), gradient: gradient(of: node),
+                contributions: contributionsByNode[node.index], isOutput: node == outputID,
+                detail: attribute(of: node).map(TraceFormat.describe))
+        }
+        return Trace(nodes: traceNodes, edges: edges, output: outputID.index, hasGradients: hasGradients)
+    }
+
+    /// How prose refers to a node: its name, a constant's value, else `n<id>`.
+    public func label(of node: NodeID) -> String {
+        if let name = name(of: node) { return name }
+        if operations[node.index] == .constant && tensorSlots[node.index] < 0 { return TraceFormat.number(scalarValues[node.index]) }
+        return "n\(node.index)"
+    }
+}
+
+/// The one formatter for numbers and formulas in traces, tables, JSON and diagrams.
+public enum TraceFormat {
+    /// A number in the shortest form that reads back exactly, without a trailing `.0`: `-4`, `0.5`, `1e-08`.
+    public static func number(_ value: Double) -> String {
+        if value == 0 { return "0" }   // also folds −0 into 0
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        // Swift writes integers up to 2^53 as `4000000000000000.0`: print those as integers.
+        if value == value.rounded() && Swift.abs(value) <= 9_007_199_254_740_992 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    /// A number rounded to `digits` significant digits, for diagrams and tables: `-0.666667`.
+    public static func number(_ value: Double, significantDigits digits: Int) -> String {
+        if value == 0 || !value.isFinite || (value == value.rounded() && Swift.abs(value) < 1e15) { return number(value) }
+        var text = String(format: "%.\(max(1, digits))g", value)
+        if text.contains("e") { return text }
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text
+    }
+
+    /// A tensor as nested brackets (`[[1, 2], [3, 4]]`), a scalar as a number.
+    public static func tensor(_ value: Tensor, significantDigits: Int? = nil) -> String {
+        let format: (Double) -> String = { x in significantDigits.map { number(x, significantDigits: $0) } ?? number(x) }
+        if value.isScalar { return format(value.scalar) }
+        func nest(_ axis: Int, _ offset: Int) -> String {
+            let strides = Tensor.strides(of: value.shape)
+            let items = (0..<value.shape[axis]).map { i -> String in
+                axis == value.rank - 1 ? format(value.storage[offset + i]) : nest(axis + 1, offset + i * strides[axis])
+            }
+            return "[" + items.joined(separator: ", ") + "]"
+        }
+        return nest(0, 0)
+    }
+
+    /// Replaces the whole words `x`, `y` and `f` of a local-gradient template with operand and result labels.
+    public static func substitute(_ template: String, operands: [String], result: String) -> String {
+        var output = ""
+        var word = ""
+        func flush() {
+            switch word {
+            case "x" where operands.count > 0: output += wrap(operands[0])
+            case "y" where operands.count > 1: output += wrap(operands[1])
+            case "f": output += wrap(result)
+            default: output += word
+            }
+            word = ""
+        }
+        for character in template {
+            if isWordCharacter(character) { word.append(character) } else { flush(); output.append(character) }
+        }
+        flush()
+        return output
+    }
+
+    /// Whether a character continues a word of a template: letters, decimal digits and `_`, but not
+    /// superscripts (`²`) or modifier letters (`ᵀ`), so `y²` and `yᵀ` are the word `y` and a mark.
+    static func isWordCharacter(_ character: Character) -> Bool {
+        if character == "_" { return true }
+        guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first else { return false }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .otherLetter, .decimalNumber: return true
+        default: return false
+        }
+    }
+
+    /// Wraps a negative number in parentheses so `x·y` reads `(-2)·y`, not `-2·y` ambiguity-free.
+    static func wrap(_ label: String) -> String { label.hasPrefix("-") ? "(\(label))" : label }
+
+    /// An attribute as a program writes it.
+    public static func describe(_ attribute: OperationAttribute) -> String {
+        switch attribute {
+        case .axis(let axis): return "axis \(axis)"
+        case .shape(let shape): return Tensor.describe(shape: shape)
+        case .index(let components): return "[" + components.map(\.description).joined(separator: ", ") + "]"
+        }
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    /// The tensor as nested brackets, numbers in their shortest exact form.
+    public var description: String { TraceFormat.tensor(self) }
+}

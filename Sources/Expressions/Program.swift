@@ -1,0 +1,89 @@
+import Autograd
+
+/// A program evaluated into a recorded graph: the output, the inputs and where each operation was written.
+public struct Program {
+    /// The recorded computation.
+    public let graph: Graph
+    /// The last statement's value.
+    public let output: NodeID
+    /// The inputs (and parameters), in the order the program first uses them.
+    public let inputs: [(name: String, node: NodeID)]
+    /// Every name the program assigned, with the node it names (the last assignment wins).
+    public let assignments: [(name: String, node: NodeID)]
+    /// Where each operation node's operator or function name stands in the source.
+    public let positions: [NodeID: SourcePosition]
+    /// The program text.
+    public let source: String
+
+    /// The text of a 1-based source line, for caret displays.
+    public func sourceLine(_ line: Int) -> String? { Program.line(line, of: source) }
+
+    static func line(_ line: Int, of source: String) -> String? {
+        var current = 1
+        var start = source.startIndex
+        for index in source.indices where source[index] == "\n" {
+            if current == line { return String(source[start..<index]) }
+            current += 1
+            start = source.index(after: index)
+        }
+        return current == line ? String(source[start...]) : nil
+    }
+
+    /// The node the program called `name` (assigned or input).
+    public func node(named name: String) -> NodeID? {
+        assignments.last { $0.name == name }?.node ?? inputs.first { $0.name == name }?.node
+    }
+}
+
+/// How to evaluate a program.
+public struct EvaluationOptions: Sendable {
+    /// Values of the program's free names (`--at x=-2,y=5`), in the order given.
+    public var inputs: [(name: String, value: Tensor)]
+    /// Names among `inputs` to record as parameters rather than inputs.
+    public var parameters: Set<String>
+    /// Whether a value in `inputs` that the program never uses is an error (a likely typo).
+    public var rejectUnusedInputs: Bool
+
+    /// Options with the given input values.
+    public init(inputs: [(name: String, value: Tensor)] = [], parameters: Set<String> = [], rejectUnusedInputs: Bool = true) {
+        self.inputs = inputs
+        self.parameters = parameters
+        self.rejectUnusedInputs = rejectUnusedInputs
+    }
+}
+
+/// The limits that keep hostile or accidental input from exhausting the stack or memory.
+public enum ExpressionLimits {
+    /// The longest program accepted, in bytes of UTF-8.
+    public static let maximumBytes = 1_000_000
+    /// The deepest nesting of parentheses, brackets, calls, unary minus and `^` chains.
+    public static let maximumDepth = 200
+}
+
+/// Evaluates programs of the expression language into recorded graphs.
+public enum Expressions {
+    /// Parses and evaluates `source`, recording every operation in a new graph.
+    ///
+    /// ```swift
+    /// let program = try Expressions.evaluate("q = x + y; f = q * z",
+    ///     options: .init(inputs: [("x", Tensor(scalar: -2)), ("y", Tensor(scalar: 5)), ("z", Tensor(scalar: -4))]))
+    /// print(program.graph.value(of: program.output))   // Prints "-12"
+    /// ```
+    /// - Throws: `ExpressionError` with the position and source line of the first mistake.
+    public static func evaluate(_ source: String, options: EvaluationOptions = .init()) throws(ExpressionError) -> Program {
+        let bytes = source.utf8.count
+        guard bytes <= ExpressionLimits.maximumBytes else {
+            throw ExpressionError(.tooLong(bytes: bytes, limit: ExpressionLimits.maximumBytes), at: nil)
+        }
+        do {
+            var parser = try Parser(source: source, options: options)
+            return try parser.parseProgram()
+        } catch var error {
+            if let position = error.position, error.sourceLine == nil { error.sourceLine = Program.line(position.line, of: source) }
+            throw error
+        }
+    }
+
+    /// The names of the functions a program can call, sorted.
+    public static var functionNames: [String] { Builtin.all.keys.sorted() }
+}

@@ -1,0 +1,181 @@
+import Autograd
+import Expressions
+import Foundation
+
+/// Replays a lesson on the engine: forward steps, backward steps, the update, then the checks.
+public struct LessonRun {
+    /// A check with the engine's figure beside the notes'.
+    public struct Result: Sendable {
+        public let check: Lesson.Check
+        /// The engine's figure.
+        public let engine: Double
+        public var passed: Bool { abs(engine - check.notes) <= check.tolerance }
+    }
+
+    public let lesson: Lesson
+    public let job: TraceJob
+    public let results: [Result]
+    public var passed: Bool { results.allSatisfy(\.passed) }
+
+    /// Runs `lesson`.
+    /// - Throws: `WorkbenchFailure.badInput` if its program or a check's quantity is wrong (naming the file and line).
+    public init(_ lesson: Lesson) throws(WorkbenchFailure) {
+        self.lesson = lesson
+        let job: TraceJob
+        do { job = try TraceJob(source: lesson.program, file: "\(lesson.file) (program)", inputs: lesson.inputs, parameters: lesson.parameters) }
+        catch { throw WorkbenchFailure(message: error.message, detail: error.detail, status: error.status) }
+        self.job = job
+        var results: [Result] = []
+        for check in lesson.checks {
+            results.append(Result(check: check, engine: try LessonRun.quantity(check.quantity, job: job, lesson: lesson, line: check.line)))
+        }
+        self.results = results
+    }
+
+    /// The engine's figure for `q`, `df/dx` (or `∂f/∂x`) or `updated w`.
+    static func quantity(_ text: String, job: TraceJob, lesson: Lesson, line: Int) throws(WorkbenchFailure) -> Double {
+        let program = job.program, graph = program.graph
+        let output = graph.label(of: program.output)
+        func node(_ name: String) throws(WorkbenchFailure) -> NodeID {
+            guard let node = program.node(named: name) else {
+                let names = program.inputs.map(\.name) + program.assignments.map(\.name)
+                let suggestion = names.min { editDistance(name, $0) < editDistance(name, $1) }
+                throw .badInput("\(lesson.file):\(line): error: the check's quantity '\(text)' names '\(name)', which the program does not define" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+            }
+            return node
+        }
+        func scalar(_ tensor: Tensor?, _ what: String) throws(WorkbenchFailure) -> Double {
+            guard let tensor, tensor.count == 1 else { throw .badInput("\(lesson.file):\(line): error: '\(text)': \(what) is not a scalar") }
+            return tensor.storage[0]
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("updated ") {
+            let name = String(trimmed.dropFirst("updated ".count))
+            guard let update = lesson.update else { throw .badInput("\(lesson.file):\(line): error: '\(text)' needs an [update] section") }
+            let id = try node(name)
+            return try scalar(graph.value(of: id), name) + update.sign * update.rate * (try scalar(graph.gradient(of: id), "the gradient of \(name)"))
+        }
+        for (d, slash) in [("d", "/d"), ("∂", "/∂")] where trimmed.hasPrefix(d) && trimmed.contains(slash) {
+            let parts = trimmed.dropFirst(d.count).components(separatedBy: slash)
+            guard parts.count == 2 else { break }
+            guard parts[0] == output else {
+                throw .badInput("\(lesson.file):\(line): error: '\(text)': gradients are of the output '\(output)', not '\(parts[0])'")
+            }
+            return try scalar(graph.gradient(of: try node(parts[1])), "∂\(output)/∂\(parts[1])")
+        }
+        return try scalar(graph.value(of: try node(trimmed)), trimmed)
+    }
+
+    /// The lesson's steps as lines, with its narration, each step a separate entry (for `--step`).
+    public func steps(significantDigits digits: Int = 6) -> [String] {
+        let trace = job.trace
+        var steps: [String] = []
+        func narration(after key: String) -> String {
+            lesson.narration.filter { $0.after == key }.map { "\n      › " + $0.text }.joined()
+        }
+        steps.append("inputs: " + trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: digits))" }.joined(separator: ", ")
+                     + narration(after: "inputs"))
+        for id in trace.forwardSteps {
+            let node = trace.nodes[id]
+            steps.append("forward   " + TraceReport.forwardNarration(trace, node: id, significantDigits: digits) + narration(after: node.label))
+        }
+        if trace.hasGradients {
+            let output = trace.outputNode.label
+            steps.append("backward  ∂\(output)/∂\(output) = 1 (the seed)")
+            for id in trace.backwardSteps {
+                let edge = trace.edges[id]
+                let from = trace.nodes[edge.from], to = trace.nodes[edge.to]
+                var line = "backward  \(to.label) → \(from.label): " + TraceReport.backwardNarration(trace, edge: id, significantDigits: digits)
+                // Once every contribution into a node is in, say its gradient (and the sum when it fans out).
+                if from.contributions.last == id, let gradient = from.gradient {
+                    let sum = from.contributions.count > 1
+                        ? " = " + from.contributions.map { trace.edges[$0].contribution.map { TraceFormat.tensor($0, significantDigits: digits) } ?? "?" }.joined(separator: " + ") : ""
+                    line += "\n          so ∂\(output)/∂\(from.label)\(sum) = \(TraceFormat.tensor(gradient, significantDigits: digits))"
+                    line += narration(after: "d\(output)/d\(from.label)")
+                }
+                steps.append(line)
+            }
+            if let update = lesson.update {
+                var lines = ["update    \(update.sign > 0 ? "ascent" : "descent"): new = old \(update.sign > 0 ? "+" : "−") \(TraceFormat.number(update.rate)) × gradient"]
+                let updated = trace.inputs.contains { $0.kind == .parameter } ? trace.inputs.filter { $0.kind == .parameter } : trace.inputs
+                for input in updated where input.value.isScalar {
+                    if let gradient = input.gradient?.storage.first {
+                        let new = input.value.scalar + update.sign * update.rate * gradient
+                        lines.append("          \(input.label) = \(TraceFormat.number(input.value.scalar)) \(update.sign > 0 ? "+" : "−") \(TraceFormat.number(update.rate)) × \(TraceFormat.number(gradient, significantDigits: digits)) = \(TraceFormat.number(new, significantDigits: digits))")
+                    }
+                }
+                if let why = update.why { lines.append("      › " + why) }
+                steps.append(lines.joined(separator: "\n"))
+            }
+        }
+        return steps
+    }
+
+    /// The checks, each ✓ or ✗ with the notes' figure beside the engine's.
+    public func checkLines() -> [String] {
+        let width = results.map(\.check.quantity.count).max() ?? 0
+        let notesWidth = results.map { TraceFormat.number($0.check.notes).count }.max() ?? 0
+        var lines = ["checks (the figures the notes print, against the engine)"]
+        for result in results {
+            let check = result.check
+            let pad = String(repeating: " ", count: width - check.quantity.count)
+            let notes = TraceFormat.number(check.notes), engine = TraceFormat.number(result.engine, significantDigits: 10)
+            let notesColumn = "notes " + notes + String(repeating: " ", count: max(0, notesWidth - notes.count))
+            var line = "  \(result.passed ? "✓" : "✗") \(check.quantity)\(pad)   \(notesColumn)   engine \(engine)"
+            if !result.passed { line += "   differs by \(TraceFormat.number(abs(result.engine - check.notes), significantDigits: 3)) (tolerance \(TraceFormat.number(check.tolerance)))" }
+            else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) { line += "   (the notes round to \(check.digits) digits)" }
+            if let why = check.why { line += "\n      › " + why }
+            lines.append(line)
+        }
+        let failed = results.filter { !$0.passed }.count
+        lines.append(failed == 0 ? "all \(results.count) checks agree with the notes" : "\(failed) of \(results.count) checks disagree with the notes")
+        return lines
+    }
+
+    /// The machine-readable report.
+    public func json() -> JSONValue {
+        .object([
+            "lesson": .number(Double(lesson.number)), "title": .string(lesson.title), "source": .string(lesson.source),
+            "passed": .bool(passed),
+            "checks": .array(results.map { result in
+                .object(["quantity": .string(result.check.quantity), "notes": .number(result.check.notes),
+                         "engine": .number(result.engine), "digits": .number(Double(result.check.digits)),
+                         "tolerance": .number(result.check.tolerance), "passed": .bool(result.passed),
+                         "why": result.check.why.map(JSONValue.string) ?? .null])
+            }),
+            "trace": TraceReport.json(job.trace),
+        ])
+    }
+}
+
+/// The lessons directory: `lessons/NNN-*.toml`, found beside the executable's package or from `BACKPROP_LESSONS`.
+public enum LessonLibrary {
+    /// Where the lesson files are: `$BACKPROP_LESSONS`, else `./lessons`, else the package's `lessons/`
+    /// found by walking up from the executable.
+    public static func directory() throws(WorkbenchFailure) -> String {
+        if let path = ProcessInfo.processInfo.environment["BACKPROP_LESSONS"] { return path }
+        var candidates = [FileManager.default.currentDirectoryPath + "/lessons"]
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 { candidates.append(url.appendingPathComponent("lessons").path); url.deleteLastPathComponent() }
+        for candidate in candidates {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue,
+               ((try? FileManager.default.contentsOfDirectory(atPath: candidate)) ?? []).contains(where: { $0.hasSuffix(".toml") }) { return candidate }
+        }
+        throw .badInput("cannot find the lessons directory (looked in ./lessons and beside the program); set BACKPROP_LESSONS")
+    }
+
+    /// Every lesson, sorted by number.
+    public static func all() throws(WorkbenchFailure) -> [Lesson] {
+        let directory = try directory()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+        var lessons: [Lesson] = []
+        for name in names { lessons.append(try Lesson(file: directory + "/" + name)) }
+        var seen: [Int: String] = [:]
+        for lesson in lessons {
+            if let other = seen[lesson.number] { throw .badInput("\(lesson.file): error: lesson number \(lesson.number) is also used by \(other)") }
+            seen[lesson.number] = lesson.file
+        }
+        return lessons.sorted { $0.number < $1.number }
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Workbench
+
+/// `backprop bench`: benchmarks (never timed tests). Figures go to docs/performance.md.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks: engine (1M-op chain, micrograd's demo step) and diagrams (render times).",
+        subcommands: [Engine.self, Diagrams.self])
+
+    struct Engine: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A 1,000,000-op chain (build, backward, nodes/s, bytes/node) and micrograd's demo training step.")
+        @Option(help: "Timed repeats of the chain.") var repeats = 5
+        @Option(help: "Timed steps of the demo.") var steps = 50
+        func run() throws {
+            let report = try EngineBenchmark(chainRepeats: repeats, demoTimedSteps: steps).run()
+            print(report.render())
+        }
+    }
+
+    struct Diagrams: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Render time from program to SVG for 100, 1,000 and 5,000-node traces.")
+        @Option(parsing: .upToNextOption, help: "Node counts to aim for.") var sizes: [Int] = [100, 1_000, 5_000]
+        @Option(help: "Also time the full (uncollapsed) drawing up to this many nodes.") var fullUpTo = 1_000
+        @Option(help: "Timed repeats (median reported).") var repeats = 3
+        func run() throws {
+            print(DiagramBenchmark.render(try DiagramBenchmark(sizes: sizes, fullUpTo: fullUpTo, repeats: repeats).run()))
+        }
+    }
+}

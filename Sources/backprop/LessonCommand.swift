@@ -1,0 +1,90 @@
+import ArgumentParser
+import Diagrams
+import Foundation
+import Workbench
+
+/// `backprop lesson N`: replay a worked example of the notes and check its numbers.
+struct LessonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lesson",
+        abstract: "Replay lesson N step by step and check every number the notes print (exit 1 if one disagrees).",
+        discussion: "Lessons are TOML files in lessons/ (docs/lesson-format.md). 'backprop lessons' lists them.",
+        subcommands: [Run.self, Validate.self], defaultSubcommand: Run.self)
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run", abstract: "Replay lesson N (the default: 'backprop lesson 1').")
+
+        @Argument(help: "The lesson's number, or a lesson file.") var lesson: String?
+        @Flag(help: "Run every lesson; exit 1 if any check fails.") var all = false
+        @Flag(help: "Wait for Enter between steps (only on a terminal).") var step = false
+        @Option(help: "Write the step frames as SVG into DIR.") var svg: String?
+        @Option(help: "Write the step-by-step HTML page to FILE.") var html: String?
+        @Option(name: [.short, .customLong("output")], help: "Draw the graph to FILE (.svg, .png, .pdf, .dot).") var output: String?
+        @Flag(help: "Print a JSON report instead of the narration.") var json = false
+
+        func validate() throws {
+            if all == (lesson != nil) { throw ValidationError(all ? "give a lesson number or --all, not both" : "which lesson? e.g. 'backprop lesson 1' (see 'backprop lessons')") }
+            if all && (svg != nil || html != nil || output != nil) { throw ValidationError("--svg, --html and -o draw one lesson; leave out --all") }
+            if let output, RenderFormat(pathExtension: (output as NSString).pathExtension) == nil {
+                throw ValidationError("-o \(output): unknown format; use a file ending in .svg, .png, .pdf or .dot")
+            }
+        }
+
+        func run() throws {
+            let lessons: [Lesson]
+            if all { lessons = try LessonLibrary.all() }
+            else if let lesson, let number = Int(lesson) {
+                guard let found = try LessonLibrary.all().first(where: { $0.number == number }) else {
+                    let numbers = try LessonLibrary.all().map { String($0.number) }.joined(separator: ", ")
+                    throw WorkbenchFailure.badInput("there is no lesson \(number); the lessons are \(numbers) (see 'backprop lessons')")
+                }
+                lessons = [found]
+            } else { lessons = [try Lesson(file: lesson!)] }
+
+            var failed: [Int] = []
+            var reports: [JSONValue] = []
+            let interactive = step && isatty(0) == 1 && isatty(1) == 1
+            for (index, lesson) in lessons.enumerated() {
+                let run = try LessonRun(lesson)
+                if !run.passed { failed.append(lesson.number) }
+                try Drawing.write(run.job.trace, options: DiagramOptions(), output: output, steps: svg, html: html, full: false)
+                if json { reports.append(run.json()); continue }
+                if index > 0 { print("") }
+                print("Lesson \(lesson.number): \(lesson.title)")
+                print("from the notes: \(lesson.source)")
+                if !lesson.introduction.isEmpty { print("\n" + lesson.introduction.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                print("\nprogram:\n" + lesson.program.trimmingCharacters(in: .newlines).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n")
+                for line in run.steps() {
+                    print(line)
+                    if interactive { print("  [Enter]", terminator: ""); fflush(nil); _ = readLine() }
+                }
+                print("")
+                print(run.checkLines().joined(separator: "\n"))
+            }
+            if json { print((lessons.count == 1 && !all ? reports[0] : .array(reports)).serialized(indent: 2)) }
+            if !failed.isEmpty {
+                throw WorkbenchFailure.failed("lesson\(failed.count == 1 ? "" : "s") \(failed.map(String.init).joined(separator: ", ")): a check disagrees with the notes")
+            }
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check a lesson file: schema, program and checks (exit 2 with file:line if wrong).")
+        @Argument(help: "The lesson file.") var file: String
+        func run() throws {
+            let lesson = try Lesson(file: file)
+            let run = try LessonRun(lesson)
+            print("\(file): lesson \(lesson.number) '\(lesson.title)' is valid: \(run.job.trace.nodes.count) nodes, \(lesson.checks.count) checks")
+        }
+    }
+}
+
+/// `backprop lessons`: the list.
+struct LessonsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lessons", abstract: "List the lessons: number, title, source in the notes.")
+    func run() throws {
+        for lesson in try LessonLibrary.all() {
+            print(String(format: "%3d  ", lesson.number) + lesson.title + "   (" + lesson.source + ")")
+        }
+    }
+}

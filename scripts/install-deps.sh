@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs, through apt, the system packages the Backprop Workbench needs that are missing:
+#   pkg-config       to find the libraries below (SwiftPM's systemLibrary targets use it)
+#   libgraphviz-dev  Graphviz's C libraries (libgvc, libcgraph) and headers; it pulls in libgvc6,
+#                    whose plugins do the "dot" layout, SVG (core) and PNG/PDF (cairo/pango)
+#   libopenblas-dev  BLAS for the Autograd engine (pkg-config name: openblas)
+#   chromium         headless browser for the HTML stepper
+# Prints nothing and installs nothing when everything is present. Uses sudo only when not root.
+set -euo pipefail
+
+missing=()
+
+have_pkg_config=true
+if ! command -v pkg-config >/dev/null 2>&1; then
+    have_pkg_config=false
+    missing+=(pkg-config)
+fi
+
+# need_library PKG_CONFIG_NAME DEBIAN_PACKAGE: queue the package if the library is not found
+# (asking dpkg instead while pkg-config itself is missing).
+need_library() {
+    if $have_pkg_config; then
+        pkg-config --exists "$1" && return 0
+    else
+        dpkg-query -W -f='${Status}' "$2" 2>/dev/null | grep -q 'ok installed' && return 0
+    fi
+    missing+=("$2")
+}
+
+need_library libgvc libgraphviz-dev
+need_library openblas libopenblas-dev
+
+# PNG and PDF come from Graphviz's cairo plugin, in libgvc6 (a dependency of libgraphviz-dev).
+if $have_pkg_config && pkg-config --exists libgvc; then
+    plugin_dir="$(pkg-config --variable=libdir libgvc)/graphviz"
+    plugin_version="$(pkg-config --variable=plugins libgvc)"
+    if [ ! -e "$plugin_dir/libgvplugin_pango.so.${plugin_version:-6}" ]; then
+        missing+=(libgvc6)
+    fi
+fi
+
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+        echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+        exit 1
+    fi
+    sudo=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
