@@ -255,7 +255,8 @@ struct Parser {
             throw ExpressionError(.syntax("'\(name)' is used before it is assigned at \(assigned)"), at: position)
         }
         let known = Array(environment.keys) + Array(givenInputs.keys) + Array(Builtin.all.keys)
-        if let close = suggestion(for: name, among: known) {
+        // A one-letter name is one edit from every other one-letter name: it is an input, not a typo.
+        if name.count > 1, let close = suggestion(for: name, among: known) {
             throw ExpressionError(.unknownName(name, suggestion: close), at: position)
         }
         throw ExpressionError(.missingInput(name), at: position)

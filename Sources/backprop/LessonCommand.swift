@@ -61,7 +61,7 @@ struct LessonCommand: ParsableCommand {
                 print("")
                 print(run.checkLines().joined(separator: "\n"))
             }
-            if json { print((lessons.count == 1 && !all ? reports[0] : .array(reports)).serialized(indent: 2)) }
+            if json { print((lessons.count == 1 && !all ? reports[0] : .array(reports)).serialized()) }
             if !failed.isEmpty {
                 throw WorkbenchFailure.failed("lesson\(failed.count == 1 ? "" : "s") \(failed.map(String.init).joined(separator: ", ")): a check disagrees with the notes")
             }

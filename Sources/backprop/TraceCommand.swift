@@ -82,7 +82,7 @@ struct TraceCommand: ParsableCommand {
         try Drawing.write(job.trace, options: options, output: output, steps: steps, html: html, full: full)
 
         if json {
-            print(TraceReport.json(job.trace, check: gradientCheck).serialized(indent: 2))
+            print(TraceReport.json(job.trace, check: gradientCheck).serialized())
         } else {
             print(TraceReport.table(job.trace))
             if let gradientCheck { print(TraceReport.checkTable(gradientCheck)) }

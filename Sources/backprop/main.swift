@@ -7,7 +7,8 @@ do {
     var command = try Backprop.parseAsRoot()
     try command.run()
 } catch let failure as WorkbenchFailure {
-    FileHandle.standardError.write(Data(("backprop: " + failure.description + "\n").utf8))
+    let prefix = failure.message.contains("error:") ? "backprop: " : "backprop: error: "
+    FileHandle.standardError.write(Data((prefix + failure.description + "\n").utf8))
     exit(failure.status.rawValue)
 } catch {
     let code = Backprop.exitCode(for: error)

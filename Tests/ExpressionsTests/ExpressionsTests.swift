@@ -81,10 +81,10 @@ struct ExpressionsTests {
         ("f = exp(x, x)", "x=1", "1:5", "exp takes"),
         ("f = expp(x)", "x=1", "1:5", "did you mean 'exp'"),
         ("f = [1, 2] + [1, 2, 3]", "", "1:12", "[2]"),
-        ("f = [[1, 2], [3]]", "", "1:", "ragged"),
+        ("f = [[1, 2], [3]]", "", "1:14", "this row has shape [1] but the first row has [2]"),
         ("   \n # only a comment", "", nil, "empty program"),
         ("f = x $ 2", "x=1", "1:7", "unexpected"),
-        ("f = [[1,2],[3,4]] @ [1,2,3]", "", "1:", "matmul"),
+        ("f = [[1,2],[3,4]] @ [1,2,3]", "", "1:19", "[2, 2] and [3]"),
     ] as [(String, String, String?, String)])
     func errors(source: String, at: String, place: String?, message: String) throws {
         let error = try #require(failure(source, at), "\(source) should fail")
