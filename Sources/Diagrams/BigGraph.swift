@@ -4,11 +4,12 @@ import Autograd
 ///
 /// Graphviz's `dot` layout grows much faster than linearly (0.24 s for 1,012 nodes, 5.6 s for 4,965
 /// on this kind of machine), so above `defaultLimit` nodes a drawing groups the nodes that play the
-/// same part: the same operation at the same depth (the longest path from a leaf). A layer of 16
-/// scalar neurons becomes one `tanh × 16` box, its 16 × 2 weights one `w × 32` box. If that still
-/// leaves more than the limit (a long chain has one node per depth), depths are taken in bands of
-/// 2, 4, 8, … until it fits. Each box shows how many nodes it holds and the range of their values
-/// and gradients; each edge how many edges it stands for. The output always keeps its own box.
+/// same part: operations of the same kind at the same level (the shortest path from a leaf), and
+/// the leaves that feed one such box in the same operand position. A layer of 16 scalar neurons
+/// becomes one `tanh × 16` box, its 16 weights one `input × 16` box. If that still leaves more
+/// than the limit, levels are taken in bands of 2, 4, 8, … until it fits. Each box shows how many
+/// nodes it holds and the range of their values and gradients; each edge how many edges it stands
+/// for. The output always keeps its own box.
 public enum BigGraph {
     /// Traces with more nodes than this are collapsed unless the user asks for `--full`.
     public static let defaultLimit = 400
@@ -19,16 +20,20 @@ public enum BigGraph {
         public let dot: String
         /// How many boxes the nodes were put in.
         public let boxes: Int
-        /// How many depths each band spans (1 when every depth has its own boxes).
+        /// How many levels each band spans (1 when every level has its own boxes).
         public let band: Int
         /// One sentence for stderr: what was collapsed and how to see everything.
         public let summary: String
     }
 
-    /// The longest path from a leaf to each node (leaves are 0); creation order is topological.
+    /// The shortest path from a leaf to each node (leaves are 0); creation order is topological.
+    ///
+    /// The shortest, not the longest: the neurons of a layer all sit one step from the layer's
+    /// inputs, and so do all the adds of a running sum `h0 + h1 + … + h79`, which the longest path
+    /// would put at 79 different depths.
     static func depths(_ trace: Trace) -> [Int] {
         var depth = [Int](repeating: 0, count: trace.nodes.count)
-        for node in trace.nodes { depth[node.id] = node.inputs.map { depth[$0] + 1 }.max() ?? 0 }
+        for node in trace.nodes { depth[node.id] = node.inputs.map { depth[$0] + 1 }.min() ?? 0 }
         return depth
     }
 
@@ -36,22 +41,30 @@ public enum BigGraph {
     /// - Complexity: O((nodes + edges) × log(depth)).
     public static func collapse(_ trace: Trace, limit: Int = defaultLimit, options: DiagramOptions = DiagramOptions()) -> Collapsed {
         let depth = depths(trace)
-        struct Key: Hashable { let band: Int; let kind: String }
-        func key(_ node: Trace.Node, band: Int) -> Key {
-            if node.isOutput { return Key(band: -1, kind: "output") }
-            let kind = node.kind == .operation ? node.operation : node.kind.rawValue
-            return Key(band: depth[node.id] / band, kind: kind)
-        }
+        // A leaf joins the leaves of its kind that feed the same box in the same operand position
+        // (a layer's weights, its biases); an operation the others of its kind at its depth band.
+        struct Key: Hashable { let band: Int; let kind: String; let consumer: Int; let operand: Int }
+        var firstUse = [(consumer: Int, operand: Int)?](repeating: nil, count: trace.nodes.count)
+        for edge in trace.edges where firstUse[edge.from] == nil { firstUse[edge.from] = (edge.to, edge.operand) }
         var band = 1
         var groupOf: [Int] = []
         var keys: [Key] = []
         while true {
             var index: [Key: Int] = [:]
             keys = []
-            groupOf = trace.nodes.map { node in
-                let k = key(node, band: band)
-                if let existing = index[k] { return existing }
-                index[k] = keys.count; keys.append(k); return keys.count - 1
+            groupOf = [Int](repeating: 0, count: trace.nodes.count)
+            func assign(_ node: Trace.Node, _ key: Key) {
+                if let existing = index[key] { groupOf[node.id] = existing; return }
+                index[key] = keys.count; groupOf[node.id] = keys.count; keys.append(key)
+            }
+            for node in trace.nodes where node.kind == .operation {
+                assign(node, node.isOutput ? Key(band: -1, kind: "output", consumer: node.id, operand: 0)
+                             : Key(band: depth[node.id] / band, kind: node.operation, consumer: -1, operand: 0))
+            }
+            for node in trace.nodes where node.kind != .operation {
+                let use = firstUse[node.id]
+                assign(node, node.isOutput ? Key(band: -1, kind: "output", consumer: node.id, operand: 0)
+                             : Key(band: 0, kind: node.kind.rawValue, consumer: use.map { groupOf[$0.consumer] } ?? -1, operand: use?.operand ?? 0))
             }
             if keys.count <= max(limit, 1) || band > trace.nodes.count { break }
             band *= 2
@@ -70,8 +83,8 @@ public enum BigGraph {
         var lines = [
             "digraph trace {",
             "  graph [rankdir=\(options.direction.rawValue), nodesep=0.3, ranksep=0.6, fontname=\"Helvetica\", fontsize=10, "
-                + "labelloc=b, label=<collapsed: \(trace.nodes.count) nodes in \(keys.count) boxes (same operation at the same depth"
-                + (band > 1 ? ", depths in bands of \(band)" : "") + ")     <FONT COLOR=\"\(Palette.value)\">value</FONT>: range of forward results"
+                + "labelloc=b, label=<collapsed: \(trace.nodes.count) nodes in \(keys.count) boxes (same operation at the same level"
+                + (band > 1 ? ", levels in bands of \(band)" : "") + ")     <FONT COLOR=\"\(Palette.value)\">value</FONT>: range of forward results"
                 + "     <FONT COLOR=\"\(Palette.gradient)\">grad</FONT>: range of ∂\(DotEscape.html(trace.outputNode.label))/∂node>];",
             "  node [fontname=\"Helvetica\", fontsize=11, margin=\"0.1,0.05\", color=\"\(Palette.ink)\"];",
             "  edge [fontname=\"Helvetica\", fontsize=10, color=\"\(Palette.muted)\", arrowsize=0.7];",
@@ -83,7 +96,8 @@ public enum BigGraph {
                 : DotEscape.html(first.kind == .operation ? first.symbol : first.kind.rawValue) + " × \(ids.count)"
             if ids.count > 1, first.kind == .operation, first.symbol != first.operation { title += " <FONT COLOR=\"\(Palette.muted)\">(\(first.operation))</FONT>" }
             let depths = ids.map { depth[$0] }
-            let depthText = depths.min() == depths.max() ? "depth \(depths[0])" : "depths \(depths.min()!)–\(depths.max()!)"
+            let depthText = first.kind != .operation ? (first.kind == .constant ? "constants" : "leaves")
+                : depths.min() == depths.max() ? "level \(depths[0])" : "levels \(depths.min()!)–\(depths.max()!)"
             var rows = ["<TR><TD><B>\(title)</B></TD></TR>",
                         "<TR><TD><FONT COLOR=\"\(Palette.muted)\">\(depthText)</FONT></TD></TR>",
                         "<TR><TD><FONT COLOR=\"\(Palette.value)\">value \(DotEscape.html(range(nodes.map(\.value))))</FONT></TD></TR>"]
@@ -113,7 +127,7 @@ public enum BigGraph {
         }
         lines.append("}")
         let summary = "note: the graph has \(trace.nodes.count) nodes, more than \(limit); drawn as \(keys.count) boxes, "
-            + "each the nodes of one operation at one depth" + (band > 1 ? " (depths in bands of \(band))" : "")
+            + "each the nodes of one operation at one level (steps from the nearest input)" + (band > 1 ? " (levels in bands of \(band))" : "")
             + ", e.g. '\(firstRepeated(keys, members, trace))'; use --full to draw every node"
         return Collapsed(dot: lines.joined(separator: "\n") + "\n", boxes: keys.count, band: band, summary: summary)
     }

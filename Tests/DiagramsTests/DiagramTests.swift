@@ -8,7 +8,7 @@ import Testing
 struct DiagramTests {
     @Test("DOT matches its golden file", arguments: DiagramExample.all)
     func matchesGolden(example: DiagramExample) throws {
-        try GoldenFile.check(Diagram.dot(for: try example.trace(), options: example.options), against: "\(example.name).dot")
+        try Golden.check(Diagram.dot(for: try example.trace(), options: example.options), against: "\(example.name).dot")
     }
 
     @Test("the same program gives byte-identical DOT", arguments: DiagramExample.all)

@@ -46,7 +46,7 @@ struct FrameTests {
     @Test("frame narration matches its golden file", arguments: [DiagramExample.sumTimes, .fanOut, .tensor])
     func narrationGolden(example: DiagramExample) throws {
         let frames = Diagram.frames(for: try example.trace(), options: example.options)
-        try GoldenFile.check(frames.map { "\($0.name): \($0.narration)\n" }.joined(), against: "\(example.name)-frames.txt")
+        try Golden.check(frames.map { "\($0.name): \($0.narration)\n" }.joined(), against: "\(example.name)-frames.txt")
     }
 
     @Test("what is not computed yet shows ?", arguments: [

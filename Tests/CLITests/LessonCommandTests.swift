@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+// End-to-end tests of `backprop lesson` and `backprop lessons`: the replay, the checks against the
+// notes' figures, and what a teacher's malformed lesson file gets.
+
+@Suite("backprop lesson", .serialized)
+struct LessonCommandTests {
+    @Test("lesson 1 replays f = (x + y) z and every check agrees (golden output)")
+    func lessonOne() throws {
+        let result = try CLI.run(["lesson", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        try Golden.check(result.stdout, against: "lesson-1.txt")
+        for line in ["✓ q ", "✓ f ", "✓ df/dx", "✓ df/dy", "✓ df/dz", "all 6 checks agree with the notes"] {
+            #expect(result.stdout.contains(line), "missing \(line)")
+        }
+    }
+
+    @Test("every lesson passes (--all), and --json reports every check")
+    func all() throws {
+        let result = try CLI.run(["lesson", "--all", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lessons = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(lessons.count >= 2)
+        for lesson in lessons {
+            #expect(lesson["passed"] as? Bool == true)
+            for check in try #require(lesson["checks"] as? [[String: Any]]) {
+                let notes = try #require(check["notes"] as? Double), engine = try #require(check["engine"] as? Double)
+                let tolerance = try #require(check["tolerance"] as? Double)
+                #expect(abs(notes - engine) <= tolerance)
+            }
+        }
+    }
+
+    @Test("lessons lists number, title and source")
+    func list() throws {
+        let result = try CLI.run(["lessons"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("  1  Backpropagation through f = (x + y) z   (001"))
+    }
+
+    /// A copy of lesson 1 with `change` applied, in a lessons directory of its own.
+    private func lessonDirectory(_ change: (String) -> String) throws -> String {
+        let directory = try CLI.temporaryDirectory()
+        let original = try String(contentsOf: CLI.packageRoot.appendingPathComponent("lessons/001-sum-times.toml"), encoding: .utf8)
+        try change(original).write(toFile: directory + "/001-sum-times.toml", atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    @Test("a check that disagrees with the engine fails the lesson with exit 1 and ✗")
+    func failingCheck() throws {
+        let directory = try lessonDirectory { $0.replacingOccurrences(of: "quantity = \"f\"\nnotes = -12", with: "quantity = \"f\"\nnotes = -11") }
+        let result = try CLI.run(["lesson", "1"], environment: ["BACKPROP_LESSONS": directory])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("✗ f "), "\(result.stdout)")
+        #expect(result.stdout.contains("notes -11"))
+        #expect(result.stderr.contains("a check disagrees"))
+    }
+
+    @Test("a malformed lesson file: one line with file:line and what is wrong, exit 2", arguments: [
+        ("quantity = \"q\"", "quantitty = \"q\"", ":38: error: unknown key 'quantitty' in [[check]]; did you mean 'quantity'?"),
+        ("number = 1", "number = \"one\"", ":2: error: 'number' must be a whole number"),
+        ("[inputs]", "[inputs", "001-sum-times.toml:16:"),
+        ("f = q * z", "f = q * zz", "unknown name 'zz'"),
+        ("quantity = \"df/dz\"", "quantity = \"df/dw\"", "names 'w', which the program does not define"),
+    ])
+    func malformed(original: String, replacement: String, message: String) throws {
+        let directory = try lessonDirectory { $0.replacingOccurrences(of: original, with: replacement) }
+        let result = try CLI.run(["lesson", "validate", directory + "/001-sum-times.toml"])
+        #expect(result.status == 2, "\(result.stdout)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count <= 3)
+    }
+}
