@@ -1,3 +1,5 @@
+import Autograd
+
 /// A token of the expression language, with where it starts.
 struct Token: Sendable, Equatable {
     enum Kind: Sendable, Equatable {
@@ -12,7 +14,7 @@ struct Token: Sendable, Equatable {
 
     var text: String {
         switch kind {
-        case .number(let value): return String(value)
+        case .number(let value): return TraceFormat.number(value)
         case .name(let name): return name
         case .symbol(let symbol): return symbol
         case .separator: return "end of statement"

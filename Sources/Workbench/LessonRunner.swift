@@ -44,11 +44,31 @@ public struct LessonRun {
             }
             return node
         }
-        func scalar(_ tensor: Tensor?, _ what: String) throws(WorkbenchFailure) -> Double {
-            guard let tensor, tensor.count == 1 else { throw .badInput("\(lesson.file):\(line): error: '\(text)': \(what) is not a scalar") }
-            return tensor.storage[0]
+        // `s[2]` or `W[0, 1]`: one entry of a tensor quantity.
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        var entry: [Int]? = nil
+        if trimmed.hasSuffix("]"), let open = trimmed.lastIndex(of: "[") {
+            let parts = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)].split(separator: ",")
+            let numbers = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard numbers.count == parts.count, !numbers.isEmpty else {
+                throw .badInput("\(lesson.file):\(line): error: '\(text)': an entry is written with whole numbers, e.g. s[0] or W[1, 2]")
+            }
+            entry = numbers
+            trimmed = String(trimmed[..<open])
         }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        func scalar(_ tensor: Tensor?, _ what: String) throws(WorkbenchFailure) -> Double {
+            guard let tensor else { throw .badInput("\(lesson.file):\(line): error: '\(text)': \(what) has no value") }
+            guard let entry else {
+                guard tensor.count == 1 else {
+                    throw .badInput("\(lesson.file):\(line): error: '\(text)': \(what) has shape \(Tensor.describe(shape: tensor.shape)); name one entry, e.g. \(trimmed)[0]")
+                }
+                return tensor.storage[0]
+            }
+            guard entry.count == tensor.rank, zip(entry, tensor.shape).allSatisfy({ $0 >= 0 && $0 < $1 }) else {
+                throw .badInput("\(lesson.file):\(line): error: '\(text)': no such entry in a tensor of shape \(Tensor.describe(shape: tensor.shape))")
+            }
+            return tensor.storage[zip(entry, Tensor.strides(of: tensor.shape)).map(*).reduce(0, +)]
+        }
         if trimmed.hasPrefix("updated ") {
             let name = String(trimmed.dropFirst("updated ".count))
             guard let update = lesson.update else { throw .badInput("\(lesson.file):\(line): error: '\(text)' needs an [update] section") }
@@ -123,12 +143,12 @@ public struct LessonRun {
             let notesColumn = "notes " + notes + String(repeating: " ", count: max(0, notesWidth - notes.count))
             var line = "  \(result.passed ? "✓" : "✗") \(check.quantity)\(pad)   \(notesColumn)   engine \(engine)"
             if !result.passed { line += "   differs by \(TraceFormat.number(abs(result.engine - check.notes), significantDigits: 3)) (tolerance \(TraceFormat.number(check.tolerance)))" }
-            else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) { line += "   (the notes round to \(check.digits) digits)" }
+            else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) { line += "   (the notes round to \(check.digits) digit\(check.digits == 1 ? "" : "s"))" }
             if let why = check.why { line += "\n      › " + why }
             lines.append(line)
         }
         let failed = results.filter { !$0.passed }.count
-        lines.append(failed == 0 ? "all \(results.count) checks agree with the notes" : "\(failed) of \(results.count) checks disagree with the notes")
+        lines.append(failed == 0 ? (results.count == 1 ? "the check agrees with the notes" : "all \(results.count) checks agree with the notes") : "\(failed) of \(results.count) checks disagree with the notes")
         return lines
     }
 
@@ -153,15 +173,21 @@ public enum LessonLibrary {
     /// Where the lesson files are: `$BACKPROP_LESSONS`, else `./lessons`, else the package's `lessons/`
     /// found by walking up from the executable.
     public static func directory() throws(WorkbenchFailure) -> String {
-        if let path = ProcessInfo.processInfo.environment["BACKPROP_LESSONS"] { return path }
-        var candidates = [FileManager.default.currentDirectoryPath + "/lessons"]
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 { candidates.append(url.appendingPathComponent("lessons").path); url.deleteLastPathComponent() }
-        for candidate in candidates {
+        func hasLessons(_ path: String) -> Bool {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue,
-               ((try? FileManager.default.contentsOfDirectory(atPath: candidate)) ?? []).contains(where: { $0.hasSuffix(".toml") }) { return candidate }
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                && ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).contains { $0.hasSuffix(".toml") }
         }
+        if let path = ProcessInfo.processInfo.environment["BACKPROP_LESSONS"] {
+            guard hasLessons(path) else { throw .badInput("BACKPROP_LESSONS=\(path): not a directory of lesson files (*.toml)") }
+            return path
+        }
+        var candidates = [FileManager.default.currentDirectoryPath + "/lessons"]
+        // The executable's own path (through /proc, so a bare `backprop` found on PATH works too).
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 { candidates.append(url.appendingPathComponent("lessons").path); url.deleteLastPathComponent() }
+        for candidate in candidates where hasLessons(candidate) { return candidate }
         throw .badInput("cannot find the lessons directory (looked in ./lessons and beside the program); set BACKPROP_LESSONS")
     }
 

@@ -59,7 +59,7 @@ public struct TraceJob {
         let detail = program.positions[node].flatMap { position in
             program.sourceLine(position.line).map { "    " + $0 + "\n    " + String(repeating: " ", count: max(0, position.column - 1)) + "^" }
         }
-        return .failed("\(place): error: the \(what) of \(label) (\(graph.operations[node.index])) is \(kind)", detail: detail)
+        return .failed("\(place): error: the \(what) of \(label) (\(graph.operations[node.index].primitive.name)) is \(kind)", detail: detail)
     }
 
     /// The gradient check of this trace's output (scalar outputs only).

@@ -69,12 +69,16 @@ struct LessonCommand: ParsableCommand {
     }
 
     struct Validate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a lesson file: schema, program and checks (exit 2 with file:line if wrong).")
+        static let configuration = CommandConfiguration(abstract: "Check a lesson file: schema, program and quantities (exit 2 with file:line if wrong), and that its figures agree with the engine (exit 1 if not).")
         @Argument(help: "The lesson file.") var file: String
         func run() throws {
             let lesson = try Lesson(file: file)
             let run = try LessonRun(lesson)
+            let disagree = run.results.filter { !$0.passed }.map(\.check.quantity)
             print("\(file): lesson \(lesson.number) '\(lesson.title)' is valid: \(run.job.trace.nodes.count) nodes, \(lesson.checks.count) checks")
+            if !disagree.isEmpty {
+                throw WorkbenchFailure.failed("\(file): the engine disagrees with the notes' figure for \(disagree.joined(separator: ", ")) (run 'backprop lesson \(file)' to see both)")
+            }
         }
     }
 }
