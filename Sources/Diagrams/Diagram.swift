@@ -36,7 +36,7 @@ public enum Diagram {
         var lines = [
             "digraph trace {",
             "  graph [rankdir=\(options.direction.rawValue), nodesep=0.35, ranksep=0.8, fontname=\"Helvetica\", "
-                + "fontsize=10, labelloc=b, label=<\(legend(for: trace))>];",
+                + "fontsize=10, labelloc=b, label=<\(legend(for: trace))>\(trace.nodes.count > fastLayoutAbove ? fastLayout : "")];",
             "  node [fontname=\"Helvetica\", fontsize=11, margin=\"0.1,0.05\", color=\"\(Palette.ink)\"];",
             "  edge [fontname=\"Helvetica\", fontsize=10, color=\"\(Palette.muted)\", arrowsize=0.7];",
         ]
@@ -66,6 +66,14 @@ public enum Diagram {
     }
 
     // MARK: - Attributes
+
+    /// Graphs with more nodes than this are laid out with `fastLayout`.
+    static let fastLayoutAbove = 100
+
+    /// Fewer network-simplex and crossing-minimization passes, and straight edges: measured through
+    /// libgvc on the 400-node neuron sum, layout 2.64 s → 0.18 s; on 852 nodes, over 4 minutes → 3.7 s.
+    /// Small graphs keep Graphviz's defaults, which draw the notes' examples best.
+    static let fastLayout = ", nslimit=1, nslimit1=1, mclimit=0.1, splines=line"
 
     /// The shape and style that tell the kinds of node apart without colour.
     static func shape(of node: Trace.Node) -> [(String, String)] {

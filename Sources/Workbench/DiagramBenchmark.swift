@@ -6,7 +6,7 @@ import Foundation
 /// `backprop bench diagrams`: time from program text to SVG bytes for traces of about 100, 1,000
 /// and 5,000 nodes, drawn in full and as the default (collapsed above `BigGraph.defaultLimit`).
 public struct DiagramBenchmark: Sendable {
-    /// Node counts to aim for (each program is an MLP-like sum of tanh neurons, 7 nodes a neuron).
+    /// Node counts to aim for (each program is a sum of tanh neurons, 6 nodes a neuron with its leaves and its add).
     public var sizes: [Int]
     /// Sizes up to which the full drawing is timed too (Graphviz's layout is superlinear).
     public var fullUpTo: Int
@@ -49,7 +49,7 @@ public struct DiagramBenchmark: Sendable {
         let clock = ContinuousClock()
         func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18 }
         return try sizes.map { target in
-            let (source, inputs) = DiagramBenchmark.program(neurons: max(1, (target - 2) / 7))
+            let (source, inputs) = DiagramBenchmark.program(neurons: max(1, target / 6))
             var traceTimes: [Double] = [], dotTimes: [Double] = [], svgTimes: [Double] = [], fullTimes: [Double] = []
             var trace: Trace? = nil, boxes = 0
             for _ in 0..<repeats {
@@ -87,7 +87,7 @@ public struct DiagramBenchmark: Sendable {
                      "   nodes   edges   boxes      trace        DOT        SVG    default total   full drawing total"]
         for row in rows {
             lines.append(String(format: "%8d%8d%8d", row.nodes, row.edges, row.boxes) + " " + ms(row.traceSeconds) + " " + ms(row.dotSeconds)
-                         + " " + ms(row.svgSeconds) + "    " + ms(row.defaultSeconds) + "    " + (row.fullSeconds.map(ms) ?? "   (not timed; --full-up-to)"))
+                         + " " + ms(row.svgSeconds) + "    " + ms(row.defaultSeconds) + "    " + (row.fullSeconds.map(ms) ?? "   not timed (see --full-up-to)"))
         }
         lines.append("default: collapsed above \(BigGraph.defaultLimit) nodes; target: a 1,000-node trace in under 0.3 s end to end")
         return lines.joined(separator: "\n")

@@ -169,6 +169,31 @@ struct TraceCommandTests {
         #expect(missingDirectory.stderr.contains("no/such/dir/f.svg"))
     }
 
+    @Test("drawing goes through libgvc in-process: no `dot` program is started, and the binary links libgvc")
+    func inProcessGraphviz() throws {
+        let directory = try CLI.temporaryDirectory()
+        let marker = directory + "/dot-was-run"
+        try FileManager.default.createDirectory(atPath: directory + "/bin", withIntermediateDirectories: true)
+        try "#!/bin/sh\ntouch \(marker)\nexit 1\n".write(toFile: directory + "/bin/dot", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/bin/dot")
+        let path = directory + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        for name in ["f.svg", "f.png", "f.pdf"] {
+            let result = try CLI.run(sumTimes + ["-o", name], in: directory, environment: ["PATH": path])
+            #expect(result.status == 0)
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+
+        let ldd = Process()
+        ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
+        ldd.arguments = [CLI.binary]
+        let pipe = Pipe()
+        ldd.standardOutput = pipe
+        try ldd.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ldd.waitUntilExit()
+        #expect(output.contains("libgvc.so"), "\(output)")
+    }
+
     @Test("--help exits 0 and names every subcommand")
     func help() throws {
         let result = try CLI.run(["--help"])

@@ -6,10 +6,15 @@ import Testing
 
 /// The stepper page in a real headless Chromium: real → and ← key presses move through the steps,
 /// and the page's narration and lit element follow the trace's steps.
-@Suite("Stepper in Chromium", .serialized,
-       .enabled(if: HeadlessChromium.isAvailable, "needs Chromium at \(HeadlessChromium.executable)"),
-       .timeLimit(.minutes(1)))
+@Suite("Stepper in Chromium", .serialized, .timeLimit(.minutes(1)))
 struct StepperBrowserTests {
+    /// `make test` installs Chromium, so its absence is a failure, not a skip: a browser test that
+    /// silently does not run would pass without testing anything.
+    @Test("Chromium is installed (make deps installs it)")
+    func chromiumIsThere() {
+        #expect(HeadlessChromium.isAvailable, "no Chromium at \(HeadlessChromium.executable): run `make deps` (apt-get install chromium)")
+    }
+
     /// What the page shows: the step number, the narration, and the lit frame and SVG element.
     struct PageState: Decodable, Equatable, CustomStringConvertible {
         let step: String
@@ -34,7 +39,8 @@ struct StepperBrowserTests {
         })()
         """
 
-    @Test("→ walks forward then backward through the steps, ← walks back", arguments: [DiagramExample.sumTimes, .fanOut])
+    @Test("→ walks forward then backward through the steps, ← walks back", .enabled(if: HeadlessChromium.isAvailable),
+          arguments: [DiagramExample.sumTimes, .fanOut])
     func arrowKeysFollowTheSteps(example: DiagramExample) throws {
         let trace = try example.trace()
         let frames = Diagram.frames(for: trace, options: example.options)
