@@ -17,7 +17,9 @@ public enum AutogradError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .shapeMismatch(let operation, let left, let right):
-            let hint = operation == "@" ? "the inner sizes must agree" : "the shapes must be equal or broadcast"
+            let ranks = [left.count, right.count]
+            let hint = operation != "@" ? "the shapes must be equal or broadcast"
+                : ranks.contains { $0 == 0 || $0 > 2 } ? "@ takes vectors and matrices, of rank 1 or 2" : "the inner sizes must agree"
             return "shape mismatch in '\(operation)': \(Tensor.describe(shape: left)) and \(Tensor.describe(shape: right)) (\(hint))"
         case .invalidOperand(let operation, let reason):
             return "\(operation): \(reason)"

@@ -109,6 +109,12 @@ struct Parser {
                 throw ExpressionError(.syntax("'\(name)' is given with --at but the program assigns it; use another name"), at: target.position)
             }
             let node = try parseExpression()
+            // A name assigned again: the earlier node becomes a₁ (a₂, …) so no two nodes share a label.
+            if let earlier = environment[name], graph.name(of: earlier) == name {
+                let count = assignments.filter { $0.name == name }.count
+                let digits = String(count).unicodeScalars.map { Character(Unicode.Scalar(0x2080 + $0.value - 0x30)!) }
+                graph.setName(name + String(digits), for: earlier)
+            }
             environment[name] = node
             assignments.append((name, node))
             if graph.name(of: node) == nil || graph.operations[node.index] == .constant { graph.setName(name, for: node) }
@@ -336,7 +342,7 @@ struct Parser {
     mutating func parseTensorLiteral() throws(ExpressionError) -> Tensor {
         let open = current.position
         let (shape, values) = try parseList()
-        guard !shape.isEmpty || !values.isEmpty else {
+        guard !values.isEmpty else {
             throw ExpressionError(.syntax("a tensor literal cannot be empty"), at: open)
         }
         return Tensor(shape: shape, storage: values)

@@ -103,6 +103,26 @@ struct ExpressionsTests {
         #expect(lines[2] == "            ^")
     }
 
+    @Test("an empty tensor literal is an error, at any depth", arguments: ["f = sum([])", "f = sum([[]])"])
+    func emptyLiteral(source: String) throws {
+        let error = try #require(failure(source))
+        #expect(error.message == "a tensor literal cannot be empty")
+    }
+
+    @Test("a name assigned again: the earlier nodes are a₁, a₂, so no two nodes share a label")
+    func reassignment() throws {
+        let (program, value) = try run("a = x * 2; a = a + 1; a = a * a", "x=1")
+        #expect(value == 9)
+        let labels = program.graph.nodes.filter { program.graph.operations[$0.index] != .constant }.map { program.graph.label(of: $0) }
+        #expect(labels == ["x", "a₁", "a₂", "a"])
+    }
+
+    @Test("@ on a scalar or a rank-3 tensor says what @ takes")
+    func matmulRank() throws {
+        let error = try #require(failure("f = 2 @ [1, 2]"))
+        #expect(error.message.contains("@ takes vectors and matrices"), "\(error.message)")
+    }
+
     @Test("used before assigned is an error, not a silent input")
     func usedBeforeAssigned() throws {
         let error = try #require(failure("f = q * 2; q = 1"))
