@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Autograd", targets: ["Autograd"]),
         .library(name: "Expressions", targets: ["Expressions"]),
         .library(name: "Diagrams", targets: ["Diagrams"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,10 @@ let package = Package(
             providers: [.apt(["libgraphviz-dev"])]),
         // Trace → DOT (annotated), DOT → SVG/PNG/PDF through libgvc, step frames, HTML stepper.
         .target(name: "Diagrams", dependencies: ["Autograd", "CGraphviz"]),
+        // zlib, to read the gzipped data sets (MNIST's IDX files, the digits CSV).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Data sets: IDX and CSV readers (gzipped or not), seeded mini-batches.
+        .target(name: "Datasets", dependencies: ["CZlib"]),
         // What the commands share: trace reports, lessons, benchmarks, atomic output.
         .target(name: "Workbench", dependencies: [
             "Autograd", "Expressions", "Diagrams",
@@ -42,6 +47,7 @@ let package = Package(
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"]),
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "Expressions", "TestSupport"],
                     exclude: ["Goldens"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
     ]
 )

@@ -4,6 +4,7 @@
 #   libgraphviz-dev  Graphviz's C libraries (libgvc, libcgraph) and headers; it pulls in libgvc6,
 #                    whose plugins do the "dot" layout, SVG (core) and PNG/PDF (cairo/pango)
 #   libopenblas-dev  BLAS for the Autograd engine (pkg-config name: openblas)
+#   zlib1g-dev       zlib, to read the gzipped data sets (pkg-config name: zlib)
 #   chromium         headless browser for the HTML stepper
 # Prints nothing and installs nothing when everything is present. Uses sudo only when not root.
 set -euo pipefail
@@ -29,6 +30,7 @@ need_library() {
 
 need_library libgvc libgraphviz-dev
 need_library openblas libopenblas-dev
+need_library zlib zlib1g-dev
 
 # PNG and PDF come from Graphviz's cairo plugin, in libgvc6 (a dependency of libgraphviz-dev).
 if $have_pkg_config && pkg-config --exists libgvc; then

@@ -1,0 +1,56 @@
+import CZlib
+import Foundation
+
+/// Reading files that may be gzip-compressed, through zlib.
+public enum Compressed {
+    /// The bytes of `path`, decompressed when they start with gzip's magic number (1f 8b).
+    /// - Throws: `DatasetError` when the file cannot be read or the gzip stream is corrupt or cut short.
+    public static func contents(of path: String, limit: Int = 1 << 30) throws(DatasetError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+                throw DatasetError(file: path, isDirectory.boolValue ? "is a directory, not a file" : "cannot be read (permission denied?)")
+            }
+            throw DatasetError(file: path, "no such file")
+        }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 2, bytes[0] == 0x1f, bytes[1] == 0x8b else { return bytes }
+        return try gunzip(bytes, file: path, limit: limit)
+    }
+
+    /// Decompresses a whole gzip stream.
+    static func gunzip(_ input: [UInt8], file: String, limit: Int) throws(DatasetError) -> [UInt8] {
+        var stream = z_stream()
+        // 16 + MAX_WBITS: expect a gzip header and trailer.
+        guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw DatasetError(file: file, "zlib could not start decompressing")
+        }
+        defer { inflateEnd(&stream) }
+        var output = [UInt8]()
+        output.reserveCapacity(input.count * 4)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var status: Int32 = Z_OK
+        var input = input
+        let consumed: Int = input.withUnsafeMutableBufferPointer { inputBuffer in
+            stream.next_in = inputBuffer.baseAddress
+            stream.avail_in = UInt32(inputBuffer.count)
+            repeat {
+                chunk.withUnsafeMutableBufferPointer { chunkBuffer in
+                    stream.next_out = chunkBuffer.baseAddress
+                    stream.avail_out = UInt32(chunkBuffer.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    output.append(contentsOf: chunkBuffer[0..<(chunkBuffer.count - Int(stream.avail_out))])
+                }
+            } while status == Z_OK && output.count <= limit
+            return inputBuffer.count - Int(stream.avail_in)
+        }
+        switch status {
+        case Z_STREAM_END: return output
+        case Z_OK: throw DatasetError(file: file, "decompresses to more than \(limit) bytes")
+        case Z_BUF_ERROR: throw DatasetError(file: file, place: "byte \(consumed)", "the gzip stream is cut short (truncated file?)")
+        default:
+            let reason = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+            throw DatasetError(file: file, place: "byte \(consumed)", "corrupt gzip data: \(reason)")
+        }
+    }
+}

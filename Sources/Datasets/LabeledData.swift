@@ -1,0 +1,82 @@
+import Foundation
+
+/// Examples with features and a class label each: what training and evaluation read.
+public struct LabeledData: Sendable {
+    /// The features, row-major: example i is `features[i * featureCount ..< (i + 1) * featureCount]`.
+    public let features: [Float]
+    /// The shape of one example's features: `[4]` for Iris, `[1, 28, 28]` for MNIST (channels, height, width).
+    public let featureShape: [Int]
+    /// The class of each example, in `0 ..< classNames.count`.
+    public let labels: [Int]
+    /// The classes' names, in label order.
+    public let classNames: [String]
+
+    /// The number of features of one example.
+    public var featureCount: Int { featureShape.reduce(1, *) }
+    /// The number of examples.
+    public var count: Int { labels.count }
+
+    public init(features: [Float], featureShape: [Int], labels: [Int], classNames: [String]) {
+        precondition(features.count == labels.count * featureShape.reduce(1, *))
+        self.features = features
+        self.featureShape = featureShape
+        self.labels = labels
+        self.classNames = classNames
+    }
+
+    /// How many examples each class has, in label order.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classNames.count)
+        for label in labels { counts[label] += 1 }
+        return counts
+    }
+
+    /// The examples at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> LabeledData {
+        let n = featureCount
+        var features = [Float]()
+        features.reserveCapacity(indices.count * n)
+        for index in indices { features.append(contentsOf: self.features[index * n ..< (index + 1) * n]) }
+        return LabeledData(features: features, featureShape: featureShape, labels: indices.map { labels[$0] }, classNames: classNames)
+    }
+
+    /// A seeded split into a training and a held-out part, stratified by class so both keep the
+    /// class balance: `heldOut` is the fraction of each class held out.
+    public func split(heldOut fraction: Double, seed: UInt64) -> (train: LabeledData, test: LabeledData) {
+        var generator = SeededGenerator(seed: seed)
+        var train: [Int] = [], test: [Int] = []
+        for label in 0..<classNames.count {
+            var members = labels.indices.filter { labels[$0] == label }
+            members.shuffle(using: &generator)
+            let cut = Int((Double(members.count) * fraction).rounded())
+            test += members[..<cut]
+            train += members[cut...]
+        }
+        return (subset(train.sorted()), subset(test.sorted()))
+    }
+
+    /// Mini-batches of `size` examples, in an order shuffled by `seed` (or in file order when nil);
+    /// the last batch holds what is left.
+    public func batches(size: Int, seed: UInt64?) -> [[Int]] {
+        precondition(size > 0)
+        var order = Array(0..<count)
+        if let seed {
+            var generator = SeededGenerator(seed: seed)
+            order.shuffle(using: &generator)
+        }
+        return stride(from: 0, to: count, by: size).map { Array(order[$0 ..< min($0 + size, count)]) }
+    }
+}
+
+/// SplitMix64: a small, fast, seeded generator, so a shuffle is the same on every machine.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
