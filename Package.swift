@@ -32,14 +32,16 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Data sets: IDX and CSV readers (gzipped or not), seeded mini-batches.
         .target(name: "Datasets", dependencies: ["CZlib"]),
+        // Layers and models; so far their shapes and parameter counts (training comes with BLAS).
+        .target(name: "NeuralNetworks"),
         // What the commands share: trace reports, lessons, benchmarks, atomic output.
         .target(name: "Workbench", dependencies: [
-            "Autograd", "Expressions", "Diagrams",
+            "Autograd", "Expressions", "Diagrams", "NeuralNetworks",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // The thin executable: argument parsing and printing only.
         .executableTarget(name: "backprop", dependencies: [
-            "Workbench", "Autograd", "Expressions", "Diagrams",
+            "Workbench", "Autograd", "Expressions", "Diagrams", "NeuralNetworks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", dependencies: ["Autograd"], path: "Tests/TestSupport"),
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"]),
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "Expressions", "TestSupport"],
                     exclude: ["Goldens"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
     ]

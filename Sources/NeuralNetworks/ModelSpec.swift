@@ -1,0 +1,181 @@
+/// A model's architecture: its input shape and its layers, from which the output shape and the
+/// parameter count of every layer follow (what `backprop summary` prints).
+///
+/// Shapes are channels-first, as in PyTorch: an MNIST image is `[1, 28, 28]`, a layer's output
+/// `[8, 28, 28]` for 8 feature maps (Keras prints the same as `(None, 28, 28, 8)`).
+public struct ModelSpec: Sendable, Equatable {
+    /// One layer.
+    public enum Layer: Sendable, Equatable {
+        /// A fully connected layer with this many outputs (its inputs come from the previous shape).
+        case linear(outputs: Int)
+        /// A 2-D convolution: `filters` maps, a square `kernel`, `stride`, zero `padding` on each side.
+        case conv2d(filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0)
+        /// Max pooling over square windows (`stride` defaults to the window).
+        case maxPool2d(size: Int, stride: Int? = nil)
+        /// Average pooling over square windows.
+        case avgPool2d(size: Int, stride: Int? = nil)
+        /// Everything into one vector.
+        case flatten
+        /// Dropout with this probability (no parameters, shape unchanged).
+        case dropout(Double)
+        /// An elementwise activation: relu, sigmoid, tanh, leaky_relu, softmax, log_softmax.
+        case activation(String)
+        /// A reshape to the given shape (the element count must agree).
+        case reshape([Int])
+
+        /// The layer's type as a summary shows it: `Linear`, `Conv2d`, …
+        public var typeName: String {
+            switch self {
+            case .linear: "Linear"
+            case .conv2d: "Conv2d"
+            case .maxPool2d: "MaxPool2d"
+            case .avgPool2d: "AvgPool2d"
+            case .flatten: "Flatten"
+            case .dropout: "Dropout"
+            case .activation(let name): name
+            case .reshape: "Reshape"
+            }
+        }
+    }
+
+    /// A line of the summary.
+    public struct Row: Sendable, Equatable {
+        public let layer: Layer
+        public let outputShape: [Int]
+        public let parameters: Int
+    }
+
+    /// Why a model does not fit together.
+    public struct ShapeError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The 1-based layer number.
+        public let layer: Int
+        public let message: String
+        public var description: String { "layer \(layer): \(message)" }
+    }
+
+    public let name: String
+    public let inputShape: [Int]
+    public let layers: [Layer]
+
+    public init(name: String, inputShape: [Int], layers: [Layer]) {
+        self.name = name
+        self.inputShape = inputShape
+        self.layers = layers
+    }
+
+    /// Every layer's output shape and parameter count, in order.
+    /// - Throws: `ShapeError` at the first layer that cannot take its input's shape.
+    public func summary() throws(ShapeError) -> [Row] {
+        var shape = inputShape
+        var rows: [Row] = []
+        for (index, layer) in layers.enumerated() {
+            func fail(_ message: String) -> ShapeError { ShapeError(layer: index + 1, message: "\(layer.typeName) " + message) }
+            var parameters = 0
+            switch layer {
+            case .linear(let outputs):
+                guard shape.count == 1 else { throw fail("needs a vector, got shape \(shape) (add a flatten first)") }
+                parameters = shape[0] * outputs + outputs
+                shape = [outputs]
+            case .conv2d(let filters, let kernel, let stride, let padding):
+                guard shape.count == 3 else { throw fail("needs channels × height × width, got shape \(shape)") }
+                let (height, width) = (ModelSpec.outputSize(shape[1], kernel, stride, padding), ModelSpec.outputSize(shape[2], kernel, stride, padding))
+                guard height > 0, width > 0 else { throw fail("with a \(kernel)×\(kernel) kernel does not fit a \(shape[1])×\(shape[2]) input") }
+                parameters = filters * shape[0] * kernel * kernel + filters
+                shape = [filters, height, width]
+            case .maxPool2d(let size, let stride), .avgPool2d(let size, let stride):
+                guard shape.count == 3 else { throw fail("needs channels × height × width, got shape \(shape)") }
+                let step = stride ?? size
+                let (height, width) = (ModelSpec.outputSize(shape[1], size, step, 0), ModelSpec.outputSize(shape[2], size, step, 0))
+                guard height > 0, width > 0 else { throw fail("window \(size) does not fit a \(shape[1])×\(shape[2]) input") }
+                shape = [shape[0], height, width]
+            case .flatten:
+                shape = [shape.reduce(1, *)]
+            case .dropout, .activation:
+                break
+            case .reshape(let target):
+                guard target.reduce(1, *) == shape.reduce(1, *) else { throw fail("to \(target) needs \(target.reduce(1, *)) elements, got \(shape.reduce(1, *))") }
+                shape = target
+            }
+            rows.append(Row(layer: layer, outputShape: shape, parameters: parameters))
+        }
+        return rows
+    }
+
+    /// The notes' output size: floor((W + 2P − K) / S) + 1.
+    public static func outputSize(_ input: Int, _ kernel: Int, _ stride: Int, _ padding: Int) -> Int {
+        (input + 2 * padding - kernel) / stride + 1
+    }
+
+    /// The models of the notes, by name.
+    public static let presets: [ModelSpec] = [
+        // 000: the MNIST MLP, 784-50-50-10 with dropout 0.2 and log_softmax.
+        ModelSpec(name: "mlp-mnist", inputShape: [1, 28, 28], layers: [
+            .flatten, .linear(outputs: 50), .activation("relu"), .dropout(0.2),
+            .linear(outputs: 50), .activation("relu"), .dropout(0.2),
+            .linear(outputs: 10), .activation("log_softmax"),
+        ]),
+        // 000: the MNIST CNN, 16 and 32 filters of 5×5 with padding 2, max-pool 2, linear 32·7·7 → 10.
+        ModelSpec(name: "cnn-mnist", inputShape: [1, 28, 28], layers: [
+            .conv2d(filters: 16, kernel: 5, stride: 1, padding: 2), .activation("relu"), .maxPool2d(size: 2),
+            .conv2d(filters: 32, kernel: 5, stride: 1, padding: 2), .activation("relu"), .maxPool2d(size: 2),
+            .flatten, .linear(outputs: 10),
+        ]),
+        // 003: LeNet-5 as the notes' text describes it (padding 2 on the first convolution, so that
+        // 16·5·5 reaches fc1; the notes' code omits the padding, which would leave 16·4·4).
+        ModelSpec(name: "lenet5", inputShape: [1, 28, 28], layers: [
+            .conv2d(filters: 6, kernel: 5, stride: 1, padding: 2), .activation("sigmoid"), .avgPool2d(size: 2),
+            .conv2d(filters: 16, kernel: 5), .activation("sigmoid"), .avgPool2d(size: 2),
+            .flatten, .linear(outputs: 120), .activation("sigmoid"), .linear(outputs: 84), .activation("sigmoid"),
+            .linear(outputs: 10),
+        ]),
+        // 003: the Iris MLP, 4 inputs, 12 hidden, 3 classes.
+        ModelSpec(name: "iris-mlp", inputShape: [4], layers: [.linear(outputs: 12), .activation("relu"), .linear(outputs: 3)]),
+        // 003: 784-256-10.
+        ModelSpec(name: "mlp-256", inputShape: [1, 28, 28], layers: [
+            .flatten, .linear(outputs: 256), .activation("relu"), .linear(outputs: 10),
+        ]),
+        // 002: the Keras digit recognizer's CNN, as its summary prints it (Keras' "same" padding).
+        ModelSpec(name: "keras-cnn", inputShape: [1, 28, 28], layers: [
+            .conv2d(filters: 8, kernel: 5, stride: 1, padding: 2), .maxPool2d(size: 2), .dropout(0.25),
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .maxPool2d(size: 2), .dropout(0.25),
+            .flatten, .linear(outputs: 256), .dropout(0.5), .linear(outputs: 100), .reshape([1, 10, 10]),
+        ]),
+    ]
+
+    /// The preset called `name`.
+    public static func preset(named name: String) -> ModelSpec? { presets.first { $0.name == name } }
+}
+
+extension ModelSpec {
+    /// The Keras-like table: layer, output shape, parameters, then the total.
+    public func renderSummary() throws(ShapeError) -> String {
+        let rows = try summary()
+        func grouped(_ n: Int) -> String {
+            let digits = String(n)
+            var result = ""
+            for (index, character) in digits.enumerated() {
+                if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
+                result.append(character)
+            }
+            return result
+        }
+        var table: [(String, String, String)] = [("Layer (type)", "Output shape", "Param #"), ("input", "[" + inputShape.map(String.init).joined(separator: ", ") + "]", "0")]
+        for (index, row) in rows.enumerated() {
+            table.append(("\(index + 1) \(row.layer.typeName)", "[" + row.outputShape.map(String.init).joined(separator: ", ") + "]", grouped(row.parameters)))
+        }
+        let widths = (table.map { $0.0.count }.max()!, table.map { $0.1.count }.max()!, table.map { $0.2.count }.max()!)
+        func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+            let space = String(repeating: " ", count: max(0, width - text.count))
+            return right ? space + text : text + space
+        }
+        let rule = String(repeating: "─", count: widths.0 + widths.1 + widths.2 + 6)
+        var lines = ["Model: \(name)", rule]
+        for (index, row) in table.enumerated() {
+            lines.append(pad(row.0, widths.0) + "   " + pad(row.1, widths.1) + "   " + pad(row.2, widths.2, right: true))
+            if index == 0 { lines.append(rule) }
+        }
+        lines.append(rule)
+        lines.append("Total parameters: \(grouped(rows.map(\.parameters).reduce(0, +)))")
+        return lines.joined(separator: "\n")
+    }
+}
