@@ -1,7 +1,7 @@
 # Backprop Workbench: build, test, run the lessons and benchmarks.
 #   make build          release build of the `backprop` command
 #   make lesson N=1     build, then run lesson N
-#   make test           debug build (the CLI tests run .build/debug/backprop), then swift test
+#   make test           debug build (the CLI tests run .build/debug/backprop), swift test, every lesson
 #   make goldens        re-record the golden files the tests compare against
 #   make bench          build, then the engine and diagram benchmarks
 #   make deps           install missing system packages (each target above does this first)
@@ -25,6 +25,7 @@ lesson:
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
+	.build/debug/backprop lesson --all > /dev/null
 
 goldens: deps
 	BACKPROP_RECORD_GOLDENS=1 $(SWIFT) test

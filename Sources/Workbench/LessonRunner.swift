@@ -118,11 +118,11 @@ public struct LessonRun {
             if let update = lesson.update {
                 var lines = ["update    \(update.sign > 0 ? "ascent" : "descent"): new = old \(update.sign > 0 ? "+" : "−") \(TraceFormat.number(update.rate)) × gradient"]
                 let updated = trace.inputs.contains { $0.kind == .parameter } ? trace.inputs.filter { $0.kind == .parameter } : trace.inputs
-                for input in updated where input.value.isScalar {
-                    if let gradient = input.gradient?.storage.first {
-                        let new = input.value.scalar + update.sign * update.rate * gradient
-                        lines.append("          \(input.label) = \(TraceFormat.number(input.value.scalar)) \(update.sign > 0 ? "+" : "−") \(TraceFormat.number(update.rate)) × \(TraceFormat.number(gradient, significantDigits: digits)) = \(TraceFormat.number(new, significantDigits: digits))")
-                    }
+                for input in updated {
+                    guard let gradient = input.gradient else { continue }
+                    let new = input.value + Tensor(scalar: update.sign * update.rate) * gradient
+                    let show = { (value: Tensor) in TraceFormat.tensor(value, significantDigits: digits) }
+                    lines.append("          \(input.label) = \(show(input.value)) \(update.sign > 0 ? "+" : "−") \(TraceFormat.number(update.rate)) × \(show(gradient)) = \(show(new))")
                 }
                 if let why = update.why { lines.append("      › " + why) }
                 steps.append(lines.joined(separator: "\n"))

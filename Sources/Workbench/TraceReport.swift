@@ -74,7 +74,8 @@ public enum TraceReport {
         let edge = trace.edges[id]
         let format = { (value: Tensor?) in value.map { TraceFormat.tensor($0, significantDigits: digits) } ?? "?" }
         var local = edge.localGradient.description
-        if let value = edge.localGradient.value, value.isScalar, edge.localGradient.formula != format(value) {
+        if let value = edge.localGradient.value, value.isScalar,
+           edge.localGradient.formula.replacingOccurrences(of: "−", with: "-") != format(value) {
             local += " = \(format(value))"
         }
         return "\(local); upstream \(format(edge.upstream)); contribution \(format(edge.contribution))"

@@ -75,10 +75,10 @@ struct LessonCommand: ParsableCommand {
             let lesson = try Lesson(file: file)
             let run = try LessonRun(lesson)
             let disagree = run.results.filter { !$0.passed }.map(\.check.quantity)
-            print("\(file): lesson \(lesson.number) '\(lesson.title)' is valid: \(run.job.trace.nodes.count) nodes, \(lesson.checks.count) checks")
             if !disagree.isEmpty {
-                throw WorkbenchFailure.failed("\(file): the engine disagrees with the notes' figure for \(disagree.joined(separator: ", ")) (run 'backprop lesson \(file)' to see both)")
+                throw WorkbenchFailure.failed("\(file): well-formed, but the engine disagrees with the notes' figure for \(disagree.joined(separator: ", ")) (run 'backprop lesson \(file)' to see both)")
             }
+            print("\(file): lesson \(lesson.number) '\(lesson.title)' is valid: \(run.job.trace.nodes.count) nodes, \(lesson.checks.count) checks")
         }
     }
 }
