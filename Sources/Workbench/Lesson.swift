@@ -22,6 +22,15 @@ public struct Lesson: Sendable {
         public let line: Int
     }
 
+    /// A formula the notes print for a gradient, written in the expression language as a claim
+    /// (`df/dt = y*exp(x*y)*(-sin(t)) + (1 + x*exp(x*y))*2*t`): checked like `backprop check`, at the
+    /// lesson's point and at seeded random points, since a formula can agree at one point by chance.
+    public struct Formula: Sendable {
+        public let claim: String
+        public let why: String?
+        public let line: Int
+    }
+
     /// A narration line shown after the forward step of a node (`after = "q"`) or the backward step
     /// into it (`after = "df/dq"`).
     public struct Narration: Sendable {
@@ -48,10 +57,12 @@ public struct Lesson: Sendable {
     public let narration: [Narration]
     public let update: Update?
     public let checks: [Check]
+    public let formulas: [Formula]
     /// The file it was read from.
     public let file: String
 
-    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check"]
+    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula"]
+    static let formulaKeys = ["claim", "why"]
     static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why"]
     static let narrationKeys = ["after", "text"]
     static let updateKeys = ["rate", "direction", "why"]
@@ -151,8 +162,19 @@ public struct Lesson: Sendable {
             checks.append(Check(quantity: quantity, notes: notes, digits: digits, tolerance: tolerance,
                                 why: try string(entry, "why", line: line, required: false), line: line))
         }
-        guard !checks.isEmpty else { throw fail(1, "a lesson needs at least one [[check]]: a figure the notes print") }
+        var formulas: [Formula] = []
+        line = 0
+        for item in table["formula"]?.array ?? [] {
+            line = lineOf("formula", after: line)
+            guard let entry = item.table else { throw fail(line, "each [[formula]] must be a table") }
+            try checkKeys(entry, allowed: Lesson.formulaKeys, section: " in [[formula]]", line: line)
+            formulas.append(Formula(claim: try string(entry, "claim", line: line)!, why: try string(entry, "why", line: line, required: false), line: line))
+        }
+        guard !checks.isEmpty || !formulas.isEmpty else {
+            throw fail(1, "a lesson needs at least one [[check]] (a figure the notes print) or [[formula]] (a formula they print)")
+        }
         self.checks = checks
+        self.formulas = formulas
     }
 
     /// Half a unit in the last of `digits` significant digits of `value` (at least 1e-12).

@@ -15,7 +15,9 @@ public struct LessonRun {
     public let lesson: Lesson
     public let job: TraceJob
     public let results: [Result]
-    public var passed: Bool { results.allSatisfy(\.passed) }
+    /// The lesson's formulas checked as claims, when it has any.
+    public let formulas: ClaimCheck?
+    public var passed: Bool { results.allSatisfy(\.passed) && (formulas?.passed ?? true) }
 
     /// Runs `lesson`.
     /// - Throws: `WorkbenchFailure.badInput` if its program or a check's quantity is wrong (naming the file and line).
@@ -30,6 +32,18 @@ public struct LessonRun {
             results.append(Result(check: check, engine: try LessonRun.quantity(check.quantity, job: job, lesson: lesson, line: check.line)))
         }
         self.results = results
+        if lesson.formulas.isEmpty {
+            formulas = nil
+        } else {
+            do {
+                formulas = try ClaimCheck(source: lesson.program, file: "\(lesson.file) (program)", inputs: lesson.inputs,
+                                          claims: lesson.formulas.map(\.claim), randomPoints: 5, seed: 1)
+            } catch {
+                // A claim's column is inside the claim; name the lesson line of the [[formula]] too.
+                let lines = lesson.formulas.map { "\($0.line)" }.joined(separator: ", ")
+                throw WorkbenchFailure(message: "\(lesson.file) ([[formula]] at line \(lines)): " + error.message, detail: error.detail, status: error.status)
+            }
+        }
     }
 
     /// The engine's figure for `q`, `df/dx` (or `∂f/∂x`) or `updated w`.
@@ -102,12 +116,15 @@ public struct LessonRun {
         if trace.hasGradients {
             let output = trace.outputNode.label
             steps.append("backward  ∂\(output)/∂\(output) = 1 (the seed)")
+            // The backward step that brings each node its last contribution, when its gradient is complete.
+            var lastContribution: [Int: Int] = [:]
+            for id in trace.backwardSteps { lastContribution[trace.edges[id].from] = id }
             for id in trace.backwardSteps {
                 let edge = trace.edges[id]
                 let from = trace.nodes[edge.from], to = trace.nodes[edge.to]
                 var line = "backward  \(to.label) → \(from.label): " + TraceReport.backwardNarration(trace, edge: id, significantDigits: digits)
                 // Once every contribution into a node is in, say its gradient (and the sum when it fans out).
-                if from.contributions.last == id, let gradient = from.gradient {
+                if id == lastContribution[edge.from], let gradient = from.gradient {
                     let sum = from.contributions.count > 1
                         ? " = " + from.contributions.map { trace.edges[$0].contribution.map { TraceFormat.tensor($0, significantDigits: digits) } ?? "?" }.joined(separator: " + ") : ""
                     line += "\n          so ∂\(output)/∂\(from.label)\(sum) = \(TraceFormat.tensor(gradient, significantDigits: digits))"
@@ -147,8 +164,21 @@ public struct LessonRun {
             if let why = check.why { line += "\n      › " + why }
             lines.append(line)
         }
-        let failed = results.filter { !$0.passed }.count
-        lines.append(failed == 0 ? (results.count == 1 ? "the check agrees with the notes" : "all \(results.count) checks agree with the notes") : "\(failed) of \(results.count) checks disagree with the notes")
+        if results.isEmpty { lines.removeAll() }
+        if let formulas {
+            lines.append("formulas (the notes' formulas, checked at the lesson's point and at \(formulas.randomPointCount) random points)")
+            // The report's first line names the point and its last the verdict; between them, one line per claim, then notes.
+            let table = formulas.table().split(separator: "\n").map(String.init)
+            let claimLines = table.dropFirst().prefix(formulas.results.count)
+            for (line, formula) in zip(claimLines, lesson.formulas) {
+                lines.append(line)
+                if let why = formula.why { lines.append("      › " + why) }
+            }
+            lines += table.dropFirst(1 + formulas.results.count).dropLast().filter { $0.hasPrefix("note:") || $0.contains(" is right; ") }
+        }
+        let total = results.count + (formulas?.results.count ?? 0)
+        let failed = results.filter { !$0.passed }.count + (formulas?.results.filter { !$0.passed }.count ?? 0)
+        lines.append(failed == 0 ? (total == 1 ? "the check agrees with the notes" : "all \(total) checks agree with the notes") : "\(failed) of \(total) checks disagree with the notes")
         return lines
     }
 
@@ -164,6 +194,7 @@ public struct LessonRun {
                          "why": result.check.why.map(JSONValue.string) ?? .null])
             }),
             "trace": TraceReport.json(job.trace),
+            "formulas": formulas?.json() ?? .null,
         ])
     }
 }

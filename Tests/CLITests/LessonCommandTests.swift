@@ -57,6 +57,20 @@ struct LessonCommandTests {
         #expect(result.stderr.contains("a check disagrees"))
     }
 
+    @Test("a [[formula]] the engine disagrees with fails the lesson (exit 1), even when it agrees at the lesson's point")
+    func failingFormula() throws {
+        let directory = try CLI.temporaryDirectory()
+        let original = try String(contentsOf: CLI.packageRoot.appendingPathComponent("lessons/007-multivariate-chain-rule.toml"), encoding: .utf8)
+        // 2 * t is 2 at t = 1, so "t + 1" agrees at the lesson's point and only the random points catch it.
+        let wrong = original.replacingOccurrences(of: "claim = \"dy/dt = 2 * t\"", with: "claim = \"dy/dt = t + 1\"")
+        #expect(wrong != original)
+        try wrong.write(toFile: directory + "/007.toml", atomically: true, encoding: .utf8)
+        let result = try CLI.run(["lesson", directory + "/007.toml"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("✗ ∂y/∂t = t + 1"), "\(result.stdout)")
+        #expect(result.stdout.contains("at random point"), "\(result.stdout)")
+    }
+
     @Test("a malformed lesson file: one line with file:line and what is wrong, exit 2", arguments: [
         ("quantity = \"q\"", "quantitty = \"q\"", ":38: error: unknown key 'quantitty' in [[check]]; did you mean 'quantity'?"),
         ("number = 1", "number = \"one\"", ":2: error: 'number' must be a whole number"),
