@@ -46,7 +46,7 @@ let package = Package(
         ]),
         .target(name: "TestSupport", dependencies: ["Autograd"], path: "Tests/TestSupport"),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
-        .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"]),
+        .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "Expressions", "TestSupport"],
                     exclude: ["Goldens"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
