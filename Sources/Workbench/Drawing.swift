@@ -7,8 +7,12 @@ public enum Drawing {
     /// Draws `trace` to the requested outputs; big graphs are collapsed unless `full`.
     /// - Throws: `WorkbenchFailure.badInput` for a bad path or format, `.failed` if Graphviz fails.
     public static func write(_ trace: Trace, options: DiagramOptions, output: String?, steps: String?, html: String?,
-                             full: Bool, limit: Int = BigGraph.defaultLimit) throws(WorkbenchFailure) {
+                             full: Bool, limit: Int = BigGraph.defaultLimit, canInsist: Bool = true) throws(WorkbenchFailure) {
+        let insist = canInsist ? ", or --full to insist" : ""
         let big = !full && trace.nodes.count > limit
+        // Every frame is a whole drawing: nodes × frames bounds the size of --steps and --html output.
+        let frames = 1 + trace.forwardSteps.count + trace.backwardSteps.count
+        let heavy = !full && trace.nodes.count * frames > 40_000
         if let output {
             guard let format = RenderFormat(pathExtension: (output as NSString).pathExtension) else {
                 throw .badInput("-o \(output): unknown format; use a file ending in .svg, .png, .pdf or .dot")
@@ -23,15 +27,18 @@ public enum Drawing {
             }
             try save(try render(dot, format), to: output)
         }
+        if heavy && !big && (steps != nil || html != nil) {
+            throw .badInput("\(steps != nil ? "--steps" : "--html"): \(frames) steps of a \(trace.nodes.count)-node graph would be \(frames) whole drawings (about \(trace.nodes.count * frames / 1000) MB); use -o for one drawing\(insist)")
+        }
         if let steps {
-            if big { throw .badInput("--steps: the graph has \(trace.nodes.count) nodes, one frame per step would be \(trace.nodes.count + trace.edges.count) drawings; use --full to insist") }
+            if big { throw .badInput("--steps: the graph has \(trace.nodes.count) nodes, one frame per step would be \(frames) drawings; use -o for one drawing\(insist)") }
             do { try AtomicFile.createDirectory(steps) } catch { throw .badInput("--steps \(steps): \(error)") }
             for frame in Diagram.frames(for: trace, options: options) {
                 try save(try render(frame.dot, .svg), to: (steps as NSString).appendingPathComponent(frame.fileName(as: .svg)))
             }
         }
         if let html {
-            if big { throw .badInput("--html: the graph has \(trace.nodes.count) nodes, too many to step through; use --full to insist") }
+            if big { throw .badInput("--html: the graph has \(trace.nodes.count) nodes, too many to step through; use -o for one drawing\(insist)") }
             let page: String
             do { page = try Stepper.html(for: trace, options: options) } catch { throw .failed("Graphviz: \(error.message)") }
             try save(Array(page.utf8), to: html)

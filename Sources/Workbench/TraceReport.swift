@@ -66,7 +66,9 @@ public enum TraceReport {
             symbolic = "\(node.operation)(\(names.joined(separator: ", "))\(detail))"
             numeric = "\(node.operation)(\(values.joined(separator: ", "))\(detail))"
         }
-        return "\(node.label) = \(symbolic) = \(numeric) = \(TraceFormat.tensor(node.value, significantDigits: digits))"
+        let result = TraceFormat.tensor(node.value, significantDigits: digits)
+        // Operations on written numbers (`32 - 5`) read the same symbolically and numerically: say it once.
+        return symbolic == numeric ? "\(node.label) = \(symbolic) = \(result)" : "\(node.label) = \(symbolic) = \(numeric) = \(result)"
     }
 
     /// One backward step in words: `∂f/∂q = z = -4; upstream 1; contribution -4`.
