@@ -18,8 +18,10 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
+        // OpenBLAS's CBLAS, for the matrix products of tensors (training's heavy work).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Tensors, the recorded graph, the op table, backward and the gradient check.
-        .target(name: "Autograd", swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Autograd", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Lexer, parser and evaluator of the expression language into an Autograd graph.
         .target(name: "Expressions", dependencies: ["Autograd"]),
         // Graphviz's own C library (libgvc), used in-process.
@@ -32,8 +34,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Data sets: IDX and CSV readers (gzipped or not), seeded mini-batches.
         .target(name: "Datasets", dependencies: ["CZlib"]),
-        // Layers and models; so far their shapes and parameter counts (training comes with BLAS).
-        .target(name: "NeuralNetworks"),
+        // Layers and models: shapes, parameter counts, and training of fully connected models on Autograd.
+        .target(name: "NeuralNetworks", dependencies: ["Autograd", "Datasets"]),
         // What the commands share: trace reports, lessons, benchmarks, atomic output.
         .target(name: "Workbench", dependencies: [
             "Autograd", "Expressions", "Diagrams", "NeuralNetworks",
@@ -41,7 +43,7 @@ let package = Package(
         ]),
         // The thin executable: argument parsing and printing only.
         .executableTarget(name: "backprop", dependencies: [
-            "Workbench", "Autograd", "Expressions", "Diagrams", "NeuralNetworks",
+            "Workbench", "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", dependencies: ["Autograd"], path: "Tests/TestSupport"),
@@ -49,7 +51,7 @@ let package = Package(
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "Expressions", "TestSupport"],
                     exclude: ["Goldens"]),
-        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Datasets"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
     ]

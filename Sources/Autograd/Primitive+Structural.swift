@@ -31,8 +31,8 @@ extension Primitive {
                        let a2 = a.rank == 1 ? a.reshaped([1, a.shape[0]]) : a
                        let b2 = b.rank == 1 ? b.reshaped([b.shape[0], 1]) : b
                        let g2 = upstream.reshaped([a2.shape[0], b2.shape[1]])
-                       let da = Tensor.matmul(g2, b2.transposed()) ?? .zeros(a2.shape)
-                       let db = Tensor.matmul(a2.transposed(), g2) ?? .zeros(b2.shape)
+                       let da = Tensor.matmul(g2, transposed: false, b2, transposed: true) ?? .zeros(a2.shape)
+                       let db = Tensor.matmul(a2, transposed: true, g2, transposed: false) ?? .zeros(b2.shape)
                        return [da.reshaped(a.shape), db.reshaped(b.shape)]
                    }),
         /// Transpose (axes reversed); its backward is the transpose of the upstream.
@@ -97,6 +97,36 @@ extension Primitive {
                        var gradient = Tensor.zeros(x.shape)
                        for (position, offset) in resolved.offsets.enumerated() { gradient.storage[offset] += upstream.storage[position] }
                        return [gradient]
+                   }),
+        /// log-softmax along the last axis, computed as x − max − log Σ exp(x − max) so large scores do
+        /// not overflow; backward is upstream − softmax · Σ upstream along that axis (softmax = e^f).
+        structural(.logSoftmax, "log_softmax", symbol: "log_softmax", arity: 1,
+                   local: ["upstream − softmax(x) · Σ upstream (along the last axis)"],
+                   forward: { inputs, _ in
+                       let x = inputs[0]
+                       guard x.rank >= 1, let width = x.shape.last, width > 0 else {
+                           return .failure(.invalidOperand(operation: "log_softmax", reason: "needs a vector or a batch of rows, got shape \(Tensor.describe(shape: x.shape))"))
+                       }
+                       var out = x.storage
+                       for row in stride(from: 0, to: out.count, by: width) {
+                           var largest = -Double.infinity
+                           for j in row..<(row + width) { largest = max(largest, out[j]) }
+                           var total = 0.0
+                           for j in row..<(row + width) { total += Foundation.exp(out[j] - largest) }
+                           let shift = largest + Foundation.log(total)
+                           for j in row..<(row + width) { out[j] -= shift }
+                       }
+                       return .success(Tensor(shape: x.shape, storage: out))
+                   },
+                   backward: { inputs, output, upstream, _ in
+                       let width = inputs[0].shape.last ?? 1
+                       var gradient = upstream.storage
+                       for row in stride(from: 0, to: gradient.count, by: width) {
+                           var total = 0.0
+                           for j in row..<(row + width) { total += upstream.storage[j] }
+                           for j in row..<(row + width) { gradient[j] -= Foundation.exp(output.storage[j]) * total }
+                       }
+                       return [Tensor(shape: inputs[0].shape, storage: gradient)]
                    }),
     ]
 }

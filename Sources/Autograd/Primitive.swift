@@ -10,6 +10,8 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
     case negate, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, step, softplus
     // Structural: shapes change, the local gradient is a Jacobian rather than a number per entry.
     case matmul, transpose, sum, mean, reshape, index
+    // Structural, added for training: numerically stable log-softmax along the last axis.
+    case logSoftmax
 
     /// The table entry with this operation's forward, backward and local-gradient description.
     public var primitive: Primitive { Primitive.table[Int(rawValue)] }

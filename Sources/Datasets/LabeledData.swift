@@ -80,3 +80,32 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension LabeledData {
+    /// Each feature's mean and standard deviation over the examples (a constant feature gets 1).
+    public func featureStatistics() -> (mean: [Float], deviation: [Float]) {
+        let n = featureCount
+        var mean = [Double](repeating: 0, count: n), square = [Double](repeating: 0, count: n)
+        for row in 0..<count {
+            for j in 0..<n {
+                let x = Double(features[row * n + j])
+                mean[j] += x; square[j] += x * x
+            }
+        }
+        let total = Double(max(count, 1))
+        let deviation = (0..<n).map { j -> Float in
+            let variance = square[j] / total - (mean[j] / total) * (mean[j] / total)
+            return variance > 1e-12 ? Float(variance.squareRoot()) : 1
+        }
+        return (mean.map { Float($0 / total) }, deviation)
+    }
+
+    /// The data with every feature shifted and scaled by the given statistics (take them from the
+    /// training part only, and apply them to both parts, so nothing leaks from the held-out part).
+    public func standardized(mean: [Float], deviation: [Float]) -> LabeledData {
+        let n = featureCount
+        var scaled = features
+        for index in scaled.indices { scaled[index] = (scaled[index] - mean[index % n]) / deviation[index % n] }
+        return LabeledData(features: scaled, featureShape: featureShape, labels: labels, classNames: classNames)
+    }
+}

@@ -28,7 +28,7 @@ struct Builtin: Sendable {
 
     static let all: [String: Builtin] = {
         var table: [String: Builtin] = [:]
-        for operation in [Operation.exp, .log, .sqrt, .sin, .cos, .tanh, .sigmoid, .relu, .abs, .step, .softplus, .transpose] {
+        for operation in [Operation.exp, .log, .sqrt, .sin, .cos, .tanh, .sigmoid, .relu, .abs, .step, .softplus, .transpose, .logSoftmax] {
             table[operation.primitive.name] = Builtin(form: .unary(operation))
         }
         table["min"] = Builtin(form: .binary(.minimum))

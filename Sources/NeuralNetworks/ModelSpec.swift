@@ -130,6 +130,10 @@ public struct ModelSpec: Sendable, Equatable {
         ]),
         // 003: the Iris MLP, 4 inputs, 12 hidden, 3 classes.
         ModelSpec(name: "iris-mlp", inputShape: [4], layers: [.linear(outputs: 12), .activation("relu"), .linear(outputs: 3)]),
+        // The workbench's own MLP for scikit-learn's 8×8 digits (the notes train the digits only with a CNN).
+        ModelSpec(name: "digits-mlp", inputShape: [1, 8, 8], layers: [
+            .flatten, .linear(outputs: 64), .activation("relu"), .linear(outputs: 10),
+        ]),
         // 003: 784-256-10.
         ModelSpec(name: "mlp-256", inputShape: [1, 28, 28], layers: [
             .flatten, .linear(outputs: 256), .activation("relu"), .linear(outputs: 10),

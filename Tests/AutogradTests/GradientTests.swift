@@ -71,6 +71,8 @@ let gradientCases: [GradientCase] = {
     ]
     // Movement and reductions.
     rows += [
+        .apply(.logSoftmax, "[4]", specs([[4]], [wide])),
+        .apply(.logSoftmax, "[3,4] row by row", specs([[3, 4]], [wide])),
         .apply(.transpose, "[2,3]", specs([[2, 3]], [wide])),
         .apply(.transpose, "[2,3,2] reverses every axis", specs([[2, 3, 2]], [wide])),
         .apply(.transpose, "a vector is unchanged", specs([[3]], [wide])),

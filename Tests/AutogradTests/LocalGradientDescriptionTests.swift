@@ -46,6 +46,7 @@ let tableRows: [TableRow] = [
     .init(operation: .mean, name: "mean", symbol: "mean", localGradient: ["1/n for every entry"]),
     .init(operation: .reshape, name: "reshape", symbol: "reshape", localGradient: ["upstream reshaped back"]),
     .init(operation: .index, name: "index", symbol: "[]", localGradient: ["upstream scattered back into the selected entries"]),
+    .init(operation: .logSoftmax, name: "log_softmax", symbol: "log_softmax", localGradient: ["upstream − softmax(x) · Σ upstream (along the last axis)"]),
 ]
 
 /// A small program, and the description a trace gives one of its edges.

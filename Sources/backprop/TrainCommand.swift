@@ -1,0 +1,101 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import NeuralNetworks
+import Workbench
+
+/// `backprop train MODEL --data …`: train one of the notes' fully connected models on the engine.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a fully connected model of the notes on a shipped data set (MLPs so far; convolutions not yet).",
+        discussion: """
+            Models: iris-mlp, mlp-mnist, mlp-256 (see 'backprop summary MODEL'). Data: iris, digits, mnist (lessons/data).
+              backprop train iris-mlp --data iris --epochs 100 --batch 16 --lr 0.05
+              backprop train mlp-mnist --data mnist --epochs 1
+            Iris and digits hold out 20% of each class (seeded); MNIST uses its 10,000 test images.
+            Iris's features are standardized with the training part's mean and deviation.
+            """)
+
+    @Argument(help: "The model preset.") var model: String
+    @Option(help: "The data set: iris, digits or mnist.") var data: String
+    @Option(help: "Epochs.") var epochs = 1
+    @Option(help: "Mini-batch size.") var batch = 32
+    @Option(help: "Learning rate.") var lr = 0.01
+    @Option(help: "SGD momentum.") var momentum = 0.5
+    @Option(help: "Seed of the initialization, the shuffles, dropout and the split.") var seed: UInt64 = 1
+    @Option(help: "Train on only the first N training examples (a quick run).") var limit: Int?
+
+    func validate() throws {
+        guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs \(epochs): use 1 to 10000") }
+        guard batch >= 1, batch <= 65_536 else { throw ValidationError("--batch \(batch): use 1 to 65536") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr \(lr): use a positive learning rate") }
+        guard (0..<1).contains(momentum) else { throw ValidationError("--momentum \(momentum): use 0 ≤ momentum < 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit \(limit): use a positive number of examples") }
+    }
+
+    func run() throws {
+        guard let spec = ModelSpec.preset(named: model) else {
+            throw WorkbenchFailure.badInput("unknown model '\(model)'; the models are " + ModelSpec.presets.map(\.name).joined(separator: ", "))
+        }
+        let (train, test) = try Self.load(data, seed: seed)
+        let training = limit.map { train.subset(Array(0..<min($0, train.count))) } ?? train
+        guard training.featureCount == spec.inputShape.reduce(1, *) else {
+            throw WorkbenchFailure.badInput("\(model) takes inputs of shape \(spec.inputShape), but \(data) has \(training.featureShape)")
+        }
+        var settings = Trainer.Settings()
+        settings.learningRate = lr; settings.momentum = momentum; settings.batchSize = batch; settings.seed = seed
+        let trainer: Trainer
+        do { trainer = try Trainer(spec: spec, settings: settings) } catch { throw WorkbenchFailure.badInput("\(model): \(error)") }
+        print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), SGD lr \(lr) momentum \(momentum), seed \(seed)")
+        let terminal = isatty(1) == 1
+        for epoch in 1...epochs {
+            let start = Date()
+            let (loss, accuracy) = try trainer.epoch(training, seed: seed &+ UInt64(epoch)) { done, total, loss, accuracy in
+                guard terminal, done % 20 == 0 || done == total else { return }
+                let elapsed = Date().timeIntervalSince(start)
+                let eta = elapsed / Double(done) * Double(total - done)
+                print(String(format: "\repoch %d/%d  batch %d/%d  loss %.4f  accuracy %.1f%%  ETA %.0f s   ", epoch, epochs, done, total, loss, accuracy * 100, eta), terminator: "")
+                fflush(nil)
+            }
+            let seconds = Date().timeIntervalSince(start)
+            if terminal { print("\r", terminator: "") }
+            if !loss.isFinite { throw WorkbenchFailure.failed("epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }
+            print(String(format: "epoch %d/%d  loss %.4f  train accuracy %.2f%%  %.2f s (%.0f samples/s)", epoch, epochs, loss, accuracy * 100, seconds, Double(training.count) / seconds))
+        }
+        let result = try trainer.evaluate(test)
+        print(String(format: "held-out: loss %.4f, accuracy %.2f%% (%d of %d)", result.loss, result.accuracy * 100,
+                     result.confusion.indices.map { result.confusion[$0][$0] }.reduce(0, +), test.count))
+        print("confusion matrix (rows: true class, columns: predicted)")
+        let width = max(5, String(result.confusion.flatMap { $0 }.max() ?? 0).count + 1)
+        let names = test.classNames.map { String($0.prefix(width - 1)) }
+        print(String(repeating: " ", count: 12) + names.map { String(repeating: " ", count: width - $0.count) + $0 }.joined())
+        for (row, name) in test.classNames.enumerated() {
+            let cells = result.confusion[row].map { let text = String($0); return String(repeating: " ", count: width - text.count) + text }
+            print(String(name.prefix(11)).padding(toLength: 12, withPad: " ", startingAt: 0) + cells.joined())
+        }
+    }
+
+    /// The training and held-out parts of a shipped data set.
+    static func load(_ name: String, seed: UInt64) throws -> (LabeledData, LabeledData) {
+        let directory = try LessonLibrary.directory() + "/data"
+        do {
+            switch name {
+            case "iris":
+                // Iris's four measurements differ in scale (petal width ~0.2–2.5, sepal length ~4–8):
+                // standardize them with the training part's statistics, as scikit-learn's StandardScaler would.
+                let (train, test) = try Datasets.iris(path: directory + "/iris.csv").split(heldOut: 0.2, seed: seed)
+                let statistics = train.featureStatistics()
+                return (train.standardized(mean: statistics.mean, deviation: statistics.deviation),
+                        test.standardized(mean: statistics.mean, deviation: statistics.deviation))
+            case "digits": return try Datasets.digits(path: directory + "/digits.csv.gz").split(heldOut: 0.2, seed: seed)
+            case "mnist":
+                return (try Datasets.mnist(directory: directory + "/mnist", training: true),
+                        try Datasets.mnist(directory: directory + "/mnist", training: false))
+            default: throw WorkbenchFailure.badInput("--data \(name): use iris, digits or mnist")
+            }
+        } catch let error as DatasetError {
+            throw WorkbenchFailure.badInput(error.description)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Datasets
+import Foundation
+import NeuralNetworks
+import Testing
+
+// Training on the engine: seeded runs are repeatable, the loss falls, and the digits MLP learns.
+
+private let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("lessons/data").path
+
+@Suite("Training", .serialized)
+struct TrainerTests {
+    @Test("the digits MLP reaches over 90% held-out accuracy in 8 epochs, and the same seed gives the same model")
+    func digits() throws {
+        let (train, test) = try Datasets.digits(path: data + "/digits.csv.gz").split(heldOut: 0.2, seed: 1)
+        var settings = Trainer.Settings()
+        settings.learningRate = 0.05; settings.momentum = 0.9; settings.batchSize = 32; settings.seed = 1
+        let spec = try #require(ModelSpec.preset(named: "digits-mlp"))
+        let trainer = try Trainer(spec: spec, settings: settings)
+        #expect(trainer.parameterCount == 64 * 64 + 64 + 64 * 10 + 10)
+        var losses: [Double] = []
+        for epoch in 1...8 { losses.append(try trainer.epoch(train, seed: UInt64(epoch)).loss) }
+        #expect(losses.last! < losses.first! / 3, "losses \(losses)")
+        let result = try trainer.evaluate(test)
+        #expect(result.accuracy > 0.90, "held-out accuracy \(result.accuracy)")
+        #expect(result.confusion.flatMap { $0 }.reduce(0, +) == test.count)
+
+        let again = try Trainer(spec: spec, settings: settings)
+        _ = try again.epoch(train, seed: 1)
+        let first = try Trainer(spec: spec, settings: settings)
+        _ = try first.epoch(train, seed: 1)
+        #expect(again.weights == first.weights)
+    }
+
+    @Test("convolutional models are refused with the layer named, not trained wrongly")
+    func unsupported() throws {
+        let spec = try #require(ModelSpec.preset(named: "cnn-mnist"))
+        #expect(throws: Trainer.Unsupported.self) { try Trainer(spec: spec, settings: .init()) }
+    }
+}
