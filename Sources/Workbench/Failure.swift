@@ -61,6 +61,13 @@ public enum InputFile {
             let column = (bad.split(separator: "\n", omittingEmptySubsequences: false).last?.count ?? 0) + 1
             throw .badInput("\(name):\(line):\(column): not UTF-8 text")
         }
+        // TOMLKit stops reading at a NUL byte, so a NUL would hide whatever follows it.
+        if let nul = text.firstIndex(of: "\u{0}") {
+            let before = text[..<nul]
+            let line = before.filter { $0 == "\n" }.count + 1
+            let column = (before.split(separator: "\n", omittingEmptySubsequences: false).last?.count ?? 0) + 1
+            throw .badInput("\(name):\(line):\(column): not text: a NUL byte")
+        }
         return text
     }
 }

@@ -58,10 +58,13 @@ public struct Lesson: Sendable {
     public let update: Update?
     public let checks: [Check]
     public let formulas: [Formula]
+    /// The exercises for students (`[[exercise]]`), in file order; their answers come from the engine
+    /// (Sources/Workbench/Exercises.swift, docs/grading.md).
+    public let exercises: [Exercise]
     /// The file it was read from.
     public let file: String
 
-    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula"]
+    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise"]
     static let formulaKeys = ["claim", "why"]
     static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why"]
     static let narrationKeys = ["after", "text"]
@@ -170,6 +173,20 @@ public struct Lesson: Sendable {
             try checkKeys(entry, allowed: Lesson.formulaKeys, section: " in [[formula]]", line: line)
             formulas.append(Formula(claim: try string(entry, "claim", line: line)!, why: try string(entry, "why", line: line, required: false), line: line))
         }
+        var exercises: [Exercise] = []
+        line = 0
+        for item in table["exercise"]?.array ?? [] {
+            line = lineOf("exercise", after: line)
+            guard let entry = item.table else { throw fail(line, "each [[exercise]] must be a table") }
+            try checkKeys(entry, allowed: Exercise.keys, section: " in [[exercise]]", line: line)
+            exercises.append(try Exercise(entry, line: line, file: file, lines: lines))
+        }
+        var seenIDs: [String: Int] = [:]
+        for exercise in exercises {
+            if let other = seenIDs[exercise.id] { throw fail(exercise.line, "exercise id '\(exercise.id)' is also used at line \(other)") }
+            seenIDs[exercise.id] = exercise.line
+        }
+        self.exercises = exercises
         guard !checks.isEmpty || !formulas.isEmpty else {
             throw fail(1, "a lesson needs at least one [[check]] (a figure the notes print) or [[formula]] (a formula they print)")
         }

@@ -6,7 +6,7 @@ import Workbench
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: engine (1M-op chain, micrograd's demo step) and diagrams (render times).",
-        subcommands: [Engine.self, Diagrams.self])
+        subcommands: [Engine.self, Diagrams.self, Train.self, Grade.self])
 
     struct Engine: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A 1,000,000-op chain (build, backward, nodes/s, bytes/node) and micrograd's demo training step.")

@@ -78,7 +78,10 @@ struct LessonCommand: ParsableCommand {
             if !disagree.isEmpty {
                 throw WorkbenchFailure.failed("\(file): well-formed, but the engine disagrees with the notes' figure for \(disagree.joined(separator: ", ")) (run 'backprop lesson \(file)' to see both)")
             }
-            print("\(file): lesson \(lesson.number) '\(lesson.title)' is valid: \(run.job.trace.nodes.count) nodes, \(lesson.checks.count) checks")
+            var parts = ["\(run.job.trace.nodes.count) nodes", "\(lesson.checks.count) check\(lesson.checks.count == 1 ? "" : "s")"]
+            if !lesson.formulas.isEmpty { parts.append("\(lesson.formulas.count) formula\(lesson.formulas.count == 1 ? "" : "s")") }
+            if !lesson.exercises.isEmpty { parts.append("\(lesson.exercises.count) exercise\(lesson.exercises.count == 1 ? "" : "s")") }
+            print("\(file): lesson \(lesson.number) '\(lesson.title)' is valid: " + parts.joined(separator: ", "))
         }
     }
 }

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Workbench
+
+/// `backprop exercises N`: a lesson's exercise sheet, with the engine's answers for the teacher.
+struct ExercisesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exercises",
+        abstract: "Print lesson N's exercise sheet (Markdown); --solutions adds the answers the engine computes.",
+        discussion: """
+            Exercises are [[exercise]] tables in the lesson file (docs/grading.md). Their answers are never typed in: the engine computes them from the lesson's program.
+              backprop exercises 1
+              backprop exercises 1 --solutions -o lesson1-solutions.md
+              backprop exercises 1 --html sheet.html
+              backprop exercises --all --solutions      (checks every exercise of every lesson)
+            Exit status: 0 success; 1 a teacher's example formula disagrees with the engine; 2 bad usage or a bad exercise.
+            """)
+
+    @Argument(help: "The lesson's number, or a lesson file.") var lesson: String?
+    @Flag(help: "Every lesson that has exercises, one sheet after the other.") var all = false
+    @Flag(help: "Add each exercise's answer, as the engine computes it.") var solutions = false
+    @Option(name: [.short, .customLong("output")], help: "Write the Markdown to FILE instead of standard output.") var output: String?
+    @Option(help: "Also write the sheet as a self-contained HTML page, the graph exercises drawn with their blanks.") var html: String?
+
+    func validate() throws {
+        if all == (lesson != nil) { throw ValidationError(all ? "give a lesson number or --all, not both" : "which lesson? e.g. 'backprop exercises 1'") }
+        if all && html != nil { throw ValidationError("--html draws one lesson's sheet; leave out --all") }
+    }
+
+    func run() throws {
+        var sheets: [String] = []
+        if all {
+            let lessons = try LessonLibrary.all().filter { !$0.exercises.isEmpty }
+            for lesson in lessons { sheets.append(try ExerciseSet(lesson).markdown(solutions: solutions)) }
+            if sheets.isEmpty { throw WorkbenchFailure.badInput("no lesson has exercises yet") }
+        } else {
+            let set = try GradeCommand.exercises(lesson!)
+            sheets.append(set.markdown(solutions: solutions))
+            if let html {
+                let page = try set.html(solutions: solutions)
+                do { try AtomicFile.write(page, to: html) } catch { throw WorkbenchFailure.badInput("\(error)") }
+            }
+        }
+        let text = sheets.joined(separator: "\n")
+        if let output {
+            do { try AtomicFile.write(text, to: output) } catch { throw WorkbenchFailure.badInput("\(error)") }
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
