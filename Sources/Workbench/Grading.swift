@@ -39,7 +39,7 @@ public enum AnswerLimits {
     /// (no reshape), so evaluation stays small.
     public static let functions: Set<String> = [
         "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu", "abs", "step", "softplus",
-        "min", "max", "matmul", "transpose", "sum", "mean", "softmax", "log_softmax",
+        "min", "max", "matmul", "transpose", "sum", "mean", "log_softmax",
     ]
 
     /// Why a formula (or a number written as text) is refused before it is evaluated, or nil.
@@ -237,7 +237,10 @@ public struct Submission: Sendable {
     ///   or one without a valid student id, lesson or [answers] table.
     public init(bytes: [UInt8], file: String) throws(Rejection) {
         self.file = file
-        func reject(_ reason: String, student: String? = nil) -> Rejection { Rejection(reason: reason, student: student) }
+        // One line, whatever the reason quotes (toml++'s messages can span lines).
+        func reject(_ reason: String, student: String? = nil) -> Rejection {
+            Rejection(reason: reason.split(whereSeparator: \.isNewline).joined(separator: " "), student: student)
+        }
         guard bytes.count <= AnswerLimits.fileBytes else { throw reject("larger than the limit of \(AnswerLimits.fileBytes / 1024) KB") }
         guard bytes.contains(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }) else { throw reject("empty file") }
         if let offset = bytes.firstIndex(where: { $0 < 32 && $0 != 9 && $0 != 10 && $0 != 13 || $0 == 127 }) {
@@ -251,6 +254,9 @@ public struct Submission: Sendable {
         }
         let nesting = AnswerLimits.tomlNesting(text)
         guard nesting <= AnswerLimits.nesting else { throw reject("arrays or tables nested \(nesting) deep; the limit is \(AnswerLimits.nesting)") }
+        if let problem = TOMLGuard.problem(in: text) {
+            throw reject("not valid TOML: line \(problem.line), column \(problem.column): \(problem.message)")
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw reject("not valid TOML: line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")

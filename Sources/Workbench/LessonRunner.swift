@@ -166,7 +166,7 @@ public struct LessonRun {
         }
         if results.isEmpty { lines.removeAll() }
         if let formulas {
-            lines.append("formulas (the notes' formulas, checked at the lesson's point and at \(formulas.randomPointCount) random points)")
+            lines.append("formulas (checked at the lesson's point and at \(formulas.randomPointCount) random points)")
             // The report's first line names the point and its last the verdict; between them, one line per claim, then notes.
             let table = formulas.table().split(separator: "\n").map(String.init)
             let claimLines = table.dropFirst().prefix(formulas.results.count)
@@ -178,7 +178,14 @@ public struct LessonRun {
         }
         let total = results.count + (formulas?.results.count ?? 0)
         let failed = results.filter { !$0.passed }.count + (formulas?.results.filter { !$0.passed }.count ?? 0)
-        lines.append(failed == 0 ? (total == 1 ? "the check agrees with the notes" : "all \(total) checks agree with the notes") : "\(failed) of \(total) checks disagree with the notes")
+        // Checks compare the notes' figures with the engine; formulas the notes' (or derived) formulas.
+        let (what, plural, against) = results.isEmpty ? ("formula", "formulas", "the engine")
+            : formulas == nil ? ("check", "checks", "the notes") : ("check or formula", "checks and formulas", "the notes and the engine")
+        if failed == 0 {
+            lines.append(total == 1 ? "the \(what) agrees with \(against)" : "all \(total) \(plural) agree with \(against)")
+        } else {
+            lines.append("\(failed) of \(total) \(plural) disagree with \(against)")
+        }
         return lines
     }
 
