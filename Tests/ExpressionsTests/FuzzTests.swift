@@ -8,7 +8,7 @@ import TestSupport
 // mutated character by character and token by token, and every mutant is parsed, evaluated, run
 // backward and traced. The process must never crash; every error must be one line with a position
 // inside the program. Bounded by a count and a time budget so `make test` stays quick; set
-// BACKPROP_FUZZ_INPUTS (and BACKPROP_FUZZ_SECONDS) for a longer run. Results: docs/reliability.md.
+// BACKPROP_FUZZ_INPUTS (and BACKPROP_FUZZ_SECONDS, BACKPROP_FUZZ_SEED) for a longer run. Results: docs/reliability.md.
 
 private let corpusDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus")
 private let inputs = "x=0.7,y=-1.3,z=2,t=0.4,w=-2,b=3,a=[-5,-1,1,5],v=[1,-1],W=[[1,2],[3,4]]"
@@ -30,7 +30,7 @@ struct FuzzTests {
         let budget = Int(environment["BACKPROP_FUZZ_INPUTS"] ?? "") ?? 20_000
         let seconds = Double(environment["BACKPROP_FUZZ_SECONDS"] ?? "") ?? 20
         let values = try InputValues.parse(inputs)
-        var random = SplitMix64(seed: 2026)
+        var random = SplitMix64(seed: UInt64(environment["BACKPROP_FUZZ_SEED"] ?? "") ?? 2026)
         var tried = 0, evaluated = 0, rejected = 0, backwardRuns = 0
         let start = Date()
         while tried < budget && Date().timeIntervalSince(start) < seconds {
