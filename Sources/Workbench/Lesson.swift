@@ -61,10 +61,21 @@ public struct Lesson: Sendable {
     /// The exercises for students (`[[exercise]]`), in file order; their answers come from the engine
     /// (Sources/Workbench/Exercises.swift, docs/grading.md).
     public let exercises: [Exercise]
+    /// Gradient descent on the parameters before the checks (`[training]`), for lessons that learn.
+    public let training: Training?
     /// The file it was read from.
     public let file: String
 
-    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise"]
+    /// `[training]`: plain gradient descent on the lesson's `parameters`, minimizing the program's output.
+    public struct Training: Sendable {
+        /// Steps of the short run (the default) and of the notes' full setting (`--full`).
+        public let steps: Int, fullSteps: Int
+        public let rate: Double
+        public let why: String?
+    }
+
+    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training"]
+    static let trainingKeys = ["steps", "full_steps", "rate", "why"]
     static let formulaKeys = ["claim", "why"]
     static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why"]
     static let narrationKeys = ["after", "text"]
@@ -153,6 +164,17 @@ public struct Lesson: Sendable {
             guard ["ascent", "descent"].contains(direction) else { throw fail(lineOf("direction", after: line - 1), "'direction' must be \"ascent\" or \"descent\"") }
             self.update = Update(rate: rate, sign: direction == "ascent" ? 1 : -1, why: try string(update, "why", line: line, required: false))
         } else { self.update = nil }
+
+        if let training = table["training"]?.table {
+            let line = lineOf("training")
+            try checkKeys(training, allowed: Lesson.trainingKeys, section: " in [training]", line: line)
+            guard let steps = training["steps"]?.int, (1...1_000_000).contains(steps) else { throw fail(lineOf("steps", after: line - 1), "[training] needs 'steps', a whole number from 1 to 1000000") }
+            let full = training["full_steps"]?.int ?? steps
+            guard (steps...10_000_000).contains(full) else { throw fail(lineOf("full_steps", after: line - 1), "'full_steps' must be at least 'steps'") }
+            guard let rate = try numeric(training, "rate", line: line), rate > 0, rate.isFinite else { throw fail(line, "[training] needs a positive 'rate'") }
+            guard !parameters.isEmpty else { throw fail(line, "[training] needs 'parameters': the inputs it may change") }
+            self.training = Training(steps: steps, fullSteps: full, rate: rate, why: try string(training, "why", line: line, required: false))
+        } else { self.training = nil }
 
         var checks: [Check] = []
         line = 0

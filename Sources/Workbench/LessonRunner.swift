@@ -21,10 +21,22 @@ public struct LessonRun {
 
     /// Runs `lesson`.
     /// - Throws: `WorkbenchFailure.badInput` if its program or a check's quantity is wrong (naming the file and line).
-    public init(_ lesson: Lesson) throws(WorkbenchFailure) {
+    /// The losses of a `[training]` lesson: (step, loss) every so often, the first and the last included.
+    public let trainingLosses: [(step: Int, loss: Double)]
+    /// The `--at` text of the point the checks run at (the trained parameters, for a training lesson).
+    public let point: String
+
+    public init(_ lesson: Lesson, full: Bool = false) throws(WorkbenchFailure) {
         self.lesson = lesson
+        var point = lesson.inputs
+        var losses: [(Int, Double)] = []
+        if let training = lesson.training {
+            (point, losses) = try LessonRun.train(lesson, training: training, steps: full ? training.fullSteps : training.steps)
+        }
+        self.point = point
+        self.trainingLosses = losses
         let job: TraceJob
-        do { job = try TraceJob(source: lesson.program, file: "\(lesson.file) (program)", inputs: lesson.inputs, parameters: lesson.parameters) }
+        do { job = try TraceJob(source: lesson.program, file: "\(lesson.file) (program)", inputs: point, parameters: lesson.parameters) }
         catch { throw WorkbenchFailure(message: error.message, detail: error.detail, status: error.status) }
         self.job = job
         var results: [Result] = []
@@ -36,7 +48,7 @@ public struct LessonRun {
             formulas = nil
         } else {
             do {
-                formulas = try ClaimCheck(source: lesson.program, file: "\(lesson.file) (program)", inputs: lesson.inputs,
+                formulas = try ClaimCheck(source: lesson.program, file: "\(lesson.file) (program)", inputs: point,
                                           claims: lesson.formulas.map(\.claim), randomPoints: 5, seed: 1)
             } catch {
                 // A claim's column is inside the claim; name the lesson line of the [[formula]] too.
@@ -44,6 +56,46 @@ public struct LessonRun {
                 throw WorkbenchFailure(message: "\(lesson.file) ([[formula]] at line \(lines)): " + error.message, detail: error.detail, status: error.status)
             }
         }
+    }
+
+    /// Gradient descent on the lesson's parameters: each step evaluates the program on the engine,
+    /// runs backward and moves every parameter against its gradient. Returns the trained point as
+    /// `--at` text and the loss every tenth of the way.
+    static func train(_ lesson: Lesson, training: Lesson.Training, steps: Int) throws(WorkbenchFailure) -> (String, [(Int, Double)]) {
+        var values: [(name: String, value: Tensor)]
+        do { values = try InputValues.parse(lesson.inputs) } catch { throw .badInput("\(lesson.file): [inputs]: \(error.message)") }
+        let parameters = Set(lesson.parameters)
+        var losses: [(Int, Double)] = []
+        let every = max(1, steps / 10)
+        for step in 0...steps {
+            let program: Program
+            do { program = try Expressions.evaluate(lesson.program, options: .init(inputs: values, parameters: parameters)) }
+            catch { throw .badInput("\(lesson.file) (program): \(error.line())") }
+            let graph = program.graph
+            guard graph.shape(of: program.output).isEmpty else { throw .badInput("\(lesson.file): [training] needs a scalar output (the loss)") }
+            let loss = graph.scalarValue(of: program.output)
+            guard loss.isFinite else { throw .failed("\(lesson.file): training diverged at step \(step) (loss \(loss)); lower the rate") }
+            if step % every == 0 || step == steps { losses.append((step, loss)) }
+            if step == steps { break }
+            do { try graph.backward(from: program.output) } catch { throw .failed("\(lesson.file): \(error)") }
+            for index in values.indices where parameters.contains(values[index].name) {
+                guard let node = program.node(named: values[index].name), let gradient = graph.gradient(of: node) else { continue }
+                values[index].value = values[index].value - Tensor(scalar: training.rate) * gradient
+            }
+        }
+        let text = values.map { "\($0.name)=" + LessonRun.literal($0.value) }.joined(separator: ",")
+        return (text, losses)
+    }
+
+    /// A tensor as a literal that reads back to the same numbers.
+    static func literal(_ value: Tensor) -> String {
+        func nest(_ axis: Int, _ offset: Int) -> String {
+            let stride = value.shape[(axis + 1)...].reduce(1, *)
+            return "[" + (0..<value.shape[axis]).map { i in
+                axis == value.rank - 1 ? "\(value.storage[offset + i])" : nest(axis + 1, offset + i * stride)
+            }.joined(separator: ",") + "]"
+        }
+        return value.isScalar ? "\(value.scalar)" : nest(0, 0)
     }
 
     /// The engine's figure for `q`, `df/dx` (or `∂f/∂x`) or `updated w`.
@@ -104,6 +156,13 @@ public struct LessonRun {
     public func steps(significantDigits digits: Int = 6) -> [String] {
         let trace = job.trace
         var steps: [String] = []
+        if let training = lesson.training, let last = trainingLosses.last {
+            var lines = ["training  gradient descent on \(lesson.parameters.joined(separator: ", ")), rate \(TraceFormat.number(training.rate)), \(last.step) steps"]
+            for (step, loss) in trainingLosses { lines.append("          step \(step): \(trace.outputNode.label) = \(TraceFormat.number(loss, significantDigits: digits))") }
+            if let why = training.why { lines.append("      › " + why) }
+            lines.append("          the steps below replay the trained network")
+            steps.append(lines.joined(separator: "\n"))
+        }
         func narration(after key: String) -> String {
             lesson.narration.filter { $0.after == key }.map { "\n      › " + $0.text }.joined()
         }

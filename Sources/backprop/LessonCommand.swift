@@ -21,6 +21,7 @@ struct LessonCommand: ParsableCommand {
         @Option(help: "Write the step-by-step HTML page to FILE.") var html: String?
         @Option(name: [.short, .customLong("output")], help: "Draw the graph to FILE (.svg, .png, .pdf, .dot).") var output: String?
         @Flag(help: "Print a JSON report instead of the narration.") var json = false
+        @Flag(help: "For a lesson that trains: the notes' full setting (more steps) instead of the short run.") var full = false
 
         func validate() throws {
             if all == (lesson != nil) { throw ValidationError(all ? "give a lesson number or --all, not both" : "which lesson? e.g. 'backprop lesson 1' (see 'backprop lessons')") }
@@ -45,7 +46,7 @@ struct LessonCommand: ParsableCommand {
             var reports: [JSONValue] = []
             let interactive = step && isatty(0) == 1 && isatty(1) == 1
             for (index, lesson) in lessons.enumerated() {
-                let run = try LessonRun(lesson)
+                let run = try LessonRun(lesson, full: full)
                 if !run.passed { failed.append(lesson.number) }
                 try Drawing.write(run.job.trace, options: DiagramOptions(), output: output, steps: svg, html: html, full: false, canInsist: false)
                 if json { reports.append(run.json()); continue }
