@@ -33,3 +33,5 @@ goldens: deps
 bench: build
 	$(RELEASE_BIN) bench engine
 	$(RELEASE_BIN) bench diagrams
+	$(RELEASE_BIN) bench train
+	$(RELEASE_BIN) bench grade
