@@ -211,7 +211,7 @@ public final class Graph {
                                       reason: "cannot reshape \(Tensor.describe(shape: shape)) (\(count) entries) to \(Tensor.describe(shape: raw))")
             }
             return .shape(resolved)
-        case .index, nil:
+        case .index, .window, nil:
             return attribute
         }
     }

@@ -128,5 +128,49 @@ extension Primitive {
                        }
                        return [Tensor(shape: inputs[0].shape, storage: gradient)]
                    }),
+        /// Convolution of a batch x [N, C, H, W] with filters y [F, C, K, K] (cross-correlation, as
+        /// in PyTorch and the notes): each window of x times each filter, summed. Through im2col and
+        /// a matrix product per example; backward is the same products transposed, and col2im.
+        structural(.conv2d, "conv2d", symbol: "conv2d", arity: 2, local: ["upstream correlated back through the filters (col2im of yᵀ @ upstream)", "upstream @ windows of x (im2col)ᵀ"],
+                   forward: { inputs, attribute in
+                       guard case .window(let size, let stride, let padding) = attribute else {
+                           return .failure(.invalidOperand(operation: "conv2d", reason: "no window given"))
+                       }
+                       let (x, w) = (inputs[0], inputs[1])
+                       guard x.rank == 4, w.rank == 4, w.shape[1] == x.shape[1], w.shape[2] == size, w.shape[3] == size else {
+                           return .failure(.shapeMismatch(operation: "conv2d", left: x.shape, right: w.shape))
+                       }
+                       guard let geometry = Convolution(input: x.shape, size: size, stride: stride, padding: padding) else {
+                           return .failure(.invalidOperand(operation: "conv2d", reason: "a \(size)×\(size) window does not fit \(Tensor.describe(shape: x.shape))"))
+                       }
+                       return .success(geometry.forward(x, w))
+                   },
+                   backward: { inputs, _, upstream, attribute in
+                       guard case .window(let size, let stride, let padding) = attribute,
+                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: padding) else {
+                           return [.zeros(inputs[0].shape), .zeros(inputs[1].shape)]
+                       }
+                       return geometry.backward(inputs[0], inputs[1], upstream)
+                   }),
+        /// Max-pooling of x [N, C, H, W] over square windows; backward routes each window's upstream
+        /// to its largest entry (the first one, on a tie), as PyTorch's MaxPool2d does.
+        structural(.maxPool2d, "max_pool2d", symbol: "maxpool", arity: 1, local: ["upstream routed to each window's argmax"],
+                   forward: { inputs, attribute in
+                       guard case .window(let size, let stride, _) = attribute, inputs[0].rank == 4,
+                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: 0) else {
+                           return .failure(.invalidOperand(operation: "max_pool2d", reason: "needs [N, C, H, W] and a window that fits, got \(Tensor.describe(shape: inputs[0].shape))"))
+                       }
+                       return .success(geometry.maxPool(inputs[0]).output)
+                   },
+                   backward: { inputs, _, upstream, attribute in
+                       guard case .window(let size, let stride, _) = attribute,
+                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: 0) else {
+                           return [.zeros(inputs[0].shape)]
+                       }
+                       let argmax = geometry.maxPool(inputs[0]).argmax
+                       var gradient = Tensor.zeros(inputs[0].shape)
+                       for (position, offset) in argmax.enumerated() { gradient.storage[offset] += upstream.storage[position] }
+                       return [gradient]
+                   }),
     ]
 }

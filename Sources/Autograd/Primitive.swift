@@ -10,8 +10,9 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
     case negate, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, step, softplus
     // Structural: shapes change, the local gradient is a Jacobian rather than a number per entry.
     case matmul, transpose, sum, mean, reshape, index
-    // Structural, added for training: numerically stable log-softmax along the last axis.
-    case logSoftmax
+    // Structural, added for training: numerically stable log-softmax along the last axis,
+    // 2-D convolution (cross-correlation, as the notes and PyTorch compute it) and max-pooling.
+    case logSoftmax, conv2d, maxPool2d
 
     /// The table entry with this operation's forward, backward and local-gradient description.
     public var primitive: Primitive { Primitive.table[Int(rawValue)] }
@@ -27,6 +28,8 @@ public enum OperationAttribute: Sendable, Hashable {
     case shape([Int])
     /// The components of `x[...]`, as written.
     case index([IndexComponent])
+    /// A convolution's or a pooling's square window, stride and zero padding on each side.
+    case window(size: Int, stride: Int, padding: Int)
 }
 
 /// How a primitive computes: per entry through scalar functions, or on whole tensors.

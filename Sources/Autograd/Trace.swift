@@ -235,6 +235,7 @@ public enum TraceFormat {
         case .axis(let axis): return "axis \(axis)"
         case .shape(let shape): return Tensor.describe(shape: shape)
         case .index(let components): return "[" + components.map(\.description).joined(separator: ", ") + "]"
+        case .window(let size, let stride, let padding): return "\(size)×\(size), stride \(stride), padding \(padding)"
         }
     }
 }

@@ -134,6 +134,11 @@ public struct ModelSpec: Sendable, Equatable {
         ModelSpec(name: "digits-mlp", inputShape: [1, 8, 8], layers: [
             .flatten, .linear(outputs: 64), .activation("relu"), .linear(outputs: 10),
         ]),
+        // The workbench's own small CNN for the 8×8 digits: 16 filters of 3×3, max-pool, linear.
+        ModelSpec(name: "digits-cnn", inputShape: [1, 8, 8], layers: [
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
+            .flatten, .linear(outputs: 10),
+        ]),
         // 003: 784-256-10.
         ModelSpec(name: "mlp-256", inputShape: [1, 28, 28], layers: [
             .flatten, .linear(outputs: 256), .activation("relu"), .linear(outputs: 10),

@@ -2,12 +2,12 @@ import Autograd
 import Datasets
 import Foundation
 
-/// Trains a model of fully connected layers on the Autograd engine: every mini-batch is recorded as
-/// a graph of tensor nodes (matmul through OpenBLAS, bias add, activations, dropout, log-softmax,
-/// the loss), backward runs on it, and SGD with momentum updates the parameters.
+/// Trains a model on the Autograd engine: every mini-batch is recorded as a graph of tensor nodes
+/// (matmul and convolution through OpenBLAS, bias add, activations, max-pooling, dropout,
+/// log-softmax, the loss), backward runs on it, and SGD with momentum updates the parameters.
 ///
-/// Supported layers: flatten, linear, dropout and the activations relu, tanh, sigmoid and
-/// log_softmax. A model that does not end in log_softmax is trained with cross-entropy on its
+/// Supported layers: linear, conv2d, max-pooling, flatten, dropout and the activations relu, tanh,
+/// sigmoid and log_softmax. A model that does not end in log_softmax is trained with cross-entropy on its
 /// outputs (log_softmax is applied for the loss, as PyTorch's CrossEntropyLoss does).
 public final class Trainer {
     /// Why a model cannot be trained here (yet).
@@ -26,10 +26,12 @@ public final class Trainer {
 
     public let spec: ModelSpec
     public let settings: Settings
-    /// Each linear layer's weights ([inputs, outputs], row-major) and biases, and their momentum buffers.
+    /// Each linear or convolution layer's weights and biases (row-major), and their momentum buffers.
     public private(set) var weights: [[Double]], biases: [[Double]]
     private var weightVelocity: [[Double]], biasVelocity: [[Double]]
-    private let sizes: [(inputs: Int, outputs: Int)]
+    /// The shapes of those weights and biases: linear [inputs, outputs] and [outputs];
+    /// convolution [filters, channels, K, K] and [filters, 1, 1].
+    private let shapes: [(weight: [Int], bias: [Int])]
     private var random: SeededGenerator
     private let graph = Graph()
 
@@ -40,8 +42,15 @@ public final class Trainer {
         self.settings = settings
         var random = SeededGenerator(seed: settings.seed)
         var shape = spec.inputShape
-        var sizes: [(Int, Int)] = []
+        var shapes: [(weight: [Int], bias: [Int])] = []
         var weights: [[Double]] = [], biases: [[Double]] = []
+        // PyTorch's default initialization: uniform in ±1/√fan-in for weights and biases.
+        func add(weight: [Int], bias: [Int], fanIn: Int) {
+            let bound = 1 / Double(fanIn).squareRoot()
+            weights.append((0..<weight.reduce(1, *)).map { _ in Double.random(in: -bound...bound, using: &random) })
+            biases.append((0..<bias.reduce(1, *)).map { _ in Double.random(in: -bound...bound, using: &random) })
+            shapes.append((weight, bias))
+        }
         for (index, layer) in spec.layers.enumerated() {
             switch layer {
             case .flatten: shape = [shape.reduce(1, *)]
@@ -49,16 +58,20 @@ public final class Trainer {
             case .activation(let name) where ["relu", "tanh", "sigmoid", "log_softmax"].contains(name): break
             case .linear(let outputs):
                 guard shape.count == 1 else { throw Unsupported(description: "layer \(index + 1): linear needs a vector input; add a flatten") }
-                let bound = 1 / Double(shape[0]).squareRoot()
-                weights.append((0..<(shape[0] * outputs)).map { _ in Double.random(in: -bound...bound, using: &random) })
-                biases.append((0..<outputs).map { _ in Double.random(in: -bound...bound, using: &random) })
-                sizes.append((shape[0], outputs))
+                add(weight: [shape[0], outputs], bias: [outputs], fanIn: shape[0])
                 shape = [outputs]
+            case .conv2d(let filters, let kernel, let stride, let padding):
+                guard shape.count == 3 else { throw Unsupported(description: "layer \(index + 1): conv2d needs channels × height × width") }
+                add(weight: [filters, shape[0], kernel, kernel], bias: [filters, 1, 1], fanIn: shape[0] * kernel * kernel)
+                shape = [filters, ModelSpec.outputSize(shape[1], kernel, stride, padding), ModelSpec.outputSize(shape[2], kernel, stride, padding)]
+            case .maxPool2d(let size, let stride):
+                guard shape.count == 3 else { throw Unsupported(description: "layer \(index + 1): max-pooling needs channels × height × width") }
+                shape = [shape[0], ModelSpec.outputSize(shape[1], size, stride ?? size, 0), ModelSpec.outputSize(shape[2], size, stride ?? size, 0)]
             default:
-                throw Unsupported(description: "layer \(index + 1): \(layer.typeName) cannot be trained yet (fully connected models only: linear, flatten, dropout, relu, tanh, sigmoid, log_softmax)")
+                throw Unsupported(description: "layer \(index + 1): \(layer.typeName) cannot be trained yet (linear, conv2d, max-pooling, flatten, dropout, relu, tanh, sigmoid, log_softmax)")
             }
         }
-        self.sizes = sizes
+        self.shapes = shapes
         self.weights = weights
         self.biases = biases
         self.weightVelocity = weights.map { [Double](repeating: 0, count: $0.count) }
@@ -90,21 +103,31 @@ public final class Trainer {
         }
         graph.removeAll(keepingCapacity: true)
         // The batch is a constant: no gradient flows into the data.
-        var h = graph.constant(Tensor(shape: [batch, width], storage: features), name: "x")
+        var h = graph.constant(Tensor(shape: [batch] + data.featureShape, storage: features), name: "x")
         var weightNodes: [NodeID] = [], biasNodes: [NodeID] = []
         var linear = 0
         var endsInLogSoftmax = false
         for layer in spec.layers {
             endsInLogSoftmax = false
             switch layer {
-            case .flatten: break
-            case .linear:
-                let (inputs, outputs) = sizes[linear]
-                let w = graph.parameter("W\(linear + 1)", Tensor(shape: [inputs, outputs], storage: weights[linear]))
-                let b = graph.parameter("b\(linear + 1)", Tensor(shape: [outputs], storage: biases[linear]))
+            case .flatten:
+                h = try graph.apply(.reshape, h, attribute: .shape([batch, graph.shape(of: h).dropFirst().reduce(1, *)]))
+            case .linear, .conv2d:
+                let (weightShape, biasShape) = shapes[linear]
+                let w = graph.parameter("W\(linear + 1)", Tensor(shape: weightShape, storage: weights[linear]))
+                let b = graph.parameter("b\(linear + 1)", Tensor(shape: biasShape, storage: biases[linear]))
                 weightNodes.append(w); biasNodes.append(b)
-                h = try graph.apply(.add, try graph.apply(.matmul, h, w), b)
+                if case .conv2d(_, let kernel, let stride, let padding) = layer {
+                    h = try graph.apply(.add, try graph.apply(.conv2d, h, w, attribute: .window(size: kernel, stride: stride, padding: padding)), b)
+                } else {
+                    if graph.shape(of: h).count != 2 {
+                        h = try graph.apply(.reshape, h, attribute: .shape([batch, graph.shape(of: h).dropFirst().reduce(1, *)]))
+                    }
+                    h = try graph.apply(.add, try graph.apply(.matmul, h, w), b)
+                }
                 linear += 1
+            case .maxPool2d(let size, let stride):
+                h = try graph.apply(.maxPool2d, h, attribute: .window(size: size, stride: stride ?? size, padding: 0))
             case .dropout(let p) where training && p > 0:
                 let shape = graph.shape(of: h)
                 let keep = 1 / (1 - p)

@@ -8,9 +8,10 @@ import Workbench
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a fully connected model of the notes on a shipped data set (MLPs so far; convolutions not yet).",
+        abstract: "Train a model of the notes on a shipped data set (linear, conv2d, max-pooling, dropout; not yet average pooling).",
         discussion: """
-            Models: iris-mlp, mlp-mnist, mlp-256 (see 'backprop summary MODEL'). Data: iris, digits, mnist (lessons/data).
+            Models: iris-mlp, digits-mlp, digits-cnn, mlp-mnist, cnn-mnist, mlp-256 (see 'backprop summary MODEL').
+            Data: iris, digits, mnist (lessons/data).
               backprop train iris-mlp --data iris --epochs 100 --batch 16 --lr 0.05
               backprop train mlp-mnist --data mnist --epochs 1
             Iris and digits hold out 20% of each class (seeded); MNIST uses its 10,000 test images.

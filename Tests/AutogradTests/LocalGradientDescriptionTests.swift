@@ -47,6 +47,8 @@ let tableRows: [TableRow] = [
     .init(operation: .reshape, name: "reshape", symbol: "reshape", localGradient: ["upstream reshaped back"]),
     .init(operation: .index, name: "index", symbol: "[]", localGradient: ["upstream scattered back into the selected entries"]),
     .init(operation: .logSoftmax, name: "log_softmax", symbol: "log_softmax", localGradient: ["upstream − softmax(x) · Σ upstream (along the last axis)"]),
+    .init(operation: .conv2d, name: "conv2d", symbol: "conv2d", localGradient: ["upstream correlated back through the filters (col2im of yᵀ @ upstream)", "upstream @ windows of x (im2col)ᵀ"]),
+    .init(operation: .maxPool2d, name: "max_pool2d", symbol: "maxpool", localGradient: ["upstream routed to each window's argmax"]),
 ]
 
 /// A small program, and the description a trace gives one of its edges.
