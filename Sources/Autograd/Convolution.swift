@@ -143,4 +143,37 @@ struct Convolution {
         }
         return (Tensor(shape: [batch, channels, outHeight, outWidth], storage: out), argmax)
     }
+
+    /// Each window's mean.
+    func averagePool(_ x: Tensor) -> Tensor {
+        var out = [Double](repeating: 0, count: batch * channels * outHeight * outWidth)
+        let scale = 1 / Double(size * size)
+        for plane in 0..<(batch * channels) {
+            let base = plane * height * width
+            for oi in 0..<outHeight {
+                for oj in 0..<outWidth {
+                    var total = 0.0
+                    for ki in 0..<size { for kj in 0..<size { total += x.storage[base + (oi * stride + ki) * width + oj * stride + kj] } }
+                    out[(plane * outHeight + oi) * outWidth + oj] = total * scale
+                }
+            }
+        }
+        return Tensor(shape: [batch, channels, outHeight, outWidth], storage: out)
+    }
+
+    /// The upstream of each window, spread evenly over its entries (overlaps add up).
+    func averagePoolBackward(_ upstream: Tensor) -> Tensor {
+        var gradient = Tensor.zeros([batch, channels, height, width])
+        let scale = 1 / Double(size * size)
+        for plane in 0..<(batch * channels) {
+            let base = plane * height * width
+            for oi in 0..<outHeight {
+                for oj in 0..<outWidth {
+                    let g = upstream.storage[(plane * outHeight + oi) * outWidth + oj] * scale
+                    for ki in 0..<size { for kj in 0..<size { gradient.storage[base + (oi * stride + ki) * width + oj * stride + kj] += g } }
+                }
+            }
+        }
+        return gradient
+    }
 }

@@ -172,5 +172,22 @@ extension Primitive {
                        for (position, offset) in argmax.enumerated() { gradient.storage[offset] += upstream.storage[position] }
                        return [gradient]
                    }),
+        /// Average pooling of x [N, C, H, W] over square windows; backward spreads each window's
+        /// upstream evenly over its K·K entries.
+        structural(.avgPool2d, "avg_pool2d", symbol: "avgpool", arity: 1, local: ["upstream / K² to every entry of its window"],
+                   forward: { inputs, attribute in
+                       guard case .window(let size, let stride, _) = attribute, inputs[0].rank == 4,
+                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: 0) else {
+                           return .failure(.invalidOperand(operation: "avg_pool2d", reason: "needs [N, C, H, W] and a window that fits, got \(Tensor.describe(shape: inputs[0].shape))"))
+                       }
+                       return .success(geometry.averagePool(inputs[0]))
+                   },
+                   backward: { inputs, _, upstream, attribute in
+                       guard case .window(let size, let stride, _) = attribute,
+                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: 0) else {
+                           return [.zeros(inputs[0].shape)]
+                       }
+                       return [geometry.averagePoolBackward(upstream)]
+                   }),
     ]
 }

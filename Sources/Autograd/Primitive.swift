@@ -12,7 +12,7 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
     case matmul, transpose, sum, mean, reshape, index
     // Structural, added for training: numerically stable log-softmax along the last axis,
     // 2-D convolution (cross-correlation, as the notes and PyTorch compute it) and max-pooling.
-    case logSoftmax, conv2d, maxPool2d
+    case logSoftmax, conv2d, maxPool2d, avgPool2d
 
     /// The table entry with this operation's forward, backward and local-gradient description.
     public var primitive: Primitive { Primitive.table[Int(rawValue)] }

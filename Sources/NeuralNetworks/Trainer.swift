@@ -21,7 +21,14 @@ public final class Trainer {
         public var momentum: Double = 0.5
         public var batchSize: Int = 32
         public var seed: UInt64 = 1
+        /// `sgd` (with `momentum`) or `adam` (β₁ 0.9, β₂ 0.999, ε 1e-8, as PyTorch's defaults).
+        public var optimizer: Optimizer = .sgd
         public init() {}
+    }
+
+    /// The update rule.
+    public enum Optimizer: String, Sendable, CaseIterable {
+        case sgd, adam
     }
 
     public let spec: ModelSpec
@@ -29,6 +36,9 @@ public final class Trainer {
     /// Each linear or convolution layer's weights and biases (row-major), and their momentum buffers.
     public private(set) var weights: [[Double]], biases: [[Double]]
     private var weightVelocity: [[Double]], biasVelocity: [[Double]]
+    /// Adam's second moments (its first moments live in the velocity buffers), and its step count.
+    private var weightSquares: [[Double]], biasSquares: [[Double]]
+    private var adamStep = 0
     /// The shapes of those weights and biases: linear [inputs, outputs] and [outputs];
     /// convolution [filters, channels, K, K] and [filters, 1, 1].
     private let shapes: [(weight: [Int], bias: [Int])]
@@ -64,8 +74,8 @@ public final class Trainer {
                 guard shape.count == 3 else { throw Unsupported(description: "layer \(index + 1): conv2d needs channels × height × width") }
                 add(weight: [filters, shape[0], kernel, kernel], bias: [filters, 1, 1], fanIn: shape[0] * kernel * kernel)
                 shape = [filters, ModelSpec.outputSize(shape[1], kernel, stride, padding), ModelSpec.outputSize(shape[2], kernel, stride, padding)]
-            case .maxPool2d(let size, let stride):
-                guard shape.count == 3 else { throw Unsupported(description: "layer \(index + 1): max-pooling needs channels × height × width") }
+            case .maxPool2d(let size, let stride), .avgPool2d(let size, let stride):
+                guard shape.count == 3 else { throw Unsupported(description: "layer \(index + 1): pooling needs channels × height × width") }
                 shape = [shape[0], ModelSpec.outputSize(shape[1], size, stride ?? size, 0), ModelSpec.outputSize(shape[2], size, stride ?? size, 0)]
             default:
                 throw Unsupported(description: "layer \(index + 1): \(layer.typeName) cannot be trained yet (linear, conv2d, max-pooling, flatten, dropout, relu, tanh, sigmoid, log_softmax)")
@@ -76,6 +86,8 @@ public final class Trainer {
         self.biases = biases
         self.weightVelocity = weights.map { [Double](repeating: 0, count: $0.count) }
         self.biasVelocity = biases.map { [Double](repeating: 0, count: $0.count) }
+        self.weightSquares = weightVelocity
+        self.biasSquares = biasVelocity
         self.random = random
     }
 
@@ -128,6 +140,8 @@ public final class Trainer {
                 linear += 1
             case .maxPool2d(let size, let stride):
                 h = try graph.apply(.maxPool2d, h, attribute: .window(size: size, stride: stride ?? size, padding: 0))
+            case .avgPool2d(let size, let stride):
+                h = try graph.apply(.avgPool2d, h, attribute: .window(size: size, stride: stride ?? size, padding: 0))
             case .dropout(let p) where training && p > 0:
                 let shape = graph.shape(of: h)
                 let keep = 1 / (1 - p)
@@ -164,12 +178,21 @@ public final class Trainer {
         if training {
             try graph.backward(from: loss)
             let (rate, momentum) = (settings.learningRate, settings.momentum)
+            adamStep += 1
             for layer in 0..<weights.count {
                 if let g = graph.gradient(of: weightNodes[layer]) {
-                    Trainer.sgd(&weights[layer], &weightVelocity[layer], g.storage, rate: rate, momentum: momentum)
+                    if settings.optimizer == .adam {
+                        Trainer.adam(&weights[layer], &weightVelocity[layer], &weightSquares[layer], g.storage, rate: rate, step: adamStep)
+                    } else {
+                        Trainer.sgd(&weights[layer], &weightVelocity[layer], g.storage, rate: rate, momentum: momentum)
+                    }
                 }
                 if let g = graph.gradient(of: biasNodes[layer]) {
-                    Trainer.sgd(&biases[layer], &biasVelocity[layer], g.storage, rate: rate, momentum: momentum)
+                    if settings.optimizer == .adam {
+                        Trainer.adam(&biases[layer], &biasVelocity[layer], &biasSquares[layer], g.storage, rate: rate, step: adamStep)
+                    } else {
+                        Trainer.sgd(&biases[layer], &biasVelocity[layer], g.storage, rate: rate, momentum: momentum)
+                    }
                 }
             }
         }
@@ -185,6 +208,27 @@ public final class Trainer {
                     for i in 0..<p.count {
                         v[i] = momentum * v[i] + g[i]
                         p[i] -= rate * v[i]
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adam (Kingma and Ba; PyTorch's defaults): m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g²,
+    /// p = p − rate · m̂ / (√v̂ + ε) with the bias-corrected m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+    static func adam(_ parameters: inout [Double], _ first: inout [Double], _ second: inout [Double], _ gradient: [Double],
+                     rate: Double, step: Int) {
+        let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8)
+        let correction1 = 1 - Foundation.pow(beta1, Double(step)), correction2 = 1 - Foundation.pow(beta2, Double(step))
+        parameters.withUnsafeMutableBufferPointer { p in
+            first.withUnsafeMutableBufferPointer { m in
+                second.withUnsafeMutableBufferPointer { v in
+                    gradient.withUnsafeBufferPointer { g in
+                        for i in 0..<p.count {
+                            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                            p[i] -= rate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                        }
                     }
                 }
             }

@@ -8,9 +8,9 @@ import Workbench
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model of the notes on a shipped data set (linear, conv2d, max-pooling, dropout; not yet average pooling).",
+        abstract: "Train a model of the notes on a shipped data set (linear, conv2d, max- and average pooling, dropout).",
         discussion: """
-            Models: iris-mlp, digits-mlp, digits-cnn, mlp-mnist, cnn-mnist, mlp-256 (see 'backprop summary MODEL').
+            Models: iris-mlp, digits-mlp, digits-cnn, mlp-mnist, cnn-mnist, lenet5, mlp-256 (see 'backprop summary MODEL').
             Data: iris, digits, mnist (lessons/data).
               backprop train iris-mlp --data iris --epochs 100 --batch 16 --lr 0.05
               backprop train mlp-mnist --data mnist --epochs 1
@@ -24,6 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Mini-batch size.") var batch = 32
     @Option(help: "Learning rate.") var lr = 0.01
     @Option(help: "SGD momentum.") var momentum = 0.5
+    @Option(help: "The optimizer: sgd (with --momentum) or adam.") var optimizer: String = "sgd"
     @Option(help: "Seed of the initialization, the shuffles, dropout and the split.") var seed: UInt64 = 1
     @Option(help: "Train on only the first N training examples (a quick run).") var limit: Int?
 
@@ -33,6 +34,7 @@ struct TrainCommand: ParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr \(lr): use a positive learning rate") }
         guard (0..<1).contains(momentum) else { throw ValidationError("--momentum \(momentum): use 0 ≤ momentum < 1") }
         if let limit, limit < 1 { throw ValidationError("--limit \(limit): use a positive number of examples") }
+        if Trainer.Optimizer(rawValue: optimizer) == nil { throw ValidationError("--optimizer \(optimizer): use sgd or adam") }
     }
 
     func run() throws {
@@ -46,9 +48,10 @@ struct TrainCommand: ParsableCommand {
         }
         var settings = Trainer.Settings()
         settings.learningRate = lr; settings.momentum = momentum; settings.batchSize = batch; settings.seed = seed
+        settings.optimizer = Trainer.Optimizer(rawValue: optimizer)!
         let trainer: Trainer
         do { trainer = try Trainer(spec: spec, settings: settings) } catch { throw WorkbenchFailure.badInput("\(model): \(error)") }
-        print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), SGD lr \(lr) momentum \(momentum), seed \(seed)")
+        print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), \(optimizer == "adam" ? "Adam lr \(lr)" : "SGD lr \(lr) momentum \(momentum)"), seed \(seed)")
         let terminal = isatty(1) == 1
         for epoch in 1...epochs {
             let start = Date()

@@ -76,6 +76,8 @@ let gradientCases: [GradientCase] = {
         .apply(.conv2d, "[1,1,5,5] ⊛ [2,1,3,3], stride 2", specs([[1, 1, 5, 5], [2, 1, 3, 3]], [wide, wide]),
                attribute: .window(size: 3, stride: 2, padding: 0)),
         .apply(.maxPool2d, "[2,2,4,4], 2×2 windows", specs([[2, 2, 4, 4]], [wide]), attribute: .window(size: 2, stride: 2, padding: 0)),
+        .apply(.avgPool2d, "[2,2,4,4], 2×2 windows", specs([[2, 2, 4, 4]], [wide]), attribute: .window(size: 2, stride: 2, padding: 0)),
+        .apply(.avgPool2d, "[1,1,5,5], 3×3 windows, stride 1 (overlapping)", specs([[1, 1, 5, 5]], [wide]), attribute: .window(size: 3, stride: 1, padding: 0)),
         .apply(.logSoftmax, "[4]", specs([[4]], [wide])),
         .apply(.logSoftmax, "[3,4] row by row", specs([[3, 4]], [wide])),
         .apply(.transpose, "[2,3]", specs([[2, 3]], [wide])),

@@ -49,6 +49,7 @@ let tableRows: [TableRow] = [
     .init(operation: .logSoftmax, name: "log_softmax", symbol: "log_softmax", localGradient: ["upstream − softmax(x) · Σ upstream (along the last axis)"]),
     .init(operation: .conv2d, name: "conv2d", symbol: "conv2d", localGradient: ["upstream correlated back through the filters (col2im of yᵀ @ upstream)", "upstream @ windows of x (im2col)ᵀ"]),
     .init(operation: .maxPool2d, name: "max_pool2d", symbol: "maxpool", localGradient: ["upstream routed to each window's argmax"]),
+    .init(operation: .avgPool2d, name: "avg_pool2d", symbol: "avgpool", localGradient: ["upstream / K² to every entry of its window"]),
 ]
 
 /// A small program, and the description a trace gives one of its edges.
