@@ -91,6 +91,17 @@ public final class Trainer {
         self.random = random
     }
 
+    /// A trained model: the same architecture with the given parameters (from `backprop train --save`).
+    /// - Throws: `Unsupported` when the parameters do not fit the architecture.
+    public convenience init(spec: ModelSpec, settings: Settings, weights: [[Double]], biases: [[Double]]) throws(Unsupported) {
+        try self.init(spec: spec, settings: settings)
+        guard weights.map(\.count) == self.weights.map(\.count), biases.map(\.count) == self.biases.map(\.count) else {
+            throw Unsupported(description: "the saved parameters do not fit \(spec.name): expected weight sizes \(self.weights.map(\.count)) and bias sizes \(self.biases.map(\.count))")
+        }
+        self.weights = weights
+        self.biases = biases
+    }
+
     /// The number of trainable parameters.
     public var parameterCount: Int { weights.map(\.count).reduce(0, +) + biases.map(\.count).reduce(0, +) }
 

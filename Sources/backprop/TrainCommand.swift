@@ -27,6 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The optimizer: sgd (with --momentum) or adam.") var optimizer: String = "sgd"
     @Option(help: "Seed of the initialization, the shuffles, dropout and the split.") var seed: UInt64 = 1
     @Option(help: "Train on only the first N training examples (a quick run).") var limit: Int?
+    @Option(help: "Save the trained model to FILE (JSON; 'backprop evaluate FILE' reads it).") var save: String?
 
     func validate() throws {
         guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs \(epochs): use 1 to 10000") }
@@ -67,6 +68,16 @@ struct TrainCommand: ParsableCommand {
             if !loss.isFinite { throw WorkbenchFailure.failed("epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }
             print(String(format: "epoch %d/%d  loss %.4f  train accuracy %.2f%%  %.2f s (%.0f samples/s)", epoch, epochs, loss, accuracy * 100, seconds, Double(training.count) / seconds))
         }
+        if let save {
+            let document = SavedModel(model: model, data: data, seed: seed, weights: trainer.weights, biases: trainer.biases)
+            do { try AtomicFile.write(document.json().serialized() + "\n", to: save) } catch { throw WorkbenchFailure.badInput("\(error)") }
+            print("saved \(model) to \(save)")
+        }
+        try Self.report(trainer, on: test)
+    }
+
+    /// Held-out accuracy and the confusion matrix.
+    static func report(_ trainer: Trainer, on test: LabeledData) throws {
         let result = try trainer.evaluate(test)
         print(String(format: "held-out: loss %.4f, accuracy %.2f%% (%d of %d)", result.loss, result.accuracy * 100,
                      result.confusion.indices.map { result.confusion[$0][$0] }.reduce(0, +), test.count))
@@ -101,5 +112,61 @@ struct TrainCommand: ParsableCommand {
         } catch let error as DatasetError {
             throw WorkbenchFailure.badInput(error.description)
         }
+    }
+}
+
+/// A trained model as `backprop train --save` writes it: the preset, the data set and seed it was
+/// trained with (the seed fixes the held-out split), and every parameter in its shortest exact form.
+struct SavedModel {
+    static let format = "backprop-model"
+    let model: String, data: String, seed: UInt64
+    let weights: [[Double]], biases: [[Double]]
+
+    func json() -> JSONValue {
+        .object(["format": .string(Self.format), "version": .number(1), "model": .string(model), "data": .string(data),
+                 "seed": .number(Double(seed)),
+                 "weights": .array(weights.map { .array($0.map(JSONValue.number)) }),
+                 "biases": .array(biases.map { .array($0.map(JSONValue.number)) })])
+    }
+
+    /// Reads a saved model. - Throws: `WorkbenchFailure.badInput` naming the file and what is wrong.
+    init(file: String) throws(WorkbenchFailure) {
+        let text = try InputFile.text(file, limit: 200_000_000)
+        func fail(_ reason: String) -> WorkbenchFailure { .badInput("\(file): not a saved model: \(reason)") }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw fail("not a JSON object") }
+        guard object["format"] as? String == Self.format else { throw fail("no \"format\": \"\(Self.format)\" (write one with backprop train --save)") }
+        guard object["version"] as? Int == 1 else { throw fail("unknown version \(object["version"] ?? "none")") }
+        guard let model = object["model"] as? String, let data = object["data"] as? String,
+              let seed = (object["seed"] as? NSNumber)?.uint64Value else { throw fail("missing model, data or seed") }
+        func matrix(_ key: String) throws(WorkbenchFailure) -> [[Double]] {
+            guard let rows = object[key] as? [[NSNumber]] else { throw fail("'\(key)' is not a list of lists of numbers") }
+            return rows.map { $0.map(\.doubleValue) }
+        }
+        self.model = model; self.data = data; self.seed = seed
+        self.weights = try matrix("weights")
+        self.biases = try matrix("biases")
+    }
+
+    init(model: String, data: String, seed: UInt64, weights: [[Double]], biases: [[Double]]) {
+        self.model = model; self.data = data; self.seed = seed; self.weights = weights; self.biases = biases
+    }
+}
+
+/// `backprop evaluate MODEL.json --data …`: a saved model's held-out accuracy and confusion matrix.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "Evaluate a model saved by 'backprop train --save' on the held-out part of a data set.")
+    @Argument(help: "The saved model (JSON).") var file: String
+    @Option(help: "The data set (default: the one it was trained on).") var data: String?
+
+    func run() throws {
+        let saved = try SavedModel(file: file)
+        guard let spec = ModelSpec.preset(named: saved.model) else { throw WorkbenchFailure.badInput("\(file): unknown model '\(saved.model)'") }
+        let (_, test) = try TrainCommand.load(data ?? saved.data, seed: saved.seed)
+        let trainer: Trainer
+        do { trainer = try Trainer(spec: spec, settings: .init(), weights: saved.weights, biases: saved.biases) }
+        catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
+        print("evaluating \(saved.model) from \(file) on \(data ?? saved.data): \(test.count) held-out examples")
+        try TrainCommand.report(trainer, on: test)
     }
 }
