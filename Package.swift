@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "NeuralNetworks", dependencies: ["Autograd", "Datasets"]),
         // What the commands share: trace reports, lessons, benchmarks, atomic output.
         .target(name: "Workbench", dependencies: [
-            "Autograd", "Expressions", "Diagrams", "NeuralNetworks",
+            "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // The thin executable: argument parsing and printing only.

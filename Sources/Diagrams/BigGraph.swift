@@ -128,11 +128,12 @@ public enum BigGraph {
         lines.append("}")
         let summary = "note: the graph has \(trace.nodes.count) nodes, more than \(limit); drawn as \(keys.count) boxes, "
             + "each the nodes of one operation at one level (steps from the nearest input)" + (band > 1 ? " (levels in bands of \(band))" : "")
-            + ", e.g. '\(firstRepeated(keys, members, trace))'; use --full to draw every node"
+            + ", e.g. '\(largestBox(members, trace))'; use --full to draw every node"
         return Collapsed(dot: lines.joined(separator: "\n") + "\n", boxes: keys.count, band: band, summary: summary)
     }
 
-    private static func firstRepeated(_ keys: [Any], _ members: [[Int]], _ trace: Trace) -> String {
+    /// The box holding the most nodes, as its title reads: `tanh × 80`.
+    private static func largestBox(_ members: [[Int]], _ trace: Trace) -> String {
         guard let group = members.indices.max(by: { members[$0].count < members[$1].count }) else { return "" }
         let first = trace.nodes[members[group][0]]
         return "\(first.kind == .operation ? first.symbol : first.kind.rawValue) × \(members[group].count)"

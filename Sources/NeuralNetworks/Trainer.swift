@@ -143,9 +143,7 @@ public final class Trainer {
                 if case .conv2d(_, let kernel, let stride, let padding) = layer {
                     h = try graph.apply(.add, try graph.apply(.conv2d, h, w, attribute: .window(size: kernel, stride: stride, padding: padding)), b)
                 } else {
-                    if graph.shape(of: h).count != 2 {
-                        h = try graph.apply(.reshape, h, attribute: .shape([batch, graph.shape(of: h).dropFirst().reduce(1, *)]))
-                    }
+                    // init checked that a linear layer's input is a vector: here [batch, inputs].
                     h = try graph.apply(.add, try graph.apply(.matmul, h, w), b)
                 }
                 linear += 1

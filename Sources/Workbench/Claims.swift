@@ -1,4 +1,5 @@
 import Autograd
+import Datasets
 import Expressions
 import Foundation
 
@@ -346,7 +347,7 @@ public struct ClaimCheck {
     /// its kink, and every claimed gradient is finite.
     static func randomPoints(count: Int, around given: Point, claims: [Claim], seed: UInt64,
                              evaluator: inout Evaluator) -> [Point] {
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         var points: [Point] = []
         let attemptsPerPoint = 200
         var attempt = 0
@@ -355,8 +356,8 @@ public struct ClaimCheck {
             let near = attempt % attemptsPerPoint > attemptsPerPoint / 2
             let point: Point = given.map { input in
                 (input.name, input.value.map { value in
-                    let raw = near ? value + generator.uniform(-1, 1) * Swift.max(0.5 * Swift.abs(value), 0.01)
-                                   : generator.uniform(-3, 3)
+                    let raw = near ? value + (2 * generator.unit() - 1) * Swift.max(0.5 * Swift.abs(value), 0.01)
+                                   : 6 * generator.unit() - 3
                     return Double(String(format: "%.4g", raw)) ?? raw
                 })
             }
@@ -695,22 +696,5 @@ public struct ClaimCheck {
             "firstWrong": firstWrong.map { .string($0.claim.left) } ?? .null,
             "summary": summary.map(JSONValue.string) ?? .null,
         ])
-    }
-}
-
-/// A small seeded generator (SplitMix64), so the random points are the same on every run and machine.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [a, b).
-    mutating func uniform(_ a: Double, _ b: Double) -> Double {
-        a + (b - a) * Double(next() >> 11) / Double(UInt64(1) << 53)
     }
 }

@@ -34,7 +34,9 @@ public struct TraceJob {
         }
         var notes: [String] = []
         let graph = program.graph
-        if let bad = graph.firstNonFiniteNode ?? graph.nodes.first(where: { !graph.value(of: $0).isFinite }) {
+        // The graph remembers the first non-finite operation; leaves it does not watch, and the
+        // language writes only finite numbers, so only the given inputs are left to look at.
+        if let bad = graph.firstNonFiniteNode ?? program.inputs.map(\.node).first(where: { !graph.value(of: $0).isFinite }) {
             throw TraceJob.nonFinite(program, node: bad, what: "value", file: file)
         }
         if graph.shape(of: program.output).isEmpty {

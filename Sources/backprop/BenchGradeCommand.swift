@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Autograd
 import Foundation
 import Workbench
@@ -25,7 +26,7 @@ extension BenchCommand {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-bench-grade-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
             do { try AtomicFile.createDirectory(directory) } catch { throw WorkbenchFailure.badInput("\(error)") }
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            var generator = Generator(state: seed)
+            var generator = SeededGenerator(seed: seed)
             var bytes = 0
             for index in 0..<count {
                 let text = Grade.synthetic(index: index, set: set, generator: &generator)
@@ -56,30 +57,17 @@ extension BenchCommand {
             print("  target: \(count) submissions in under 10 s: \(median < 10 * Double(count) / 1000 ? "met" : "NOT met")")
         }
 
-        /// A small seeded generator (SplitMix64).
-        struct Generator {
-            var state: UInt64
-            mutating func next() -> UInt64 {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return z ^ (z >> 31)
-            }
-            mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(UInt64(1) << 53) < p }
-        }
-
         /// One synthetic answer file: mostly right answers, some wrong (a sign flipped, a wrong
         /// choice), some missing, and one file in fifty malformed.
-        static func synthetic(index: Int, set: ExerciseSet, generator: inout Generator) -> String {
+        static func synthetic(index: Int, set: ExerciseSet, generator: inout SeededGenerator) -> String {
             if index % 50 == 49 { return ["", "student = \"s\(index)\"\nlesson = [", "\u{0}\u{1}binary", "student = 3\n"][index / 50 % 4] }
             var lines = ["student = \"s\(String(format: "%05d", index))\"", "name = \"Student \(index)\"", "lesson = \(set.lesson.number)", "", "[answers]"]
             var tables: [String] = []
             func number(_ x: Double) -> String { let text = TraceFormat.number(x, significantDigits: 6); return text.contains(".") || text.contains("e") ? text : text + ".0" }
             for item in set.items {
                 let id = item.exercise.id
-                if generator.chance(0.05) { continue }
-                let wrong = generator.chance(0.2)
+                if generator.unit() < 0.05 { continue }
+                let wrong = generator.unit() < 0.2
                 switch item.expected {
                 case .number(let value, _): lines.append("\(id) = \(number(wrong ? -value - 1 : value))")
                 case .tensor(let value, _): lines.append("\(id) = \"\(TraceFormat.tensor(wrong ? -value : value, significantDigits: 8))\"")

@@ -17,14 +17,7 @@ struct CheckCommand: ParsableCommand {
             Exit status: 0 every claim is right; 1 a claim is wrong; 2 bad input.
             """)
 
-    @Argument(help: "The program text, or '-' to read it from standard input.")
-    var program: String?
-
-    @Option(name: .long, help: "Read the program from this file instead.")
-    var file: String?
-
-    @Option(name: .long, help: "Input values: x=-2,y=5 or tensors as literals: 'W=[[1,2],[3,4]]'.")
-    var at: String?
+    @OptionGroup var input: ProgramOptions
 
     @Option(name: .long, help: "A claim such as \"df/dx = z\" or \"∂f/∂q = -4\" (repeat for several).")
     var claim: [String] = []
@@ -39,19 +32,14 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if program != nil && file != nil { throw ValidationError("give the program as an argument or with --file, not both") }
-        if program == nil && file == nil { throw ValidationError("missing the program: give it as an argument, with --file FILE, or '-' for standard input") }
         if claim.isEmpty { throw ValidationError("no claim to check: give one with --claim, e.g. --claim \"df/dx = z\"") }
         if !(0...1000).contains(points) { throw ValidationError("--points \(points): use 0 to 1000 random points") }
     }
 
     func run() throws {
-        let (source, name): (String, String)
-        if let file { (source, name) = (try InputFile.text(file), file) }
-        else if program == "-" { (source, name) = (try InputFile.text("-"), "stdin") }
-        else { (source, name) = (program!, "program") }
+        let (source, name) = try input.source()
 
-        let check = try ClaimCheck(source: source, file: name, inputs: at, claims: claim, randomPoints: points, seed: seed)
+        let check = try ClaimCheck(source: source, file: name, inputs: input.at, claims: claim, randomPoints: points, seed: seed)
         print(json ? check.json().serialized() : check.table())
         if !check.passed {
             let wrong = check.results.filter { !$0.passed }.count

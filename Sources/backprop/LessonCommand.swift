@@ -35,8 +35,9 @@ struct LessonCommand: ParsableCommand {
             let lessons: [Lesson]
             if all { lessons = try LessonLibrary.all() }
             else if let lesson, let number = Int(lesson) {
-                guard let found = try LessonLibrary.all().first(where: { $0.number == number }) else {
-                    let numbers = try LessonLibrary.all().map { String($0.number) }.joined(separator: ", ")
+                let library = try LessonLibrary.all()
+                guard let found = library.first(where: { $0.number == number }) else {
+                    let numbers = library.map { String($0.number) }.joined(separator: ", ")
                     throw WorkbenchFailure.badInput("there is no lesson \(number); the lessons are \(numbers) (see 'backprop lessons')")
                 }
                 lessons = [found]

@@ -16,14 +16,7 @@ struct TraceCommand: ParsableCommand {
               echo "f = tanh(w * x)" | backprop trace - --at w=0.5,x=2 -o f.svg
             """)
 
-    @Argument(help: "The program text, or '-' to read it from standard input.")
-    var program: String?
-
-    @Option(name: .long, help: "Read the program from this file instead.")
-    var file: String?
-
-    @Option(name: .long, help: "Input values: x=-2,y=5 or tensors as literals: 'W=[[1,2],[3,4]]'.")
-    var at: String?
+    @OptionGroup var input: ProgramOptions
 
     @Option(name: .long, parsing: .upToNextOption, help: "Names among the inputs to record as parameters (drawn as 3-D boxes).")
     var params: [String] = []
@@ -63,17 +56,12 @@ struct TraceCommand: ParsableCommand {
             throw ValidationError("--rankdir \(rankdir): use LR or TB")
         }
         if !(1...17).contains(precision) { throw ValidationError("--precision \(precision): use 1 to 17 significant digits") }
-        if program != nil && file != nil { throw ValidationError("give the program as an argument or with --file, not both") }
-        if program == nil && file == nil { throw ValidationError("missing the program: give it as an argument, with --file FILE, or '-' for standard input") }
     }
 
     func run() throws {
-        let (source, name): (String, String)
-        if let file { (source, name) = (try InputFile.text(file), file) }
-        else if program == "-" { (source, name) = (try InputFile.text("-"), "stdin") }
-        else { (source, name) = (program!, "program") }
+        let (source, name) = try input.source()
 
-        let job = try TraceJob(source: source, file: name, inputs: at, parameters: params)
+        let job = try TraceJob(source: source, file: name, inputs: input.at, parameters: params)
         for note in job.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         let gradientCheck = check ? try job.gradientCheck() : nil
 

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Workbench
+
+/// Where a program comes from and its input values: what `trace` and `check` share.
+struct ProgramOptions: ParsableArguments {
+    @Argument(help: "The program text, or '-' to read it from standard input.")
+    var program: String?
+
+    @Option(name: .long, help: "Read the program from this file instead.")
+    var file: String?
+
+    @Option(name: .long, help: "Input values: x=-2,y=5 or tensors as literals: 'W=[[1,2],[3,4]]'.")
+    var at: String?
+
+    func validate() throws {
+        if program != nil && file != nil { throw ValidationError("give the program as an argument or with --file, not both") }
+        if program == nil && file == nil { throw ValidationError("missing the program: give it as an argument, with --file FILE, or '-' for standard input") }
+    }
+
+    /// The program's text, and its name in messages (the file, `stdin` or `program`).
+    func source() throws -> (text: String, name: String) {
+        if let file { return (try InputFile.text(file), file) }
+        if program == "-" { return (try InputFile.text("-"), "stdin") }
+        return (program ?? "", "program")
+    }
+}
