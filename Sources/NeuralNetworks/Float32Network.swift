@@ -53,7 +53,7 @@ final class Float32Network {
     private(set) var capacity = 0
     private(set) var activations: [[Float]] = []     // activations[i]: the input of stage i; last: the scores
     private var gradients: [[Float]] = []       // same shapes
-    private var columns: [Float] = []           // im2col of the largest convolution
+    private var columns: [[Float]] = []         // per convolution stage: im2col of its input, kept for backward
     private var argmax: [[Int32]] = []          // per max-pool stage
     private(set) var masks: [[Float]] = []           // per dropout stage
     private var random: SeededGenerator
@@ -134,6 +134,7 @@ final class Float32Network {
         self.biasGradients = biases.map { [Float](repeating: 0, count: $0.count) }
         self.random = SeededGenerator(seed: seed)
         self.argmax = stages.map { _ in [] }
+        self.columns = stages.map { _ in [] }
         self.masks = stages.map { _ in [] }
     }
 
@@ -143,17 +144,15 @@ final class Float32Network {
         capacity = batch
         activations = widths.map { [Float](repeating: 0, count: $0 * batch) }
         gradients = activations
-        var columnsSize = 0
         for (index, stage) in stages.enumerated() {
             switch stage {
             case .conv(_, _, let w):
-                columnsSize = max(columnsSize, w.channels * w.size * w.size * batch * w.outputPlane)
+                columns[index] = [Float](repeating: 0, count: w.channels * w.size * w.size * batch * w.outputPlane)
             case .maxPool: argmax[index] = [Int32](repeating: 0, count: widths[index + 1] * batch)
             case .dropout: masks[index] = [Float](repeating: 0, count: widths[index] * batch)
             default: break
             }
         }
-        columns = [Float](repeating: 0, count: columnsSize)
     }
 
     // MARK: - Forward
@@ -209,7 +208,7 @@ final class Float32Network {
             case .conv(let p, let filters, let window):
                 let spatial = batch * window.outputPlane
                 let depth = window.channels * window.size * window.size
-                columns.withUnsafeMutableBufferPointer { cols in
+                columns[index].withUnsafeMutableBufferPointer { cols in
                     Float32Network.im2col(x, window, batch: batch, into: cols.baseAddress!)
                     weights[p].withUnsafeBufferPointer { w in
                         BLAS.sgemm(false, false, filters, spatial, depth, w.baseAddress!, depth, cols.baseAddress!, spatial, beta: 0, y, spatial)
@@ -354,9 +353,8 @@ final class Float32Network {
             case .conv(let p, let filters, let window):
                 let spatial = batch * window.outputPlane
                 let depth = window.channels * window.size * window.size
-                columns.withUnsafeMutableBufferPointer { cols in
-                    // The forward's columns were overwritten by later convolutions: rebuild them.
-                    Float32Network.im2col(x, window, batch: batch, into: cols.baseAddress!)
+                columns[index].withUnsafeMutableBufferPointer { cols in
+                    // The forward's columns are still there; after dW they are reused for dColumns.
                     weightGradients[p].withUnsafeMutableBufferPointer { dw in
                         BLAS.sgemm(false, true, filters, depth, spatial, dy, spatial, cols.baseAddress!, spatial, beta: 0, dw.baseAddress!, depth)
                     }
@@ -428,11 +426,13 @@ final class Float32Network {
     static func im2col(_ x: UnsafePointer<Float>, _ w: Window, batch: Int, into columns: UnsafeMutablePointer<Float>) {
         let (oh, ow) = (w.outHeight, w.outWidth)
         let spatial = batch * oh * ow
+        // Examples fill disjoint columns: two halves of the batch run on two cores.
+        inHalves(batch, work: w.channels * w.size * w.size * spatial) { examples in
         for c in 0..<w.channels {
             for ki in 0..<w.size {
                 for kj in 0..<w.size {
                     let row = columns + ((c * w.size + ki) * w.size + kj) * spatial
-                    for b in 0..<batch {
+                    for b in examples {
                         let plane = x + (c * batch + b) * w.inputPlane
                         let out = row + b * oh * ow
                         for oi in 0..<oh {
@@ -458,31 +458,54 @@ final class Float32Network {
                 }
             }
         }
+        }
     }
 
     /// Adds columns back into a channel-major batch (the reverse of `im2col`, summing overlaps).
     static func col2im(_ columns: UnsafePointer<Float>, _ w: Window, batch: Int, into x: UnsafeMutablePointer<Float>) {
         let (oh, ow) = (w.outHeight, w.outWidth)
         let spatial = batch * oh * ow
+        // Examples add into disjoint planes: two halves of the batch run on two cores.
+        inHalves(batch, work: w.channels * w.size * w.size * spatial) { examples in
         for c in 0..<w.channels {
             for ki in 0..<w.size {
                 for kj in 0..<w.size {
                     let row = columns + ((c * w.size + ki) * w.size + kj) * spatial
-                    for b in 0..<batch {
+                    for b in examples {
                         let plane = x + (c * batch + b) * w.inputPlane
                         let out = row + b * oh * ow
                         for oi in 0..<oh {
                             let i = oi * w.stride + ki - w.padding
                             guard i >= 0 && i < w.height else { continue }
                             let target = plane + i * w.width, line = out + oi * ow
-                            for oj in 0..<ow {
-                                let j = oj * w.stride + kj - w.padding
-                                if j >= 0 && j < w.width { target[j] += line[oj] }
+                            if w.stride == 1 {
+                                let first = Swift.min(ow, Swift.max(0, w.padding - kj))
+                                let last = Swift.max(first, Swift.min(ow, w.width + w.padding - kj))
+                                let shifted = target + kj - w.padding
+                                for oj in first..<last { shifted[oj] += line[oj] }
+                            } else {
+                                for oj in 0..<ow {
+                                    let j = oj * w.stride + kj - w.padding
+                                    if j >= 0 && j < w.width { target[j] += line[oj] }
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+        }
+    }
+
+    /// Runs `body` over the examples `0..<batch`: in two halves on two threads when the work is
+    /// large enough to pay for it (about 200,000 entries), else in one call.
+    static func inHalves(_ batch: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        guard work >= 200_000, batch >= 2, BLAS.cores >= 2 else { body(0..<batch); return }
+        let middle = batch / 2
+        withoutActuallyEscaping(body) { body in
+            // The halves touch disjoint memory (the callers' contract), so sharing `body` is safe.
+            nonisolated(unsafe) let shared = body
+            DispatchQueue.concurrentPerform(iterations: 2) { half in shared(half == 0 ? 0..<middle : middle..<batch) }
         }
     }
 
@@ -549,6 +572,7 @@ final class Float32Network {
 /// (OpenBLAS's threads only pay off above a few million multiply-adds).
 enum BLAS {
     nonisolated(unsafe) private static var threads: Int32 = 0
+    static var cores: Int { Int(available) }
     private static let available: Int32 = {
         if let text = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"], let n = Int32(text), n >= 1 { return n }
         return Int32(Swift.min(2, ProcessInfo.processInfo.activeProcessorCount))
