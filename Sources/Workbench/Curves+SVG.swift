@@ -7,7 +7,7 @@ extension TrainingCurves {
     public func svg() -> String {
         let width = 720.0, left = 70.0, right = 20.0
         let plotWidth = width - left - right
-        let lossPanel = (top: 56.0, height: 200.0), accuracyPanel = (top: 310.0, height: 150.0)
+        let lossPanel = (top: 56.0, height: 200.0), accuracyPanel = (top: 334.0, height: 150.0)
         let height = accuracyPanel.top + accuracyPanel.height + 50
 
         // x: epochs 0…N at whole-number ticks.
@@ -76,7 +76,7 @@ extension TrainingCurves {
             for entry in entries {
                 svg += "<path d=\"M\(coordinate(position)),\(coordinate(top))h22\" stroke=\"\(entry.color)\" stroke-width=\"2\" stroke-opacity=\"\(entry.opacity)\"\(entry.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
                 svg += "<text x=\"\(coordinate(position + 28))\" y=\"\(coordinate(top + 4))\">\(entry.label)</text>"
-                position += 40 + Double(entry.label.count) * 6.6
+                position += 44 + Double(entry.label.count) * 5.8
             }
             svg += "</g>\n"
         }

@@ -11,6 +11,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model of the notes on a shipped data set (linear, conv2d, max- and average pooling, dropout).",
         discussion: """
             Models: iris-mlp, digits-mlp, digits-cnn, mlp-mnist, cnn-mnist, lenet5, mlp-256 (see 'backprop summary MODEL').
+            A model can also be a file ending in .toml (docs/models.md); --curves FILE.svg draws the loss and accuracy.
             Data: iris, digits, mnist (lessons/data).
               backprop train iris-mlp --data iris --epochs 100 --batch 16 --lr 0.05
               backprop train mlp-mnist --data mnist --epochs 1

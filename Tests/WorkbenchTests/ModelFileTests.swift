@@ -107,6 +107,23 @@ struct ModelFileTests {
         do { _ = try ModelFile.model("nosuch.toml"); Issue.record("accepted") } catch { #expect(error.message == "nosuch.toml: no such file") }
     }
 
+    @Test("a saved model's layers are checked like a model file's", arguments: [
+        (#"[{"type": "linear", "outputs": 0}]"#, "layer 1: 'outputs' is 0; use 1 to 1000000"),
+        (#"[{"type": "linear", "outputs": 3.5}]"#, "layer 1: 'outputs' must be a whole number, got a decimal number"),
+        (#"[{"type": "linear", "outputs": true}]"#, "layer 1: 'outputs' must be a whole number, got a boolean"),
+        (#"[{"type": "flatten"}, {"type": "conv2d", "filters": 2, "kernel": 3}]"#, "layer 2: Conv2d needs channels × height × width, got shape [4]"),
+        (#"[3]"#, "layer 1 is not an object"),
+    ])
+    func savedModelLayers(layers: String, message: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("saved-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try #"{"format": "backprop-model", "version": 2, "model": "m", "data": "iris", "seed": 1, "input": [4], "layers": \#(layers), "weights": [], "biases": []}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        do { _ = try SavedModel(file: path); Issue.record("accepted \(layers)") } catch {
+            #expect(error.message == "\(path): not a saved model: \(message)")
+        }
+    }
+
     @Test("mutants of a model file never crash; each reads or gives one line with a place")
     func mutants() throws {
         let original = Array(try String(contentsOfFile: modelsDirectory + "/cnn-mnist.toml", encoding: .utf8).utf8)
