@@ -11,6 +11,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model of the notes on a shipped data set (linear, conv2d, max- and average pooling, dropout).",
         discussion: """
             Models: iris-mlp, digits-mlp, digits-cnn, mlp-mnist, cnn-mnist, lenet5, mlp-256 (see 'backprop summary MODEL').
+            A model can also be a file ending in .toml (docs/models.md); --curves FILE.svg draws the loss and accuracy.
             Data: iris, digits, mnist (lessons/data).
               backprop train iris-mlp --data iris --epochs 100 --batch 16 --lr 0.05
               backprop train mlp-mnist --data mnist --epochs 1
@@ -18,7 +19,7 @@ struct TrainCommand: ParsableCommand {
             Iris's features are standardized with the training part's mean and deviation.
             """)
 
-    @Argument(help: "The model preset.") var model: String
+    @Argument(help: "A model preset, or a model file ending in .toml (docs/models.md).") var model: String
     @Option(help: "The data set: iris, digits or mnist.") var data: String
     @Option(help: "Epochs.") var epochs = 1
     @Option(help: "Mini-batch size.") var batch = 32
@@ -28,6 +29,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the initialization, the shuffles, dropout and the split.") var seed: UInt64 = 1
     @Option(help: "Train on only the first N training examples (a quick run).") var limit: Int?
     @Option(help: "Save the trained model to FILE (JSON; 'backprop evaluate FILE' reads it).") var save: String?
+    @Option(help: "Draw the loss and accuracy per epoch (held-out too) and per batch to FILE.svg.") var curves: String?
 
     func validate() throws {
         guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs \(epochs): use 1 to 10000") }
@@ -36,12 +38,11 @@ struct TrainCommand: ParsableCommand {
         guard (0..<1).contains(momentum) else { throw ValidationError("--momentum \(momentum): use 0 ≤ momentum < 1") }
         if let limit, limit < 1 { throw ValidationError("--limit \(limit): use a positive number of examples") }
         if Trainer.Optimizer(rawValue: optimizer) == nil { throw ValidationError("--optimizer \(optimizer): use sgd or adam") }
+        if let curves, !curves.hasSuffix(".svg") { throw ValidationError("--curves \(curves): name an .svg file") }
     }
 
     func run() throws {
-        guard let spec = ModelSpec.preset(named: model) else {
-            throw WorkbenchFailure.badInput("unknown model '\(model)'; the models are " + ModelSpec.presets.map(\.name).joined(separator: ", "))
-        }
+        let (spec, modelFile) = try ModelFile.model(model)
         let (train, test) = try Self.load(data, seed: seed)
         let training = limit.map { train.subset(Array(0..<min($0, train.count))) } ?? train
         guard training.featureCount == spec.inputShape.reduce(1, *) else {
@@ -51,25 +52,20 @@ struct TrainCommand: ParsableCommand {
         settings.learningRate = lr; settings.momentum = momentum; settings.batchSize = batch; settings.seed = seed
         settings.optimizer = Trainer.Optimizer(rawValue: optimizer)!
         let trainer: Trainer
-        do { trainer = try Trainer(spec: spec, settings: settings) } catch { throw WorkbenchFailure.badInput("\(model): \(error)") }
+        do { trainer = try Trainer(spec: spec, settings: settings) } catch { throw modelFile?.failure("\(error)") ?? WorkbenchFailure.badInput("\(model): \(error)") }
         print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), \(optimizer == "adam" ? "Adam lr \(lr)" : "SGD lr \(lr) momentum \(momentum)"), seed \(seed)")
-        let terminal = isatty(1) == 1
+        let monitor = try TrainingMonitor(epochs: epochs, examples: training.count, batchSize: batch,
+                                          curves: curves.map { ($0, "\(spec.name) on \(data), batch \(batch), \(optimizer == "adam" ? "Adam lr \(lr)" : "SGD lr \(lr) momentum \(momentum)"), seed \(seed)") })
         for epoch in 1...epochs {
-            let start = Date()
-            let (loss, accuracy) = try trainer.epoch(training, seed: seed &+ UInt64(epoch)) { done, total, loss, accuracy in
-                guard terminal, done % 20 == 0 || done == total else { return }
-                let elapsed = Date().timeIntervalSince(start)
-                let eta = elapsed / Double(done) * Double(total - done)
-                print(String(format: "\repoch %d/%d  batch %d/%d  loss %.4f  accuracy %.1f%%  ETA %.0f s   ", epoch, epochs, done, total, loss, accuracy * 100, eta), terminator: "")
-                fflush(nil)
-            }
-            let seconds = Date().timeIntervalSince(start)
-            if terminal { print("\r", terminator: "") }
+            monitor.startEpoch(epoch)
+            let (loss, accuracy) = try trainer.epoch(training, seed: seed &+ UInt64(epoch), progress: monitor.batch)
+            let heldOut = monitor.wantsHeldOut && loss.isFinite ? try trainer.evaluate(test) : nil
+            try monitor.finishEpoch(loss: loss, accuracy: accuracy, heldOut: heldOut.map { ($0.loss, $0.accuracy) })
             if !loss.isFinite { throw WorkbenchFailure.failed("epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }
-            print(String(format: "epoch %d/%d  loss %.4f  train accuracy %.2f%%  %.2f s (%.0f samples/s)", epoch, epochs, loss, accuracy * 100, seconds, Double(training.count) / seconds))
         }
+        if let curves { print("curves in \(curves)") }
         if let save {
-            let document = SavedModel(model: model, data: data, seed: seed, weights: trainer.weights, biases: trainer.biases)
+            let document = SavedModel(spec: spec, data: data, seed: seed, weights: trainer.weights, biases: trainer.biases)
             do { try AtomicFile.write(document.json().serialized() + "\n", to: save) } catch { throw WorkbenchFailure.badInput("\(error)") }
             print("saved \(model) to \(save)")
         }
@@ -115,43 +111,6 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// A trained model as `backprop train --save` writes it: the preset, the data set and seed it was
-/// trained with (the seed fixes the held-out split), and every parameter in its shortest exact form.
-struct SavedModel {
-    static let format = "backprop-model"
-    let model: String, data: String, seed: UInt64
-    let weights: [[Double]], biases: [[Double]]
-
-    func json() -> JSONValue {
-        .object(["format": .string(Self.format), "version": .number(1), "model": .string(model), "data": .string(data),
-                 "seed": .number(Double(seed)),
-                 "weights": .array(weights.map { .array($0.map(JSONValue.number)) }),
-                 "biases": .array(biases.map { .array($0.map(JSONValue.number)) })])
-    }
-
-    /// Reads a saved model. - Throws: `WorkbenchFailure.badInput` naming the file and what is wrong.
-    init(file: String) throws(WorkbenchFailure) {
-        let text = try InputFile.text(file, limit: 200_000_000)
-        func fail(_ reason: String) -> WorkbenchFailure { .badInput("\(file): not a saved model: \(reason)") }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw fail("not a JSON object") }
-        guard object["format"] as? String == Self.format else { throw fail("no \"format\": \"\(Self.format)\" (write one with backprop train --save)") }
-        guard object["version"] as? Int == 1 else { throw fail("unknown version \(object["version"] ?? "none")") }
-        guard let model = object["model"] as? String, let data = object["data"] as? String,
-              let seed = (object["seed"] as? NSNumber)?.uint64Value else { throw fail("missing model, data or seed") }
-        func matrix(_ key: String) throws(WorkbenchFailure) -> [[Double]] {
-            guard let rows = object[key] as? [[NSNumber]] else { throw fail("'\(key)' is not a list of lists of numbers") }
-            return rows.map { $0.map(\.doubleValue) }
-        }
-        self.model = model; self.data = data; self.seed = seed
-        self.weights = try matrix("weights")
-        self.biases = try matrix("biases")
-    }
-
-    init(model: String, data: String, seed: UInt64, weights: [[Double]], biases: [[Double]]) {
-        self.model = model; self.data = data; self.seed = seed; self.weights = weights; self.biases = biases
-    }
-}
-
 /// `backprop evaluate MODEL.json --data …`: a saved model's held-out accuracy and confusion matrix.
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -161,12 +120,12 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let saved = try SavedModel(file: file)
-        guard let spec = ModelSpec.preset(named: saved.model) else { throw WorkbenchFailure.badInput("\(file): unknown model '\(saved.model)'") }
+        let spec = saved.spec
         let (_, test) = try TrainCommand.load(data ?? saved.data, seed: saved.seed)
         let trainer: Trainer
         do { trainer = try Trainer(spec: spec, settings: .init(), weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
-        print("evaluating \(saved.model) from \(file) on \(data ?? saved.data): \(test.count) held-out examples")
+        print("evaluating \(spec.name) from \(file) on \(data ?? saved.data): \(test.count) held-out examples")
         try TrainCommand.report(trainer, on: test)
     }
 }
