@@ -32,10 +32,18 @@ extension Lesson {
             case count(Int)
             /// A shape, exactly.
             case shape([Int])
-            /// At least this much (the quick run's bar, and the bar with `--full`).
-            case atLeast(Double, full: Double)
+            /// At least this much: the quick run's bar (nil: not checked in the quick run) and the bar with `--full`.
+            case atLeast(Double?, full: Double)
             /// At most this much.
-            case atMost(Double, full: Double)
+            case atMost(Double?, full: Double)
+
+            /// The bar of a run (nil for an exact figure, or a bar the run does not check).
+            func bar(full isFull: Bool) -> Double? {
+                switch self {
+                case .count, .shape: nil
+                case .atLeast(let quick, let full), .atMost(let quick, let full): isFull ? full : quick
+                }
+            }
         }
 
         /// One `[[model.check]]`.
@@ -164,8 +172,9 @@ extension Lesson {
                 guard let quantity = try string(entry, "quantity", line: checkLine) else { throw fail(nil, after: checkLine, "[[model.check]] needs 'quantity'") }
                 let what = try Model.parse(quantity, rows: rows) { fail("quantity", after: checkLine, $0) }
                 if what.needsTraining && data == nil { throw fail("quantity", after: checkLine, "'\(quantity)' needs 'data' in [model]: a figure of the training run") }
-                let given = ["notes", "at_least", "at_most"].filter { entry[$0] != nil }
-                guard given.count == 1 else { throw fail(nil, after: checkLine, "[[model.check]] '\(quantity)' needs one of 'notes' (an exact count or shape), 'at_least' or 'at_most' (a bar for the run)") }
+                let given = ["notes", "at_least", "at_most", "full_at_least", "full_at_most"].filter { entry[$0] != nil }
+                let kinds = Set(given.map { $0.replacingOccurrences(of: "full_", with: "") })
+                guard kinds.count == 1 else { throw fail(nil, after: checkLine, "[[model.check]] '\(quantity)' needs one of 'notes' (an exact count or shape), 'at_least' or 'at_most' (a bar for the run, with 'full_at_least' or 'full_at_most' for --full)") }
                 let expected: Expected
                 switch what {
                 case .parameters, .weights, .biases, .outputShape:
@@ -182,15 +191,13 @@ extension Lesson {
                     }
                 case .heldOutAccuracy, .heldOutLoss, .trainingLoss:
                     guard given != ["notes"] else { throw fail("notes", after: checkLine, "'\(quantity)' depends on the run: give 'at_least' or 'at_most', a bar it must clear") }
-                    let key = given[0], value = try number(entry, key, line: checkLine)!
-                    let full = try number(entry, "full_" + key, line: checkLine) ?? value
-                    if entry[key == "at_least" ? "full_at_most" : "full_at_least"] != nil {
-                        throw fail(key == "at_least" ? "full_at_most" : "full_at_least", after: checkLine, "give 'full_\(key)' with '\(key)'")
+                    // `at_least` is the quick run's bar and, unless `full_at_least` is given, the full run's.
+                    let key = kinds.first!, quick = try number(entry, key, line: checkLine)
+                    let full = try number(entry, "full_" + key, line: checkLine) ?? quick!
+                    if what == .heldOutAccuracy, !(0...100).contains(quick ?? 0) || !(0...100).contains(full) {
+                        throw fail(entry[key] != nil ? key : "full_" + key, after: checkLine, "an accuracy is a percentage, 0 to 100")
                     }
-                    if what == .heldOutAccuracy, !(0...100).contains(value) || !(0...100).contains(full) {
-                        throw fail(key, after: checkLine, "an accuracy is a percentage, 0 to 100")
-                    }
-                    expected = key == "at_least" ? .atLeast(value, full: full) : .atMost(value, full: full)
+                    expected = key == "at_least" ? .atLeast(quick, full: full) : .atMost(quick, full: full)
                 }
                 let channelsLast = entry["channels_last"]?.bool ?? false
                 if entry["channels_last"] != nil {
@@ -245,6 +252,9 @@ public struct ModelRun {
     public struct Result: Sendable {
         public let check: Lesson.Model.Check
         public let engine: Figure
+        /// Whether this run checks it: a bar given only for `--full` is shown, not checked, in the quick run.
+        public let checked: Bool
+        /// True when it agrees, or is not checked.
         public let passed: Bool
     }
 
@@ -292,7 +302,8 @@ public struct ModelRun {
         var results: [Result] = []
         for check in model.checks {
             let engine = ModelRun.figure(check, rows: rows, training: training)
-            results.append(Result(check: check, engine: engine, passed: ModelRun.agrees(check, engine, full: full)))
+            let checked = check.expected.bar(full: full) != nil || check.expected.bar(full: true) == nil
+            results.append(Result(check: check, engine: engine, checked: checked, passed: !checked || ModelRun.agrees(check, engine, full: full)))
         }
         self.results = results
     }
@@ -360,8 +371,8 @@ public struct ModelRun {
         switch (check.expected, engine) {
         case (.count(let notes), .count(let value)): return notes == value
         case (.shape(let notes), .shape(let value)): return notes == value
-        case (.atLeast(let quick, let bar), .number(let value)): return value >= (full ? bar : quick)
-        case (.atMost(let quick, let bar), .number(let value)): return value <= (full ? bar : quick)
+        case (.atLeast, .number(let value)): return check.expected.bar(full: full).map { value >= $0 } ?? true
+        case (.atMost, .number(let value)): return check.expected.bar(full: full).map { value <= $0 } ?? true
         default: return false
         }
     }
@@ -458,27 +469,32 @@ public struct ModelRun {
     /// The checks, each ✓ or ✗, with the notes' figure (or the bar) beside the engine's.
     public func checkLines(full: Bool) -> [String] {
         guard !results.isEmpty else { return [] }
-        var rows: [(Bool, String, String, String, String?)] = []
+        var rows: [(String, String, String, String, String?)] = []
         for result in results {
             let check = result.check
             let accuracy = check.what == .heldOutAccuracy
+            func bar(_ words: String) -> String {
+                let value = check.expected.bar(full: full) ?? check.expected.bar(full: true)!
+                return words + " " + TraceFormat.number(value) + (accuracy ? "%" : "") + (result.checked ? "" : " with --full")
+            }
             let expected: String
             switch check.expected {
             case .count(let n): expected = "notes " + ModelRun.grouped(n)
             case .shape(let shape): expected = "notes " + ModelRun.shape(shape)
-            case .atLeast(let quick, let bar): let v = full ? bar : quick; expected = "at least " + (accuracy ? TraceFormat.number(v) + "%" : TraceFormat.number(v))
-            case .atMost(let quick, let bar): let v = full ? bar : quick; expected = "at most " + (accuracy ? TraceFormat.number(v) + "%" : TraceFormat.number(v))
+            case .atLeast: expected = bar("at least")
+            case .atMost: expected = bar("at most")
             }
             var engine = "engine " + ModelRun.show(result.engine, accuracy: accuracy)
             if check.channelsLast, case .shape = result.engine {
                 engine += "   (channels last; the engine's shape is channels first)"
             }
-            rows.append((result.passed, check.quantity, expected, engine, check.why))
+            if !result.checked { engine += "   (the quick run's; checked with --full)" }
+            rows.append((result.checked ? result.passed ? "✓" : "✗" : "–", check.quantity, expected, engine, check.why))
         }
         let width = rows.map(\.1.count).max() ?? 0, expectedWidth = rows.map(\.2.count).max() ?? 0
         var lines = ["model checks (the notes' figures against the model's summary, and bars for this \(full ? "full" : "quick") run)"]
-        for (passed, quantity, expected, engine, why) in rows {
-            lines.append("  \(passed ? "✓" : "✗") " + quantity.padding(toLength: width, withPad: " ", startingAt: 0) + "   "
+        for (mark, quantity, expected, engine, why) in rows {
+            lines.append("  \(mark) " + quantity.padding(toLength: width, withPad: " ", startingAt: 0) + "   "
                          + expected.padding(toLength: expectedWidth, withPad: " ", startingAt: 0) + "   " + engine)
             if let why { lines.append("      › " + why) }
         }
@@ -499,12 +515,13 @@ public struct ModelRun {
             "parameters": .number(Double(rows.map(\.parameters).reduce(0, +))),
             "checks": .array(results.map { result in
                 var entry: [String: JSONValue] = ["quantity": .string(result.check.quantity), "engine": figure(result.engine), "passed": .bool(result.passed),
+                                                  "checked": .bool(result.checked),
                                                   "why": result.check.why.map(JSONValue.string) ?? .null]
                 switch result.check.expected {
                 case .count(let n): entry["notes"] = .number(Double(n))
                 case .shape(let shape): entry["notes"] = .array(shape.map { .number(Double($0)) })
-                case .atLeast(let quick, let bar): entry["at_least"] = .number(full ? bar : quick)
-                case .atMost(let quick, let bar): entry["at_most"] = .number(full ? bar : quick)
+                case .atLeast: entry["at_least"] = result.check.expected.bar(full: full).map(JSONValue.number) ?? .null
+                case .atMost: entry["at_most"] = result.check.expected.bar(full: full).map(JSONValue.number) ?? .null
                 }
                 return .object(entry)
             }),

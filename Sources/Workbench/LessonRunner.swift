@@ -243,7 +243,8 @@ public struct LessonRun {
             lines += table.dropFirst(1 + formulas.results.count).dropLast().filter { $0.hasPrefix("note:") || $0.contains(" is right; ") }
         }
         if let model { lines += model.checkLines(full: full) }
-        let modelChecks = model?.results.count ?? 0
+        // A bar given only for --full is shown in the quick run but not counted.
+        let modelChecks = model?.results.filter(\.checked).count ?? 0
         let total = results.count + (formulas?.results.count ?? 0) + modelChecks
         let failed = results.filter { !$0.passed }.count + (formulas?.results.filter { !$0.passed }.count ?? 0)
             + (model?.results.filter { !$0.passed }.count ?? 0)
