@@ -35,7 +35,8 @@ let package = Package(
         // Data sets: IDX and CSV readers (gzipped or not), seeded mini-batches.
         .target(name: "Datasets", dependencies: ["CZlib"]),
         // Layers and models: shapes, parameter counts, and training of fully connected models on Autograd.
-        .target(name: "NeuralNetworks", dependencies: ["Autograd", "Datasets"]),
+        .target(name: "NeuralNetworks", dependencies: ["Autograd", "Datasets", "CBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // What the commands share: trace reports, lessons, benchmarks, atomic output.
         .target(name: "Workbench", dependencies: [
             "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",

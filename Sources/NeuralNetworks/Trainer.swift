@@ -23,7 +23,15 @@ public final class Trainer {
         public var seed: UInt64 = 1
         /// `sgd` (with `momentum`) or `adam` (β₁ 0.9, β₂ 0.999, ε 1e-8, as PyTorch's defaults).
         public var optimizer: Optimizer = .sgd
+        /// `float32`: the fused Float32 path (fast; what `backprop train` uses). `float64`: every
+        /// mini-batch recorded as a graph on the engine, in Double (the reference; it can be drawn).
+        public var precision: Precision = .float32
         public init() {}
+    }
+
+    /// The arithmetic a trainer computes in.
+    public enum Precision: String, Sendable, CaseIterable {
+        case float32, float64
     }
 
     /// The update rule.
@@ -33,8 +41,14 @@ public final class Trainer {
 
     public let spec: ModelSpec
     public let settings: Settings
-    /// Each linear or convolution layer's weights and biases (row-major), and their momentum buffers.
-    public private(set) var weights: [[Double]], biases: [[Double]]
+    /// Each linear or convolution layer's weights and biases (row-major): the engine path's own,
+    /// or the Float32 path's widened to Double (exactly).
+    public var weights: [[Double]] { fast.map { $0.weights.map { $0.map(Double.init) } } ?? engineWeights }
+    public var biases: [[Double]] { fast.map { $0.biases.map { $0.map(Double.init) } } ?? engineBiases }
+    private var engineWeights: [[Double]], engineBiases: [[Double]]
+    /// The Float32 path, when `settings.precision` is `.float32`.
+    private var fast: Float32Network?
+    private var fastVelocity: [[Float]] = [], fastSquares: [[Float]] = []
     private var weightVelocity: [[Double]], biasVelocity: [[Double]]
     /// Adam's second moments (its first moments live in the velocity buffers), and its step count.
     private var weightSquares: [[Double]], biasSquares: [[Double]]
@@ -82,13 +96,19 @@ public final class Trainer {
             }
         }
         self.shapes = shapes
-        self.weights = weights
-        self.biases = biases
+        self.engineWeights = weights
+        self.engineBiases = biases
         self.weightVelocity = weights.map { [Double](repeating: 0, count: $0.count) }
         self.biasVelocity = biases.map { [Double](repeating: 0, count: $0.count) }
         self.weightSquares = weightVelocity
         self.biasSquares = biasVelocity
         self.random = random
+        if settings.precision == .float32 {
+            let network = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next())
+            fast = network
+            fastVelocity = (network.weights + network.biases).map { [Float](repeating: 0, count: $0.count) }
+            fastSquares = fastVelocity
+        }
     }
 
     /// A trained model: the same architecture with the given parameters (from `backprop train --save`).
@@ -98,8 +118,12 @@ public final class Trainer {
         guard weights.map(\.count) == self.weights.map(\.count), biases.map(\.count) == self.biases.map(\.count) else {
             throw Unsupported(description: "the saved parameters do not fit \(spec.name): expected weight sizes \(self.weights.map(\.count)) and bias sizes \(self.biases.map(\.count))")
         }
-        self.weights = weights
-        self.biases = biases
+        self.engineWeights = weights
+        self.engineBiases = biases
+        if let fast {
+            fast.weights = weights.map { $0.map(Float.init) }
+            fast.biases = biases.map { $0.map(Float.init) }
+        }
     }
 
     /// The number of trainable parameters.
@@ -115,6 +139,19 @@ public final class Trainer {
     /// Records the forward pass of `indices` of `data` and its loss; when `training`, also runs
     /// backward and updates the parameters.
     public func run(_ data: LabeledData, indices: [Int], training: Bool) throws -> BatchResult {
+        try run(data, indices: indices, training: training, update: true)
+    }
+
+    /// The mean loss of `indices` and its gradient with respect to every weight and bias, without
+    /// an update (dropout off): how the tests hold the Float32 path to the engine's `backward`.
+    public func gradients(_ data: LabeledData, indices: [Int]) throws -> (loss: Double, weights: [[Double]], biases: [[Double]]) {
+        let result = try run(data, indices: indices, training: false, update: false)
+        return (result.loss, lastGradients.weights, lastGradients.biases)
+    }
+    private var lastGradients: (weights: [[Double]], biases: [[Double]]) = ([], [])
+
+    private func run(_ data: LabeledData, indices: [Int], training: Bool, update: Bool) throws -> BatchResult {
+        if let fast { return runFloat32(fast, data, indices: indices, training: training, update: update) }
         let batch = indices.count, width = data.featureCount
         var features = [Double](repeating: 0, count: batch * width)
         data.features.withUnsafeBufferPointer { source in
@@ -137,8 +174,8 @@ public final class Trainer {
                 h = try graph.apply(.reshape, h, attribute: .shape([batch, graph.shape(of: h).dropFirst().reduce(1, *)]))
             case .linear, .conv2d:
                 let (weightShape, biasShape) = shapes[linear]
-                let w = graph.parameter("W\(linear + 1)", Tensor(shape: weightShape, storage: weights[linear]))
-                let b = graph.parameter("b\(linear + 1)", Tensor(shape: biasShape, storage: biases[linear]))
+                let w = graph.parameter("W\(linear + 1)", Tensor(shape: weightShape, storage: engineWeights[linear]))
+                let b = graph.parameter("b\(linear + 1)", Tensor(shape: biasShape, storage: engineBiases[linear]))
                 weightNodes.append(w); biasNodes.append(b)
                 if case .conv2d(_, let kernel, let stride, let padding) = layer {
                     h = try graph.apply(.add, try graph.apply(.conv2d, h, w, attribute: .window(size: kernel, stride: stride, padding: padding)), b)
@@ -184,23 +221,26 @@ public final class Trainer {
             if best == data.labels[index] { correct += 1 }
         }
         let lossValue = graph.scalarValue(of: loss)
-        if training {
+        if !update {
+            try graph.backward(from: loss)
+            lastGradients = (weightNodes.map { graph.gradient(of: $0)?.storage ?? [] }, biasNodes.map { graph.gradient(of: $0)?.storage ?? [] })
+        } else if training {
             try graph.backward(from: loss)
             let (rate, momentum) = (settings.learningRate, settings.momentum)
             adamStep += 1
-            for layer in 0..<weights.count {
+            for layer in 0..<engineWeights.count {
                 if let g = graph.gradient(of: weightNodes[layer]) {
                     if settings.optimizer == .adam {
-                        Trainer.adam(&weights[layer], &weightVelocity[layer], &weightSquares[layer], g.storage, rate: rate, step: adamStep)
+                        Trainer.adam(&engineWeights[layer], &weightVelocity[layer], &weightSquares[layer], g.storage, rate: rate, step: adamStep)
                     } else {
-                        Trainer.sgd(&weights[layer], &weightVelocity[layer], g.storage, rate: rate, momentum: momentum)
+                        Trainer.sgd(&engineWeights[layer], &weightVelocity[layer], g.storage, rate: rate, momentum: momentum)
                     }
                 }
                 if let g = graph.gradient(of: biasNodes[layer]) {
                     if settings.optimizer == .adam {
-                        Trainer.adam(&biases[layer], &biasVelocity[layer], &biasSquares[layer], g.storage, rate: rate, step: adamStep)
+                        Trainer.adam(&engineBiases[layer], &biasVelocity[layer], &biasSquares[layer], g.storage, rate: rate, step: adamStep)
                     } else {
-                        Trainer.sgd(&biases[layer], &biasVelocity[layer], g.storage, rate: rate, momentum: momentum)
+                        Trainer.sgd(&engineBiases[layer], &biasVelocity[layer], g.storage, rate: rate, momentum: momentum)
                     }
                 }
             }
@@ -210,7 +250,8 @@ public final class Trainer {
 
     /// PyTorch's SGD step: v = momentum · v + g; p = p − rate · v, through raw buffers (one
     /// exclusivity check per array, not one per entry: measured 17% of a step before).
-    static func sgd(_ parameters: inout [Double], _ velocity: inout [Double], _ gradient: [Double], rate: Double, momentum: Double) {
+    static func sgd<T: BinaryFloatingPoint>(_ parameters: inout [T], _ velocity: inout [T], _ gradient: [T], rate: Double, momentum: Double) {
+        let (rate, momentum) = (T(rate), T(momentum))
         parameters.withUnsafeMutableBufferPointer { p in
             velocity.withUnsafeMutableBufferPointer { v in
                 gradient.withUnsafeBufferPointer { g in
@@ -225,10 +266,11 @@ public final class Trainer {
 
     /// Adam (Kingma and Ba; PyTorch's defaults): m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g²,
     /// p = p − rate · m̂ / (√v̂ + ε) with the bias-corrected m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
-    static func adam(_ parameters: inout [Double], _ first: inout [Double], _ second: inout [Double], _ gradient: [Double],
-                     rate: Double, step: Int) {
-        let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8)
-        let correction1 = 1 - Foundation.pow(beta1, Double(step)), correction2 = 1 - Foundation.pow(beta2, Double(step))
+    static func adam<T: BinaryFloatingPoint>(_ parameters: inout [T], _ first: inout [T], _ second: inout [T], _ gradient: [T],
+                                            rate: Double, step: Int) {
+        let (beta1, beta2, epsilon): (T, T, T) = (0.9, 0.999, 1e-8)
+        let correction1 = T(1 - Foundation.pow(0.9, Double(step))), correction2 = T(1 - Foundation.pow(0.999, Double(step)))
+        let rate = T(rate)
         parameters.withUnsafeMutableBufferPointer { p in
             first.withUnsafeMutableBufferPointer { m in
                 second.withUnsafeMutableBufferPointer { v in
@@ -241,6 +283,40 @@ public final class Trainer {
                     }
                 }
             }
+        }
+    }
+
+    /// A batch on the Float32 path: forward, loss, and when training backward and the update.
+    private func runFloat32(_ network: Float32Network, _ data: LabeledData, indices: [Int], training: Bool, update: Bool) -> BatchResult {
+        network.forward(data, indices: indices, training: training)
+        let predictions = network.predictions(batch: indices.count)
+        var correct = 0
+        for (row, index) in indices.enumerated() where predictions[row] == data.labels[index] { correct += 1 }
+        let loss = network.lossAndGradient(labels: data.labels, indices: indices)
+        if !update {
+            network.backward(batch: indices.count)
+            lastGradients = (network.weightGradients.map { $0.map(Double.init) }, network.biasGradients.map { $0.map(Double.init) })
+        } else if training {
+            network.backward(batch: indices.count)
+            adamStep += 1
+            let layers = network.weights.count
+            for slot in 0..<(2 * layers) {
+                let layer = slot % layers
+                if slot < layers {
+                    step(&network.weights[layer], &fastVelocity[slot], &fastSquares[slot], network.weightGradients[layer])
+                } else {
+                    step(&network.biases[layer], &fastVelocity[slot], &fastSquares[slot], network.biasGradients[layer])
+                }
+            }
+        }
+        return BatchResult(loss: loss, correct: correct, predictions: predictions)
+    }
+
+    private func step(_ parameters: inout [Float], _ velocity: inout [Float], _ squares: inout [Float], _ gradient: [Float]) {
+        if settings.optimizer == .adam {
+            Trainer.adam(&parameters, &velocity, &squares, gradient, rate: settings.learningRate, step: adamStep)
+        } else {
+            Trainer.sgd(&parameters, &velocity, gradient, rate: settings.learningRate, momentum: settings.momentum)
         }
     }
 
