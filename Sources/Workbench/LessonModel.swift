@@ -325,7 +325,8 @@ public struct ModelRun {
         do {
             // One batch, step by step, on a model of its own (the same seed, so the same initial
             // weights): the training below is then exactly `backprop train` with these settings.
-            let first = train.subset(Array(0..<min(model.batch, train.count)))
+            // The batch is the first of epoch 1, in its shuffled order.
+            let first = train.subset(train.batches(size: model.batch, seed: model.seed &+ 1)[0])
             let demo = try trainer()
             let before = try demo.evaluate(first).loss
             let step = try demo.epoch(first, seed: model.seed).loss
@@ -412,7 +413,7 @@ public struct ModelRun {
 
         // One batch through the layers.
         let batch = training.batch
-        var forward = "forward   one batch, the first \(batch.size) training \(what): \(ModelRun.shape([batch.size] + spec.inputShape))"
+        var forward = "forward   one batch, the first of epoch 1: \(batch.size) training \(what), \(ModelRun.shape([batch.size] + spec.inputShape))"
         for (index, row) in rows.enumerated() {
             switch row.layer {
             case .activation(let name): forward += " → \(name)"
@@ -435,7 +436,7 @@ public struct ModelRun {
         backward += "\n          \(ModelRun.grouped(total)) gradients in all, one per parameter"
         steps.append(backward)
         let rule = model.optimizer == .adam
-            ? "Adam, rate \(TraceFormat.number(model.rate)): each parameter moves by rate × m̂ / (√v̂ + ε), its gradient's running mean over its running size"
+            ? "Adam, rate \(TraceFormat.number(model.rate)): each parameter moves by rate × m̂ / (√v̂ + ε), m̂ and v̂ the running means of its gradient and of the gradient squared"
             : model.momentum > 0
                 ? "SGD with momentum \(TraceFormat.number(model.momentum)): v = \(TraceFormat.number(model.momentum)) v + ∂L/∂θ, θ = θ − \(TraceFormat.number(model.rate)) v"
                 : "SGD: θ = θ − \(TraceFormat.number(model.rate)) ∂L/∂θ"
@@ -446,7 +447,9 @@ public struct ModelRun {
 
         let batches = (training.trainCount + model.batch - 1) / model.batch
         var run = "training  \(training.epochs.count) epoch\(training.epochs.count == 1 ? "" : "s") of \(ModelRun.grouped(training.trainCount)) \(what) in batches of \(model.batch): \(ModelRun.grouped(batches)) updates per epoch, seed \(model.seed)"
-        for (index, epoch) in training.epochs.enumerated() {
+        // At most about ten lines: every so many epochs, the last included.
+        let every = max(1, training.epochs.count / 10)
+        for (index, epoch) in training.epochs.enumerated() where (index + 1) % every == 0 || index == 0 || index == training.epochs.count - 1 {
             run += "\n          epoch \(index + 1): loss \(ModelRun.number(epoch.loss)), training accuracy \(String(format: "%.2f", epoch.accuracy * 100))%  (\(String(format: "%.2f", epoch.seconds)) s)"
         }
         if let why = model.why { run += "\n      › " + why }
