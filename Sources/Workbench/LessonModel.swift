@@ -488,14 +488,14 @@ public struct ModelRun {
             case .atMost: expected = bar("at most")
             }
             var engine = "engine " + ModelRun.show(result.engine, accuracy: accuracy)
-            if check.channelsLast, case .shape = result.engine {
-                engine += "   (channels last; the engine's shape is channels first)"
+            if check.channelsLast, case .outputShape(let layer) = check.what {
+                engine += "   (channels last; the engine's \(ModelRun.shape(self.rows[(layer ?? self.rows.count) - 1].outputShape)) is channels first)"
             }
             if !result.checked { engine += "   (the quick run's; checked with --full)" }
             rows.append((result.checked ? result.passed ? "✓" : "✗" : "–", check.quantity, expected, engine, check.why))
         }
         let width = rows.map(\.1.count).max() ?? 0, expectedWidth = rows.map(\.2.count).max() ?? 0
-        var lines = ["model checks (the notes' figures against the model's summary, and bars for this \(full ? "full" : "quick") run)"]
+        var lines = ["model checks (the notes' figures against the model's summary" + (training == nil ? ")" : ", and bars for this \(full ? "full" : "quick") run)")]
         for (mark, quantity, expected, engine, why) in rows {
             lines.append("  \(mark) " + quantity.padding(toLength: width, withPad: " ", startingAt: 0) + "   "
                          + expected.padding(toLength: expectedWidth, withPad: " ", startingAt: 0) + "   " + engine)

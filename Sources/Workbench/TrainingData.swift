@@ -4,6 +4,19 @@ import Foundation
 /// The data sets shipped in `lessons/data`, split into a training part and a held-out part, as
 /// `backprop train` and the lessons' `[model]` sections read them.
 public enum TrainingData {
+    /// `data/` in the lessons directory, or else the package's `lessons/data` beside the program
+    /// (so a draft lesson in a directory of its own, `BACKPROP_LESSONS=/tmp/drafts`, still finds the data).
+    public static func dataDirectory() throws(WorkbenchFailure) -> String {
+        var candidates: [String] = []
+        if let lessons = try? LessonLibrary.directory() { candidates.append(lessons + "/data") }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 { candidates.append(url.appendingPathComponent("lessons/data").path); url.deleteLastPathComponent() }
+        var isDirectory: ObjCBool = false
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue }) { return found }
+        throw .badInput("cannot find the data sets (looked in the lessons directory's data/ and beside the program)")
+    }
+
     /// The names `load` knows.
     public static let names = ["iris", "digits", "mnist"]
 
@@ -14,7 +27,7 @@ public enum TrainingData {
     /// - Throws: `WorkbenchFailure.badInput` for an unknown name or an unreadable file.
     public static func load(_ name: String, seed: UInt64) throws(WorkbenchFailure) -> (train: LabeledData, test: LabeledData) {
         guard names.contains(name) else { throw .badInput("--data \(name): use iris, digits or mnist") }
-        let directory = try LessonLibrary.directory() + "/data"
+        let directory = try dataDirectory()
         do {
             switch name {
             case "iris":
@@ -47,7 +60,7 @@ public enum TrainingData {
             let (train, test) = try load(name, seed: seed)
             return (prefix(train, limit), prefix(test, testLimit), (train.count, test.count))
         }
-        let directory = try LessonLibrary.directory() + "/data/mnist"
+        let directory = try dataDirectory() + "/mnist"
         do {
             let (train, trainCount) = try mnist(directory, "train", limit)
             let (test, testCount) = try mnist(directory, "t10k", testLimit)
