@@ -63,6 +63,8 @@ public struct Lesson: Sendable {
     public let exercises: [Exercise]
     /// Gradient descent on the parameters before the checks (`[training]`), for lessons that learn.
     public let training: Training?
+    /// One of the notes' models, trained on real data, with checks of its figures (`[model]`).
+    public let model: Model?
     /// The file it was read from.
     public let file: String
 
@@ -74,7 +76,7 @@ public struct Lesson: Sendable {
         public let why: String?
     }
 
-    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training"]
+    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model"]
     static let trainingKeys = ["steps", "full_steps", "rate", "why"]
     static let formulaKeys = ["claim", "why"]
     static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why"]
@@ -212,8 +214,12 @@ public struct Lesson: Sendable {
             seenIDs[exercise.id] = exercise.line
         }
         self.exercises = exercises
-        guard !checks.isEmpty || !formulas.isEmpty else {
-            throw fail(1, "a lesson needs at least one [[check]] (a figure the notes print) or [[formula]] (a formula they print)")
+        if let model = table["model"] {
+            guard let model = model.table else { throw fail(lineOf("model"), "[model] must be a table") }
+            self.model = try Model(model, file: file, lines: lines)
+        } else { self.model = nil }
+        guard !checks.isEmpty || !formulas.isEmpty || !(self.model?.checks.isEmpty ?? true) else {
+            throw fail(1, "a lesson needs at least one [[check]] (a figure the notes print), [[formula]] (a formula they print) or [[model.check]]")
         }
         self.checks = checks
         self.formulas = formulas

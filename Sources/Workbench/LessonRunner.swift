@@ -17,7 +17,11 @@ public struct LessonRun {
     public let results: [Result]
     /// The lesson's formulas checked as claims, when it has any.
     public let formulas: ClaimCheck?
-    public var passed: Bool { results.allSatisfy(\.passed) && (formulas?.passed ?? true) }
+    /// The lesson's `[model]`, trained (quick, or the full setting), with its checks.
+    public let model: ModelRun?
+    /// Whether this run used the notes' full setting (`--full`).
+    public let full: Bool
+    public var passed: Bool { results.allSatisfy(\.passed) && (formulas?.passed ?? true) && (model?.passed ?? true) }
 
     /// Runs `lesson`.
     /// - Throws: `WorkbenchFailure.badInput` if its program or a check's quantity is wrong (naming the file and line).
@@ -28,6 +32,7 @@ public struct LessonRun {
 
     public init(_ lesson: Lesson, full: Bool = false) throws(WorkbenchFailure) {
         self.lesson = lesson
+        self.full = full
         var point = lesson.inputs
         var losses: [(Int, Double)] = []
         if let training = lesson.training {
@@ -44,6 +49,7 @@ public struct LessonRun {
             results.append(Result(check: check, engine: try LessonRun.quantity(check.quantity, job: job, lesson: lesson, line: check.line)))
         }
         self.results = results
+        model = try lesson.model.map { model throws(WorkbenchFailure) in try ModelRun(model, file: lesson.file, full: full) }
         if lesson.formulas.isEmpty {
             formulas = nil
         } else {
@@ -204,6 +210,7 @@ public struct LessonRun {
                 steps.append(lines.joined(separator: "\n"))
             }
         }
+        if let model { steps += model.steps() }
         return steps
     }
 
@@ -235,10 +242,14 @@ public struct LessonRun {
             }
             lines += table.dropFirst(1 + formulas.results.count).dropLast().filter { $0.hasPrefix("note:") || $0.contains(" is right; ") }
         }
-        let total = results.count + (formulas?.results.count ?? 0)
+        if let model { lines += model.checkLines(full: full) }
+        // A bar given only for --full is shown in the quick run but not counted.
+        let modelChecks = model?.results.filter(\.checked).count ?? 0
+        let total = results.count + (formulas?.results.count ?? 0) + modelChecks
         let failed = results.filter { !$0.passed }.count + (formulas?.results.filter { !$0.passed }.count ?? 0)
+            + (model?.results.filter { !$0.passed }.count ?? 0)
         // Checks compare the notes' figures with the engine; formulas the notes' (or derived) formulas.
-        let (what, plural, against) = results.isEmpty ? ("formula", "formulas", "the engine")
+        let (what, plural, against) = results.isEmpty && modelChecks == 0 ? ("formula", "formulas", "the engine")
             : formulas == nil ? ("check", "checks", "the notes") : ("check or formula", "checks and formulas", "the notes and the engine")
         if failed == 0 {
             lines.append(total == 1 ? "the \(what) agrees with \(against)" : "all \(total) \(plural) agree with \(against)")
@@ -261,6 +272,7 @@ public struct LessonRun {
             }),
             "trace": TraceReport.json(job.trace),
             "formulas": formulas?.json() ?? .null,
+            "model": model?.json(full: full) ?? .null,
         ])
     }
 }

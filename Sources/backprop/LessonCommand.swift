@@ -21,7 +21,7 @@ struct LessonCommand: ParsableCommand {
         @Option(help: "Write the step-by-step HTML page to FILE.") var html: String?
         @Option(name: [.short, .customLong("output")], help: "Draw the graph to FILE (.svg, .png, .pdf, .dot).") var output: String?
         @Flag(help: "Print a JSON report instead of the narration.") var json = false
-        @Flag(help: "For a lesson that trains: the notes' full setting (more steps) instead of the short run.") var full = false
+        @Flag(help: "For a lesson that trains: the notes' full setting (more steps, all the data) instead of the short run.") var full = false
 
         func validate() throws {
             if all == (lesson != nil) { throw ValidationError(all ? "give a lesson number or --all, not both" : "which lesson? e.g. 'backprop lesson 1' (see 'backprop lessons')") }
@@ -76,12 +76,13 @@ struct LessonCommand: ParsableCommand {
         func run() throws {
             let lesson = try Lesson(file: file)
             let run = try LessonRun(lesson)
-            let disagree = run.results.filter { !$0.passed }.map(\.check.quantity)
+            let disagree = run.results.filter { !$0.passed }.map(\.check.quantity) + (run.model?.results.filter { !$0.passed }.map(\.check.quantity) ?? [])
             if !disagree.isEmpty {
                 throw WorkbenchFailure.failed("\(file): well-formed, but the engine disagrees with the notes' figure for \(disagree.joined(separator: ", ")) (run 'backprop lesson \(file)' to see both)")
             }
             var parts = ["\(run.job.trace.nodes.count) nodes", "\(lesson.checks.count) check\(lesson.checks.count == 1 ? "" : "s")"]
             if !lesson.formulas.isEmpty { parts.append("\(lesson.formulas.count) formula\(lesson.formulas.count == 1 ? "" : "s")") }
+            if let model = lesson.model { parts.append("\(model.checks.count) model check\(model.checks.count == 1 ? "" : "s") (\(model.preset))") }
             if !lesson.exercises.isEmpty { parts.append("\(lesson.exercises.count) exercise\(lesson.exercises.count == 1 ? "" : "s")") }
             print("\(file): lesson \(lesson.number) '\(lesson.title)' is valid: " + parts.joined(separator: ", "))
         }

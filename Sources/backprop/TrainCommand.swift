@@ -87,27 +87,9 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The training and held-out parts of a shipped data set.
+    /// The training and held-out parts of a shipped data set (shared with the lessons' `[model]`).
     static func load(_ name: String, seed: UInt64) throws -> (LabeledData, LabeledData) {
-        let directory = try LessonLibrary.directory() + "/data"
-        do {
-            switch name {
-            case "iris":
-                // Iris's four measurements differ in scale (petal width ~0.2–2.5, sepal length ~4–8):
-                // standardize them with the training part's statistics, as scikit-learn's StandardScaler would.
-                let (train, test) = try Datasets.iris(path: directory + "/iris.csv").split(heldOut: 0.2, seed: seed)
-                let statistics = train.featureStatistics()
-                return (train.standardized(mean: statistics.mean, deviation: statistics.deviation),
-                        test.standardized(mean: statistics.mean, deviation: statistics.deviation))
-            case "digits": return try Datasets.digits(path: directory + "/digits.csv.gz").split(heldOut: 0.2, seed: seed)
-            case "mnist":
-                return (try Datasets.mnist(directory: directory + "/mnist", training: true),
-                        try Datasets.mnist(directory: directory + "/mnist", training: false))
-            default: throw WorkbenchFailure.badInput("--data \(name): use iris, digits or mnist")
-            }
-        } catch let error as DatasetError {
-            throw WorkbenchFailure.badInput(error.description)
-        }
+        try TrainingData.load(name, seed: seed)
     }
 }
 
