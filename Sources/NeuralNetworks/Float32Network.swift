@@ -287,10 +287,21 @@ final class Float32Network {
     /// The mean negative log-likelihood of `labels` under the scores (log-softmax applied unless the
     /// model ends in it, as PyTorch's CrossEntropyLoss), and its gradient with respect to the last
     /// stage's input, written into the workspace. Returns the loss.
-    func lossAndGradient(labels: [Int], indices: [Int]) -> Double {
+    func lossAndGradient(_ kind: LossKind, labels: [Int], indices: [Int]) -> Double {
         let batch = indices.count
         let last = stages.count
         let endsInLogSoftmax: Bool = { if case .logSoftmax = stages.last { return true } else { return false } }()
+        // Cross-entropy and NLL on log-probabilities are fused here; every other loss goes through
+        // the shared kernel (Loss.swift).
+        guard kind == .crossEntropy || (kind == .nll && endsInLogSoftmax) else {
+            return activations[last].withUnsafeBufferPointer { scores in
+                gradients[last].withUnsafeMutableBufferPointer { gradient in
+                    NeuralNetworks.lossAndGradient(kind, scores: UnsafeBufferPointer(rebasing: scores[0 ..< batch * classes]),
+                                                   labels: indices.lazy.map { labels[$0] }, classes: classes,
+                                                   gradient: UnsafeMutableBufferPointer(rebasing: gradient[0 ..< batch * classes]))
+                }
+            }
+        }
         var total = 0.0
         activations[last].withUnsafeBufferPointer { scores in
         gradients[last].withUnsafeMutableBufferPointer { gradient in

@@ -17,12 +17,19 @@ public final class Trainer {
 
     /// The settings of `backprop train`.
     public struct Settings: Sendable {
-        public var learningRate: Double = 0.01
-        public var momentum: Double = 0.5
+        /// The update rule and its hyperparameters, with torch.optim's formulas (Optimizer.swift):
+        /// by default the notes' SGD with lr 0.01 and momentum 0.5. Adam ignores `momentum`.
+        public var update = OptimizerSettings(kind: .sgd, learningRate: 0.01, momentum: 0.5)
+        public var learningRate: Double { get { update.learningRate } set { update.learningRate = newValue } }
+        public var momentum: Double { get { update.momentum } set { update.momentum = newValue } }
+        /// `sgd`, `adam` or `rmsprop`.
+        public var optimizer: Optimizer { get { update.kind } set { update.kind = newValue } }
+        /// The loss on the model's outputs (Loss.swift); cross-entropy by default.
+        public var loss: LossKind = .crossEntropy
+        /// An L1 or L2 penalty on the weights (not the biases, as the notes' R(W)), added to the loss.
+        public var penalty: Penalty?
         public var batchSize: Int = 32
         public var seed: UInt64 = 1
-        /// `sgd` (with `momentum`) or `adam` (β₁ 0.9, β₂ 0.999, ε 1e-8, as PyTorch's defaults).
-        public var optimizer: Optimizer = .sgd
         /// `float32`: the fused Float32 path (fast; what `backprop train` uses). `float64`: every
         /// mini-batch recorded as a graph on the engine, in Double (the reference; it can be drawn).
         public var precision: Precision = .float32
@@ -35,9 +42,7 @@ public final class Trainer {
     }
 
     /// The update rule.
-    public enum Optimizer: String, Sendable, CaseIterable {
-        case sgd, adam
-    }
+    public typealias Optimizer = OptimizerSettings.Kind
 
     public let spec: ModelSpec
     public let settings: Settings
@@ -48,11 +53,11 @@ public final class Trainer {
     private var engineWeights: [[Double]], engineBiases: [[Double]]
     /// The Float32 path, when `settings.precision` is `.float32`.
     private var fast: Float32Network?
-    private var fastVelocity: [[Float]] = [], fastSquares: [[Float]] = []
-    private var weightVelocity: [[Double]], biasVelocity: [[Double]]
-    /// Adam's second moments (its first moments live in the velocity buffers), and its step count.
-    private var weightSquares: [[Double]], biasSquares: [[Double]]
-    private var adamStep = 0
+    /// The optimizer's buffers (momentum, Adam's moments) for every weight, then every bias.
+    private var fastOptimizer: OptimizerState<Float>
+    private var engineOptimizer: OptimizerState<Double>
+    /// Epochs begun, for the learning-rate schedule.
+    private var epochsBegun = 0
     /// The shapes of those weights and biases: linear [inputs, outputs] and [outputs];
     /// convolution [filters, channels, K, K] and [filters, 1, 1].
     private let shapes: [(weight: [Int], bias: [Int])]
@@ -98,16 +103,15 @@ public final class Trainer {
         self.shapes = shapes
         self.engineWeights = weights
         self.engineBiases = biases
-        self.weightVelocity = weights.map { [Double](repeating: 0, count: $0.count) }
-        self.biasVelocity = biases.map { [Double](repeating: 0, count: $0.count) }
-        self.weightSquares = weightVelocity
-        self.biasSquares = biasVelocity
+        var update = settings.update
+        if update.kind == .adam { update.momentum = 0 }
+        if let problem = update.problem() ?? settings.penalty?.problem() { throw Unsupported(description: problem) }
+        let sizes = (weights + biases).map(\.count)
+        self.fastOptimizer = OptimizerState(settings: update, sizes: settings.precision == .float32 ? sizes : [])
+        self.engineOptimizer = OptimizerState(settings: update, sizes: settings.precision == .float64 ? sizes : [])
         self.random = random
         if settings.precision == .float32 {
-            let network = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next())
-            fast = network
-            fastVelocity = (network.weights + network.biases).map { [Float](repeating: 0, count: $0.count) }
-            fastSquares = fastVelocity
+            fast = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next())
         }
     }
 
@@ -151,6 +155,9 @@ public final class Trainer {
     private var lastGradients: (weights: [[Double]], biases: [[Double]]) = ([], [])
 
     private func run(_ data: LabeledData, indices: [Int], training: Bool, update: Bool) throws -> BatchResult {
+        guard let outputs = (try? spec.summary())?.last?.outputShape, outputs.count == 1, data.classNames.count <= outputs[0] else {
+            throw Unsupported(description: "\(spec.name) does not end in one score per class for the \(data.classNames.count) classes of the data")
+        }
         if let fast { return runFloat32(fast, data, indices: indices, training: training, update: update) }
         let batch = indices.count, width = data.featureCount
         var features = [Double](repeating: 0, count: batch * width)
@@ -206,12 +213,13 @@ public final class Trainer {
             }
         }
         let scores = graph.value(of: h)
-        let logProbabilities = endsInLogSoftmax ? h : try graph.apply(.logSoftmax, h)
-        // Negative log-likelihood: −(1/B) Σ log p(label), as a product with a scaled one-hot table.
-        let classes = graph.shape(of: logProbabilities)[1]
-        var table = [Double](repeating: 0, count: batch * classes)
-        for (row, index) in indices.enumerated() { table[row * classes + data.labels[index]] = -1 / Double(batch) }
-        let loss = try graph.apply(.sum, try graph.apply(.multiply, logProbabilities, graph.constant(Tensor(shape: [batch, classes], storage: table))))
+        let classes = graph.shape(of: h)[1]
+        // Log-softmax is idempotent: cross-entropy on a model that ends in it is its NLL.
+        let kind = endsInLogSoftmax && settings.loss == .crossEntropy ? LossKind.nll : settings.loss
+        var loss = try record(kind, in: graph, scores: h, labels: indices.map { data.labels[$0] })
+        if let penalty = settings.penalty {
+            for w in weightNodes { loss = try graph.apply(.add, loss, try penalty.record(in: graph, weights: w)) }
+        }
 
         var predictions: [Int] = [], correct = 0
         for (row, index) in indices.enumerated() {
@@ -226,63 +234,23 @@ public final class Trainer {
             lastGradients = (weightNodes.map { graph.gradient(of: $0)?.storage ?? [] }, biasNodes.map { graph.gradient(of: $0)?.storage ?? [] })
         } else if training {
             try graph.backward(from: loss)
-            let (rate, momentum) = (settings.learningRate, settings.momentum)
-            adamStep += 1
-            for layer in 0..<engineWeights.count {
-                if let g = graph.gradient(of: weightNodes[layer]) {
-                    if settings.optimizer == .adam {
-                        Trainer.adam(&engineWeights[layer], &weightVelocity[layer], &weightSquares[layer], g.storage, rate: rate, step: adamStep)
-                    } else {
-                        Trainer.sgd(&engineWeights[layer], &weightVelocity[layer], g.storage, rate: rate, momentum: momentum)
-                    }
-                }
-                if let g = graph.gradient(of: biasNodes[layer]) {
-                    if settings.optimizer == .adam {
-                        Trainer.adam(&engineBiases[layer], &biasVelocity[layer], &biasSquares[layer], g.storage, rate: rate, step: adamStep)
-                    } else {
-                        Trainer.sgd(&engineBiases[layer], &biasVelocity[layer], g.storage, rate: rate, momentum: momentum)
-                    }
-                }
+            engineOptimizer.beginStep()
+            let rate = currentRate, layers = engineWeights.count
+            for layer in 0..<layers {
+                if let g = graph.gradient(of: weightNodes[layer]) { Trainer.update(&engineOptimizer, layer, &engineWeights[layer], g.storage, rate) }
+                if let g = graph.gradient(of: biasNodes[layer]) { Trainer.update(&engineOptimizer, layers + layer, &engineBiases[layer], g.storage, rate) }
             }
         }
         return BatchResult(loss: lossValue, correct: correct, predictions: predictions)
     }
 
-    /// PyTorch's SGD step: v = momentum · v + g; p = p − rate · v, through raw buffers (one
-    /// exclusivity check per array, not one per entry: measured 17% of a step before).
-    static func sgd<T: BinaryFloatingPoint>(_ parameters: inout [T], _ velocity: inout [T], _ gradient: [T], rate: Double, momentum: Double) {
-        let (rate, momentum) = (T(rate), T(momentum))
-        parameters.withUnsafeMutableBufferPointer { p in
-            velocity.withUnsafeMutableBufferPointer { v in
-                gradient.withUnsafeBufferPointer { g in
-                    for i in 0..<p.count {
-                        v[i] = momentum * v[i] + g[i]
-                        p[i] -= rate * v[i]
-                    }
-                }
-            }
-        }
-    }
+    /// The learning rate of the current epoch under the schedule.
+    private var currentRate: Double { settings.update.learningRate(epoch: max(1, epochsBegun)) }
 
-    /// Adam (Kingma and Ba; PyTorch's defaults): m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g²,
-    /// p = p − rate · m̂ / (√v̂ + ε) with the bias-corrected m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
-    static func adam<T: BinaryFloatingPoint>(_ parameters: inout [T], _ first: inout [T], _ second: inout [T], _ gradient: [T],
-                                            rate: Double, step: Int) {
-        let (beta1, beta2, epsilon): (T, T, T) = (0.9, 0.999, 1e-8)
-        let correction1 = T(1 - Foundation.pow(0.9, Double(step))), correction2 = T(1 - Foundation.pow(0.999, Double(step)))
-        let rate = T(rate)
+    /// One optimizer update of one parameter tensor.
+    private static func update<T: BinaryFloatingPoint>(_ state: inout OptimizerState<T>, _ index: Int, _ parameters: inout [T], _ gradient: [T], _ rate: Double) {
         parameters.withUnsafeMutableBufferPointer { p in
-            first.withUnsafeMutableBufferPointer { m in
-                second.withUnsafeMutableBufferPointer { v in
-                    gradient.withUnsafeBufferPointer { g in
-                        for i in 0..<p.count {
-                            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                            p[i] -= rate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
-                        }
-                    }
-                }
-            }
+            gradient.withUnsafeBufferPointer { g in state.update(index, parameters: p, gradient: g, learningRate: rate) }
         }
     }
 
@@ -292,36 +260,40 @@ public final class Trainer {
         let predictions = network.predictions(batch: indices.count)
         var correct = 0
         for (row, index) in indices.enumerated() where predictions[row] == data.labels[index] { correct += 1 }
-        let loss = network.lossAndGradient(labels: data.labels, indices: indices)
-        if !update {
-            network.backward(batch: indices.count)
-            lastGradients = (network.weightGradients.map { $0.map(Double.init) }, network.biasGradients.map { $0.map(Double.init) })
-        } else if training {
-            network.backward(batch: indices.count)
-            adamStep += 1
-            let layers = network.weights.count
-            for slot in 0..<(2 * layers) {
-                let layer = slot % layers
-                if slot < layers {
-                    step(&network.weights[layer], &fastVelocity[slot], &fastSquares[slot], network.weightGradients[layer])
-                } else {
-                    step(&network.biases[layer], &fastVelocity[slot], &fastSquares[slot], network.biasGradients[layer])
+        var loss = network.lossAndGradient(settings.loss, labels: data.labels, indices: indices)
+        guard training || !update else { return BatchResult(loss: loss + penaltyValue(network), correct: correct, predictions: predictions) }
+        network.backward(batch: indices.count)
+        let layers = network.weights.count
+        if let penalty = settings.penalty {
+            loss += penaltyValue(network)
+            for layer in 0..<layers {
+                network.weights[layer].withUnsafeBufferPointer { w in
+                    network.weightGradients[layer].withUnsafeMutableBufferPointer { g in penalty.addGradient(of: w, to: g) }
                 }
+            }
+        }
+        if !update {
+            lastGradients = (network.weightGradients.map { $0.map(Double.init) }, network.biasGradients.map { $0.map(Double.init) })
+        } else {
+            fastOptimizer.beginStep()
+            let rate = currentRate
+            for layer in 0..<layers {
+                Trainer.update(&fastOptimizer, layer, &network.weights[layer], network.weightGradients[layer], rate)
+                Trainer.update(&fastOptimizer, layers + layer, &network.biases[layer], network.biasGradients[layer], rate)
             }
         }
         return BatchResult(loss: loss, correct: correct, predictions: predictions)
     }
 
-    private func step(_ parameters: inout [Float], _ velocity: inout [Float], _ squares: inout [Float], _ gradient: [Float]) {
-        if settings.optimizer == .adam {
-            Trainer.adam(&parameters, &velocity, &squares, gradient, rate: settings.learningRate, step: adamStep)
-        } else {
-            Trainer.sgd(&parameters, &velocity, gradient, rate: settings.learningRate, momentum: settings.momentum)
-        }
+    /// The penalty on the Float32 weights (0 without one).
+    private func penaltyValue(_ network: Float32Network) -> Double {
+        guard let penalty = settings.penalty else { return 0 }
+        return network.weights.map { penalty.value($0) }.reduce(0, +)
     }
 
     /// One epoch over `data` in seeded mini-batches; the mean loss and the training accuracy.
     public func epoch(_ data: LabeledData, seed: UInt64, progress: ((Int, Int, Double, Double) -> Void)? = nil) throws -> (loss: Double, accuracy: Double) {
+        epochsBegun += 1
         let batches = data.batches(size: settings.batchSize, seed: seed)
         var totalLoss = 0.0, correct = 0, seen = 0
         for (number, batch) in batches.enumerated() {

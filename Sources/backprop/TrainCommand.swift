@@ -22,40 +22,30 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "A model preset, or a model file ending in .toml (docs/models.md).") var model: String
     @Option(help: "The data set: iris, digits or mnist.") var data: String
     @Option(help: "Epochs.") var epochs = 1
-    @Option(help: "Mini-batch size.") var batch = 32
-    @Option(help: "Learning rate.") var lr = 0.01
-    @Option(help: "SGD momentum.") var momentum = 0.5
-    @Option(help: "The optimizer: sgd (with --momentum) or adam.") var optimizer: String = "sgd"
-    @Option(help: "Seed of the initialization, the shuffles, dropout and the split.") var seed: UInt64 = 1
+    @OptionGroup var options: TrainingOptions
     @Option(help: "Train on only the first N training examples (a quick run).") var limit: Int?
     @Option(help: "Save the trained model to FILE (JSON; 'backprop evaluate FILE' reads it).") var save: String?
     @Option(help: "Draw the loss and accuracy per epoch (held-out too) and per batch to FILE.svg.") var curves: String?
 
     func validate() throws {
         guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs \(epochs): use 1 to 10000") }
-        guard batch >= 1, batch <= 65_536 else { throw ValidationError("--batch \(batch): use 1 to 65536") }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr \(lr): use a positive learning rate") }
-        guard (0..<1).contains(momentum) else { throw ValidationError("--momentum \(momentum): use 0 ≤ momentum < 1") }
         if let limit, limit < 1 { throw ValidationError("--limit \(limit): use a positive number of examples") }
-        if Trainer.Optimizer(rawValue: optimizer) == nil { throw ValidationError("--optimizer \(optimizer): use sgd or adam") }
         if let curves, !curves.hasSuffix(".svg") { throw ValidationError("--curves \(curves): name an .svg file") }
     }
 
     func run() throws {
         let (spec, modelFile) = try ModelFile.model(model)
+        let (seed, batch) = (options.seed, options.batch)
         let (train, test) = try Self.load(data, seed: seed)
         let training = limit.map { train.subset(Array(0..<min($0, train.count))) } ?? train
         guard training.featureCount == spec.inputShape.reduce(1, *) else {
             throw WorkbenchFailure.badInput("\(model) takes inputs of shape \(spec.inputShape), but \(data) has \(training.featureShape)")
         }
-        var settings = Trainer.Settings()
-        settings.learningRate = lr; settings.momentum = momentum; settings.batchSize = batch; settings.seed = seed
-        settings.optimizer = Trainer.Optimizer(rawValue: optimizer)!
         let trainer: Trainer
-        do { trainer = try Trainer(spec: spec, settings: settings) } catch { throw modelFile?.failure("\(error)") ?? WorkbenchFailure.badInput("\(model): \(error)") }
-        print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), \(optimizer == "adam" ? "Adam lr \(lr)" : "SGD lr \(lr) momentum \(momentum)"), seed \(seed)")
+        do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw modelFile?.failure("\(error)") ?? WorkbenchFailure.badInput("\(model): \(error)") }
+        print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), \(options.summary), seed \(seed)")
         let monitor = try TrainingMonitor(epochs: epochs, examples: training.count, batchSize: batch,
-                                          curves: curves.map { ($0, "\(spec.name) on \(data), batch \(batch), \(optimizer == "adam" ? "Adam lr \(lr)" : "SGD lr \(lr) momentum \(momentum)"), seed \(seed)") })
+                                          curves: curves.map { ($0, "\(spec.name) on \(data), batch \(batch), \(options.summary), seed \(seed)") })
         for epoch in 1...epochs {
             monitor.startEpoch(epoch)
             let (loss, accuracy) = try trainer.epoch(training, seed: seed &+ UInt64(epoch), progress: monitor.batch)

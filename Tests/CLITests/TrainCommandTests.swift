@@ -21,7 +21,7 @@ struct TrainCommandTests {
         (["evaluate", "bad.json"], "bad.json: not a saved model: no \"format\""),
         (["train", "nosuch", "--data", "digits"], "unknown model 'nosuch'"),
         (["train", "digits-mlp", "--data", "cifar"], "--data cifar: use iris, digits or mnist"),
-        (["train", "digits-mlp", "--data", "digits", "--optimizer", "lbfgs"], "--optimizer lbfgs: use sgd or adam"),
+        (["train", "digits-mlp", "--data", "digits", "--optimizer", "lbfgs"], "--optimizer lbfgs: use sgd, adam or rmsprop"),
         (["train", "keras-cnn", "--data", "mnist", "--limit", "10"], "layer 11: Reshape cannot be trained yet"),
         (["summary", "nosuch"], "unknown model 'nosuch'"),
     ])

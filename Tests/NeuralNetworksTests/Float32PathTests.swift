@@ -76,6 +76,24 @@ struct Float32PathTests {
         #expect(expected.weights.flatMap { $0 }.contains { abs($0) > 1e-6 })
     }
 
+    @Test("every loss, with and without a penalty, gives the engine's gradients", arguments: LossKind.allCases, [nil, Penalty.l1(0.01), Penalty.l2(0.05)])
+    func lossesAndPenalties(_ loss: LossKind, _ penalty: Penalty?) throws {
+        let spec = ModelSpec(name: "t", inputShape: [5], layers: [.linear(outputs: 6), .activation("tanh"), .linear(outputs: 4)])
+        let data = randomData(shape: [5], count: 9, classes: 4, seed: 11)
+        var settings = Trainer.Settings()
+        settings.loss = loss; settings.penalty = penalty; settings.precision = .float64
+        let seeded = try Trainer(spec: spec, settings: settings)
+        let weights = seeded.weights.map { $0.map { Double(Float($0)) } }, biases = seeded.biases.map { $0.map { Double(Float($0)) } }
+        let engine = try Trainer(spec: spec, settings: settings, weights: weights, biases: biases)
+        settings.precision = .float32
+        let fast = try Trainer(spec: spec, settings: settings, weights: weights, biases: biases)
+        let indices = Array(0..<9)
+        let expected = try engine.gradients(data, indices: indices), actual = try fast.gradients(data, indices: indices)
+        #expect(abs(actual.loss - expected.loss) < 1e-5 * max(1, abs(expected.loss)), "loss \(actual.loss) vs \(expected.loss)")
+        #expect(worstRelativeError(actual.weights, expected.weights) < 1e-4)
+        #expect(worstRelativeError(actual.biases, expected.biases) < 1e-4)
+    }
+
     @Test("a wrong gradient is caught: the comparison fails when one parameter is nudged")
     func comparisonCanFail() throws {
         let spec = ModelSpec(name: "t", inputShape: [6], layers: [.linear(outputs: 4), .activation("relu"), .linear(outputs: 3)])
