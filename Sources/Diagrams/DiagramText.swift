@@ -39,7 +39,12 @@ struct DiagramText {
     }
 
     /// A value with every digit, for tooltips: `[[1, 2], [3, 4]]`, `0.7615941559557649`.
-    static func exact(_ value: Tensor) -> String { TraceFormat.tensor(value) }
+    /// Every entry in full — for tooltips — up to `exactLimit` entries; a mini-batch's [784, 50]
+    /// weights would make a 1.5 MB tooltip, so bigger tensors are summarized with 8 significant digits.
+    static func exact(_ value: Tensor) -> String {
+        value.count <= exactLimit ? TraceFormat.tensor(value) : DiagramText(precision: 8).inline(value) + " (summarized: \(value.count) entries)"
+    }
+    static let exactLimit = 400
 
     /// An operand inside an infix formula: negative numbers in parentheses unless first (`3 * (-4)`).
     static func operand(_ text: String, position: Int) -> String {

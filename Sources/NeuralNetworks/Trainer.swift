@@ -153,6 +153,18 @@ public final class Trainer {
         return (result.loss, lastGradients.weights, lastGradients.biases)
     }
     private var lastGradients: (weights: [[Double]], biases: [[Double]]) = ([], [])
+    private var lastLoss: NodeID?
+
+    /// The engine's graph of one mini-batch — forward, loss and backward, no update — with its loss
+    /// node, to draw like any other graph. A Float32 trainer records it on a Double copy of its parameters.
+    public func recordBatch(_ data: LabeledData, indices: [Int]) throws -> (graph: Graph, loss: NodeID) {
+        var settings = self.settings
+        settings.precision = .float64
+        let engine = fast == nil ? self : try Trainer(spec: spec, settings: settings, weights: weights, biases: biases)
+        _ = try engine.gradients(data, indices: indices)
+        guard let loss = engine.lastLoss else { preconditionFailure("the engine path records its loss node") }
+        return (engine.graph, loss)
+    }
 
     private func run(_ data: LabeledData, indices: [Int], training: Bool, update: Bool) throws -> BatchResult {
         guard let outputs = (try? spec.summary())?.last?.outputShape, outputs.count == 1, data.classNames.count <= outputs[0] else {
@@ -229,6 +241,7 @@ public final class Trainer {
             if best == data.labels[index] { correct += 1 }
         }
         let lossValue = graph.scalarValue(of: loss)
+        lastLoss = loss
         if !update {
             try graph.backward(from: loss)
             lastGradients = (weightNodes.map { graph.gradient(of: $0)?.storage ?? [] }, biasNodes.map { graph.gradient(of: $0)?.storage ?? [] })

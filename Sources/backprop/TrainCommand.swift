@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Diagrams
 import Foundation
 import NeuralNetworks
 import Workbench
@@ -26,6 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train on only the first N training examples (a quick run).") var limit: Int?
     @Option(help: "Save the trained model to FILE (JSON; 'backprop evaluate FILE' reads it).") var save: String?
     @Option(help: "Draw the loss and accuracy per epoch (held-out too) and per batch to FILE.svg.") var curves: String?
+    @Option(help: "Draw the engine's graph of the first mini-batch (forward values and gradients, before any update) to FILE (.svg, .png, .pdf, .dot).") var trace: String?
 
     func validate() throws {
         guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs \(epochs): use 1 to 10000") }
@@ -46,6 +48,12 @@ struct TrainCommand: ParsableCommand {
         print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), \(options.summary), seed \(seed)")
         let monitor = try TrainingMonitor(epochs: epochs, examples: training.count, batchSize: batch,
                                           curves: curves.map { ($0, "\(spec.name) on \(data), batch \(batch), \(options.summary), seed \(seed)") })
+        if let trace {
+            let first = training.batches(size: batch, seed: seed &+ 1)[0]
+            let (graph, loss) = try trainer.recordBatch(training, indices: first)
+            try Drawing.write(graph.trace(output: loss), options: DiagramOptions(), output: trace, steps: nil, html: nil, full: false)
+            print("the graph of the first mini-batch (\(graph.count) nodes) in \(trace)")
+        }
         for epoch in 1...epochs {
             monitor.startEpoch(epoch)
             let (loss, accuracy) = try trainer.epoch(training, seed: seed &+ UInt64(epoch), progress: monitor.batch)
