@@ -42,7 +42,7 @@ struct GradCAMCommand: ParsableCommand {
         let area = mapShape[1] * mapShape[2]
         for (k, alpha) in cam.alphas.enumerated() {
             let meanActivation = cam.featureMaps.storage[k * area ..< (k + 1) * area].reduce(0, +) / Double(area)
-            print(String(format: "  %-3d  %+21.6f  %10.6f  %+14.6f", k, alpha, meanActivation, alpha * meanActivation + 0))   // + 0 turns −0 into 0
+            print(String(format: "  %-3d  %+21.4e  %10.4f  %+14.4e", k, alpha, meanActivation, alpha * meanActivation + 0))   // + 0 turns −0 into 0
         }
         let heat = cam.heatMap.storage, hottest = heat.indices.max { heat[$0] < heat[$1] } ?? 0
         print(String(format: "heat map ReLU(Σ α_k A^k): %d×%d, largest %.4g at row %d, column %d; %d of %d positions > 0",
