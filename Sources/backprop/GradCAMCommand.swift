@@ -81,15 +81,15 @@ struct LoadedModel {
 
     init(file: String, data: String?) throws {
         let saved = try SavedModel(file: file)
-        guard let spec = ModelSpec.preset(named: saved.model) else { throw WorkbenchFailure.badInput("\(file): unknown model '\(saved.model)'") }
+        let spec = saved.spec
         do { network = try FeatureNetwork(spec: spec, weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
         dataName = data ?? saved.data
         (_, test) = try TrainCommand.load(dataName, seed: saved.seed)
         guard test.featureCount == spec.inputShape.reduce(1, *) else {
-            throw WorkbenchFailure.badInput("\(saved.model) takes inputs of shape \(spec.inputShape), but \(dataName) has \(test.featureShape)")
+            throw WorkbenchFailure.badInput("\(spec.name) takes inputs of shape \(spec.inputShape), but \(dataName) has \(test.featureShape)")
         }
-        model = saved.model
+        model = spec.name
     }
 
     /// Held-out image `index` in the model's input shape.
