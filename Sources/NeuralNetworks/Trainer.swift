@@ -53,6 +53,8 @@ public final class Trainer {
     private var engineWeights: [[Double]], engineBiases: [[Double]]
     /// The Float32 path, when `settings.precision` is `.float32`.
     private var fast: Float32Network?
+    /// A second Float32 workspace with the same parameters: big batches run in two halves, one per core.
+    private var peer: Float32Network?
     /// The optimizer's buffers (momentum, Adam's moments) for every weight, then every bias.
     private var fastOptimizer: OptimizerState<Float>
     private var engineOptimizer: OptimizerState<Double>
@@ -112,6 +114,7 @@ public final class Trainer {
         self.random = random
         if settings.precision == .float32 {
             fast = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next())
+            if BLAS.cores >= 2 { peer = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next()) }
         }
     }
 
@@ -269,16 +272,29 @@ public final class Trainer {
 
     /// A batch on the Float32 path: forward, loss, and when training backward and the update.
     private func runFloat32(_ network: Float32Network, _ data: LabeledData, indices: [Int], training: Bool, update: Bool) -> BatchResult {
-        network.forward(data, indices: indices, training: training)
-        let predictions = network.predictions(batch: indices.count)
+        let backward = training || !update
+        let count = indices.count
+        var loss: Double, predictions: [Int]
+        if let peer, count >= 8, network.work * count >= 2_000_000 {
+            // Two halves side by side; the gradients are the halves' count-weighted mean, as one batch's.
+            let middle = count / 2
+            let halves = [Array(indices[..<middle]), Array(indices[middle...])]
+            peer.weights = network.weights; peer.biases = network.biases
+            nonisolated(unsafe) let replicas = [network, peer]
+            let results = BLAS.pair { i in Trainer.pass(replicas[i], data, halves[i], training, settings.loss, backward) }
+            let (a, b) = (Double(middle) / Double(count), Double(count - middle) / Double(count))
+            loss = a * results[0].loss + b * results[1].loss
+            predictions = results[0].predictions + results[1].predictions
+            if backward { network.mergeGradients(peer, Float(a), Float(b)) }
+        } else {
+            (loss, predictions) = Trainer.pass(network, data, indices, training, settings.loss, backward)
+        }
         var correct = 0
         for (row, index) in indices.enumerated() where predictions[row] == data.labels[index] { correct += 1 }
-        var loss = network.lossAndGradient(settings.loss, labels: data.labels, indices: indices)
-        guard training || !update else { return BatchResult(loss: loss + penaltyValue(network), correct: correct, predictions: predictions) }
-        network.backward(batch: indices.count)
+        loss += penaltyValue(network)
+        guard backward else { return BatchResult(loss: loss, correct: correct, predictions: predictions) }
         let layers = network.weights.count
         if let penalty = settings.penalty {
-            loss += penaltyValue(network)
             for layer in 0..<layers {
                 network.weights[layer].withUnsafeBufferPointer { w in
                     network.weightGradients[layer].withUnsafeMutableBufferPointer { g in penalty.addGradient(of: w, to: g) }
@@ -296,6 +312,16 @@ public final class Trainer {
             }
         }
         return BatchResult(loss: loss, correct: correct, predictions: predictions)
+    }
+
+    /// Forward, the loss, and backward when asked, on one workspace.
+    private static func pass(_ network: Float32Network, _ data: LabeledData, _ indices: [Int], _ training: Bool,
+                             _ loss: LossKind, _ backward: Bool) -> (loss: Double, predictions: [Int]) {
+        network.forward(data, indices: indices, training: training)
+        let predictions = network.predictions(batch: indices.count)
+        let value = network.lossAndGradient(loss, labels: data.labels, indices: indices)
+        if backward { network.backward(batch: indices.count) }
+        return (value, predictions)
     }
 
     /// The penalty on the Float32 weights (0 without one).

@@ -94,6 +94,23 @@ struct Float32PathTests {
         #expect(worstRelativeError(actual.biases, expected.biases) < 1e-4)
     }
 
+    @Test("the vectorized sigmoid and tanh agree with Foundation's to Float precision, tails included")
+    func vectorFunctions() {
+        var inputs: [Float] = [0, -0.0, 1e-8, -1e-8, 0.5, -0.5, 20, -20, 87, -87, 88, -88, 100, -100, 1e4, -1e4]
+        var generator = SeededGenerator(seed: 3)
+        inputs += (0..<2_000).map { _ in Float(generator.unit() * 40 - 20) }
+        var sigmoid = [Float](repeating: .nan, count: inputs.count), tanh = sigmoid
+        inputs.withUnsafeBufferPointer { x in
+            sigmoid.withUnsafeMutableBufferPointer { Vector.map(x.baseAddress!, $0.baseAddress!, x.count, Vector.sigmoid) }
+            tanh.withUnsafeMutableBufferPointer { Vector.map(x.baseAddress!, $0.baseAddress!, x.count, Vector.tanh) }
+        }
+        for (i, x) in inputs.enumerated() {
+            let s = 1 / (1 + Foundation.exp(-Double(x))), t = Foundation.tanh(Double(x))
+            #expect(abs(Double(sigmoid[i]) - s) <= 4e-7 * s + 1e-37, "sigmoid(\(x)) = \(sigmoid[i]), expected \(s)")
+            #expect(abs(Double(tanh[i]) - t) <= 4e-7 * max(abs(t), 1e-6), "tanh(\(x)) = \(tanh[i]), expected \(t)")
+        }
+    }
+
     @Test("a wrong gradient is caught: the comparison fails when one parameter is nudged")
     func comparisonCanFail() throws {
         let spec = ModelSpec(name: "t", inputShape: [6], layers: [.linear(outputs: 4), .activation("relu"), .linear(outputs: 3)])
