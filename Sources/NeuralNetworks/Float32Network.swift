@@ -439,6 +439,15 @@ final class Float32Network {
         }}}}
     }
 
+    /// Calls `body(slot, parameters, gradient)` for every weight (slots 0..<L) and bias (L..<2L), in place.
+    func updateParameters(_ body: (Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) {
+        let layers = weights.count
+        for layer in 0..<layers {
+            weights[layer].withUnsafeMutableBufferPointer { p in weightGradients[layer].withUnsafeBufferPointer { body(layer, p, $0) } }
+            biases[layer].withUnsafeMutableBufferPointer { p in biasGradients[layer].withUnsafeBufferPointer { body(layers + layer, p, $0) } }
+        }
+    }
+
     /// This network's parameter gradients become `a · own + b · other's`.
     func mergeGradients(_ other: Float32Network, _ a: Float, _ b: Float) {
         func merge(_ mine: inout [[Float]], _ theirs: [[Float]]) {

@@ -304,12 +304,14 @@ public final class Trainer {
         if !update {
             lastGradients = (network.weightGradients.map { $0.map(Double.init) }, network.biasGradients.map { $0.map(Double.init) })
         } else {
-            fastOptimizer.beginStep()
+            var optimizer = fastOptimizer
+            fastOptimizer = OptimizerState(settings: optimizer.settings, sizes: [])   // moved out: updated in place, no copy
+            optimizer.beginStep()
             let rate = currentRate
-            for layer in 0..<layers {
-                Trainer.update(&fastOptimizer, layer, &network.weights[layer], network.weightGradients[layer], rate)
-                Trainer.update(&fastOptimizer, layers + layer, &network.biases[layer], network.biasGradients[layer], rate)
+            network.updateParameters { slot, parameters, gradient in
+                optimizer.update(slot, parameters: parameters, gradient: gradient, learningRate: rate)
             }
+            fastOptimizer = optimizer
         }
         return BatchResult(loss: loss, correct: correct, predictions: predictions)
     }
