@@ -55,6 +55,25 @@ public struct LabeledData: Sendable {
         return (subset(train.sorted()), subset(test.sorted()))
     }
 
+    /// `count` seeded, stratified folds for cross-validation: fold k holds out every count-th member
+    /// of each shuffled class, starting at the k-th, and trains on the rest. Every example is held out once.
+    public func folds(_ count: Int, seed: UInt64) -> [(train: LabeledData, test: LabeledData)] {
+        precondition(count >= 2)
+        var generator = SeededGenerator(seed: seed)
+        var foldOf = [Int](repeating: 0, count: self.count)
+        for label in 0..<classNames.count {
+            var members = labels.indices.filter { labels[$0] == label }
+            members.shuffle(using: &generator)
+            for (position, member) in members.enumerated() { foldOf[member] = position % count }
+        }
+        return (0..<count).map { fold in
+            (subset(indices.filter { foldOf[$0] != fold }), subset(indices.filter { foldOf[$0] == fold }))
+        }
+    }
+
+    /// The example indices, 0..<count.
+    public var indices: Range<Int> { 0..<count }
+
     /// Mini-batches of `size` examples, in an order shuffled by `seed` (or in file order when nil);
     /// the last batch holds what is left.
     public func batches(size: Int, seed: UInt64?) -> [[Int]] {

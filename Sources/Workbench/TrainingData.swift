@@ -47,6 +47,25 @@ public enum TrainingData {
         }
     }
 
+    /// `count` stratified folds of iris or digits for cross-validation (iris standardized with each
+    /// fold's training statistics). MNIST keeps its own test set, so it has no folds here.
+    public static func folds(_ name: String, count: Int, seed: UInt64) throws(WorkbenchFailure) -> [(train: LabeledData, test: LabeledData)] {
+        guard name == "iris" || name == "digits" else {
+            throw .badInput("--folds: cross-validation is for iris and digits; \(name) has its own test set")
+        }
+        let directory = try dataDirectory()
+        do {
+            if name == "digits" { return try Datasets.digits(path: directory + "/digits.csv.gz").folds(count, seed: seed) }
+            return try Datasets.iris(path: directory + "/iris.csv").folds(count, seed: seed).map { train, test in
+                let statistics = train.featureStatistics()
+                return (train.standardized(mean: statistics.mean, deviation: statistics.deviation),
+                        test.standardized(mean: statistics.mean, deviation: statistics.deviation))
+            }
+        } catch {
+            throw .badInput(error.description)
+        }
+    }
+
     /// The first `limit` training and first `testLimit` held-out examples (nil: all), and how many
     /// each part has in all. For MNIST only those images are decoded, which saves seconds in a
     /// debug build; the other sets are split first, then cut, so the parts are those of `load`.

@@ -27,16 +27,22 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train on only the first N training examples (a quick run).") var limit: Int?
     @Option(help: "Save the trained model to FILE (JSON; 'backprop evaluate FILE' reads it).") var save: String?
     @Option(help: "Draw the loss and accuracy per epoch (held-out too) and per batch to FILE.svg.") var curves: String?
+    @Option(help: "Cross-validate instead: train a fresh model on each of K stratified folds of iris or digits and report each fold's held-out accuracy and their mean.") var folds: Int?
     @Option(help: "Draw the engine's graph of the first mini-batch (forward values and gradients, before any update) to FILE (.svg, .png, .pdf, .dot).") var trace: String?
 
     func validate() throws {
         guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs \(epochs): use 1 to 10000") }
         if let limit, limit < 1 { throw ValidationError("--limit \(limit): use a positive number of examples") }
+        if let folds {
+            guard (2...50).contains(folds) else { throw ValidationError("--folds \(folds): use 2 to 50") }
+            if save != nil || curves != nil || trace != nil || limit != nil { throw ValidationError("--folds trains one model per fold: it takes no --save, --curves, --trace or --limit") }
+        }
         if let curves, !curves.hasSuffix(".svg") { throw ValidationError("--curves \(curves): name an .svg file") }
     }
 
     func run() throws {
         let (spec, modelFile) = try ModelFile.model(model)
+        if let folds { return try crossValidate(spec, folds: folds) }
         let (seed, batch) = (options.seed, options.batch)
         let (train, test) = try Self.load(data, seed: seed)
         let training = limit.map { train.subset(Array(0..<min($0, train.count))) } ?? train
@@ -68,6 +74,31 @@ struct TrainCommand: ParsableCommand {
             print("saved \(model) to \(save)")
         }
         try Self.report(trainer, on: test)
+    }
+
+    /// `--folds K`: a fresh model per fold, each fold's held-out accuracy, then the mean and spread.
+    func crossValidate(_ spec: ModelSpec, folds count: Int) throws {
+        let parts = try TrainingData.folds(data, count: count, seed: options.seed)
+        print("cross-validating \(model) on \(data): \(count) stratified folds of \(parts[0].train.count + parts[0].test.count) examples; \(epochs) epochs each, batch \(options.batch), \(options.summary), seed \(options.seed)")
+        var accuracies: [Double] = []
+        for (fold, part) in parts.enumerated() {
+            guard part.train.featureCount == spec.inputShape.reduce(1, *) else {
+                throw WorkbenchFailure.badInput("\(model) takes inputs of shape \(spec.inputShape), but \(data) has \(part.train.featureShape)")
+            }
+            let trainer: Trainer
+            do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw WorkbenchFailure.badInput("\(model): \(error)") }
+            for epoch in 1...epochs {
+                let loss = try trainer.epoch(part.train, seed: options.seed &+ UInt64(epoch)).loss
+                if !loss.isFinite { throw WorkbenchFailure.failed("fold \(fold + 1), epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }
+            }
+            let result = try trainer.evaluate(part.test)
+            accuracies.append(result.accuracy)
+            let right = result.confusion.indices.map { result.confusion[$0][$0] }.reduce(0, +)
+            print(String(format: "fold %d/%d: held-out accuracy %.2f%% (%d of %d), loss %.4f", fold + 1, count, result.accuracy * 100, right, part.test.count, result.loss))
+        }
+        let mean = accuracies.reduce(0, +) / Double(count)
+        let deviation = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(count - 1)).squareRoot()
+        print(String(format: "cross-validated accuracy: %.2f%% ± %.2f%% (mean ± standard deviation over %d folds)", mean * 100, deviation * 100, count))
     }
 
     /// Held-out accuracy and the confusion matrix.

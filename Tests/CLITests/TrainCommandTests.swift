@@ -24,6 +24,12 @@ struct TrainCommandTests {
         (["train", "digits-mlp", "--data", "digits", "--optimizer", "lbfgs"], "--optimizer lbfgs: use sgd, adam or rmsprop"),
         (["train", "keras-cnn", "--data", "mnist", "--limit", "10"], "layer 11: Reshape cannot be trained yet"),
         (["summary", "nosuch"], "unknown model 'nosuch'"),
+        (["train", "digits-mlp", "--data", "mnist", "--folds", "3"], "--folds: cross-validation is for iris and digits"),
+        (["train", "iris-mlp", "--data", "iris", "--folds", "3", "--save", "m.json"], "--folds trains one model per fold"),
+        (["train", "iris-mlp", "--data", "iris", "--folds", "1"], "--folds 1: use 2 to 50"),
+        (["train", "iris-mlp", "--data", "iris", "--optimizer", "adam", "--momentum", "0.9"], "adam takes no momentum"),
+        (["train", "iris-mlp", "--data", "iris", "--loss", "l3"], "--loss l3: use cross_entropy, nll, mse, mae, bce, hinge"),
+        (["train", "iris-mlp", "--data", "iris", "--precision", "float16"], "--precision float16: use float32 or float64"),
     ])
     func badInput(arguments: [String], message: String) throws {
         let directory = try CLI.temporaryDirectory()
@@ -31,6 +37,32 @@ struct TrainCommandTests {
         let result = try CLI.run(arguments, in: directory, environment: ["BACKPROP_LESSONS": CLI.packageRoot.appendingPathComponent("lessons").path])
         #expect(result.status == 2, "\(arguments): \(result.stderr)")
         #expect(result.stderr.split(separator: "\n").first?.contains(message) == true, "\(result.stderr)")
+    }
+
+    @Test("--folds: one held-out figure per fold, then their mean; every fold's examples add up to the data set")
+    func crossValidation() throws {
+        let result = try CLI.run(["train", "iris-mlp", "--data", "iris", "--folds", "3", "--epochs", "5", "--lr", "0.05"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let folds = result.stdout.split(separator: "\n").filter { $0.hasPrefix("fold ") }
+        #expect(folds.count == 3, "\(result.stdout)")
+        // "(right of N)": stratified thirds of three classes of 50 are 17 + 17 + 16 per class.
+        #expect(folds[0].contains(" of 51)") && folds[1].contains(" of 51)") && folds[2].contains(" of 48)"), "\(folds)")
+        let accuracies = folds.compactMap { line in line.split(separator: " ").firstIndex(of: "accuracy").map { Double(line.split(separator: " ")[$0 + 1].dropLast())! } }
+        let mean = accuracies.reduce(0, +) / 3
+        let summary = try #require(result.stdout.split(separator: "\n").last)
+        #expect(summary.hasPrefix(String(format: "cross-validated accuracy: %.2f%%", mean)), "\(summary) vs mean \(mean)")
+    }
+
+    @Test("--trace draws the first mini-batch's graph; --optimizer rmsprop, --lr-step, --l2 and --loss train")
+    func traceAndSettings() throws {
+        let directory = try CLI.temporaryDirectory()
+        let result = try CLI.run(["train", "iris-mlp", "--data", "iris", "--epochs", "3", "--optimizer", "rmsprop", "--lr-step", "1",
+                                  "--l2", "0.001", "--loss", "hinge", "--trace", "batch.svg"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("RMSprop lr 0.01, lr × 0.1 every 1 epochs, hinge loss, L2 0.001"), "\(result.stdout)")
+        let svg = try String(contentsOfFile: directory + "/batch.svg", encoding: .utf8)
+        #expect(svg.contains("<svg") && svg.contains("W1") && svg.contains("relu"))
+        #expect(result.stdout.contains("the graph of the first mini-batch"))
     }
 
     @Test("summary prints the notes' parameter counts")

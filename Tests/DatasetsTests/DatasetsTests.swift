@@ -117,6 +117,27 @@ struct DatasetsTests {
         #expect(error.description.contains(message), "\(error)")
     }
 
+    @Test("k folds: every example is held out exactly once, each fold keeps the class balance, the seed fixes them")
+    func folds() throws {
+        let labels = (0..<30).map { $0 % 3 }
+        let data = LabeledData(features: labels.map(Float.init), featureShape: [1], labels: labels, classNames: ["a", "b", "c"])
+        let folds = data.folds(5, seed: 4)
+        #expect(folds.count == 5)
+        var heldOut: [Float] = []
+        for (train, test) in folds {
+            #expect(train.count + test.count == 30)
+            #expect(test.classCounts == [2, 2, 2])
+            heldOut += test.features
+        }
+        // The features here are the labels, so compare examples by index through a tagged copy.
+        let tagged = LabeledData(features: (0..<30).map(Float.init), featureShape: [1], labels: labels, classNames: ["a", "b", "c"])
+        let tags = tagged.folds(5, seed: 4).flatMap(\.test.features)
+        #expect(tags.sorted() == (0..<30).map(Float.init))
+        #expect(tagged.folds(5, seed: 4).map(\.test.features) == tagged.folds(5, seed: 4).map(\.test.features))
+        #expect(tagged.folds(5, seed: 4).map(\.test.features) != tagged.folds(5, seed: 5).map(\.test.features))
+        #expect(heldOut.count == 30)
+    }
+
     @Test("a label file with a label beyond the classes, and a missing file")
     func labelsAndMissing() throws {
         let directory = try scratch()
