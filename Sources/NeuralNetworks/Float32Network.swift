@@ -55,7 +55,7 @@ final class Float32Network {
     private(set) var capacity = 0
     private(set) var activations: [[Float]] = []     // activations[i]: the input of stage i; last: the scores
     private var gradients: [[Float]] = []       // same shapes
-    private var columns: [[Float]] = []         // per convolution stage: im2col of its input, kept for backward
+    private var scratch: [Float] = []           // im2col columns of one chunk of examples
     private var argmax: [[Int32]] = []          // per max-pool stage
     private(set) var masks: [[Float]] = []           // per dropout stage
     private var random: SeededGenerator
@@ -145,7 +145,6 @@ final class Float32Network {
         self.biasGradients = biases.map { [Float](repeating: 0, count: $0.count) }
         self.random = SeededGenerator(seed: seed)
         self.argmax = stages.map { _ in [] }
-        self.columns = stages.map { _ in [] }
         self.masks = stages.map { _ in [] }
     }
 
@@ -158,7 +157,8 @@ final class Float32Network {
         for (index, stage) in stages.enumerated() {
             switch stage {
             case .conv(_, _, let w):
-                columns[index] = [Float](repeating: 0, count: w.channels * w.size * w.size * batch * w.outputPlane)
+                let chunk = chunks(batch, w).first?.count ?? 1
+                scratch = [Float](repeating: 0, count: max(scratch.count, w.channels * w.size * w.size * chunk * w.outputPlane))
             case .maxPool: argmax[index] = [Int32](repeating: 0, count: widths[index + 1] * batch)
             case .dropout: masks[index] = [Float](repeating: 0, count: widths[index] * batch)
             default: break
@@ -219,10 +219,16 @@ final class Float32Network {
             case .conv(let p, let filters, let window):
                 let spatial = batch * window.outputPlane
                 let depth = window.channels * window.size * window.size
-                columns[index].withUnsafeMutableBufferPointer { cols in
-                    Float32Network.im2col(x, window, batch: batch, into: cols.baseAddress!)
+                let plane = window.outputPlane
+                scratch.withUnsafeMutableBufferPointer { cols in
                     weights[p].withUnsafeBufferPointer { w in
-                        BLAS.sgemm(false, false, filters, spatial, depth, w.baseAddress!, depth, cols.baseAddress!, spatial, beta: 0, y, spatial)
+                        // A few examples at a time, so their columns stay in cache between im2col and the product.
+                        for examples in chunks(batch, window) {
+                            let n = examples.count * plane
+                            Float32Network.im2col(x, window, batch: batch, examples: examples, into: cols.baseAddress!)
+                            BLAS.sgemm(false, false, filters, n, depth, w.baseAddress!, depth, cols.baseAddress!, n, beta: 0,
+                                       y + examples.lowerBound * plane, spatial)
+                        }
                     }
                 }
                 biases[p].withUnsafeBufferPointer { b in
@@ -372,19 +378,26 @@ final class Float32Network {
             case .conv(let p, let filters, let window):
                 let spatial = batch * window.outputPlane
                 let depth = window.channels * window.size * window.size
-                columns[index].withUnsafeMutableBufferPointer { cols in
-                    // The forward's columns are still there; after dW they are reused for dColumns.
-                    weightGradients[p].withUnsafeMutableBufferPointer { dw in
-                        BLAS.sgemm(false, true, filters, depth, spatial, dy, spatial, cols.baseAddress!, spatial, beta: 0, dw.baseAddress!, depth)
-                    }
-                    if needsInput {
-                        weights[p].withUnsafeBufferPointer { w in
-                            BLAS.sgemm(true, false, depth, spatial, filters, w.baseAddress!, depth, dy, spatial, beta: 0, cols.baseAddress!, spatial)
+                let plane = window.outputPlane
+                scratch.withUnsafeMutableBufferPointer { cols in
+                weights[p].withUnsafeBufferPointer { w in
+                weightGradients[p].withUnsafeMutableBufferPointer { dw in
+                    // Chunk by chunk, as forward: the columns are rebuilt (as fast as keeping the whole
+                    // batch's, measured, and 1 MB instead of 157 MB for the CNN's evaluation batches), give dW,
+                    // then are overwritten by dColumns and added back into dx.
+                    for examples in chunks(batch, window) {
+                        let n = examples.count * plane, offset = examples.lowerBound * plane
+                        Float32Network.im2col(x, window, batch: batch, examples: examples, into: cols.baseAddress!)
+                        BLAS.sgemm(false, true, filters, depth, n, dy + offset, spatial, cols.baseAddress!, n,
+                                   beta: examples.lowerBound == 0 ? 0 : 1, dw.baseAddress!, depth)
+                        guard needsInput else { continue }
+                        BLAS.sgemm(true, false, depth, n, filters, w.baseAddress!, depth, dy + offset, spatial, beta: 0, cols.baseAddress!, n)
+                        for c in 0..<window.channels {
+                            (dx + (c * batch + examples.lowerBound) * window.inputPlane).update(repeating: 0, count: examples.count * window.inputPlane)
                         }
-                        dx.update(repeating: 0, count: window.channels * batch * window.inputPlane)
-                        Float32Network.col2im(cols.baseAddress!, window, batch: batch, into: dx)
+                        Float32Network.col2im(cols.baseAddress!, window, batch: batch, examples: examples, into: dx)
                     }
-                }
+                }}}
                 biasGradients[p].withUnsafeMutableBufferPointer { db in
                     for f in 0..<filters {
                         var sum: Float = 0
@@ -466,18 +479,16 @@ final class Float32Network {
     // MARK: - Kernels
 
     /// Columns `[C·K·K, B·H'·W']` of a channel-major batch `[C, B, H, W]` (zeros in the padding).
-    static func im2col(_ x: UnsafePointer<Float>, _ w: Window, batch: Int, into columns: UnsafeMutablePointer<Float>) {
+    static func im2col(_ x: UnsafePointer<Float>, _ w: Window, batch: Int, examples: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
         let (oh, ow) = (w.outHeight, w.outWidth)
-        let spatial = batch * oh * ow
-        // Examples fill disjoint columns: two halves of the batch run on two cores.
-        inHalves(batch, work: w.channels * w.size * w.size * spatial) { examples in
+        let spatial = examples.count * oh * ow
         for c in 0..<w.channels {
             for ki in 0..<w.size {
                 for kj in 0..<w.size {
                     let row = columns + ((c * w.size + ki) * w.size + kj) * spatial
                     for b in examples {
                         let plane = x + (c * batch + b) * w.inputPlane
-                        let out = row + b * oh * ow
+                        let out = row + (b - examples.lowerBound) * oh * ow
                         for oi in 0..<oh {
                             let i = oi * w.stride + ki - w.padding
                             let line = out + oi * ow
@@ -501,22 +512,19 @@ final class Float32Network {
                 }
             }
         }
-        }
     }
 
     /// Adds columns back into a channel-major batch (the reverse of `im2col`, summing overlaps).
-    static func col2im(_ columns: UnsafePointer<Float>, _ w: Window, batch: Int, into x: UnsafeMutablePointer<Float>) {
+    static func col2im(_ columns: UnsafePointer<Float>, _ w: Window, batch: Int, examples: Range<Int>, into x: UnsafeMutablePointer<Float>) {
         let (oh, ow) = (w.outHeight, w.outWidth)
-        let spatial = batch * oh * ow
-        // Examples add into disjoint planes: two halves of the batch run on two cores.
-        inHalves(batch, work: w.channels * w.size * w.size * spatial) { examples in
+        let spatial = examples.count * oh * ow
         for c in 0..<w.channels {
             for ki in 0..<w.size {
                 for kj in 0..<w.size {
                     let row = columns + ((c * w.size + ki) * w.size + kj) * spatial
                     for b in examples {
                         let plane = x + (c * batch + b) * w.inputPlane
-                        let out = row + b * oh * ow
+                        let out = row + (b - examples.lowerBound) * oh * ow
                         for oi in 0..<oh {
                             let i = oi * w.stride + ki - w.padding
                             guard i >= 0 && i < w.height else { continue }
@@ -537,19 +545,15 @@ final class Float32Network {
                 }
             }
         }
-        }
     }
 
-    /// Runs `body` over the examples `0..<batch`: in two halves on two threads when the work is
-    /// large enough to pay for it (about 200,000 entries), else in one call.
-    static func inHalves(_ batch: Int, work: Int, _ body: (Range<Int>) -> Void) {
-        guard work >= 200_000, batch >= 2, BLAS.cores >= 2, !BLAS.oneThreadEach else { body(0..<batch); return }
-        let middle = batch / 2
-        withoutActuallyEscaping(body) { body in
-            // The halves touch disjoint memory (the callers' contract), so sharing `body` is safe.
-            nonisolated(unsafe) let shared = body
-            DispatchQueue.concurrentPerform(iterations: 2) { half in shared(half == 0 ? 0..<middle : middle..<batch) }
-        }
+    /// Floats of im2col columns to build at a time: about 1 MB, so they are still in cache when the product reads them.
+    var columnBudget = 1 << 18
+
+    /// The batch in runs of examples whose columns fit `columnBudget` (at least one example each).
+    func chunks(_ batch: Int, _ w: Window) -> [Range<Int>] {
+        let size = Swift.max(1, Swift.min(batch, columnBudget / Swift.max(1, w.channels * w.size * w.size * w.outputPlane)))
+        return stride(from: 0, to: batch, by: size).map { $0 ..< Swift.min(batch, $0 + size) }
     }
 
     /// Max over each window of each plane; `argmax` records the input offset of the first largest entry.

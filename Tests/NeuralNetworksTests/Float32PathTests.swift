@@ -111,6 +111,27 @@ struct Float32PathTests {
         }
     }
 
+    @Test("convolutions built a few examples at a time give the same gradients as in one piece")
+    func chunkedConvolutions() throws {
+        let example = Self.cases[3]     // two channels, stride 2, average pooling
+        let spec = ModelSpec(name: example.name, inputShape: example.inputShape, layers: example.layers)
+        let data = randomData(shape: example.inputShape, count: 10, classes: 4, seed: 8)
+        let seeded = try Trainer(spec: spec, settings: Trainer.Settings())
+        func gradients(budget: Int) throws -> [[Float]] {
+            let network = try Float32Network(spec: spec, weights: seeded.weights, biases: seeded.biases, seed: 1)
+            network.columnBudget = budget
+            let indices = [4, 1, 9, 0, 7, 7, 2]
+            network.forward(data, indices: indices, training: false)
+            _ = network.lossAndGradient(.crossEntropy, labels: data.labels, indices: indices)
+            network.backward(batch: indices.count)
+            return network.weightGradients + network.biasGradients
+        }
+        let whole = try gradients(budget: 1 << 20), oneByOne = try gradients(budget: 1), inThrees = try gradients(budget: 3 * 27 * 25)
+        let error = max(worstRelativeError(oneByOne.map { $0.map(Double.init) }, whole.map { $0.map(Double.init) }),
+                        worstRelativeError(inThrees.map { $0.map(Double.init) }, whole.map { $0.map(Double.init) }))
+        #expect(error < 1e-5, "chunked gradients differ by \(error) of their scale")
+    }
+
     @Test("a wrong gradient is caught: the comparison fails when one parameter is nudged")
     func comparisonCanFail() throws {
         let spec = ModelSpec(name: "t", inputShape: [6], layers: [.linear(outputs: 4), .activation("relu"), .linear(outputs: 3)])
