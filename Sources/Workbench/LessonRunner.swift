@@ -226,7 +226,13 @@ public struct LessonRun {
             let notesColumn = "notes " + notes + String(repeating: " ", count: max(0, notesWidth - notes.count))
             var line = "  \(result.passed ? "✓" : "✗") \(check.quantity)\(pad)   \(notesColumn)   engine \(engine)"
             if !result.passed { line += "   differs by \(TraceFormat.number(abs(result.engine - check.notes), significantDigits: 3)) (tolerance \(TraceFormat.number(check.tolerance)))" }
-            else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) { line += "   (the notes round to \(check.digits) digit\(check.digits == 1 ? "" : "s"))" }
+            else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) {
+                // Rounding only when the engine's figure rounds to the notes' at their digits; a wider
+                // tolerance (training error, the notes' rounded inputs) is named as such.
+                let rounding = abs(result.engine - check.notes) <= Lesson.halfUnit(check.notes, digits: check.digits) * (1 + 1e-9)
+                line += rounding ? "   (the notes round to \(check.digits) digit\(check.digits == 1 ? "" : "s"))"
+                                 : "   (within the tolerance \(TraceFormat.number(check.tolerance)))"
+            }
             if let why = check.why { line += "\n      › " + why }
             lines.append(line)
         }
