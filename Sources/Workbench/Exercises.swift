@@ -739,10 +739,16 @@ extension ExerciseSet {
             switch item.expected {
             case .number: entries.append(("\(id) = 0.0", "a number"))
             case .tensor(let value, _):
-                entries.append(("\(id) = \(value.rank == 1 ? "[0.0, 0.0]" : "[[0.0, 0.0], [0.0, 0.0]]")", "a \(value.rank == 1 ? "vector" : "matrix") of shape \(Tensor.describe(shape: value.shape))"))
+                // Zeros in the answer's own shape, so the skeleton parses as the right size.
+                func zeros(_ shape: ArraySlice<Int>) -> String {
+                    guard let size = shape.first else { return "0.0" }
+                    return "[" + Array(repeating: zeros(shape.dropFirst()), count: size).joined(separator: ", ") + "]"
+                }
+                let kind = value.rank == 1 ? "vector" : (value.rank == 2 ? "matrix" : "tensor")
+                entries.append(("\(id) = \(zeros(value.shape[...]))", "a \(kind) of shape \(Tensor.describe(shape: value.shape))"))
             case .formula(let formula): entries.append(("\(id) = \"...\"", "a formula for \(formula.left)"))
             case .choice: entries.append(("\(id) = \"a\"", "the letter of your choice"))
-            case .shape: entries.append(("\(id) = [0, 0]", "a shape"))
+            case .shape(let shape): entries.append(("\(id) = [\(Array(repeating: "0", count: max(shape.count, 1)).joined(separator: ", "))]", "a shape of \(shape.count) size\(shape.count == 1 ? "" : "s")"))
             case .count: entries.append(("\(id) = 0", "a whole number"))
             case .graph(let blanks):
                 graphs.append("")

@@ -346,3 +346,25 @@ struct GradingTests {
         #expect(describe(SubmissionFile.read("inner", in: directory, root: root)) == "skipped: a directory")
     }
 }
+
+@Suite("answer templates")
+struct AnswerTemplateTests {
+    @Test("every shipped lesson's answer template parses, and each tensor answer has the engine's shape")
+    func templates() throws {
+        setenv("BACKPROP_LESSONS", URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons").path, 1)
+        var checked = 0
+        for lesson in try LessonLibrary.all() where !lesson.exercises.isEmpty {
+            let set = try ExerciseSet(lesson)
+            let text = set.answerTemplate().joined(separator: "\n").replacingOccurrences(of: "\"your student id\"", with: "\"s1\"")
+            let grade = set.grade(bytes: Array(text.utf8), file: "template.toml")
+            #expect(grade.rejection == nil, "lesson \(lesson.number): \(grade.rejection ?? "")")
+            for exercise in grade.exercises {
+                #expect(!(exercise.feedback.contains("has shape") || exercise.feedback.contains("axes")),
+                        "lesson \(lesson.number), \(exercise.id): \(exercise.feedback)")
+                checked += 1
+            }
+        }
+        #expect(checked > 80)
+    }
+}
