@@ -111,6 +111,12 @@ final class Float32Network {
         }
         guard shape.count == 1 else { throw Trainer.Unsupported(description: "the model must end in a vector of class scores; its output has shape \(shape)") }
         self.classes = shape[0]
+        // relu then max-pooling equals max-pooling then relu (relu is monotonic), with the same
+        // gradients: the window's first largest entry gets the upstream when it is positive, else
+        // nothing. Pooling first runs relu on a quarter of the entries.
+        for i in stages.indices.dropLast() {
+            if case .relu = stages[i], case .maxPool = stages[i + 1] { stages.swapAt(i, i + 1) }
+        }
         self.stages = stages
         var widths = [spec.inputShape.reduce(1, *)]
         for stage in stages {
@@ -559,6 +565,24 @@ final class Float32Network {
     /// Max over each window of each plane; `argmax` records the input offset of the first largest entry.
     static func maxPool(_ x: UnsafePointer<Float>, _ w: Window, planes: Int, into y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
         let (oh, ow) = (w.outHeight, w.outWidth)
+        if w.size == 2 && w.stride == 2 {
+            // The notes' 2 × 2 windows, unrolled; the same order (and first-max rule) as the loop below.
+            for plane in 0..<planes {
+                let base = plane * w.inputPlane, out = plane * oh * ow
+                for oi in 0..<oh {
+                    let top = base + 2 * oi * w.width, bottom = top + w.width
+                    for oj in 0..<ow {
+                        var best = top + 2 * oj, value = x[best]
+                        if x[top + 2 * oj + 1] > value { best = top + 2 * oj + 1; value = x[best] }
+                        if x[bottom + 2 * oj] > value { best = bottom + 2 * oj; value = x[best] }
+                        if x[bottom + 2 * oj + 1] > value { best = bottom + 2 * oj + 1; value = x[best] }
+                        y[out + oi * ow + oj] = value
+                        argmax[out + oi * ow + oj] = Int32(best)
+                    }
+                }
+            }
+            return
+        }
         for plane in 0..<planes {
             let base = plane * w.inputPlane, out = plane * oh * ow
             for oi in 0..<oh {
