@@ -98,8 +98,12 @@ public final class Trainer {
             case .maxPool2d(let size, let stride), .avgPool2d(let size, let stride):
                 guard shape.count == 3 else { throw Unsupported(description: "layer \(index + 1): pooling needs channels × height × width") }
                 shape = [shape[0], ModelSpec.outputSize(shape[1], size, stride ?? size, 0), ModelSpec.outputSize(shape[2], size, stride ?? size, 0)]
+            case .reshape(let target) where index == spec.layers.count - 1:
+                // The notes' Keras digit recognizer (002) ends this way: 100 softmax units shown as a
+                // 10 × 10 × 1 map. A map is not one score per class, and the notes give no 10 × 10 target.
+                throw Unsupported(description: "layer \(index + 1): Reshape to \(target) makes the output a map, not one score per class, so there is nothing to train it against on a labelled data set; end the model in a linear layer with one output per class")
             default:
-                throw Unsupported(description: "layer \(index + 1): \(layer.typeName) cannot be trained yet (linear, conv2d, max-pooling, flatten, dropout, relu, tanh, sigmoid, log_softmax)")
+                throw Unsupported(description: "layer \(index + 1): \(layer.typeName) cannot be trained yet (linear, conv2d, max- and average pooling, flatten, dropout, relu, tanh, sigmoid, log_softmax)")
             }
         }
         self.shapes = shapes

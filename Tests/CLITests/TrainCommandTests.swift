@@ -22,7 +22,7 @@ struct TrainCommandTests {
         (["train", "nosuch", "--data", "digits"], "unknown model 'nosuch'"),
         (["train", "digits-mlp", "--data", "cifar"], "--data cifar: use iris, digits or mnist"),
         (["train", "digits-mlp", "--data", "digits", "--optimizer", "lbfgs"], "--optimizer lbfgs: use sgd, adam or rmsprop"),
-        (["train", "keras-cnn", "--data", "mnist", "--limit", "10"], "layer 11: Reshape cannot be trained yet"),
+        (["train", "keras-cnn", "--data", "mnist", "--limit", "10"], "layer 11: Reshape to [1, 10, 10] makes the output a map, not one score per class"),
         (["summary", "nosuch"], "unknown model 'nosuch'"),
         (["train", "digits-mlp", "--data", "mnist", "--folds", "3"], "--folds: cross-validation is for iris and digits"),
         (["train", "iris-mlp", "--data", "iris", "--folds", "3", "--save", "m.json"], "--folds trains one model per fold"),
