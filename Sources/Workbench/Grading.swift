@@ -254,13 +254,11 @@ public struct Submission: Sendable {
         }
         let nesting = AnswerLimits.tomlNesting(text)
         guard nesting <= AnswerLimits.nesting else { throw reject("arrays or tables nested \(nesting) deep; the limit is \(AnswerLimits.nesting)") }
-        if let problem = TOMLGuard.problem(in: text) {
-            throw reject("not valid TOML: line \(problem.line), column \(problem.column): \(problem.message)")
-        }
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw reject("not valid TOML: line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
-        } catch { throw reject("not valid TOML: \(error)") }
+        do { table = try TOMLGuard.parse(text) } catch {
+            if let line = error.line, let column = error.column { throw reject("not valid TOML: line \(line), column \(column): \(error.message)") }
+            throw reject("not valid TOML: \(error.message)")
+        }
 
         var notes: [String] = []
         let known = ["student", "name", "lesson", "answers"]

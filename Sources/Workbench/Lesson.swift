@@ -92,13 +92,7 @@ public struct Lesson: Sendable {
 
     /// Reads and validates lesson text (`file` names it in messages).
     public init(text: String, file: String) throws(WorkbenchFailure) {
-        if let problem = TOMLGuard.problem(in: text) {
-            throw .badInput("\(file):\(problem.line):\(problem.column): error: \(problem.message)")
-        }
-        let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw .badInput("\(file):\(error.source.begin.line):\(error.source.begin.column): error: \(error.description)")
-        } catch { throw .badInput("\(file): error: \(error)") }
+        let table = try TOMLGuard.table(text, file: file)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         func lineOf(_ key: String, after: Int = 0) -> Int {
             for (index, line) in lines.enumerated() where index >= after {

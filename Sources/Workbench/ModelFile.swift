@@ -33,13 +33,7 @@ public struct ModelFile: Sendable {
 
     /// Reads and checks model-file text (`file` names it in messages and gives the default name).
     public init(text: String, file: String) throws(WorkbenchFailure) {
-        if let problem = TOMLGuard.problem(in: text) {
-            throw .badInput("\(file):\(problem.line):\(problem.column): error: \(problem.message)")
-        }
-        let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw .badInput("\(file):\(error.source.begin.line):\(error.source.begin.column): error: \(error.description)")
-        } catch { throw .badInput("\(file): error: \(error)") }
+        let table = try TOMLGuard.table(text, file: file)
         let locator = TOMLLocator(text: text)
         func fail(_ position: TOMLPosition, _ message: String) -> WorkbenchFailure {
             .badInput("\(file):\(position.line):\(position.column): error: \(message)")

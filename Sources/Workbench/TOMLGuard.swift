@@ -1,3 +1,5 @@
+import TOMLKit
+
 /// What the workbench checks in TOML text before TOMLKit sees it.
 ///
 /// TOMLKit's bundled toml++ aborts the process (a failed `assert`, in release builds too) on some
@@ -7,6 +9,28 @@
 /// starts with a character a key cannot start with (`[=x]`, `[ +a]`), so a header's first key
 /// character is checked too. NUL and other control characters outside strings are refused.
 enum TOMLGuard {
+    /// Why text is not a TOML table: where (when known) and what.
+    struct Problem: Error {
+        let line: Int?, column: Int?
+        let message: String
+    }
+
+    /// The text's table: checked by `problem(in:)` first, then parsed by TOMLKit.
+    static func parse(_ text: String) throws(Problem) -> TOMLTable {
+        if let problem = problem(in: text) { throw Problem(line: problem.line, column: problem.column, message: problem.message) }
+        do { return try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw Problem(line: error.source.begin.line, column: error.source.begin.column, message: error.description)
+        } catch { throw Problem(line: nil, column: nil, message: "\(error)") }
+    }
+
+    /// `parse`, with a failure as one line `FILE:LINE:COLUMN: error: …`, exit status 2.
+    static func table(_ text: String, file: String) throws(WorkbenchFailure) -> TOMLTable {
+        do { return try parse(text) } catch {
+            if let line = error.line, let column = error.column { throw .badInput("\(file):\(line):\(column): error: \(error.message)") }
+            throw .badInput("\(file): error: \(error.message)")
+        }
+    }
+
     /// The first character TOML forbids where it stands, as (line, column, message); nil when clean.
     static func problem(in text: String) -> (line: Int, column: Int, message: String)? {
         enum State { case plain, comment, basic, literal, multilineBasic, multilineLiteral }
