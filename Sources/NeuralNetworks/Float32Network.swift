@@ -157,6 +157,20 @@ final class Float32Network {
     }
 
     /// Sizes the workspace for batches of up to `batch` examples.
+    /// Bytes of workspace a batch of `batch` examples takes: activations and their gradients,
+    /// masks and argmaxes, and the padded inputs of the convolutions (the columns are bounded).
+    func workspaceBytes(batch: Int) -> Int {
+        var perExample = 2 * widths.reduce(0, +)
+        for (index, stage) in stages.enumerated() {
+            switch stage {
+            case .conv(_, _, let w) where w.stride == 1: perExample += w.channels * (w.height + 2 * w.padding) * (w.width + 2 * w.padding)
+            case .maxPool, .dropout: perExample += widths[index + 1]
+            default: break
+            }
+        }
+        return perExample * batch * MemoryLayout<Float>.size
+    }
+
     func reserve(_ batch: Int) {
         guard batch > capacity else { return }
         capacity = batch

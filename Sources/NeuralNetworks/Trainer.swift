@@ -36,6 +36,9 @@ public final class Trainer {
         public init() {}
     }
 
+    /// The most workspace one batch may take on the Float32 path (4 GB).
+    public static let workspaceLimit = 4 << 30
+
     /// The arithmetic a trainer computes in.
     public enum Precision: String, Sendable, CaseIterable {
         case float32, float64
@@ -177,7 +180,14 @@ public final class Trainer {
         guard let outputs = (try? spec.summary())?.last?.outputShape, outputs.count == 1, data.classNames.count <= outputs[0] else {
             throw Unsupported(description: "\(spec.name) does not end in one score per class for the \(data.classNames.count) classes of the data")
         }
-        if let fast { return runFloat32(fast, data, indices: indices, training: training, update: update) }
+        if let fast {
+            // A batch's workspace is allocated whole; refuse one that would not fit rather than be killed.
+            let bytes = fast.workspaceBytes(batch: indices.count)
+            guard bytes <= Trainer.workspaceLimit else {
+                throw Unsupported(description: "a batch of \(indices.count) examples needs \(bytes >> 20) MB of workspace for \(spec.name) (the limit is \(Trainer.workspaceLimit >> 20) MB); use a smaller --batch")
+            }
+            return runFloat32(fast, data, indices: indices, training: training, update: update)
+        }
         let batch = indices.count, width = data.featureCount
         var features = [Double](repeating: 0, count: batch * width)
         data.features.withUnsafeBufferPointer { source in

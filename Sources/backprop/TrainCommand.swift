@@ -62,8 +62,8 @@ struct TrainCommand: ParsableCommand {
         }
         for epoch in 1...epochs {
             monitor.startEpoch(epoch)
-            let (loss, accuracy) = try trainer.epoch(training, seed: seed &+ UInt64(epoch), progress: monitor.batch)
-            let heldOut = monitor.wantsHeldOut && loss.isFinite ? try trainer.evaluate(test) : nil
+            let (loss, accuracy) = try Self.refusals { try trainer.epoch(training, seed: seed &+ UInt64(epoch), progress: monitor.batch) }
+            let heldOut = monitor.wantsHeldOut && loss.isFinite ? try Self.refusals { try trainer.evaluate(test) } : nil
             try monitor.finishEpoch(loss: loss, accuracy: accuracy, heldOut: heldOut.map { ($0.loss, $0.accuracy) })
             if !loss.isFinite { throw WorkbenchFailure.failed("epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }
         }
@@ -88,10 +88,10 @@ struct TrainCommand: ParsableCommand {
             let trainer: Trainer
             do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw WorkbenchFailure.badInput("\(model): \(error)") }
             for epoch in 1...epochs {
-                let loss = try trainer.epoch(part.train, seed: options.seed &+ UInt64(epoch)).loss
+                let loss = try Self.refusals { try trainer.epoch(part.train, seed: options.seed &+ UInt64(epoch)).loss }
                 if !loss.isFinite { throw WorkbenchFailure.failed("fold \(fold + 1), epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }
             }
-            let result = try trainer.evaluate(part.test)
+            let result = try Self.refusals { try trainer.evaluate(part.test) }
             accuracies.append(result.accuracy)
             let right = result.confusion.indices.map { result.confusion[$0][$0] }.reduce(0, +)
             print(String(format: "fold %d/%d: held-out accuracy %.2f%% (%d of %d), loss %.4f", fold + 1, count, result.accuracy * 100, right, part.test.count, result.loss))
@@ -101,9 +101,15 @@ struct TrainCommand: ParsableCommand {
         print(String(format: "cross-validated accuracy: %.2f%% ± %.2f%% (mean ± standard deviation over %d folds)", mean * 100, deviation * 100, count))
     }
 
+    /// Runs `body`, turning the trainer's refusal (a batch too big for memory, a model whose output
+    /// does not fit the data) into one line and exit status 2.
+    static func refusals<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as Trainer.Unsupported { throw WorkbenchFailure.badInput(error.description) }
+    }
+
     /// Held-out accuracy and the confusion matrix.
     static func report(_ trainer: Trainer, on test: LabeledData) throws {
-        let result = try trainer.evaluate(test)
+        let result = try refusals { try trainer.evaluate(test) }
         print(String(format: "held-out: loss %.4f, accuracy %.2f%% (%d of %d)", result.loss, result.accuracy * 100,
                      result.confusion.indices.map { result.confusion[$0][$0] }.reduce(0, +), test.count))
         print("confusion matrix (rows: true class, columns: predicted)")

@@ -24,6 +24,7 @@ struct TrainCommandTests {
         (["train", "digits-mlp", "--data", "digits", "--optimizer", "lbfgs"], "--optimizer lbfgs: use sgd, adam or rmsprop"),
         (["train", "keras-cnn", "--data", "mnist", "--limit", "10"], "layer 11: Reshape to [1, 10, 10] makes the output a map, not one score per class"),
         (["summary", "nosuch"], "unknown model 'nosuch'"),
+        (["train", "cnn-mnist", "--data", "mnist", "--batch", "60000", "--limit", "60000"], "a batch of 60000 examples needs 16498 MB of workspace for cnn-mnist (the limit is 4096 MB); use a smaller --batch"),
         (["train", "digits-mlp", "--data", "mnist", "--folds", "3"], "--folds: cross-validation is for iris and digits"),
         (["train", "iris-mlp", "--data", "iris", "--folds", "3", "--save", "m.json"], "--folds trains one model per fold"),
         (["train", "iris-mlp", "--data", "iris", "--folds", "1"], "--folds 1: use 2 to 50"),
