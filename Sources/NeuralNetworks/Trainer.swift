@@ -180,8 +180,15 @@ public final class Trainer {
         guard let outputs = (try? spec.summary())?.last?.outputShape, outputs.count == 1, data.classNames.count <= outputs[0] else {
             throw Unsupported(description: "\(spec.name) does not end in one score per class for the \(data.classNames.count) classes of the data")
         }
+        // A batch's workspace is allocated whole; refuse one that would not fit rather than be killed.
+        // The engine path records each layer as about three nodes (product, bias, activation), each
+        // with a Double value and gradient.
+        let engineBytes = 3 * 2 * MemoryLayout<Double>.size * indices.count
+            * ((try? spec.summary())?.map { $0.outputShape.reduce(1, *) }.reduce(spec.inputShape.reduce(1, *), +) ?? 0)
+        if fast == nil && engineBytes > Trainer.workspaceLimit {
+            throw Unsupported(description: "a batch of \(indices.count) examples needs about \(engineBytes >> 20) MB of graph for \(spec.name) on the engine (the limit is \(Trainer.workspaceLimit >> 20) MB); use a smaller --batch")
+        }
         if let fast {
-            // A batch's workspace is allocated whole; refuse one that would not fit rather than be killed.
             let bytes = fast.workspaceBytes(batch: indices.count)
             guard bytes <= Trainer.workspaceLimit else {
                 throw Unsupported(description: "a batch of \(indices.count) examples needs \(bytes >> 20) MB of workspace for \(spec.name) (the limit is \(Trainer.workspaceLimit >> 20) MB); use a smaller --batch")
