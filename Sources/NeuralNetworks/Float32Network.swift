@@ -222,9 +222,6 @@ final class Float32Network {
         }
     }
 
-    /// The scores of the last batch, `[B, classes]` row-major.
-    func scores(batch: Int) -> [Float] { Array(activations[stages.count][0 ..< batch * classes]) }
-
     private func forward(_ stage: Stage, at index: Int, batch: Int, training: Bool) {
         let inCount = widths[index] * batch, outCount = widths[index + 1] * batch
         // Distinct arrays, so the exclusive accesses do not overlap.
@@ -327,49 +324,17 @@ final class Float32Network {
 
     // MARK: - Loss and backward
 
-    /// The mean negative log-likelihood of `labels` under the scores (log-softmax applied unless the
-    /// model ends in it, as PyTorch's CrossEntropyLoss), and its gradient with respect to the last
-    /// stage's input, written into the workspace. Returns the loss.
+    /// The mean `kind` loss of `labels` under the last batch's scores (Loss.swift's kernel), with its
+    /// gradient with respect to the scores written into the workspace for `backward`.
     func lossAndGradient(_ kind: LossKind, labels: [Int], indices: [Int]) -> Double {
-        let batch = indices.count
-        let last = stages.count
-        let endsInLogSoftmax: Bool = { if case .logSoftmax = stages.last { return true } else { return false } }()
-        // Cross-entropy and NLL on log-probabilities are fused here; every other loss goes through
-        // the shared kernel (Loss.swift).
-        guard kind == .crossEntropy || (kind == .nll && endsInLogSoftmax) else {
-            return activations[last].withUnsafeBufferPointer { scores in
-                gradients[last].withUnsafeMutableBufferPointer { gradient in
-                    NeuralNetworks.lossAndGradient(kind, scores: UnsafeBufferPointer(rebasing: scores[0 ..< batch * classes]),
-                                                   labels: indices.lazy.map { labels[$0] }, classes: classes,
-                                                   gradient: UnsafeMutableBufferPointer(rebasing: gradient[0 ..< batch * classes]))
-                }
+        let count = indices.count * classes, last = stages.count
+        return activations[last].withUnsafeBufferPointer { scores in
+            gradients[last].withUnsafeMutableBufferPointer { gradient in
+                NeuralNetworks.lossAndGradient(kind, scores: UnsafeBufferPointer(rebasing: scores[0 ..< count]),
+                                               labels: indices.lazy.map { labels[$0] }, classes: classes,
+                                               gradient: UnsafeMutableBufferPointer(rebasing: gradient[0 ..< count]))
             }
         }
-        var total = 0.0
-        activations[last].withUnsafeBufferPointer { scores in
-        gradients[last].withUnsafeMutableBufferPointer { gradient in
-            let inv = 1 / Float(batch)
-            for (row, index) in indices.enumerated() {
-                let s = scores.baseAddress! + row * classes, g = gradient.baseAddress! + row * classes
-                let label = labels[index]
-                if endsInLogSoftmax {
-                    // Scores are log-probabilities; the NLL's gradient is −1/B at the label.
-                    total -= Double(s[label])
-                    for j in 0..<classes { g[j] = 0 }
-                    g[label] = -inv
-                } else {
-                    var largest = s[0]
-                    for j in 1..<classes { largest = Swift.max(largest, s[j]) }
-                    var sum: Float = 0
-                    for j in 0..<classes { sum += Foundation.exp(s[j] - largest) }
-                    let logSum = largest + Foundation.log(sum)
-                    total -= Double(s[label] - logSum)
-                    for j in 0..<classes { g[j] = Foundation.exp(s[j] - logSum) * inv }
-                    g[label] -= inv
-                }
-            }
-        }}
-        return total / Double(batch)
     }
 
     /// Backward through every stage, from the gradient `lossAndGradient` left; fills the parameter gradients.

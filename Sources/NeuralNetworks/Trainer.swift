@@ -66,6 +66,12 @@ public final class Trainer {
     /// The shapes of those weights and biases: linear [inputs, outputs] and [outputs];
     /// convolution [filters, channels, K, K] and [filters, 1, 1].
     private let shapes: [(weight: [Int], bias: [Int])]
+    /// The model's output shape, and the entries of the input and every layer's output for one
+    /// example: from `spec.summary()`, once, for the checks every batch makes.
+    private let outputShape: [Int], entriesPerExample: Int
+    /// The loss both paths compute: cross-entropy on a model that ends in log_softmax is its NLL
+    /// (log-softmax is idempotent), so the log-probabilities are not normalized twice.
+    private let lossKind: LossKind
     private var random: SeededGenerator
     private let graph = Graph()
 
@@ -110,6 +116,10 @@ public final class Trainer {
             }
         }
         self.shapes = shapes
+        let rows = (try? spec.summary()) ?? []
+        self.outputShape = rows.last?.outputShape ?? spec.inputShape
+        self.entriesPerExample = rows.map { $0.outputShape.reduce(1, *) }.reduce(spec.inputShape.reduce(1, *), +)
+        self.lossKind = spec.layers.last == .activation("log_softmax") && settings.loss == .crossEntropy ? .nll : settings.loss
         self.engineWeights = weights
         self.engineBiases = biases
         var update = settings.update
@@ -177,14 +187,13 @@ public final class Trainer {
     }
 
     private func run(_ data: LabeledData, indices: [Int], training: Bool, update: Bool) throws -> BatchResult {
-        guard let outputs = (try? spec.summary())?.last?.outputShape, outputs.count == 1, data.classNames.count <= outputs[0] else {
+        guard outputShape.count == 1, data.classNames.count <= outputShape[0] else {
             throw Unsupported(description: "\(spec.name) does not end in one score per class for the \(data.classNames.count) classes of the data")
         }
         // A batch's workspace is allocated whole; refuse one that would not fit rather than be killed.
         // The engine path records each layer as about three nodes (product, bias, activation), each
         // with a Double value and gradient.
-        let engineBytes = 3 * 2 * MemoryLayout<Double>.size * indices.count
-            * ((try? spec.summary())?.map { $0.outputShape.reduce(1, *) }.reduce(spec.inputShape.reduce(1, *), +) ?? 0)
+        let engineBytes = 3 * 2 * MemoryLayout<Double>.size * indices.count * entriesPerExample
         if fast == nil && engineBytes > Trainer.workspaceLimit {
             throw Unsupported(description: "a batch of \(indices.count) examples needs about \(engineBytes >> 20) MB of graph for \(spec.name) on the engine (the limit is \(Trainer.workspaceLimit >> 20) MB); use a smaller --batch")
         }
@@ -209,9 +218,7 @@ public final class Trainer {
         var h = graph.constant(Tensor(shape: [batch] + data.featureShape, storage: features), name: "x")
         var weightNodes: [NodeID] = [], biasNodes: [NodeID] = []
         var linear = 0
-        var endsInLogSoftmax = false
         for layer in spec.layers {
-            endsInLogSoftmax = false
             switch layer {
             case .flatten:
                 h = try graph.apply(.reshape, h, attribute: .shape([batch, graph.shape(of: h).dropFirst().reduce(1, *)]))
@@ -244,15 +251,13 @@ public final class Trainer {
             case .activation("relu"): h = try graph.apply(.relu, h)
             case .activation("tanh"): h = try graph.apply(.tanh, h)
             case .activation("sigmoid"): h = try graph.apply(.sigmoid, h)
-            case .activation("log_softmax"): h = try graph.apply(.logSoftmax, h); endsInLogSoftmax = true
+            case .activation("log_softmax"): h = try graph.apply(.logSoftmax, h)
             default: break
             }
         }
         let scores = graph.value(of: h)
         let classes = graph.shape(of: h)[1]
-        // Log-softmax is idempotent: cross-entropy on a model that ends in it is its NLL.
-        let kind = endsInLogSoftmax && settings.loss == .crossEntropy ? LossKind.nll : settings.loss
-        var loss = try record(kind, in: graph, scores: h, labels: indices.map { data.labels[$0] })
+        var loss = try record(lossKind, in: graph, scores: h, labels: indices.map { data.labels[$0] })
         if let penalty = settings.penalty {
             for w in weightNodes { loss = try graph.apply(.add, loss, try penalty.record(in: graph, weights: w)) }
         }
@@ -302,13 +307,13 @@ public final class Trainer {
             let halves = [Array(indices[..<middle]), Array(indices[middle...])]
             peer.weights = network.weights; peer.biases = network.biases
             nonisolated(unsafe) let replicas = [network, peer]
-            let results = BLAS.pair { i in Trainer.pass(replicas[i], data, halves[i], training, settings.loss, backward) }
+            let results = BLAS.pair { i in Trainer.pass(replicas[i], data, halves[i], training, lossKind, backward) }
             let (a, b) = (Double(middle) / Double(count), Double(count - middle) / Double(count))
             loss = a * results[0].loss + b * results[1].loss
             predictions = results[0].predictions + results[1].predictions
             if backward { network.mergeGradients(peer, Float(a), Float(b)) }
         } else {
-            (loss, predictions) = Trainer.pass(network, data, indices, training, settings.loss, backward)
+            (loss, predictions) = Trainer.pass(network, data, indices, training, lossKind, backward)
         }
         var correct = 0
         for (row, index) in indices.enumerated() where predictions[row] == data.labels[index] { correct += 1 }
