@@ -310,9 +310,7 @@ public struct ModelRun {
 
     static func train(_ model: Lesson.Model, spec: ModelSpec, data: String, file: String, full: Bool) throws(WorkbenchFailure) -> Training {
         let (train, test, available) = try TrainingData.load(data, seed: model.seed, limit: full ? nil : model.limit, testLimit: full ? nil : model.testLimit)
-        guard train.featureCount == spec.inputShape.reduce(1, *) else {
-            throw .badInput("\(file):\(model.line): error: \(model.preset) takes inputs of shape \(spec.inputShape), but \(data) has \(train.featureShape)")
-        }
+        if let mismatch = TrainingData.inputMismatch(model.preset, spec, data, train) { throw .badInput("\(file):\(model.line): error: \(mismatch)") }
         var settings = Trainer.Settings()
         settings.learningRate = model.rate; settings.momentum = model.momentum; settings.batchSize = model.batch
         settings.seed = model.seed; settings.optimizer = model.optimizer

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import NeuralNetworks
 
 /// The data sets shipped in `lessons/data`, split into a training part and a held-out part, as
 /// `backprop train` and the lessons' `[model]` sections read them.
@@ -45,6 +46,12 @@ public enum TrainingData {
         } catch {
             throw .badInput(error.description)
         }
+    }
+
+    /// Why `set` cannot feed `spec` — "MODEL takes inputs of shape …, but DATA has …" — or nil when it can.
+    public static func inputMismatch(_ model: String, _ spec: ModelSpec, _ dataName: String, _ set: LabeledData) -> String? {
+        set.featureCount == spec.inputShape.reduce(1, *) ? nil
+            : "\(model) takes inputs of shape \(spec.inputShape), but \(dataName) has \(set.featureShape)"
     }
 
     /// `count` stratified folds of iris or digits for cross-validation (iris standardized with each

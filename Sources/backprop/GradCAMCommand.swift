@@ -85,10 +85,8 @@ struct LoadedModel {
         do { network = try FeatureNetwork(spec: spec, weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
         dataName = data ?? saved.data
-        (_, test) = try TrainCommand.load(dataName, seed: saved.seed)
-        guard test.featureCount == spec.inputShape.reduce(1, *) else {
-            throw WorkbenchFailure.badInput("\(spec.name) takes inputs of shape \(spec.inputShape), but \(dataName) has \(test.featureShape)")
-        }
+        (_, test) = try TrainingData.load(dataName, seed: saved.seed)
+        if let mismatch = TrainingData.inputMismatch(spec.name, spec, dataName, test) { throw WorkbenchFailure.badInput(mismatch) }
         model = spec.name
     }
 

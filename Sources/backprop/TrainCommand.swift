@@ -44,11 +44,9 @@ struct TrainCommand: ParsableCommand {
         let (spec, modelFile) = try ModelFile.model(model)
         if let folds { return try crossValidate(spec, folds: folds) }
         let (seed, batch) = (options.seed, options.batch)
-        let (train, test) = try Self.load(data, seed: seed)
+        let (train, test) = try TrainingData.load(data, seed: seed)
         let training = limit.map { train.subset(Array(0..<min($0, train.count))) } ?? train
-        guard training.featureCount == spec.inputShape.reduce(1, *) else {
-            throw WorkbenchFailure.badInput("\(model) takes inputs of shape \(spec.inputShape), but \(data) has \(training.featureShape)")
-        }
+        if let mismatch = TrainingData.inputMismatch(model, spec, data, training) { throw WorkbenchFailure.badInput(mismatch) }
         let trainer: Trainer
         do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw modelFile?.failure("\(error)") ?? WorkbenchFailure.badInput("\(model): \(error)") }
         print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), \(options.summary), seed \(seed)")
@@ -80,11 +78,10 @@ struct TrainCommand: ParsableCommand {
     func crossValidate(_ spec: ModelSpec, folds count: Int) throws {
         let parts = try TrainingData.folds(data, count: count, seed: options.seed)
         print("cross-validating \(model) on \(data): \(count) stratified folds of \(parts[0].train.count + parts[0].test.count) examples; \(epochs) epochs each, batch \(options.batch), \(options.summary), seed \(options.seed)")
+        // Every fold comes from the same data set: one check serves them all.
+        if let mismatch = TrainingData.inputMismatch(model, spec, data, parts[0].train) { throw WorkbenchFailure.badInput(mismatch) }
         var accuracies: [Double] = []
         for (fold, part) in parts.enumerated() {
-            guard part.train.featureCount == spec.inputShape.reduce(1, *) else {
-                throw WorkbenchFailure.badInput("\(model) takes inputs of shape \(spec.inputShape), but \(data) has \(part.train.featureShape)")
-            }
             let trainer: Trainer
             do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw WorkbenchFailure.badInput("\(model): \(error)") }
             for epoch in 1...epochs {
@@ -123,9 +120,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The training and held-out parts of a shipped data set (shared with the lessons' `[model]`).
-    static func load(_ name: String, seed: UInt64) throws -> (LabeledData, LabeledData) {
-        try TrainingData.load(name, seed: seed)
-    }
 }
 
 /// `backprop evaluate MODEL.json --data …`: a saved model's held-out accuracy and confusion matrix.
@@ -138,7 +132,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let saved = try SavedModel(file: file)
         let spec = saved.spec
-        let (_, test) = try TrainCommand.load(data ?? saved.data, seed: saved.seed)
+        let (_, test) = try TrainingData.load(data ?? saved.data, seed: saved.seed)
         let trainer: Trainer
         do { trainer = try Trainer(spec: spec, settings: .init(), weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
