@@ -694,13 +694,14 @@ extension ExerciseSet {
         lines += lesson.program.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         lines.append("```")
         lines.append("")
-        lines.append("Gradients are of the output, \(job.trace.outputNode.label), unless an exercise says otherwise. A number is right when it agrees with the engine's to 3 significant digits, unless the exercise says otherwise.")
+        lines.append("Gradients are of the output, \(job.trace.outputNode.label), unless an exercise says otherwise. " + ExerciseSet.roundingRule)
         for (number, item) in items.enumerated() {
             let exercise = item.exercise
             lines.append("")
             lines.append("## \(number + 1). `\(exercise.id)` (\(ExerciseSet.points(exercise.points)) point\(exercise.points == 1 ? "" : "s"), \(ExerciseSet.kindPhrase(exercise.kind)))")
             lines.append("")
             lines.append(exercise.prompt.trimmingCharacters(in: .whitespacesAndNewlines))
+            if let rule = ExerciseSet.ownRoundingRule(exercise) { lines.append(""); lines.append(rule) }
             switch item.expected {
             case .choice:
                 lines.append("")

@@ -638,10 +638,7 @@ extension ExerciseSet {
         if abs(given - expected) <= tolerance { return Outcome(verdict: .right, feedback: "right (the engine gives \(engine))") }
         let (mistake, explanation) = diagnose(Tensor(scalar: given), expected: Tensor(scalar: expected), tolerances: [tolerance], item: item)
         var code = mistake, text = explanation
-        if code == nil && abs(given - expected) <= 10 * tolerance {
-            code = "close"
-            text = "off by \(GradeFormat.number(abs(given - expected))), more than the tolerance ±\(GradeFormat.number(tolerance)); give more digits"
-        }
+        if code == nil, let slip = ExerciseSet.roundingSlip(given, expected: expected, tolerance: tolerance) { (code, text) = slip }
         return wrong(item, mistake: code, explanation: text, matched: matchingFeedback(item, Tensor(scalar: given), tolerances: [tolerance]), engine: engine, given: GradeFormat.number(given))
     }
 
@@ -729,7 +726,8 @@ extension ExerciseSet {
         if let problem = AnswerLimits.formulaProblem(claimText) { return .invalid(problem) }
         var claim: Claim
         do { claim = try ClaimCheck.parse(claimText, program: job.program) } catch {
-            return .invalid(error.message.replacingOccurrences(of: "--claim:", with: "column ").replacingOccurrences(of: ": error:", with: ":"))
+            // The column counts in the student's answer, not in the claim built around it.
+            return .invalid(ExerciseSet.answerColumns(error.message, prefix: claimText == text ? 0 : claimText.count - text.count))
         }
         guard claim.ofNode == formula.claim.ofNode && claim.withRespectToNode == formula.claim.withRespectToNode else {
             return .invalid("the answer is about \(claim.left); the exercise asks for \(formula.left)")
