@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // RFC 4180 reading of the class roster that `grade --roster` matches submissions against.
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // OpenBLAS's CBLAS, for the matrix products of tensors (training's heavy work).
@@ -43,6 +45,7 @@ let package = Package(
         .target(name: "Workbench", dependencies: [
             "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "SwiftCSV", package: "SwiftCSV"),
         ]),
         // The thin executable: argument parsing and printing only.
         .executableTarget(name: "backprop", dependencies: [

@@ -37,11 +37,37 @@ public enum AtomicFile {
     /// Atomically replaces (or creates) the file at `path` with `bytes`.
     ///
     /// A new file gets mode 0666 less the umask; a replaced file keeps its mode. The directory
-    /// must already exist (see `createDirectory(_:)`). If `path` is a symbolic link, the link
-    /// itself is replaced.
+    /// must already exist (see `createDirectory(_:)`). Only regular files are replaced, as `cp`
+    /// does it: a symbolic link is followed and its target replaced (a link to nothing is refused);
+    /// a character device (`/dev/null`) or a named pipe is written into in place and stays what it
+    /// was (a pipe with no reader is refused, not waited on); a directory, a block device or a
+    /// socket is refused.
     ///
     /// - Throws: `AtomicFileError` naming `path` and the OS's reason.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        // Replace only regular files, as `cp` does: write through a character device or a named
+        // pipe (so `/dev/null` stays a device), follow a link to its target, refuse the rest.
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFLNK:
+                guard let resolved = realpath(path, nil) else {
+                    throw AtomicFileError(path: path, message: "cannot write \(path): a symbolic link to nothing")
+                }
+                let target = String(cString: resolved)
+                free(resolved)
+                return try write(bytes, to: target)
+            case S_IFCHR, S_IFIFO:
+                return try writeThrough(bytes, to: path, isPipe: (info.st_mode & S_IFMT) == S_IFIFO)
+            case S_IFDIR:
+                throw AtomicFileError(path: path, message: "cannot write \(path): it is a directory; give a file name")
+            case S_IFBLK:
+                throw AtomicFileError(path: path, message: "cannot write \(path): it is a block device; only regular files are replaced")
+            default:
+                throw AtomicFileError(path: path, message: "cannot write \(path): it is not a regular file (a socket?); only regular files are replaced")
+            }
+        }
         let (directory, name) = split(path)
         guard !name.isEmpty, name != ".", name != ".." else {
             throw AtomicFileError(path: path, message: "cannot write \"\(path)\": not a file name")
@@ -117,6 +143,25 @@ public enum AtomicFile {
             }
             prefix += "/"
         }
+    }
+
+    /// Writes into an existing character device or named pipe in place, as `cp` does: the node stays.
+    /// A pipe with no reader is refused rather than waited on.
+    private static func writeThrough(_ bytes: [UInt8], to path: String, isPipe: Bool) throws {
+        let fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (isPipe ? O_NONBLOCK : 0))
+        guard fd >= 0 else {
+            if isPipe && errno == ENXIO {
+                throw AtomicFileError(path: path, message: "cannot write \(path): a named pipe with no reader")
+            }
+            throw failure(path)
+        }
+        defer { _ = close(fd) }
+        var opened = stat()
+        guard fstat(fd, &opened) == 0, (opened.st_mode & S_IFMT) == (isPipe ? S_IFIFO : S_IFCHR) else {
+            throw AtomicFileError(path: path, message: "cannot write \(path): it changed while being opened")
+        }
+        if isPipe { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+        try writeAll(bytes, to: fd, path: path)
     }
 
     /// Writes every byte to `fd`, retrying short writes and interruptions.
