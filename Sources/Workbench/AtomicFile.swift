@@ -47,19 +47,31 @@ public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
         // Replace only regular files, as `cp` does: write through a character device or a named
         // pipe (so `/dev/null` stays a device), follow a link to its target, refuse the rest.
+        // The process's own streams are written into where they stand, whatever they are.
+        if let fd = streamDescriptor(path) {
+            FileHandleFlush.standardOutput()
+            return try writeAll(bytes, to: fd, path: path)
+        }
         var info = stat()
         if lstat(path, &info) == 0 {
-            switch info.st_mode & S_IFMT {
-            case S_IFREG: break
-            case S_IFLNK:
-                guard let resolved = realpath(path, nil) else {
+            var mode = info.st_mode & S_IFMT
+            if mode == S_IFLNK {
+                // What the link leads to decides (`/dev/stdout` leads to a terminal, a pipe or a file).
+                guard stat(path, &info) == 0 else {
                     throw AtomicFileError(path: path, message: "cannot write \(path): a symbolic link to nothing")
                 }
-                let target = String(cString: resolved)
-                free(resolved)
-                return try write(bytes, to: target)
+                mode = info.st_mode & S_IFMT
+                if mode == S_IFREG {
+                    guard let resolved = realpath(path, nil) else { throw failure(path) }
+                    let target = String(cString: resolved)
+                    free(resolved)
+                    return try write(bytes, to: target)
+                }
+            }
+            switch mode {
+            case S_IFREG: break
             case S_IFCHR, S_IFIFO:
-                return try writeThrough(bytes, to: path, isPipe: (info.st_mode & S_IFMT) == S_IFIFO)
+                return try writeThrough(bytes, to: path, isPipe: mode == S_IFIFO)
             case S_IFDIR:
                 throw AtomicFileError(path: path, message: "cannot write \(path): it is a directory; give a file name")
             case S_IFBLK:
@@ -145,6 +157,19 @@ public enum AtomicFile {
         }
     }
 
+    /// The descriptor `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` or `/proc/self/fd/N` names, if any.
+    private static func streamDescriptor(_ path: String) -> Int32? {
+        switch path {
+        case "/dev/stdout": return 1
+        case "/dev/stderr": return 2
+        default:
+            for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) {
+                if let fd = Int32(path.dropFirst(prefix.count)), fd >= 0, fcntl(fd, F_GETFD) >= 0 { return fd }
+            }
+            return nil
+        }
+    }
+
     /// Writes into an existing character device or named pipe in place, as `cp` does: the node stays.
     /// A pipe with no reader is refused rather than waited on.
     private static func writeThrough(_ bytes: [UInt8], to path: String, isPipe: Bool) throws {
@@ -208,4 +233,9 @@ private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) 
     #else
     return Darwin.write(fd, buffer, count)
     #endif
+}
+
+/// Swift's `print` buffers standard output; flush it before writing to descriptor 1 directly.
+enum FileHandleFlush {
+    static func standardOutput() { fflush(nil) }
 }
