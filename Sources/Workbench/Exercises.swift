@@ -881,11 +881,13 @@ extension ExerciseSet {
         let inputs = job.trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: 6))" }.joined(separator: ", ")
         body.append("<p>The program\(inputs.isEmpty ? "" : ", at " + escape(inputs)):</p>")
         body.append("<pre>" + escape(lesson.program.trimmingCharacters(in: .newlines)) + "</pre>")
+        body.append("<p>" + escape(ExerciseSet.roundingRule) + "</p>")
         for (number, item) in items.enumerated() {
             let exercise = item.exercise
             body.append("<section id=\"\(escape(exercise.id))\">")
             body.append("<h2>\(number + 1). <code>\(escape(exercise.id))</code> <small>(\(ExerciseSet.points(exercise.points)) point\(exercise.points == 1 ? "" : "s"), \(ExerciseSet.kindPhrase(exercise.kind)))</small></h2>")
             body.append("<p>" + escape(exercise.prompt.trimmingCharacters(in: .whitespacesAndNewlines)).replacingOccurrences(of: "\n", with: "<br>") + "</p>")
+            if let rule = ExerciseSet.ownRoundingRule(exercise) { body.append("<p><small>" + escape(rule) + "</small></p>") }
             switch item.expected {
             case .choice:
                 body.append("<ol type=\"a\">" + exercise.choices.map { "<li>" + escape($0.text) + "</li>" }.joined() + "</ol>")

@@ -159,6 +159,17 @@ struct DiagnosisTests {
         let sheet = set.markdown(solutions: false)
         #expect(sheet.contains(ExerciseSet.roundingRule))
         #expect(sheet.contains("Round, don't cut off"))
+        #expect(try set.html(solutions: false).contains("Round, don&#39;t cut off") || (try set.html(solutions: false)).contains("Round, don't cut off"))
+        // An exercise with its own rule states it under its prompt, and is graded by it.
+        let own = Self.neuronLesson.replacingOccurrences(of: "answer = \"w1 * -1\"", with: "answer = \"w1 * -1\"\ntolerance = 0.01")
+            .replacingOccurrences(of: "answer = \"1 / w1 * -1\"", with: "answer = \"1 / w1 * -1\"\ndigits = 2")
+        let ownSet = try ExerciseSet(try Lesson(text: own, file: "neuron.toml"))
+        let ownSheet = ownSet.markdown(solutions: false)
+        #expect(ownSheet.contains("(A number here is right within ±0.01 of the engine's value.)"), "\(ownSheet)")
+        #expect(ownSheet.contains("(A number here is right within half a unit in its 2nd significant digit.)"))
+        let graded = ownSet.grade(bytes: Array("student = \"s1\"\nlesson = 90\n[answers]\nthree = 2.99\nthird = 0.33\n".utf8), file: "s1.toml")
+        #expect(graded.exercises.first { $0.id == "three" }?.verdict == .right)
+        #expect(graded.exercises.first { $0.id == "third" }?.verdict == .right)
     }
 
     @Test("an input the output does not depend on: gradient 0 in the table and JSON, a note, a warning", arguments: [
