@@ -313,7 +313,8 @@ struct GradingTests {
         ("s1", "s1"),
         ("a,b", "\"a,b\""),
         ("say \"hi\"", "\"say \"\"hi\"\"\""),
-        ("two\nlines", "\"two\nlines\""),
+        ("two\nlines", "two\\u{a}lines"),          // one line per row: control characters escaped
+        ("a\u{202e}b\u{1b}[2J", "a\\u{202e}b\\u{1b}[2J"),
         ("=1+1", "'=1+1"),
         ("-2", "'-2"),
         ("@x", "'@x"),
