@@ -91,6 +91,20 @@ extension ClaimCheck {
         return nil
     }
 
+    /// For a formula whose `@` has mismatched sizes: a variant with one operand transposed that
+    /// evaluates to `shape` (B's shape), as a hint.
+    static func transposeHint(_ formula: String, names: [(name: String, value: Tensor)], shape: [Int]) -> String? {
+        let characters = Array(formula)
+        for at in characters.indices where characters[at] == "@" {
+            for side in [Operand.Side.left, .right] {
+                guard let operand = Operand.find(in: characters, at: at, side: side) else { continue }
+                let variant = String(characters[..<operand.range.lowerBound]) + "transpose(\(String(characters[operand.range])))" + String(characters[operand.range.upperBound...])
+                if let value = try? formulaValue(variant, names: names).value, value.shape == shape { return variant }
+            }
+        }
+        return nil
+    }
+
     /// An operand of `@` in a formula's text: a name, a call, a number or a parenthesized group.
     struct Operand {
         enum Side { case left, right }

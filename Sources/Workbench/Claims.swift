@@ -530,6 +530,9 @@ public struct ClaimCheck {
                         let inner = Int(message[range].dropFirst("at 1:".count)) ?? 1
                         message.replaceSubrange(range, with: "at column \(inner + start)")
                     }
+                    if message.contains("in '@'"), let variant = transposeHint(right, names: given, shape: graph.shape(of: by)) {
+                        message += "; backward multiplies by the transpose: did you mean \(variant)?"
+                    }
                     throw fail(message, at: column)
                 }
             }
