@@ -985,24 +985,11 @@ public struct GradeBatch {
         self.duplicates = files.filter { $0.value.count > 1 }.map { ($0.key, $0.value) }.sorted { $0.student < $1.student }
     }
 
-    /// The gradebook: a header row (`student`, one column per exercise id, `total`), then one row per
-    /// submission. RFC 4180: CRLF line ends, a field with a comma, quote or line break in double
-    /// quotes (quotes doubled); a text field starting with = + - @ gets a leading ' so that no
-    /// spreadsheet reads it as a formula.
+    /// The plain gradebook (Gradebook.swift): `student,name,file`, one column per exercise, `total`,
+    /// `feedback`; one row per graded submission.
     public func csv() -> String {
-        GradeBatch.csv(grades, set: set)
-    }
-
-    public static func csv(_ grades: [SubmissionGrade], set: ExerciseSet) -> String {
-        let ids = set.items.map(\.exercise.id)
-        var rows = [(["student"] + ids + ["total"]).map(csvField)]
-        for grade in grades {
-            var row = [csvField(grade.rowID)]
-            for id in ids { row.append(GradeFormat.points(grade.exercises.first { $0.id == id }?.points ?? 0)) }
-            row.append(GradeFormat.points(grade.points))
-            rows.append(row)
-        }
-        return rows.map { $0.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        // The plain format needs no roster, so it cannot fail.
+        (try? Gradebook(grades: grades, set: set, format: .csv, roster: nil))?.text ?? ""
     }
 
     /// One field of a CSV row, quoted when needed.
