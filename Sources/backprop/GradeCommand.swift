@@ -108,7 +108,14 @@ struct GradeCommand: ParsableCommand {
         let written = try writePages(batch.grades, set: set, format: pages, guardian: guardian)
 
         if json {
-            print(batch.json(gradebook: csv).serialized())
+            var object = batch.json(gradebook: csv)
+            if case .object(var members) = object {
+                members["format"] = .string(format.rawValue)
+                members["leftOut"] = .array(book.rejected.map { .object(["file": .string($0.file), "student": $0.student.map(JSONValue.string) ?? .null, "reason": .string($0.reason)]) })
+                members["notInGradebook"] = .array(book.missing.map(JSONValue.string))
+                object = .object(members)
+            }
+            print(object.serialized())
         } else {
             var report = batch.report()
             if format != .csv { report = report.replacingOccurrences(of: " (all kept)", with: " (all left out of the gradebook: keep one file and grade again)") }
