@@ -2,7 +2,13 @@ import ArgumentParser
 import Datasets
 import Autograd
 import Foundation
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 extension BenchCommand {
     /// `backprop bench grade`: 1,000 synthetic answer files graded, timed (the figure in docs/performance.md).

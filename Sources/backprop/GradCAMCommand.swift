@@ -3,7 +3,13 @@ import Autograd
 import Datasets
 import Foundation
 import NeuralNetworks
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop gradcam MODEL.json --index N`: Grad-CAM and the saliency map of one held-out image.
 struct GradCAMCommand: ParsableCommand {

@@ -3,7 +3,12 @@ import Datasets
 import Diagrams
 import Foundation
 import NeuralNetworks
-import Workbench
+import Support
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop train MODEL --data …`: train one of the notes' fully connected models on the engine.
 struct TrainCommand: ParsableCommand {
