@@ -54,7 +54,7 @@ let package = Package(
         // Exercise sets and sheets, answer files, grades and the gradebook.
         .target(name: "Grading", dependencies: ["Lessons", "Claims", "Support"]),
         // Every `bench` workload; the command line only prints them.
-        .target(name: "Benchmarks", dependencies: ["Grading", "Lessons", "Diagrams", "Expressions"]),
+        .target(name: "Benchmarks", dependencies: ["Grading", "Lessons", "Diagrams", "Expressions", "Datasets"]),
         // The thin executable: argument parsing, one library call, printing.
         .executableTarget(name: "backprop", dependencies: [
             "Support", "Claims", "ModelFiles", "Lessons", "Grading", "Benchmarks",
@@ -69,7 +69,9 @@ let package = Package(
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Datasets"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "Lessons", "Grading", "Claims", "Diagrams", "TestSupport"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "Autograd", "Expressions", "Datasets"]),
+        .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Support", "Autograd"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Datasets", "Lessons", "Grading", "Claims", "Diagrams", "TestSupport"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Grading", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
     ]
