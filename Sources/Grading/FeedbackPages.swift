@@ -39,6 +39,12 @@ public enum FeedbackPages {
         return stem.isEmpty ? "_" : String(stem.prefix(80))
     }
 
+    /// The answer as the page shows it: at most 80 characters.
+    static func shortened(_ given: String?) -> String {
+        guard let given else { return "" }
+        return given.count > 80 ? String(given.prefix(79)) + "…" : given
+    }
+
     static func verdictWord(_ verdict: Verdict) -> String {
         switch verdict {
         case .right: return "✓ right"
@@ -59,9 +65,9 @@ public enum FeedbackPages {
             return lines.joined(separator: "\n") + "\n"
         }
         lines += ["**Total: \(GradeFormat.points(grade.points))/\(GradeFormat.points(grade.maxPoints)) points.**", ""]
-        lines += ["| # | exercise | points | verdict | feedback |", "| --- | --- | --- | --- | --- |"]
+        lines += ["| # | exercise | your answer | points | verdict | feedback |", "| --- | --- | --- | --- | --- | --- |"]
         for (index, exercise) in grade.exercises.enumerated() {
-            lines.append("| \(index + 1) | \(md(exercise.id)) | \(GradeFormat.points(exercise.points))/\(GradeFormat.points(exercise.maxPoints)) | \(verdictWord(exercise.verdict)) | \(md(exercise.feedback)) |")
+            lines.append("| \(index + 1) | \(md(exercise.id)) | \(md(shortened(exercise.given))) | \(GradeFormat.points(exercise.points))/\(GradeFormat.points(exercise.maxPoints)) | \(verdictWord(exercise.verdict)) | \(md(exercise.feedback)) |")
         }
         if !grade.notes.isEmpty {
             lines += ["", "Notes:", ""] + grade.notes.map { "- " + md($0) }
@@ -78,9 +84,9 @@ public enum FeedbackPages {
             body.append("<p>Your file could not be graded: \(h(rejection)).</p><p>Fix it and hand it in again; the sheet ends with a template of the answer file.</p>")
         } else {
             body.append("<p><strong>Total: \(GradeFormat.points(grade.points))/\(GradeFormat.points(grade.maxPoints)) points.</strong></p>")
-            body.append("<table>\n<tr><th>#</th><th>exercise</th><th>points</th><th>verdict</th><th>feedback</th></tr>")
+            body.append("<table>\n<tr><th>#</th><th>exercise</th><th>your answer</th><th>points</th><th>verdict</th><th>feedback</th></tr>")
             for (index, exercise) in grade.exercises.enumerated() {
-                body.append("<tr><td>\(index + 1)</td><td><code>\(h(exercise.id))</code></td><td>\(GradeFormat.points(exercise.points))/\(GradeFormat.points(exercise.maxPoints))</td><td>\(verdictWord(exercise.verdict))</td><td>\(h(exercise.feedback))</td></tr>")
+                body.append("<tr><td>\(index + 1)</td><td><code>\(h(exercise.id))</code></td><td><code>\(h(shortened(exercise.given)))</code></td><td>\(GradeFormat.points(exercise.points))/\(GradeFormat.points(exercise.maxPoints))</td><td>\(verdictWord(exercise.verdict))</td><td>\(h(exercise.feedback))</td></tr>")
             }
             body.append("</table>")
             if !grade.notes.isEmpty { body.append("<ul>" + grade.notes.map { "<li>\(h($0))</li>" }.joined() + "</ul>") }
@@ -89,7 +95,7 @@ public enum FeedbackPages {
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Lesson \(set.lesson.number): feedback for \(h(grade.student ?? "?"))</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}</style>
+            <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}td:nth-child(1),td:nth-child(2),td:nth-child(4),td:nth-child(5){white-space:nowrap}</style>
             </head><body>
             \(body.joined(separator: "\n"))
             </body></html>
