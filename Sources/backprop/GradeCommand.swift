@@ -61,6 +61,9 @@ struct GradeCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else {
             throw WorkbenchFailure.badInput("\(TerminalText.safe(path)): no such file or directory")
         }
+        if let csv, let rejected, URL(fileURLWithPath: csv).standardizedFileURL == URL(fileURLWithPath: rejected).standardizedFileURL {
+            throw WorkbenchFailure.badInput("--csv and --rejected name the same file, \(TerminalText.safe(csv)); give two files")
+        }
         let roster = try self.roster.map { path throws(WorkbenchFailure) in try Roster(file: path) }
         if isDirectory.boolValue { try gradeDirectory(format: format, roster: roster, pages: pageFormat) }
         else { try gradeFile(format: format, roster: roster, pages: pageFormat) }
@@ -191,6 +194,10 @@ struct GradeCommand: ParsableCommand {
             if let csv { try GradeCommand.write(book.text, to: csv) }
             if let rejected { try GradeCommand.write(book.rejectedCSV, to: rejected) }
             _ = try writePages([grade], set: set, format: pages, guardian: guardian)
+            // A graded file that the roster does not know is left out of the gradebook: say so.
+            if csv != nil, grade.rejection == nil, let left = book.rejected.first {
+                FileHandle.standardError.write(Data((TerminalText.safe("left out of the gradebook: \(left.file): \(left.reason)") + "\n").utf8))
+            }
         }
         print(json ? grade.json().serialized() : TerminalText.lines(grade.report()))
         if let rejection = grade.rejection { throw WorkbenchFailure.badInput(TerminalText.safe("\(path): \(rejection)")) }
