@@ -75,5 +75,7 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Datasets", "Lessons", "Grading", "Claims", "Diagrams", "TestSupport"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Grading", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
+        // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
+        .testTarget(name: "LibraryTests"),
     ]
 )
