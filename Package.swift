@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Expressions", targets: ["Expressions"]),
         .library(name: "Diagrams", targets: ["Diagrams"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -69,7 +70,7 @@ let package = Package(
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "Expressions", "Support", "Claims", "ModelFiles", "Lessons", "Grading", "TestSupport"],
                     exclude: ["Goldens"]),
-        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Datasets"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Datasets", "Autograd"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "SupportTests", dependencies: ["Support", "Autograd", "Expressions", "Datasets"]),
@@ -77,5 +78,7 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Datasets", "Lessons", "Grading", "Claims", "Diagrams", "TestSupport"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Grading", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
+        // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
+        .testTarget(name: "LibraryTests"),
     ]
 )

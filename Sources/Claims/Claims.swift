@@ -213,7 +213,8 @@ public struct ClaimCheck {
         public mutating func gradients(_ index: Int, _ point: Point, of node: NodeID) -> Program? {
             if let program = backward[index]?[node] { return program }
             guard let program = Evaluator.evaluate(source, at: point) else { return nil }
-            do { try program.graph.backward(from: node) } catch { return nil }
+            // The program evaluated again makes a new graph: its node at the same position.
+            do { try program.graph.backward(from: program.graph.node(at: node.index)) } catch { return nil }
             backward[index, default: [:]][node] = program
             return program
         }

@@ -267,7 +267,7 @@ struct QuantityResolver {
         if node == job.program.output { return job.program }
         if let program = programs[node.index] { return program }
         guard let program = try? Expressions.evaluate(lesson.program, options: .init(inputs: point, parameters: Set(lesson.parameters))),
-              (try? program.graph.backward(from: node)) != nil else { return nil }
+              (try? program.graph.backward(from: program.graph.node(at: node.index))) != nil else { return nil }
         programs[node.index] = program
         return program
     }
