@@ -57,7 +57,13 @@ public enum Diagram {
             if options.highlight == element {
                 attributes = highlighted(attributes, filled: false)
             }
-            attributes.append(("label", "<" + labels.edge(edge) + ">"))
+            // An edge from a constant carries nothing unless asked: no gradient flows into a number
+            // of the program, and `∂f/∂2 = x` only crowds the picture.
+            if trace.nodes[edge.from].kind != .constant || options.labelConstantEdges {
+                attributes.append(("label", "<" + labels.edge(edge) + ">"))
+            } else {
+                attributes.append(("style", "\"dashed\""))
+            }
             attributes.append(("tooltip", DotEscape.quoted(labels.edgeTooltip(edge))))
             lines.append("  n\(edge.from) -> n\(edge.to) " + list(attributes) + ";")
         }
