@@ -26,7 +26,7 @@ public enum StepPage {
     }
 
     /// The element a step lights: the computed node, the output for the seed, the used edge.
-    static func lit(_ step: Step, trace: Trace) -> String {
+    public static func lit(_ step: Step, trace: Trace) -> String {
         switch step.event {
         case .compute(let node): return "n\(node)"
         case .use(let edge): return "e\(edge)"
@@ -45,7 +45,7 @@ public enum StepPage {
         let items = steps.enumerated().map { index, step in
             let lines = step.narration.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
                 let trimmed = line.drop { $0 == " " }
-                return trimmed.hasPrefix("›") ? "<span class=\"why\">\(htmlEscaped(String(trimmed)))</span>" : htmlEscaped(String(line))
+                return trimmed.hasPrefix("›") ? "<span class=\"why\">\(htmlEscaped(String(line)))</span>" : htmlEscaped(String(line))
             }
             return "<li class=\"step\" data-step=\"\(index)\" data-phase=\"\(htmlEscaped(step.phase))\" data-lit=\"\(lit(step, trace: trace))\">"
                 + "<span class=\"number\">\(index)</span><span class=\"text\">" + lines.joined(separator: "\n") + "</span></li>"
