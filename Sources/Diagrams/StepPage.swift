@@ -6,7 +6,8 @@ import Autograd
 /// The page exposes its state for tools and tests:
 /// - `#step` holds the current step (0 first), `#narration` its narration;
 /// - the lit node or edge of the drawing (`#drawing g.node.lit`, `g.edge.lit`; its `id` is `n2`, `e3`);
-/// - the `.viewport`'s `data-scale` is the zoom (1 = the drawing's natural size, labels 11 pt ≈ 14.7 px);
+/// - the `.viewport`'s `data-scale` is the zoom (1 = the drawing's natural size, labels 11 pt ≈ 14.7 px;
+///   a drawing wider than its window opens at down to 0.75 to fit, labels still ≥ 11 px);
 /// - `window.stepper.show(k)` goes to step k, `window.stepper.zoom(f)` zooms by f.
 public enum StepPage {
     /// One step of the page.
@@ -122,10 +123,10 @@ public enum StepPage {
         .canvas { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
         .canvas svg { display: block; }
         #drawing text.pending { fill: #8c959f; }
-        #drawing g.node.lit > ellipse, #drawing g.node.lit > polygon, #drawing g.node.lit > path { stroke: #0969da; stroke-width: 3px; }
-        #drawing g.node.lit > ellipse:first-of-type, #drawing g.node.lit > polygon:first-of-type { fill: #fff8c5; }
-        #drawing g.edge.lit > path { stroke: #0969da; stroke-width: 3px; }
-        #drawing g.edge.lit > polygon { stroke: #0969da; fill: #0969da; }
+        #drawing g.node.lit ellipse, #drawing g.node.lit polygon, #drawing g.node.lit path { stroke: #0969da; stroke-width: 3px; fill: #fff8c5; }
+        #drawing g.edge.lit path { stroke: #0969da; stroke-width: 3px; }
+        #drawing g.edge.lit polygon { stroke: #0969da; fill: #0969da; }
+        #drawing g.edge.lit text { font-weight: bold; }
         table.checks { border-collapse: collapse; font-variant-numeric: tabular-nums; }
         table.checks th, table.checks td { border: 1px solid #d0d7de; padding: 0.2rem 0.6rem; text-align: left; }
         table.checks td.mark { text-align: center; font-weight: bold; }
@@ -135,12 +136,13 @@ public enum StepPage {
         @media print {
           body { max-width: none; padding: 0; font-size: 10.5pt; }
           .controls, .zoom, #narration { display: none; }
-          .beside { display: block; }
+          .beside { display: flex; flex-direction: column; }
+          .beside .viewer { order: -1; margin-bottom: 1rem; }
           .steps { max-height: none; overflow: visible; border: none; font-size: 8.5pt; }
           .step.future { color: inherit; }
           .step.current { background: none; }
           .viewer { break-inside: avoid; page-break-inside: avoid; }
-          .viewport { height: auto; min-height: 0; overflow: visible; border: none; }
+          .viewport { height: auto !important; min-height: 0; overflow: visible; border: none; }
           .canvas { position: static; transform: none !important; }
           .canvas svg { max-width: 100%; max-height: 24cm; height: auto; width: auto; }
           figure, table, pre, .exercise { break-inside: avoid; page-break-inside: avoid; }
@@ -173,6 +175,13 @@ public enum StepPage {
               scale = Math.min(viewport.clientWidth / size.width, viewport.clientHeight / size.height, 8);
               x = (viewport.clientWidth - size.width * scale) / 2; y = (viewport.clientHeight - size.height * scale) / 2; apply();
             }
+            // The default zoom: the natural size, or as much smaller as fits the window's width while
+            // labels stay at 11 px or more (11 pt = 14.7 px at 1, so no less than 0.75; 0.76 for rounding).
+            function initial() {
+              const size = natural();
+              scale = Math.min(1, Math.max(0.76, viewport.clientWidth / size.width));
+              x = Math.max(0, (viewport.clientWidth - size.width * scale) / 2); y = Math.max(0, (viewport.clientHeight - size.height * scale) / 2); apply();
+            }
             function naturalSize() {
               const size = natural();
               scale = 1;
@@ -180,8 +189,9 @@ public enum StepPage {
             }
             // A drawing smaller than the window gets a window its own height.
             const size = natural();
-            if (size.height + 8 < viewport.clientHeight) viewport.style.height = Math.max(size.height + 8, 200) + 'px';
-            naturalSize();
+            const first = Math.min(1, Math.max(0.76, viewport.clientWidth / size.width));
+            if (size.height * first + 8 < viewport.clientHeight) viewport.style.height = Math.max(size.height * first + 8, 200) + 'px';
+            initial();
             viewport.addEventListener('wheel', (event) => {
               event.preventDefault();
               const box = viewport.getBoundingClientRect();
@@ -199,7 +209,13 @@ public enum StepPage {
             figure.querySelectorAll('[data-zoom]').forEach((button) => button.addEventListener('click', actions[button.dataset.zoom]));
             // Brings an element of the drawing into the window if it is outside.
             function reveal(element) {
-              const box = element.getBoundingClientRect(), view = viewport.getBoundingClientRect();
+              // An edge is found by its label (a long edge's box is most of the drawing).
+              const texts = element.classList.contains('edge') ? Array.from(element.querySelectorAll('text')) : [];
+              const boxes = texts.length ? texts.map((text) => text.getBoundingClientRect()) : [element.getBoundingClientRect()];
+              const box = { left: Math.min(...boxes.map((b) => b.left)), right: Math.max(...boxes.map((b) => b.right)),
+                            top: Math.min(...boxes.map((b) => b.top)), bottom: Math.max(...boxes.map((b) => b.bottom)) };
+              box.width = box.right - box.left; box.height = box.bottom - box.top;
+              const view = viewport.getBoundingClientRect();
               const margin = 24;
               if (box.left >= view.left + margin && box.right <= view.right - margin && box.top >= view.top + margin && box.bottom <= view.bottom - margin) return;
               x += (view.left + view.width / 2) - (box.left + box.width / 2);
@@ -273,8 +289,10 @@ public enum StepPage {
           window.stepper = { show, get current() { return current; }, get count() { return items.length; }, zoom: (f) => viewer.zoom(f) };
           // A printed page shows the finished drawing and every step.
           const printing = document.documentElement.dataset.print === 'final';
-          show(printing ? items.length - 1 : 0, false);
-          window.addEventListener('beforeprint', () => show(items.length - 1, false));
+          // On paper: the finished drawing, nothing lit.
+          const final = () => { show(items.length - 1, false); if (lit) { lit.classList.remove('lit'); lit = null; } };
+          if (printing) final(); else show(0, false);
+          window.addEventListener('beforeprint', final);
         })();
         """
 

@@ -921,7 +921,7 @@ extension ExerciseSet {
         body.append("<p>Write your answers in a TOML file like this one and hand it in:</p>")
         body.append("<pre>" + escape(answerTemplate().joined(separator: "\n")) + "</pre>")
         let style = """
-            body { font-family: Helvetica, Arial, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #24292f; line-height: 1.45; }
+            body { font-family: Helvetica, Arial, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #24292f; line-height: 1.45; }
             pre, code { font-family: Menlo, Consolas, monospace; background: #f6f8fa; }
             pre { padding: 0.6rem 0.8rem; overflow-x: auto; }
             section { border-top: 1px solid #d0d7de; margin-top: 1.5rem; }

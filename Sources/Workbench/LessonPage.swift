@@ -26,7 +26,9 @@ public enum LessonPage {
                 let collapsed = BigGraph.collapse(trace)
                 svg = inlinable(String(decoding: try Graphviz.render(dot: collapsed.dot, as: .svg), as: UTF8.self))
             } else {
-                svg = try SteppedDrawing.svg(for: trace, events: steps.map(\.event))
+                // On paper the page is narrow and tall: the printed copy draws top to bottom.
+                svg = try SteppedDrawing.svg(for: trace, events: steps.map(\.event),
+                                             options: DiagramOptions(direction: printing ? .topToBottom : .leftToRight))
             }
         } catch { throw .failed("Graphviz: \(error.message)") }
 

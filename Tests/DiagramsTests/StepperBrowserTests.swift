@@ -52,7 +52,7 @@ struct StepperBrowserTests {
 
         #expect(try PageProbe.smallestLabel(browser) >= 11)
         let before = try PageProbe.scale(browser)
-        #expect(before == 1, "the drawing opens at its natural size")
+        #expect(before <= 1 && before >= 0.75, "the drawing opens at its natural size, or a little less to fit")
         try PageProbe.wheelOverDrawing(browser, deltaY: -300)
         #expect(try PageProbe.scale(browser) > before, "the wheel zooms in")
         let zoomed = try PageProbe.scale(browser)

@@ -203,6 +203,9 @@ public final class HeadlessChromium {
         return data
     }
 
+    /// Shows the page as printed (`print`) or on screen (`screen`).
+    public func emulateMedia(_ media: String) throws { _ = try send("Emulation.setEmulatedMedia", ["media": media]) }
+
     /// Lets the page run for a moment (layout, events), answering events meanwhile.
     public func settle() throws { _ = try evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))).then(() => true)", awaitPromise: true) }
 
