@@ -29,6 +29,9 @@ public struct DiagramBenchmark: Sendable {
         /// Median seconds of Graphviz's own `dot -Tsvg` on the same full DOT text (a process per
         /// run, reading the DOT from a file), when `dot` is installed and the full drawing is timed.
         public var dotProcessSeconds: Double? = nil
+        /// CPU seconds (user + system) of the full drawing in process, and of the `dot` process:
+        /// on a shared machine the wall clock also counts the time other processes had the cores.
+        public var fullCPUSeconds: Double? = nil, dotProcessCPUSeconds: Double? = nil
         public var defaultSeconds: Double { traceSeconds + dotSeconds + svgSeconds }
     }
 
@@ -54,7 +57,7 @@ public struct DiagramBenchmark: Sendable {
         return try sizes.map { target in
             let (source, inputs) = DiagramBenchmark.program(neurons: max(1, target / 6))
             var traceTimes: [Double] = [], dotTimes: [Double] = [], svgTimes: [Double] = [], fullTimes: [Double] = []
-            var trace: Trace? = nil, boxes = 0, processTimes: [Double] = []
+            var trace: Trace? = nil, boxes = 0, processTimes: [Double] = [], fullCPU: [Double] = [], processCPU: [Double] = []
             for _ in 0..<repeats {
                 var t: Trace?
                 traceTimes.append(seconds(try clock.measure {
@@ -74,16 +77,31 @@ public struct DiagramBenchmark: Sendable {
                 }))
                 svgTimes.append(seconds(try clock.measure { _ = try Graphviz.render(dot: dot, as: .svg) }))
                 if t!.nodes.count <= fullUpTo || target <= fullUpTo {
+                    let cpuBefore = DiagramBenchmark.cpuSeconds(RUSAGE_SELF.rawValue)
                     fullTimes.append(seconds(try clock.measure { _ = try Graphviz.render(dot: Diagram.dot(for: t!), as: .svg) }))
-                    if let time = DiagramBenchmark.dotProcess(Diagram.dot(for: t!)) { processTimes.append(time) }
+                    fullCPU.append(DiagramBenchmark.cpuSeconds(RUSAGE_SELF.rawValue) - cpuBefore)
+                    let childBefore = DiagramBenchmark.cpuSeconds(RUSAGE_CHILDREN.rawValue)
+                    if let time = DiagramBenchmark.dotProcess(Diagram.dot(for: t!)) {
+                        processTimes.append(time)
+                        processCPU.append(DiagramBenchmark.cpuSeconds(RUSAGE_CHILDREN.rawValue) - childBefore)
+                    }
                 }
             }
             var row = Row(nodes: trace!.nodes.count, edges: trace!.edges.count, traceSeconds: DiagramBenchmark.median(traceTimes),
                        dotSeconds: DiagramBenchmark.median(dotTimes), svgSeconds: DiagramBenchmark.median(svgTimes), boxes: boxes,
                        fullSeconds: fullTimes.isEmpty ? nil : DiagramBenchmark.median(fullTimes) + DiagramBenchmark.median(traceTimes))
             row.dotProcessSeconds = processTimes.isEmpty ? nil : DiagramBenchmark.median(processTimes)
+            row.fullCPUSeconds = fullCPU.isEmpty ? nil : DiagramBenchmark.median(fullCPU)
+            row.dotProcessCPUSeconds = processCPU.isEmpty ? nil : DiagramBenchmark.median(processCPU)
             return row
         }
+    }
+
+    /// User + system CPU seconds of this process (`RUSAGE_SELF`) or of its waited-for children.
+    static func cpuSeconds(_ who: Int32) -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(who), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Where Graphviz's `dot` command is, if installed (Debian's `graphviz` package).
@@ -119,6 +137,14 @@ public struct DiagramBenchmark: Sendable {
             lines.append(String(format: "%8d%8d%8d", row.nodes, row.edges, row.boxes) + " " + ms(row.traceSeconds) + " " + ms(row.dotSeconds)
                          + " " + ms(row.svgSeconds) + "    " + ms(row.defaultSeconds) + "    " + (row.fullSeconds.map(ms) ?? "   not timed (see --full-up-to)")
                          + "         " + process)
+        }
+        let cpu = rows.filter { $0.fullCPUSeconds != nil }
+        if !cpu.isEmpty {
+            lines.append("CPU time (user + system) of the full drawing, which the wall clock above exceeds when other processes share the cores:")
+            for row in cpu {
+                lines.append(String(format: "%8d nodes: in process %.1f ms", row.nodes, row.fullCPUSeconds! * 1000)
+                             + (row.dotProcessCPUSeconds.map { String(format: "; dot -Tsvg %.1f ms", $0 * 1000) } ?? ""))
+            }
         }
         lines.append("default: collapsed above \(BigGraph.defaultLimit) nodes; target: a 1,000-node annotated trace drawn in full (--full) in under 0.5 s end to end")
         return lines.joined(separator: "\n")

@@ -19,10 +19,12 @@ public enum LessonPage {
     /// - Throws: `WorkbenchFailure.failed` if Graphviz cannot draw the graph.
     public static func html(_ run: LessonRun, links: [(text: String, href: String)] = [], printing: Bool = false) throws(WorkbenchFailure) -> String {
         let lesson = run.lesson, trace = run.job.trace
-        let steps = self.steps(run)
+        let collapsed = trace.nodes.count > BigGraph.defaultLimit
+        // A collapsed drawing has boxes, not the steps' nodes and edges: its steps light nothing.
+        let steps = collapsed ? self.steps(run).map { StepPage.Step(event: .none, narration: $0.narration, phase: $0.phase) } : self.steps(run)
         let svg: String
         do {
-            if trace.nodes.count > BigGraph.defaultLimit {
+            if collapsed {
                 let collapsed = BigGraph.collapse(trace)
                 svg = inlinable(String(decoding: try Graphviz.render(dot: collapsed.dot, as: .svg), as: UTF8.self))
             } else {
