@@ -1,15 +1,19 @@
-# Backprop Workbench: build, test, run the lessons and benchmarks.
+# Backprop Workscreenshots: deps
+	BACKPROP_RECORD_SCREENSHOTS=1 $(SWIFT) test --filter ScreenshotTests
+
+bench: build, test, run the lessons and benchmarks.
 #   make build          release build of the `backprop` command
 #   make lesson N=1     build, then run lesson N
 #   make test           debug build (the CLI tests run .build/debug/backprop), swift test, every lesson
 #   make goldens        re-record the golden files the tests compare against
+#   make screenshots    re-take docs/lesson-page.png and docs/sheet.png in headless Chromium
 #   make bench          build, then the engine and diagram benchmarks
 #   make deps           install missing system packages (each target above does this first)
 
 SWIFT ?= swift
 RELEASE_BIN := .build/release/backprop
 
-.PHONY: build deps lesson test goldens bench
+.PHONY: build deps lesson test goldens bench screenshots
 
 build: deps
 	$(SWIFT) build -c release --product backprop
@@ -29,6 +33,9 @@ test: deps
 
 goldens: deps
 	BACKPROP_RECORD_GOLDENS=1 $(SWIFT) test
+
+screenshots: deps
+	BACKPROP_RECORD_SCREENSHOTS=1 $(SWIFT) test --filter ScreenshotTests
 
 bench: build
 	$(RELEASE_BIN) bench engine

@@ -31,6 +31,12 @@ public struct DiagramBenchmark: Sendable {
         public let boxes: Int
         /// Median seconds end to end of the full drawing, when timed.
         public let fullSeconds: Double?
+        /// Median seconds of Graphviz's own `dot -Tsvg` on the same full DOT text (a process per
+        /// run, reading the DOT from a file), when `dot` is installed and the full drawing is timed.
+        public var dotProcessSeconds: Double? = nil
+        /// CPU seconds (user + system) of the full drawing in process, and of the `dot` process:
+        /// on a shared machine the wall clock also counts the time other processes had the cores.
+        public var fullCPUSeconds: Double? = nil, dotProcessCPUSeconds: Double? = nil
         public var defaultSeconds: Double { traceSeconds + dotSeconds + svgSeconds }
     }
 
@@ -56,7 +62,7 @@ public struct DiagramBenchmark: Sendable {
         return try sizes.map { target in
             let (source, inputs) = DiagramBenchmark.program(neurons: max(1, target / 6))
             var traceTimes: [Double] = [], dotTimes: [Double] = [], svgTimes: [Double] = [], fullTimes: [Double] = []
-            var trace: Trace? = nil, boxes = 0
+            var trace: Trace? = nil, boxes = 0, processTimes: [Double] = [], fullCPU: [Double] = [], processCPU: [Double] = []
             for _ in 0..<repeats {
                 var t: Trace?
                 traceTimes.append(seconds(try clock.measure {
@@ -76,25 +82,76 @@ public struct DiagramBenchmark: Sendable {
                 }))
                 svgTimes.append(seconds(try clock.measure { _ = try Graphviz.render(dot: dot, as: .svg) }))
                 if t!.nodes.count <= fullUpTo || target <= fullUpTo {
+                    let cpuBefore = DiagramBenchmark.cpuSeconds(RUSAGE_SELF.rawValue)
                     fullTimes.append(seconds(try clock.measure { _ = try Graphviz.render(dot: Diagram.dot(for: t!), as: .svg) }))
+                    fullCPU.append(DiagramBenchmark.cpuSeconds(RUSAGE_SELF.rawValue) - cpuBefore)
+                    let childBefore = DiagramBenchmark.cpuSeconds(RUSAGE_CHILDREN.rawValue)
+                    if let time = DiagramBenchmark.dotProcess(Diagram.dot(for: t!)) {
+                        processTimes.append(time)
+                        processCPU.append(DiagramBenchmark.cpuSeconds(RUSAGE_CHILDREN.rawValue) - childBefore)
+                    }
                 }
             }
-            return Row(nodes: trace!.nodes.count, edges: trace!.edges.count, traceSeconds: DiagramBenchmark.median(traceTimes),
+            var row = Row(nodes: trace!.nodes.count, edges: trace!.edges.count, traceSeconds: DiagramBenchmark.median(traceTimes),
                        dotSeconds: DiagramBenchmark.median(dotTimes), svgSeconds: DiagramBenchmark.median(svgTimes), boxes: boxes,
                        fullSeconds: fullTimes.isEmpty ? nil : DiagramBenchmark.median(fullTimes) + DiagramBenchmark.median(traceTimes))
+            row.dotProcessSeconds = processTimes.isEmpty ? nil : DiagramBenchmark.median(processTimes)
+            row.fullCPUSeconds = fullCPU.isEmpty ? nil : DiagramBenchmark.median(fullCPU)
+            row.dotProcessCPUSeconds = processCPU.isEmpty ? nil : DiagramBenchmark.median(processCPU)
+            return row
         }
+    }
+
+    /// User + system CPU seconds of this process (`RUSAGE_SELF`) or of its waited-for children.
+    static func cpuSeconds(_ who: Int32) -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(who), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Where Graphviz's `dot` command is, if installed (Debian's `graphviz` package).
+    public static var dotCommand: String? {
+        ["/usr/bin/dot", "/usr/local/bin/dot"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Seconds `dot -Tsvg FILE > /dev/null` takes on `text`, start to exit; nil without `dot`.
+    static func dotProcess(_ text: String) -> Double? {
+        guard let command = dotCommand else { return nil }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).dot")
+        defer { try? FileManager.default.removeItem(at: file) }
+        guard (try? Data(text.utf8).write(to: file)) != nil else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command)
+        process.arguments = ["-Tsvg", file.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let start = DispatchTime.now().uptimeNanoseconds
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     /// The table `backprop bench diagrams` prints.
     public static func render(_ rows: [Row]) -> String {
         func ms(_ s: Double) -> String { String(format: "%8.1f ms", s * 1000) }
         var lines = ["diagrams: program text → trace → DOT → SVG through libgvc (medians)",
-                     "   nodes   edges   boxes      trace        DOT        SVG    default total   full drawing total"]
+                     "   nodes   edges   boxes      trace        DOT        SVG    default total   full drawing total   dot -Tsvg, same full DOT"]
         for row in rows {
+            let process = row.dotProcessSeconds.map(ms) ?? (row.fullSeconds == nil ? "" : (dotCommand == nil ? "   no dot (apt-get install graphviz)" : "   failed"))
             lines.append(String(format: "%8d%8d%8d", row.nodes, row.edges, row.boxes) + " " + ms(row.traceSeconds) + " " + ms(row.dotSeconds)
-                         + " " + ms(row.svgSeconds) + "    " + ms(row.defaultSeconds) + "    " + (row.fullSeconds.map(ms) ?? "   not timed (see --full-up-to)"))
+                         + " " + ms(row.svgSeconds) + "    " + ms(row.defaultSeconds) + "    " + (row.fullSeconds.map(ms) ?? "   not timed (see --full-up-to)")
+                         + "         " + process)
         }
-        lines.append("default: collapsed above \(BigGraph.defaultLimit) nodes; target: a 1,000-node trace in under 0.3 s end to end")
+        let cpu = rows.filter { $0.fullCPUSeconds != nil }
+        if !cpu.isEmpty {
+            lines.append("CPU time (user + system) of the full drawing, which the wall clock above exceeds when other processes share the cores:")
+            for row in cpu {
+                lines.append(String(format: "%8d nodes: in process %.1f ms", row.nodes, row.fullCPUSeconds! * 1000)
+                             + (row.dotProcessCPUSeconds.map { String(format: "; dot -Tsvg %.1f ms", $0 * 1000) } ?? ""))
+            }
+        }
+        lines.append("default: collapsed above \(BigGraph.defaultLimit) nodes; target: a 1,000-node annotated trace drawn in full (--full) in under 0.5 s end to end")
         return lines.joined(separator: "\n")
     }
 }

@@ -26,49 +26,111 @@ public enum BigGraph {
         public let summary: String
     }
 
-    /// The shortest path from a leaf to each node (leaves are 0); creation order is topological.
-    ///
-    /// The shortest, not the longest: the neurons of a layer all sit one step from the layer's
-    /// inputs, and so do all the adds of a running sum `h0 + h1 + … + h79`, which the longest path
-    /// would put at 79 different depths.
+    /// The longest path from a leaf to each node (leaves are 0); creation order is topological, so
+    /// every edge goes from a lower level to a higher one.
     static func depths(_ trace: Trace) -> [Int] {
         var depth = [Int](repeating: 0, count: trace.nodes.count)
-        for node in trace.nodes { depth[node.id] = node.inputs.map { depth[$0] + 1 }.min() ?? 0 }
+        for node in trace.nodes { depth[node.id] = node.inputs.map { depth[$0] + 1 }.max() ?? 0 }
         return depth
     }
 
-    /// The collapsed drawing of `trace` in at most about `limit` boxes.
+    /// A grouping of the nodes into boxes.
+    struct Grouping {
+        var groupOf: [Int]
+        var count: Int
+        /// Per box: the levels it spans were merged because its nodes form chains (a running sum).
+        var chained: Set<Int>
+    }
+
+    /// Groups operations by kind and level (levels taken `band` at a time), optionally merging the
+    /// boxes of one kind at consecutive levels that feed each other (a running sum `h0 + h1 + …`
+    /// is one box, not one box per term); leaves by the box and operand position they feed.
+    static func group(_ trace: Trace, depth: [Int], band: Int, chains: Bool) -> Grouping {
+        struct Key: Hashable { let band: Int; let kind: String; let consumer: Int; let operand: Int }
+        var index: [Key: Int] = [:]
+        var count = 0
+        var groupOf = [Int](repeating: -1, count: trace.nodes.count)
+        func assign(_ node: Trace.Node, _ key: Key) {
+            if let existing = index[key] { groupOf[node.id] = existing; return }
+            index[key] = count; groupOf[node.id] = count; count += 1
+        }
+        for node in trace.nodes where node.kind == .operation {
+            assign(node, node.isOutput ? Key(band: -1, kind: "output", consumer: node.id, operand: 0)
+                         : Key(band: depth[node.id] / band, kind: node.operation, consumer: -1, operand: 0))
+        }
+        // Chains: a box merges into the box of the same kind one band below when one of its nodes
+        // takes a node of that box as input (union-find over boxes).
+        var parent = Array(0..<count)
+        func root(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
+        var chained = Set<Int>()
+        if chains {
+            for node in trace.nodes where node.kind == .operation && !node.isOutput {
+                for input in node.inputs where trace.nodes[input].kind == .operation && !trace.nodes[input].isOutput
+                    && trace.nodes[input].operation == node.operation && groupOf[input] != groupOf[node.id] {
+                    let a = root(groupOf[input]), b = root(groupOf[node.id])
+                    if a != b { parent[b] = a }
+                    chained.insert(a)
+                }
+            }
+        }
+        var renumber: [Int: Int] = [:]
+        for node in trace.nodes where node.kind == .operation {
+            let r = root(groupOf[node.id])
+            if renumber[r] == nil { renumber[r] = renumber.count }
+            groupOf[node.id] = renumber[r]!
+        }
+        let chainedBoxes = Set(chained.map { root($0) }.compactMap { renumber[$0] })
+        count = renumber.count
+        index = [:]
+        var firstUse = [(consumer: Int, operand: Int)?](repeating: nil, count: trace.nodes.count)
+        for edge in trace.edges where firstUse[edge.from] == nil { firstUse[edge.from] = (edge.to, edge.operand) }
+        for node in trace.nodes where node.kind != .operation {
+            let use = firstUse[node.id]
+            assign(node, node.isOutput ? Key(band: -1, kind: "output", consumer: node.id, operand: 0)
+                         : Key(band: 0, kind: node.kind.rawValue, consumer: use.map { groupOf[$0.consumer] } ?? -1, operand: use?.operand ?? 0))
+        }
+        return Grouping(groupOf: groupOf, count: count, chained: chainedBoxes)
+    }
+
+    /// Whether the boxes' graph has no cycle, so a drawing of it has no edge pointing backward.
+    static func isAcyclic(_ trace: Trace, _ grouping: Grouping) -> Bool {
+        var successors = [Set<Int>](repeating: [], count: grouping.count)
+        var indegree = [Int](repeating: 0, count: grouping.count)
+        for edge in trace.edges {
+            let (a, b) = (grouping.groupOf[edge.from], grouping.groupOf[edge.to])
+            if a != b && successors[a].insert(b).inserted { indegree[b] += 1 }
+        }
+        var ready = (0..<grouping.count).filter { indegree[$0] == 0 }
+        var seen = 0
+        while let box = ready.popLast() {
+            seen += 1
+            for next in successors[box] { indegree[next] -= 1; if indegree[next] == 0 { ready.append(next) } }
+        }
+        return seen == grouping.count
+    }
+
+    /// The collapsed drawing of `trace` in at most about `limit` boxes when that can be done without
+    /// a cycle among the boxes; otherwise in the fewest boxes that have none.
     /// - Complexity: O((nodes + edges) × log(depth)).
     public static func collapse(_ trace: Trace, limit: Int = defaultLimit, options: DiagramOptions = DiagramOptions()) -> Collapsed {
         let depth = depths(trace)
-        // A leaf joins the leaves of its kind that feed the same box in the same operand position
-        // (a layer's weights, its biases); an operation the others of its kind at its depth band.
-        struct Key: Hashable { let band: Int; let kind: String; let consumer: Int; let operand: Int }
-        var firstUse = [(consumer: Int, operand: Int)?](repeating: nil, count: trace.nodes.count)
-        for edge in trace.edges where firstUse[edge.from] == nil { firstUse[edge.from] = (edge.to, edge.operand) }
+        // Boxes per kind and level never form a cycle (every edge climbs a level); merging chains
+        // or bands of levels may, and is kept only when it does not.
+        var chosen = group(trace, depth: depth, band: 1, chains: false)
         var band = 1
-        var groupOf: [Int] = []
-        var keys: [Key] = []
-        while true {
-            var index: [Key: Int] = [:]
-            keys = []
-            groupOf = [Int](repeating: 0, count: trace.nodes.count)
-            func assign(_ node: Trace.Node, _ key: Key) {
-                if let existing = index[key] { groupOf[node.id] = existing; return }
-                index[key] = keys.count; groupOf[node.id] = keys.count; keys.append(key)
+        let chains = group(trace, depth: depth, band: 1, chains: true)
+        if isAcyclic(trace, chains) { chosen = chains }
+        var trial = 2
+        while chosen.count > max(limit, 1) && trial <= max(depth.max() ?? 1, 1) {
+            for merged in [group(trace, depth: depth, band: trial, chains: true), group(trace, depth: depth, band: trial, chains: false)]
+            where merged.count < chosen.count && isAcyclic(trace, merged) {
+                chosen = merged; band = trial
+                break
             }
-            for node in trace.nodes where node.kind == .operation {
-                assign(node, node.isOutput ? Key(band: -1, kind: "output", consumer: node.id, operand: 0)
-                             : Key(band: depth[node.id] / band, kind: node.operation, consumer: -1, operand: 0))
-            }
-            for node in trace.nodes where node.kind != .operation {
-                let use = firstUse[node.id]
-                assign(node, node.isOutput ? Key(band: -1, kind: "output", consumer: node.id, operand: 0)
-                             : Key(band: 0, kind: node.kind.rawValue, consumer: use.map { groupOf[$0.consumer] } ?? -1, operand: use?.operand ?? 0))
-            }
-            if keys.count <= max(limit, 1) || band > trace.nodes.count { break }
-            band *= 2
+            trial *= 2
         }
+        let groupOf = chosen.groupOf
+        let keys = Array(0..<chosen.count)
         var members = [[Int]](repeating: [], count: keys.count)
         for node in trace.nodes { members[groupOf[node.id]].append(node.id) }
 
@@ -83,7 +145,7 @@ public enum BigGraph {
         var lines = [
             "digraph trace {",
             "  graph [rankdir=\(options.direction.rawValue), nodesep=0.3, ranksep=0.6, fontname=\"Helvetica\", fontsize=10, "
-                + "labelloc=b, label=<collapsed: \(trace.nodes.count) nodes in \(keys.count) boxes (same operation at the same level"
+                + "labelloc=b, label=<collapsed: \(trace.nodes.count) nodes in \(keys.count) boxes (same operation at the same level, a chain of one operation in one box"
                 + (band > 1 ? ", levels in bands of \(band)" : "") + ")     <FONT COLOR=\"\(Palette.value)\">value</FONT>: range of forward results"
                 + "     <FONT COLOR=\"\(Palette.gradient)\">grad</FONT>: range of ∂\(DotEscape.html(trace.outputNode.label))/∂node>];",
             "  node [fontname=\"Helvetica\", fontsize=11, margin=\"0.1,0.05\", color=\"\(Palette.ink)\"];",
@@ -96,8 +158,9 @@ public enum BigGraph {
                 : DotEscape.html(first.kind == .operation ? first.symbol : first.kind.rawValue) + " × \(ids.count)"
             if ids.count > 1, first.kind == .operation, first.symbol != first.operation { title += " <FONT COLOR=\"\(Palette.muted)\">(\(first.operation))</FONT>" }
             let depths = ids.map { depth[$0] }
-            let depthText = first.kind != .operation ? (first.kind == .constant ? "constants" : "leaves")
-                : depths.min() == depths.max() ? "level \(depths[0])" : "levels \(depths.min()!)–\(depths.max()!)"
+            let depthText = first.kind != .operation ? (first.kind == .constant ? "constants" : first.kind == .parameter ? "parameters" : "inputs")
+                : (depths.min() == depths.max() ? "level \(depths[0])" : "levels \(depths.min()!)–\(depths.max()!)")
+                    + (chosen.chained.contains(group) ? ", chained" : "")
             var rows = ["<TR><TD><B>\(title)</B></TD></TR>",
                         "<TR><TD><FONT COLOR=\"\(Palette.muted)\">\(depthText)</FONT></TD></TR>",
                         "<TR><TD><FONT COLOR=\"\(Palette.value)\">value \(DotEscape.html(range(nodes.map(\.value))))</FONT></TD></TR>"]
@@ -115,7 +178,7 @@ public enum BigGraph {
         }
         var edgeCounts: [Int: Int] = [:]   // from * groups + to → count
         var edgeOrder: [Int] = []
-        for edge in trace.edges {
+        for edge in trace.edges where groupOf[edge.from] != groupOf[edge.to] {
             let pair = groupOf[edge.from] * keys.count + groupOf[edge.to]
             if edgeCounts[pair] == nil { edgeOrder.append(pair) }
             edgeCounts[pair, default: 0] += 1
@@ -127,7 +190,7 @@ public enum BigGraph {
         }
         lines.append("}")
         let summary = "note: the graph has \(trace.nodes.count) nodes, more than \(limit); drawn as \(keys.count) boxes, "
-            + "each the nodes of one operation at one level (steps from the nearest input)" + (band > 1 ? " (levels in bands of \(band))" : "")
+            + "each the nodes of one operation at one level (the longest path from the inputs) or one chain of it" + (band > 1 ? " (levels in bands of \(band))" : "")
             + ", e.g. '\(largestBox(members, trace))'; use --full to draw every node"
         return Collapsed(dot: lines.joined(separator: "\n") + "\n", boxes: keys.count, band: band, summary: summary)
     }

@@ -18,13 +18,15 @@ struct DiagramLabels {
     /// `grad` in red. Values of rank 2 or more start a new line per row.
     func node(_ node: Trace.Node) -> String {
         var header = "<B>" + DotEscape.html(title(of: node)) + "</B>"
-        if node.kind == .operation && node.name != nil {
+        if node.kind == .operation {
             header += " " + muted(DotEscape.html(operationName(of: node)))
         }
         if !node.value.isScalar {
             header += " " + muted(DotEscape.html(Tensor.describe(shape: node.value.shape)))
         }
         var rows = ["<TR><TD>\(header)</TD></TR>"]
+        // A scalar constant's title is its value: nothing else to say (no gradient flows into it).
+        if node.kind == .constant && node.name == nil && node.value.isScalar { return table(rows) }
         let value = knowledge.valueKnown[node.id] ? text.lines(node.value) : ["?"]
         rows.append(row(keyword: "value", value, colour: Palette.value))
         if let gradient = gradientLines(node) {
@@ -42,15 +44,9 @@ struct DiagramLabels {
         return lines.joined(separator: "\n")
     }
 
-    /// The big text of a node: its name, else a constant's value, else its operation's symbol.
-    func title(of node: Trace.Node) -> String {
-        if let name = node.name { return name }
-        switch node.kind {
-        case .operation: return operationName(of: node)
-        case .constant: return "constant"
-        case .input, .parameter: return node.label
-        }
-    }
+    /// The big text of a node: the label the narration and the edges use (`q`, `n10`, a constant's
+    /// value `2`), so every name a student reads in a step can be found in the picture.
+    func title(of node: Trace.Node) -> String { node.label }
 
     /// The operation's symbol with its attribute, if any: `+`, `sum axis 0`, `[0, 1:3]`.
     func operationName(of node: Trace.Node) -> String {

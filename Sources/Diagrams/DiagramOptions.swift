@@ -28,6 +28,9 @@ public struct DiagramOptions: Sendable, Equatable {
     public var forwardOnly: Bool
     /// The node or edge to light (a thicker blue outline and the SVG class `highlight`), if any.
     public var highlight: DiagramElement?
+    /// Whether edges from constants carry their local gradient (`∂f/∂2 = x`); false by default:
+    /// no gradient flows into a constant, so its edge is drawn dashed and bare.
+    public var labelConstantEdges: Bool = false
 
     /// Options with the given settings; the defaults draw a finished trace left to right with 4 digits.
     public init(direction: Direction = .leftToRight, precision: Int = 4, forwardOnly: Bool = false,

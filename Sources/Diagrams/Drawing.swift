@@ -28,8 +28,8 @@ public enum Drawing {
             }
             try save(try render(dot, format), to: output)
         }
-        if heavy && !big && (steps != nil || html != nil) {
-            throw .badInput("\(steps != nil ? "--steps" : "--html"): \(frames) steps of a \(trace.nodes.count)-node graph would be \(frames) whole drawings (about \(trace.nodes.count * frames / 1000) MB); use -o for one drawing\(insist)")
+        if heavy && !big && steps != nil {
+            throw .badInput("--steps: \(frames) steps of a \(trace.nodes.count)-node graph would be \(frames) whole drawings (about \(trace.nodes.count * frames / 1000) MB); use -o for one drawing\(insist)")
         }
         if let steps {
             if big { throw .badInput("--steps: the graph has \(trace.nodes.count) nodes, one frame per step would be \(frames) drawings; use -o for one drawing\(insist)") }

@@ -9,8 +9,11 @@ extension Diagram {
     /// - Parameters:
     ///   - blanks: the label of each blank, by node id and whether it is the gradient.
     ///   - showBlanks: draw the hidden numbers in place of the blanks (for the teacher's solutions).
+    ///   - mask: figures that answer other exercises, drawn as `(exercise ID)` (values, gradients,
+    ///     edges' local gradients); empty for the teacher's solutions.
     public static func maskedDot(for trace: Trace, blanks: [(node: Int, isGradient: Bool, label: String)],
-                                 showBlanks: Bool = false, options: DiagramOptions = DiagramOptions()) -> String {
+                                 showBlanks: Bool = false, mask: DiagramMask = DiagramMask(),
+                                 options: DiagramOptions = DiagramOptions()) -> String {
         let text = DiagramText(precision: options.precision)
         let labels = DiagramLabels(trace: trace, knowledge: .complete(trace, forwardOnly: false), text: text)
         func blank(_ node: Int, _ isGradient: Bool) -> String? { blanks.first { $0.node == node && $0.isGradient == isGradient }?.label }
@@ -27,18 +30,25 @@ extension Diagram {
         }
         for node in trace.nodes {
             var header = "<B>" + DotEscape.html(labels.title(of: node)) + "</B>"
-            if node.kind == .operation && node.name != nil {
+            if node.kind == .operation {
                 header += " <FONT COLOR=\"\(Palette.muted)\">" + DotEscape.html(labels.operationName(of: node)) + "</FONT>"
             }
             var rows = ["<TR><TD>\(header)</TD></TR>"]
-            if let label = blank(node.id, false) {
+            let titledByValue = node.kind == .constant && node.name == nil && node.value.isScalar
+            if titledByValue {
+                // A number of the program: its title is its value.
+            } else if let label = blank(node.id, false) {
                 rows.append(row("value", DotEscape.html(showBlanks ? text.inline(node.value) : "[\(label)]"), Palette.value, hidden: true))
+            } else if let exercise = mask.values[node.id] {
+                rows.append(row("value", DotEscape.html(DiagramMask.placeholder(exercise)), Palette.value, hidden: false))
             } else {
                 rows.append(row("value", DotEscape.html(text.inline(node.value)), Palette.value, hidden: false))
             }
             if node.kind != .constant, let gradient = node.gradient {
                 if let label = blank(node.id, true) {
                     rows.append(row("grad", DotEscape.html(showBlanks ? text.inline(gradient) : "[\(label)]"), Palette.gradient, hidden: true))
+                } else if let exercise = mask.gradients[node.id] {
+                    rows.append(row("grad", DotEscape.html(DiagramMask.placeholder(exercise)), Palette.gradient, hidden: false))
                 } else {
                     rows.append(row("grad", DotEscape.html(text.inline(gradient)), Palette.gradient, hidden: false))
                 }
@@ -48,10 +58,38 @@ extension Diagram {
             lines.append("  n\(node.id) " + list(attributes) + ";")
         }
         for edge in trace.edges {
-            let attributes = [("id", DotEscape.quoted("e\(edge.id)")), ("label", "<" + DotEscape.html(edge.localGradient.description) + ">")]
+            var attributes = [("id", DotEscape.quoted("e\(edge.id)"))]
+            if trace.nodes[edge.from].kind == .constant && !options.labelConstantEdges {
+                attributes.append(("style", "\"dashed\""))
+            } else {
+                let local = mask.edges[edge.id].map { exercise in
+                    "∂\(trace.nodes[edge.to].label)/∂\(trace.nodes[edge.from].label) = " + DiagramMask.placeholder(exercise)
+                } ?? edge.localGradient.description
+                attributes.append(("label", "<" + DotEscape.html(local) + ">"))
+            }
             lines.append("  n\(edge.from) -> n\(edge.to) " + list(attributes) + ";")
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// Figures of a drawing that answer exercises, each with the id of the exercise it answers.
+public struct DiagramMask: Sendable, Equatable {
+    /// Node id → exercise: the node's value is hidden.
+    public var values: [Int: String]
+    /// Node id → exercise: the node's gradient is hidden.
+    public var gradients: [Int: String]
+    /// Edge id → exercise: the edge's local gradient is hidden.
+    public var edges: [Int: String]
+
+    public init(values: [Int: String] = [:], gradients: [Int: String] = [:], edges: [Int: String] = [:]) {
+        self.values = values
+        self.gradients = gradients
+        self.edges = edges
+    }
+
+    /// What a hidden figure shows: `(exercise df-dx)`, or `?` for a figure that only equals an
+    /// answer (exercise "").
+    public static func placeholder(_ exercise: String) -> String { exercise.isEmpty ? "?" : "(exercise \(exercise))" }
 }

@@ -456,6 +456,7 @@ extension ExerciseSet {
     /// The exercise sheet in Markdown; with `solutions`, each exercise's answer as the engine computes it.
     public func markdown(solutions: Bool) -> String {
         var lines: [String] = []
+        let mask = solutions ? AnswerMask.none : AnswerMask(self)
         let lessonTitle = "Lesson \(lesson.number): \(lesson.title)"
         lines.append("# Exercises — \(lessonTitle)" + (solutions ? " (with solutions)" : ""))
         lines.append("")
@@ -483,7 +484,7 @@ extension ExerciseSet {
                 for (index, choice) in exercise.choices.enumerated() { lines.append("- (\(ExerciseSet.letter(index))) \(choice.text)") }
             case .graph(let blanks):
                 lines.append("")
-                lines += graphTable(blanks: blanks, solutions: solutions)
+                lines += graphTable(blanks: blanks, solutions: solutions, mask: mask)
             case .formula:
                 lines.append("")
                 lines.append("(A formula in the expression language over " + names.joined(separator: ", ") + ".)")
@@ -576,7 +577,8 @@ extension ExerciseSet {
     }
 
     /// The fill-in-the-graph table: every node with its formula, value and gradient; blanks as `[key]`.
-    func graphTable(blanks: [Blank], solutions: Bool) -> [String] {
+    /// Figures `mask` hides (other exercises' answers) show `(exercise ID)`.
+    func graphTable(blanks: [Blank], solutions: Bool, mask: AnswerMask = .none) -> [String] {
         let trace = job.trace
         let output = trace.outputNode.label
         var lines = ["| node | computed as | value | ∂\(output)/∂node |", "| --- | --- | --- | --- |"]
@@ -594,6 +596,7 @@ extension ExerciseSet {
                     let value = gradient ? node.gradient : node.value
                     return solutions ? "**\(value.map { TraceFormat.tensor($0, significantDigits: 6) } ?? "?")**" : "**[\(blank.key)]**"
                 }
+                if let exercise = gradient ? mask.gradients[node.id] : mask.values[node.id] { return AnswerMask.placeholder(exercise) }
                 if gradient { return node.gradient.map { TraceFormat.tensor($0, significantDigits: 6) } ?? "—" }
                 return TraceFormat.tensor(node.value, significantDigits: 6)
             }
@@ -669,12 +672,13 @@ extension ExerciseSet {
             case .formula:
                 body.append("<p>A formula in the expression language over " + names.map { "<code>\(escape($0))</code>" }.joined(separator: ", ") + ".</p>")
             case .graph(let blanks):
-                let dot = Diagram.maskedDot(for: job.trace, blanks: blanks.map { ($0.node, $0.isGradient, $0.key) }, showBlanks: solutions)
+                let dot = Diagram.maskedDot(for: job.trace, blanks: blanks.map { ($0.node, $0.isGradient, $0.key) }, showBlanks: solutions,
+                                            mask: solutions ? DiagramMask() : AnswerMask(self).diagramMask)
                 let svg: [UInt8]
                 do { svg = try Graphviz.render(dot: dot, as: .svg) } catch { throw .failed("Graphviz: \(error.message)") }
                 var text = String(decoding: svg, as: UTF8.self)
                 if let start = text.range(of: "<svg") { text = String(text[start.lowerBound...]) }
-                body.append("<figure>" + text + "</figure>")
+                body.append(StepPage.viewer(svg: text, id: "graph-\(escape(exercise.id))"))
                 body.append("<p>Fill in " + blanks.map { "<strong>[\(escape($0.key))]</strong>" }.joined(separator: ", ") + ".</p>")
             default: break
             }
@@ -695,17 +699,15 @@ extension ExerciseSet {
         body.append("<p>Write your answers in a TOML file like this one and hand it in:</p>")
         body.append("<pre>" + escape(answerTemplate().joined(separator: "\n")) + "</pre>")
         let style = """
-            body { font-family: Helvetica, Arial, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #24292f; line-height: 1.45; }
+            body { font-family: Helvetica, Arial, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #24292f; line-height: 1.45; }
             pre, code { font-family: Menlo, Consolas, monospace; background: #f6f8fa; }
             pre { padding: 0.6rem 0.8rem; overflow-x: auto; }
             section { border-top: 1px solid #d0d7de; margin-top: 1.5rem; }
             h2 small { font-weight: normal; color: #57606a; font-size: 0.8em; }
-            figure { margin: 0.5rem 0; overflow-x: auto; }
-            figure svg { max-width: 100%; height: auto; }
             .solution { border-left: 4px solid #1a7f37; padding: 0.1rem 0.8rem; background: #f0fff4; }
             @media print { section { break-inside: avoid; } }
             """
-        return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Exercises — Lesson \(lesson.number)\(solutions ? " (solutions)" : "")</title>\n<style>\n\(style)\n</style>\n</head>\n<body>\n"
-            + body.joined(separator: "\n") + "\n</body>\n</html>\n"
+        return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Exercises — Lesson \(lesson.number)\(solutions ? " (solutions)" : "")</title>\n<style>\n\(StepPage.style)\n\(style)\n</style>\n</head>\n<body>\n"
+            + body.joined(separator: "\n") + "\n<script>\n\(StepPage.script)\n</script>\n</body>\n</html>\n"
     }
 }

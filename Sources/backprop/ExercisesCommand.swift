@@ -18,6 +18,7 @@ struct ExercisesCommand: ParsableCommand {
               backprop exercises 1
               backprop exercises 1 --solutions -o lesson1-solutions.md
               backprop exercises 1 --html sheet.html
+              backprop exercises 1 -o sheet.pdf --paper Letter
               backprop exercises --all --solutions      (checks every exercise of every lesson)
             Exit status: 0 success; 1 a teacher's example formula disagrees with the engine; 2 bad usage or a bad exercise.
             """)
@@ -25,12 +26,14 @@ struct ExercisesCommand: ParsableCommand {
     @Argument(help: "The lesson's number, or a lesson file.") var lesson: String?
     @Flag(help: "Every lesson that has exercises, one sheet after the other.") var all = false
     @Flag(help: "Add each exercise's answer, as the engine computes it.") var solutions = false
-    @Option(name: [.short, .customLong("output")], help: "Write the Markdown to FILE instead of standard output.") var output: String?
+    @Option(name: [.short, .customLong("output")], help: "Write the Markdown to FILE instead of standard output; FILE.pdf prints the HTML sheet to PDF.") var output: String?
     @Option(help: "Also write the sheet as a self-contained HTML page, the graph exercises drawn with their blanks.") var html: String?
+    @Option(help: "The paper of a PDF (-o sheet.pdf): A4 or Letter.") var paper: Paper = .a4
 
     func validate() throws {
         if all == (lesson != nil) { throw ValidationError(all ? "give a lesson number or --all, not both" : "which lesson? e.g. 'backprop exercises 1'") }
         if all && html != nil { throw ValidationError("--html draws one lesson's sheet; leave out --all") }
+        if all && output?.lowercased().hasSuffix(".pdf") == true { throw ValidationError("-o FILE.pdf prints one lesson's sheet; leave out --all") }
     }
 
     func run() throws {
@@ -41,6 +44,14 @@ struct ExercisesCommand: ParsableCommand {
             if sheets.isEmpty { throw WorkbenchFailure.badInput("no lesson has exercises yet") }
         } else {
             let set = try GradeCommand.exercises(lesson!)
+            if let output, output.lowercased().hasSuffix(".pdf") {
+                // The HTML sheet printed by headless Chromium: the same masks, each exercise on one page.
+                try PrintedPage.write(html: try set.html(solutions: solutions), to: output, paper: paper)
+                if let html {
+                    do { try AtomicFile.write(try set.html(solutions: solutions), to: html) } catch { throw WorkbenchFailure.badInput("\(error)") }
+                }
+                return
+            }
             sheets.append(set.markdown(solutions: solutions))
             if let html {
                 let page = try set.html(solutions: solutions)

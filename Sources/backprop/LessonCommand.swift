@@ -23,8 +23,9 @@ struct LessonCommand: ParsableCommand {
         @Flag(help: "Run every lesson; exit 1 if any check fails.") var all = false
         @Flag(help: "Wait for Enter between steps (only on a terminal).") var step = false
         @Option(help: "Write the step frames as SVG into DIR.") var svg: String?
-        @Option(help: "Write the step-by-step HTML page to FILE.") var html: String?
-        @Option(name: [.short, .customLong("output")], help: "Draw the graph to FILE (.svg, .png, .pdf, .dot).") var output: String?
+        @Option(help: "Write the lesson as one self-contained web page to FILE (docs/pages.md).") var html: String?
+        @Option(name: [.short, .customLong("output")], help: "Draw the graph to FILE (.svg, .png, .dot), or print the whole lesson to FILE.pdf.") var output: String?
+        @Option(help: "The paper of a PDF: A4 or Letter.") var paper: Paper = .a4
         @Flag(help: "Print a JSON report instead of the narration.") var json = false
         @Flag(help: "For a lesson that trains: the notes' full setting (more steps, all the data) instead of the short run.") var full = false
 
@@ -54,7 +55,7 @@ struct LessonCommand: ParsableCommand {
             for (index, lesson) in lessons.enumerated() {
                 let run = try LessonRun(lesson, full: full)
                 if !run.passed { failed.append(lesson.number) }
-                try Drawing.write(run.job.trace, options: DiagramOptions(), output: output, steps: svg, html: html, full: false, canInsist: false)
+                try LessonOutputs.write(run, output: output, steps: svg, html: html, paper: paper)
                 if json { reports.append(run.json()); continue }
                 if index > 0 { print("") }
                 print("Lesson \(lesson.number): \(lesson.title)")

@@ -78,7 +78,8 @@ struct TraceCommandTests {
         #expect(frames.first == "step-000-forward-inputs.svg")
         #expect(frames.last?.hasPrefix("step-006-backward") == true)
         let page = try String(contentsOfFile: directory + "/steps.html", encoding: .utf8)
-        #expect(page.components(separatedBy: "<section").count - 1 == 7)
+        #expect(page.components(separatedBy: "<li class=\"step\"").count - 1 == 7, "a narration per step")
+        #expect(page.components(separatedBy: "<svg").count - 1 == 1, "one drawing shared by the steps")
         #expect(!page.contains("src=") && !page.contains("href=\"http") && !page.contains("url(http"))
     }
 

@@ -51,7 +51,7 @@ struct DiagramTests {
     @Test("each kind of node has its own shape", arguments: [
         ("x", "shape=box, style=\"rounded\""),        // input
         ("w", "shape=box3d"),                         // parameter
-        ("constant", "shape=box, style=\"dashed\""),  // a number in the program
+        ("2", "shape=box, style=\"dashed\""),         // a number in the program, titled by its value
         ("f", "shape=ellipse, peripheries=2"),        // the output
     ])
     func kindsLookDifferent(title: String, attributes: String) throws {
@@ -60,15 +60,29 @@ struct DiagramTests {
         #expect(line?.contains(attributes) == true, "\(title): \(line ?? "no node")")
     }
 
-    @Test("an edge from a constant shows its local gradient but no contribution")
-    func constantEdgeHasNoContribution() throws {
-        let dot = Diagram.dot(for: try trace("f = x * 2", ["x": 3]))
+    @Test("a constant is titled by its value, gets no gradient, and its edge carries no label unless asked")
+    func constantEdgeIsBare() throws {
+        let trace = try trace("f = x * 2", ["x": 3])
+        let dot = Diagram.dot(for: trace)
         let constantEdge = dot.split(separator: "\n").first { $0.contains("n1 -> n2") }
-        #expect(constantEdge?.contains(">∂f/∂2 = x = 3<") == true)
-        #expect(constantEdge?.contains("×") == false)
-        let constantNode = dot.split(separator: "\n").first { $0.contains("<B>constant</B>") }
-        #expect(constantNode?.contains(">value 2<") == true)
+        #expect(constantEdge?.contains("label=") == false, "\(constantEdge ?? "")")
+        #expect(!dot.contains(">∂f/∂2"), "only the tooltip names the constant's local gradient")
+        let constantNode = dot.split(separator: "\n").first { $0.contains("<B>2</B>") }
+        #expect(constantNode?.contains("<B>2</B></TD></TR></TABLE>>") == true, "the title is the value, nothing below it")
         #expect(constantNode?.contains("grad") == false, "a constant gets no gradient")
+        var asked = DiagramOptions()
+        asked.labelConstantEdges = true
+        #expect(Diagram.dot(for: trace, options: asked).contains(">∂f/∂2 = x = 3<"))
+    }
+
+    @Test("every node shows the label the narration and the edges use")
+    func nodesShowTheirLabels() throws {
+        let trace = try trace("f = tanh(w * x + b)", ["w": 0.5, "x": 2, "b": -1])
+        let dot = Diagram.dot(for: trace)
+        for node in trace.nodes {
+            #expect(dot.contains("<B>\(node.label)</B>"), "\(node.label)")
+        }
+        #expect(dot.contains("<B>n2</B> <FONT COLOR=\"#57606a\">*</FONT>"), "an unnamed operation: its label, then its symbol")
     }
 
     @Test("text that looks like markup is escaped, and Graphviz still reads the DOT")
@@ -98,7 +112,7 @@ struct DiagramTests {
     func precision(digits: Int, fragment: String) throws {
         let dot = Diagram.dot(for: try trace("f = x / 3", ["x": 2]), options: DiagramOptions(precision: digits))
         #expect(dot.contains(">\(fragment)<"))
-        #expect(dot.contains(">value 2<") && dot.contains(">value 3<"))
+        #expect(dot.contains(">value 2<") && dot.contains("<B>3</B>"))
     }
 
     @Test("the direction option is Graphviz's rankdir", arguments: DiagramOptions.Direction.allCases)

@@ -2,11 +2,13 @@
 import Autograd
 import Foundation
 import Testing
+import TestSupport
 @testable import Diagrams
 
-/// The stepper page in a real headless Chromium: real → and ← key presses move through the steps,
-/// and the page's narration and lit element follow the trace's steps.
-@Suite("Stepper in Chromium", .serialized, .timeLimit(.minutes(1)))
+/// The stepper page in a real headless Chromium: real → and ← key presses walk every step, the
+/// narration and the lit element follow the trace's steps, the wheel and the + key zoom, and node
+/// labels are drawn at 11 px or more at the default zoom.
+@Suite("Stepper in Chromium", .serialized, .timeLimit(.minutes(2)))
 struct StepperBrowserTests {
     /// `make test` installs Chromium, so its absence is a failure, not a skip: a browser test that
     /// silently does not run would pass without testing anything.
@@ -15,37 +17,13 @@ struct StepperBrowserTests {
         #expect(HeadlessChromium.isAvailable, "no Chromium at \(HeadlessChromium.executable): run `make deps` (apt-get install chromium)")
     }
 
-    /// What the page shows: the step number, the narration, and the lit frame and SVG element.
-    struct PageState: Decodable, Equatable, CustomStringConvertible {
-        let step: String
-        let narration: String
-        let visibleFrames: Int
-        let highlight: String
-        let lit: String
-        var description: String { "step \(step) [\(highlight)/\(lit)] \(narration)" }
-    }
-
-    static let readState = """
-        (() => {
-          const visible = Array.from(document.querySelectorAll('.frame')).filter(frame => !frame.hidden);
-          const lit = visible.length === 1 ? visible[0].querySelector('.highlight') : null;
-          return JSON.stringify({
-            step: document.getElementById('step').textContent,
-            narration: document.getElementById('narration').textContent,
-            visibleFrames: visible.length,
-            highlight: visible.length === 1 ? visible[0].dataset.highlight : '',
-            lit: lit ? lit.id : '',
-          });
-        })()
-        """
-
-    @Test("→ walks forward then backward through the steps, ← walks back", .enabled(if: HeadlessChromium.isAvailable),
-          arguments: [DiagramExample.sumTimes, .fanOut])
+    @Test("→ walks every step, ← walks back; zoom; labels ≥ 11 px; no console error", .enabled(if: HeadlessChromium.isAvailable),
+          arguments: [DiagramExample.sumTimes, .fanOut, .tensor])
     func arrowKeysFollowTheSteps(example: DiagramExample) throws {
         let trace = try example.trace()
-        let frames = Diagram.frames(for: trace, options: example.options)
-        let steps = trace.forwardSteps.map { "n\($0)" } + trace.backwardSteps.map { "e\($0)" }
-        #expect(frames.count == steps.count + 1)
+        let steps = Stepper.steps(for: trace, options: example.options)
+        let lit = [""] + trace.forwardSteps.map { "n\($0)" } + trace.backwardSteps.map { "e\($0)" }
+        #expect(steps.count == lit.count)
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepper-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -55,24 +33,32 @@ struct StepperBrowserTests {
 
         let browser = try HeadlessChromium(opening: page)
         defer { browser.close() }
-        func state() throws -> PageState {
-            let json = try #require(try browser.evaluate(Self.readState) as? String)
-            return try JSONDecoder().decode(PageState.self, from: Data(json.utf8))
-        }
-        func expected(_ index: Int) -> PageState {
-            let lit = index == 0 ? "" : steps[index - 1]
-            return PageState(step: String(index), narration: frames[index].narration, visibleFrames: 1, highlight: lit, lit: lit)
+        func state() throws -> PageProbe.State { try PageProbe.state(browser) }
+        func expected(_ index: Int) -> PageProbe.State {
+            PageProbe.State(step: String(index), narration: steps[index].narration, lit: lit[index])
         }
 
         #expect(try state() == expected(0))
-        for index in 1..<frames.count {
+        for index in 1..<steps.count {
             try browser.press(.arrowRight)
             #expect(try state() == expected(index))
         }
+        // At the last step every number is known: no `?` is left in the drawing.
+        #expect(try browser.evaluate("document.querySelectorAll('#drawing text.pending').length") as? Int == 0)
         try browser.press(.arrowRight)                       // past the last step: stays there
-        #expect(try state() == expected(frames.count - 1))
+        #expect(try state() == expected(steps.count - 1))
         try browser.press(.arrowLeft)
-        #expect(try state() == expected(frames.count - 2))
+        #expect(try state() == expected(steps.count - 2))
+
+        #expect(try PageProbe.smallestLabel(browser) >= 11)
+        let before = try PageProbe.scale(browser)
+        #expect(before <= 1 && before >= 0.75, "the drawing opens at its natural size, or a little less to fit")
+        try PageProbe.wheelOverDrawing(browser, deltaY: -300)
+        #expect(try PageProbe.scale(browser) > before, "the wheel zooms in")
+        let zoomed = try PageProbe.scale(browser)
+        try browser.press(HeadlessChromium.Key(key: "-", code: "Minus", virtualKeyCode: 189))
+        #expect(try PageProbe.scale(browser) < zoomed, "− zooms out")
+        #expect(browser.consoleErrors.isEmpty, "\(browser.consoleErrors)")
     }
 }
 #endif

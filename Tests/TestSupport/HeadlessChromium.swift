@@ -18,14 +18,19 @@ import Glibc
 /// try browser.press(.arrowRight)
 /// let text = try browser.evaluate("document.getElementById('narration').textContent")
 /// ```
-final class HeadlessChromium {
+public final class HeadlessChromium {
     /// Debian's Chromium.
-    static let executable = "/usr/bin/chromium"
+    public static let executable = "/usr/bin/chromium"
     /// Whether Chromium is installed, so a browser test can run.
-    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: executable) }
+    public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: executable) }
 
     /// A key as `Input.dispatchKeyEvent` describes it.
-    struct Key {
+    public struct Key: Sendable {
+        public init(key: String, code: String, virtualKeyCode: Int) {
+            self.key = key
+            self.code = code
+            self.virtualKeyCode = virtualKeyCode
+        }
         /// The DOM `key` (`ArrowRight`).
         let key: String
         /// The DOM `code` (`ArrowRight`).
@@ -34,15 +39,15 @@ final class HeadlessChromium {
         let virtualKeyCode: Int
 
         /// The → key.
-        static let arrowRight = Key(key: "ArrowRight", code: "ArrowRight", virtualKeyCode: 39)
+        public static let arrowRight = Key(key: "ArrowRight", code: "ArrowRight", virtualKeyCode: 39)
         /// The ← key.
-        static let arrowLeft = Key(key: "ArrowLeft", code: "ArrowLeft", virtualKeyCode: 37)
+        public static let arrowLeft = Key(key: "ArrowLeft", code: "ArrowLeft", virtualKeyCode: 37)
     }
 
     /// Why talking to Chromium failed.
-    struct Failure: Error, CustomStringConvertible {
+    public struct Failure: Error, CustomStringConvertible {
         /// What went wrong, with the tail of Chromium's stderr where it helps.
-        let description: String
+        public let description: String
     }
 
     private let processID: pid_t
@@ -60,7 +65,7 @@ final class HeadlessChromium {
 
     /// Starts Chromium on `url` and attaches to its page once the document has loaded.
     /// - Parameter timeout: how long the whole session may last before every call throws.
-    init(opening url: URL, timeout: TimeInterval = 30) throws {
+    public init(opening url: URL, timeout: TimeInterval = 30, width: Int = 1400, height: Int = 1000) throws {
         deadline = Date().addingTimeInterval(timeout)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("headless-chromium-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -92,7 +97,8 @@ final class HeadlessChromium {
         let arguments = [
             Self.executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
-            "--remote-debugging-pipe", "--user-data-dir=\(profileDirectory.path)", url.absoluteString,
+            "--remote-debugging-pipe", "--user-data-dir=\(profileDirectory.path)", "--window-size=\(width),\(height)",
+            "--hide-scrollbars", url.absoluteString,
         ]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -107,7 +113,7 @@ final class HeadlessChromium {
         }
         processID = pid
         do {
-            try attach()
+            try attach(width: width, height: height)
         } catch {
             close()
             throw error
@@ -119,7 +125,7 @@ final class HeadlessChromium {
     // MARK: - Page
 
     /// Presses and releases a key in the page, as a user would.
-    func press(_ key: Key) throws {
+    public func press(_ key: Key) throws {
         for type in ["keyDown", "keyUp"] {
             _ = try send("Input.dispatchKeyEvent", [
                 "type": type, "key": key.key, "code": key.code,
@@ -129,8 +135,8 @@ final class HeadlessChromium {
     }
 
     /// Evaluates a JavaScript expression in the page and returns its value (a string, number, Bool or nil).
-    func evaluate(_ expression: String) throws -> Any? {
-        let reply = try send("Runtime.evaluate", ["expression": expression, "returnByValue": true])
+    public func evaluate(_ expression: String, awaitPromise: Bool = false) throws -> Any? {
+        let reply = try send("Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": awaitPromise])
         if let exception = reply["exceptionDetails"] as? [String: Any] {
             throw Failure(description: "script failed: \(expression): \(exception["text"] ?? exception)")
         }
@@ -139,7 +145,7 @@ final class HeadlessChromium {
 
     /// Asks Chromium to quit, then ends its process group if it has not quit within two seconds,
     /// and removes its profile. Safe to call twice.
-    func close() {
+    public func close() {
         guard !isClosed else { return }
         isClosed = true
         _ = try? write(["id": nextCommandID, "method": "Browser.close"])
@@ -159,10 +165,54 @@ final class HeadlessChromium {
         try? FileManager.default.removeItem(at: profileDirectory.deletingLastPathComponent())
     }
 
+    /// Errors the page reported so far: uncaught exceptions, `console.error` calls and error-level
+    /// log entries (a failed load, a blocked request).
+    public private(set) var consoleErrors: [String] = []
+
+    /// Notes the events a test wants to know about.
+    private func record(_ event: [String: Any]) {
+        let parameters = event["params"] as? [String: Any] ?? [:]
+        switch event["method"] as? String {
+        case "Runtime.exceptionThrown":
+            let details = parameters["exceptionDetails"] as? [String: Any] ?? [:]
+            let exception = (details["exception"] as? [String: Any])?["description"] as? String
+            consoleErrors.append("exception: " + (exception ?? details["text"] as? String ?? "\(details)"))
+        case "Runtime.consoleAPICalled" where parameters["type"] as? String == "error":
+            let arguments = (parameters["args"] as? [[String: Any]] ?? []).map { "\($0["value"] ?? $0["description"] ?? "")" }
+            consoleErrors.append("console.error: " + arguments.joined(separator: " "))
+        case "Log.entryAdded":
+            let entry = parameters["entry"] as? [String: Any] ?? [:]
+            if entry["level"] as? String == "error" { consoleErrors.append("log: \(entry["text"] ?? entry)") }
+        default: break
+        }
+    }
+
+    /// Turns the mouse wheel over the point (x, y) of the page (CSS pixels): negative `deltaY` zooms in.
+    public func wheel(x: Double, y: Double, deltaY: Double) throws {
+        _ = try send("Input.dispatchMouseEvent", ["type": "mouseWheel", "x": x, "y": y, "deltaX": 0, "deltaY": deltaY])
+    }
+
+    /// A PNG of the page as shown (the window), or of the whole page.
+    public func screenshot(fullPage: Bool = false) throws -> Data {
+        var parameters: [String: Any] = ["format": "png"]
+        if fullPage { parameters["captureBeyondViewport"] = true }
+        let reply = try send("Page.captureScreenshot", parameters)
+        guard let text = reply["data"] as? String, let data = Data(base64Encoded: text) else {
+            throw Failure(description: "Page.captureScreenshot gave no image")
+        }
+        return data
+    }
+
+    /// Shows the page as printed (`print`) or on screen (`screen`).
+    public func emulateMedia(_ media: String) throws { _ = try send("Emulation.setEmulatedMedia", ["media": media]) }
+
+    /// Lets the page run for a moment (layout, events), answering events meanwhile.
+    public func settle() throws { _ = try evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))).then(() => true)", awaitPromise: true) }
+
     // MARK: - Protocol
 
     /// Finds the page target, attaches to it, and waits until the stepper page has loaded.
-    private func attach() throws {
+    private func attach(width: Int, height: Int) throws {
         var targetID: String?
         while targetID == nil {
             let targets = try send("Target.getTargets", [:], inSession: false)["targetInfos"] as? [[String: Any]] ?? []
@@ -174,7 +224,14 @@ final class HeadlessChromium {
             throw Failure(description: "Target.attachToTarget gave no sessionId: \(attached)")
         }
         sessionID = session
-        let loaded = "document.readyState === 'complete' && document.getElementById('narration') !== null"
+        _ = try send("Runtime.enable", [:])
+        _ = try send("Log.enable", [:])
+        _ = try send("Emulation.setDeviceMetricsOverride", ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": false])
+        // Load again with the domains on and the window's size set, so nothing the page reports
+        // while loading is missed and its layout is the final one.
+        _ = try evaluate("window.__beforeReload = true")
+        _ = try send("Page.reload", ["ignoreCache": true])
+        let loaded = "window.__beforeReload !== true && document.readyState === 'complete'"
         while try evaluate(loaded) as? Bool != true { try pause() }
     }
 
@@ -187,7 +244,7 @@ final class HeadlessChromium {
         try write(message)
         while true {
             let reply = try readMessage()
-            guard reply["id"] as? Int == id else { continue }   // an event, or a reply to someone else
+            guard reply["id"] as? Int == id else { record(reply); continue }   // an event, or a reply to someone else
             if let error = reply["error"] as? [String: Any] {
                 throw Failure(description: "\(method) failed: \(error["message"] ?? error)")
             }

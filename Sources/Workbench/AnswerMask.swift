@@ -1,0 +1,124 @@
+import Autograd
+import Diagrams
+import Foundation
+
+/// What a student's exercise sheet must not show: for each exercise, the numbers and formulas that
+/// answer it, as the engine resolves the exercise's quantity (never by matching text).
+///
+/// - a value (`answer = "f"`, a shape of `q`) hides that node's value;
+/// - a gradient of the output (`df/dx`, a formula for `df/dx`) hides that node's gradient;
+/// - a local gradient (`dq/dx` with x feeding q, or a formula for it) hides the edge's formula;
+/// - a choice or an expression (`abs(df/dw)`) hides every quantity it is decided by;
+/// - a graph exercise's blanks hide their values and gradients.
+///
+/// The sheet's table and diagram then show `(exercise ID)` in place of each hidden figure. Leaves
+/// (inputs, parameters, constants) stay: the sheet gives them as the point.
+public struct AnswerMask: Sendable {
+    /// Node id → the exercise whose answer its value is ("" for a figure that equals an answer).
+    public private(set) var values: [Int: String] = [:]
+    /// Node id → the exercise whose answer its gradient of the output is.
+    public private(set) var gradients: [Int: String] = [:]
+    /// Edge id → the exercise whose answer its local gradient is.
+    public private(set) var edges: [Int: String] = [:]
+
+    /// Nothing hidden (the teacher's sheet with solutions).
+    public static let none = AnswerMask()
+
+    init() {}
+
+    /// What the exercises of `set` answer.
+    public init(_ set: ExerciseSet) {
+        let trace = set.job.trace
+        var resolver = QuantityResolver(lesson: set.lesson, job: set.job)
+        for item in set.items {
+            let id = item.exercise.id
+            switch item.expected {
+            case .number, .tensor, .shape:
+                if let quantity = item.quantity { hide(quantity, exercise: id, trace: trace) }
+                else if let answer = item.exercise.answer { hideReferences(in: answer, exercise: id, line: item.exercise.line, resolver: &resolver, trace: trace) }
+            case .formula(let formula):
+                hideGradient(of: formula.claim.ofNode.index, withRespectTo: formula.claim.withRespectToNode.index, exercise: id, trace: trace)
+            case .choice:
+                for choice in item.exercise.choices {
+                    for text in [choice.when, choice.value].compactMap({ $0 }) {
+                        hideReferences(in: text, exercise: id, line: item.exercise.line, resolver: &resolver, trace: trace)
+                    }
+                }
+            case .graph(let blanks):
+                for blank in blanks {
+                    if blank.isGradient { Self.claim(&gradients, blank.node, id) } else { Self.claim(&values, blank.node, id) }
+                }
+            case .count:
+                break
+            }
+        }
+        // A figure that merely equals an answer (to the answer's grading tolerance) gives it away as
+        // well: ∂f/∂y = -4 beside the question "what is ∂f/∂x?" when both are -4. Such figures show
+        // `?`, without naming the exercise (which would say they are equal).
+        var answers: [(value: Double, tolerance: Double)] = []
+        for item in set.items {
+            switch item.expected {
+            case .number(let value, let tolerance): answers.append((value, tolerance))
+            case .tensor(let value, let tolerances): answers += zip(value.storage, tolerances).map { ($0, $1) }
+            case .graph(let blanks): answers += blanks.map { ($0.value, $0.tolerance) }
+            default: break
+            }
+        }
+        func coincides(_ value: Tensor?) -> Bool {
+            guard let value else { return false }
+            return value.storage.contains { x in answers.contains { abs(x - $0.value) <= max($0.tolerance, 1e-12) } }
+        }
+        for node in trace.nodes {
+            if node.kind == .operation, values[node.id] == nil, coincides(node.value) { values[node.id] = "" }
+            // The output's gradient is the seed, 1 by definition, not a figure anyone computes.
+            if node.kind != .constant, !node.isOutput, gradients[node.id] == nil, coincides(node.gradient) { gradients[node.id] = "" }
+        }
+        for edge in trace.edges where edges[edge.id] == nil {
+            if let number = Double(edge.localGradient.formula), coincides(Tensor(scalar: number)) { edges[edge.id] = "" }
+        }
+    }
+
+    /// The label a sheet shows for a hidden figure.
+    public static func placeholder(_ exercise: String) -> String { DiagramMask.placeholder(exercise) }
+
+    /// The mask as `Diagram.maskedDot` takes it.
+    public var diagramMask: DiagramMask { DiagramMask(values: values, gradients: gradients, edges: edges) }
+
+    // MARK: - Resolving
+
+    private mutating func hide(_ quantity: Quantity, exercise: String, trace: Trace) {
+        if let gradient = quantity.gradient {
+            hideGradient(of: gradient.of.index, withRespectTo: gradient.withRespectTo.index, exercise: exercise, trace: trace)
+        } else if let node = quantity.node, quantity.otherDirection == nil, trace.nodes[node.index].kind == .operation {
+            Self.claim(&values, node.index, exercise)
+        }
+    }
+
+    /// ∂A/∂B: B's gradient when A is the output; the edge B → A's local gradient when B feeds A.
+    private mutating func hideGradient(of: Int, withRespectTo: Int, exercise: String, trace: Trace) {
+        if of == trace.output { Self.claim(&gradients, withRespectTo, exercise) }
+        for edge in trace.edges where edge.from == withRespectTo && edge.to == of { Self.claim(&edges, edge.id, exercise) }
+    }
+
+    /// Every quantity an expression or condition names: gradients `dA/dB` and the program's names.
+    private mutating func hideReferences(in text: String, exercise: String, line: Int, resolver: inout QuantityResolver, trace: Trace) {
+        let gradient = #"[d∂]([\p{L}_][\p{L}\p{N}_]*)\s*/\s*[d∂]([\p{L}_][\p{L}\p{N}_]*)"#
+        var rest = text
+        while let range = rest.range(of: gradient, options: .regularExpression) {
+            if let quantity = try? resolver.resolve(String(rest[range]), line: line, exercise: exercise) { hide(quantity, exercise: exercise, trace: trace) }
+            rest.replaceSubrange(range, with: " ")
+        }
+        let known = resolver.known
+        for word in rest.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
+            guard let node = known[String(word)], !word.first!.isNumber else { continue }
+            if let quantity = try? resolver.resolve(String(word), line: line, exercise: exercise), quantity.node == node {
+                hide(quantity, exercise: exercise, trace: trace)
+            }
+        }
+    }
+
+    /// Records the first exercise that hides a figure.
+    private static func claim(_ table: inout [Int: String], _ key: Int, _ exercise: String) {
+        if table[key] == nil { table[key] = exercise }
+    }
+}

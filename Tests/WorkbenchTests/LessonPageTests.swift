@@ -1,0 +1,74 @@
+import Autograd
+import Diagrams
+import Foundation
+import Testing
+import TestSupport
+@testable import Workbench
+
+/// The lesson page (`lesson N --html`): every lesson's page is small, finds the node or edge of
+/// every forward and backward step, and in a real headless Chromium loads with no console error,
+/// walks every step with → and ←, zooms, and draws node labels at 11 px or more.
+@Suite("Lesson pages", .serialized)
+struct LessonPageTests {
+    static let lessons: [Lesson] = (try? LessonLibrary.all()) ?? []
+
+    @Test("the lessons are found")
+    func lessonsAreThere() { #expect(Self.lessons.count >= 14) }
+
+    @Test("every forward and backward step of a lesson lights its own node or edge; the page is under 5 MB",
+          arguments: lessons.map(\.number))
+    func stepsFindTheirElements(number: Int) throws {
+        let lesson = try #require(Self.lessons.first { $0.number == number })
+        let run = try LessonRun(lesson)
+        let steps = LessonPage.steps(run)
+        let trace = run.job.trace
+        let computed = steps.compactMap { if case .compute(let node) = $0.event { return node }; return nil }
+        let used = steps.compactMap { if case .use(let edge) = $0.event { return edge }; return nil }
+        #expect(computed == trace.forwardSteps, "each forward line names its node")
+        #expect(used == trace.backwardSteps, "each backward line names its edge")
+        let page = try LessonPage.html(run)
+        #expect(page.utf8.count < 5_000_000)
+        #expect(page.contains("<h1>Lesson \(lesson.number): "))
+        for external in ["<script src", "<link", "@import", "url(", "src=\"http"] { #expect(!page.contains(external), "\(external)") }
+        for exercise in lesson.exercises { #expect(page.contains("id=\"exercise-\(exercise.id)\"")) }
+        for result in run.results { #expect(page.contains("<code>\(htmlText(result.check.quantity))</code>")) }
+    }
+
+    #if os(Linux)
+    @Test("in Chromium: no console error, → walks every step, zoom changes the scale, labels ≥ 11 px",
+          .enabled(if: HeadlessChromium.isAvailable), .timeLimit(.minutes(10)), arguments: lessons.map(\.number))
+    func inChromium(number: Int) throws {
+        let lesson = try #require(Self.lessons.first { $0.number == number })
+        let run = try LessonRun(lesson)
+        let steps = LessonPage.steps(run)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lesson-page-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("lesson.html")
+        try LessonPage.html(run).write(to: file, atomically: true, encoding: .utf8)
+
+        let browser = try HeadlessChromium(opening: file, timeout: 120)
+        defer { browser.close() }
+        func expected(_ index: Int) -> PageProbe.State {
+            PageProbe.State(step: String(index), narration: steps[index].narration, lit: StepPage.lit(steps[index], trace: run.job.trace))
+        }
+        #expect(try PageProbe.state(browser) == expected(0))
+        #expect(try PageProbe.smallestLabel(browser) >= 11, "labels at the default zoom")
+        let opening = try PageProbe.scale(browser)
+        #expect(opening <= 1 && opening >= 0.75)
+        for index in 1..<steps.count {
+            try browser.press(.arrowRight)
+            let state = try PageProbe.state(browser)
+            #expect(state == expected(index))
+            if state != expected(index) { break }
+        }
+        #expect(try browser.evaluate("document.querySelectorAll('#drawing text.pending').length") as? Int == 0,
+                "at the last step every number is shown")
+        try browser.press(.arrowLeft)
+        #expect(try PageProbe.state(browser).step == String(max(steps.count - 2, 0)))
+        try PageProbe.wheelOverDrawing(browser, deltaY: -400)
+        #expect(try PageProbe.scale(browser) > opening, "the wheel zooms in")
+        #expect(browser.consoleErrors.isEmpty, "\(browser.consoleErrors)")
+    }
+    #endif
+}
