@@ -57,11 +57,13 @@ let package = Package(
         // Exercise sets and sheets, answer files, grades and the gradebook.
         .target(name: "Grading", dependencies: ["Lessons", "Claims", "Support",
                                                 .product(name: "SwiftCSV", package: "SwiftCSV")]),
+        // Pages: the lesson as a web page, printing through headless Chromium, the course as a site.
+        .target(name: "Pages", dependencies: ["Grading", "Lessons", "Claims", "Diagrams", "Support"]),
         // Every `bench` workload; the command line only prints them.
         .target(name: "Benchmarks", dependencies: ["Grading", "Lessons", "Diagrams", "Expressions", "Datasets"]),
         // The thin executable: argument parsing, one library call, printing.
         .executableTarget(name: "backprop", dependencies: [
-            "Support", "Claims", "ModelFiles", "Lessons", "Grading", "Benchmarks",
+            "Support", "Claims", "ModelFiles", "Lessons", "Grading", "Pages", "Benchmarks",
             "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Support", "Autograd"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Datasets", "Lessons", "Grading", "Claims", "Diagrams", "TestSupport"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Grading", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
+        .testTarget(name: "PagesTests", dependencies: ["Pages", "Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
         .testTarget(name: "LibraryTests"),

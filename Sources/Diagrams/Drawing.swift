@@ -50,7 +50,7 @@ public enum Drawing {
         do { return try Graphviz.render(dot: dot, as: format) } catch { throw .failed("Graphviz: \(error.message)") }
     }
 
-    static func save(_ bytes: [UInt8], to path: String) throws(WorkbenchFailure) {
+    public static func save(_ bytes: [UInt8], to path: String) throws(WorkbenchFailure) {
         do { try AtomicFile.write(bytes, to: path) } catch { throw .badInput("\(error)") }
     }
 

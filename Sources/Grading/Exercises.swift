@@ -609,9 +609,9 @@ extension ExerciseSet {
 
     static func letter(_ index: Int) -> String { String(UnicodeScalar(UInt8(97 + index))) }
 
-    static func points(_ value: Double) -> String { TraceFormat.number((value * 1000).rounded() / 1000) }
+    public static func points(_ value: Double) -> String { TraceFormat.number((value * 1000).rounded() / 1000) }
 
-    static func kindPhrase(_ kind: Lesson.Exercise.Kind) -> String {
+    public static func kindPhrase(_ kind: Lesson.Exercise.Kind) -> String {
         switch kind {
         case .number: return "a number"
         case .vector: return "a vector"

@@ -6,6 +6,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop bench`: benchmarks (never timed tests). Figures go to docs/performance.md.

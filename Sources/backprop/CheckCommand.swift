@@ -6,6 +6,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop check`: check claims about gradients (`df/dx = z`) against the engine.

@@ -6,6 +6,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop exercises N`: a lesson's exercise sheet, with the engine's answers for the teacher.

@@ -6,6 +6,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop grade`: grade answer files against the answers the engine computes for a lesson's exercises.

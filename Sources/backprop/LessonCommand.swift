@@ -6,6 +6,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop lesson N`: replay a worked example of the notes and check its numbers.

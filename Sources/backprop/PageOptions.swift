@@ -1,5 +1,8 @@
 import ArgumentParser
-import Workbench
+import Support
+import Pages
+import Lessons
+import Grading
 
 extension Paper: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }

@@ -5,6 +5,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// Where a program comes from and its input values: what `trace` and `check` share.

@@ -8,6 +8,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop style MODEL.json --content N --style M`: neural style transfer on a saved CNN.

@@ -6,6 +6,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop summary MODEL`: a model's layers, output shapes and parameter counts.

@@ -7,6 +7,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop trace`: evaluate a program, run backward, print the steps; draw it on request.

@@ -8,6 +8,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// `backprop train MODEL --data …`: train one of the notes' fully connected models on the engine.

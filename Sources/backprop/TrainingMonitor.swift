@@ -5,6 +5,7 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Pages
 import Benchmarks
 
 /// What `backprop train` shows and records while it trains: the progress line redrawn in place on a

@@ -1,6 +1,10 @@
 import Autograd
 import Diagrams
 import Foundation
+import Support
+import Claims
+import Lessons
+import Grading
 
 /// A lesson as one self-contained web page (`backprop lesson N --html FILE`): its title, where it
 /// is in the notes, the introduction, the program, every step's narration beside one shared drawing

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Workbench
+@testable import Support
+@testable import Claims
+@testable import ModelFiles
+@testable import Lessons
+@testable import Grading
+@testable import Pages
 
 /// Printed pages (headless Chromium's print to PDF, A4 and Letter) and the course site (every
 /// link resolves, the solutions stay out of it).

@@ -1,5 +1,9 @@
 import Diagrams
 import Foundation
+import Support
+import Claims
+import Lessons
+import Grading
 
 /// The course as a static site (`backprop site DIR`): an index, every lesson's page and every
 /// lesson's student sheet under DIR, which can be published as is; the solutions in a separate

@@ -2,7 +2,12 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Workbench
+@testable import Support
+@testable import Claims
+@testable import ModelFiles
+@testable import Lessons
+@testable import Grading
+@testable import Pages
 
 /// The screenshots in docs/ (README, docs/pages.md), taken in headless Chromium with
 /// `BACKPROP_RECORD_SCREENSHOTS=1` (`make screenshots`); otherwise the test does nothing but say so.

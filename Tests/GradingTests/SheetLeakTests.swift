@@ -2,7 +2,11 @@ import Autograd
 import Diagrams
 import Foundation
 import Testing
-@testable import Workbench
+@testable import Support
+@testable import Claims
+@testable import ModelFiles
+@testable import Lessons
+@testable import Grading
 
 /// The student's exercise sheet gives no answer away: every lesson's sheet, in Markdown and in
 /// HTML (what the PDF prints), is read back as a student would read it, and no figure on it that

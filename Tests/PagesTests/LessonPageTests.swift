@@ -3,7 +3,12 @@ import Diagrams
 import Foundation
 import Testing
 import TestSupport
-@testable import Workbench
+@testable import Support
+@testable import Claims
+@testable import ModelFiles
+@testable import Lessons
+@testable import Grading
+@testable import Pages
 
 /// The lesson page (`lesson N --html`): every lesson's page is small, finds the node or edge of
 /// every forward and backward step, and in a real headless Chromium loads with no console error,

@@ -1,4 +1,9 @@
 import Foundation
+import Diagrams
+import Support
+import Claims
+import Lessons
+import Grading
 
 /// The paper a page is printed on.
 public enum Paper: String, Sendable, CaseIterable {

@@ -1,6 +1,9 @@
 import Autograd
 import Diagrams
 import Foundation
+import Support
+import Claims
+import Lessons
 
 /// What a student's exercise sheet must not show: for each exercise, the numbers and formulas that
 /// answer it, as the engine resolves the exercise's quantity (never by matching text).
