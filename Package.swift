@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // RFC 4180 reading of the class roster that `grade --roster` matches submissions against.
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // OpenBLAS's CBLAS, for the matrix products of tensors (training's heavy work).
@@ -53,7 +55,8 @@ let package = Package(
         // Lesson files, their runs (steps, checks, model lessons) and the library of lessons.
         .target(name: "Lessons", dependencies: ["Claims", "Diagrams", "ModelFiles", "Support"]),
         // Exercise sets and sheets, answer files, grades and the gradebook.
-        .target(name: "Grading", dependencies: ["Lessons", "Claims", "Support"]),
+        .target(name: "Grading", dependencies: ["Lessons", "Claims", "Support",
+                                                .product(name: "SwiftCSV", package: "SwiftCSV")]),
         // Pages: the lesson as a web page, printing through headless Chromium, the course as a site.
         .target(name: "Pages", dependencies: ["Grading", "Lessons", "Claims", "Diagrams", "Support"]),
         // Every `bench` workload; the command line only prints them.

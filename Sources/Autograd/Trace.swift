@@ -142,11 +142,20 @@ extension Graph {
             }
             return Trace.Node(
                 id: node.index, operation: primitive.name, symbol: primitive.symbol, kind: kind, name: name(of: node),
-                inputs: inputs(of: node).map(\.index), value: value(of: node), gradient: gradient(of: node),
+                inputs: inputs(of: node).map(\.index), value: value(of: node), gradient: traceGradient(of: node, hasGradients: hasGradients),
                 contributions: contributionsByNode[node.index], isOutput: node == outputID,
                 detail: attribute(of: node).map(TraceFormat.describe))
         }
         return Trace(nodes: traceNodes, edges: edges, output: outputID.index, hasGradients: hasGradients)
+    }
+
+    /// A node's gradient for the trace: after backward, a node the output does not depend on has
+    /// gradient 0 (as in mathematics, JAX and PyTorch with materialized gradients), not none;
+    /// constants get none (backward sends them no gradient).
+    func traceGradient(of node: NodeID, hasGradients: Bool) -> Tensor? {
+        if let gradient = gradient(of: node) { return gradient }
+        guard hasGradients, operations[node.index] != .constant else { return nil }
+        return .zeros(shape(of: node))
     }
 
     /// How prose refers to a node: its name, a constant's value, else `n<id>`.

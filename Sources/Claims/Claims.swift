@@ -83,6 +83,10 @@ public struct ClaimCheck {
         case missingLocalGradient = "missing_local_gradient"
         /// The claim is the local gradient alone, without the upstream gradient.
         case missingUpstreamGradient = "missing_upstream_gradient"
+        /// A product `W @ y` in the claim where backward multiplies by the transpose: `transpose(W) @ y`.
+        case missingTranspose = "missing_transpose"
+        /// A number cut off after its last digit instead of rounded (`-0.196` for -0.196612).
+        case truncated = "truncated"
 
         /// The mistake in a few words.
         public var phrase: String {
@@ -92,6 +96,8 @@ public struct ClaimCheck {
             case .unsummedFanOut: return "fan-out not summed"
             case .missingLocalGradient: return "missing local gradient"
             case .missingUpstreamGradient: return "missing upstream gradient"
+            case .missingTranspose: return "missing transpose"
+            case .truncated: return "round, don't truncate"
             }
         }
     }
@@ -200,7 +206,7 @@ public struct ClaimCheck {
         public init(source: String) { self.source = source }
 
         static func evaluate(_ source: String, at point: Point) -> Program? {
-            try? Expressions.evaluate(source, options: .init(inputs: point))
+            try? Expressions.evaluate(source, options: .init(inputs: point, keepUnusedInputs: true))
         }
 
         /// The program at `point` with backward run from `of`.
@@ -245,7 +251,8 @@ public struct ClaimCheck {
             }
             if first == nil { first = (claimed, engine, program, index) }
             if !agree(claimed, engine, tolerances: tolerances) {
-                let (mistake, explanation) = diagnose(claim, claimed: claimed, engine: engine, program: program, tolerances: tolerances)
+                let (mistake, explanation) = verifiedDiagnosis(claim, failedAt: index, claimed: claimed, engine: engine, program: program,
+                                                               tolerances: tolerances, points: points, evaluator: &evaluator)
                 return Result(claim: claim, passed: false, claimed: claimed, engine: engine, pointIndex: index, pointsTried: index + 1,
                               mistake: mistake, explanation: explanation, engineFormula: engineFormula(claim, program: program),
                               rounded: false)
@@ -299,26 +306,39 @@ public struct ClaimCheck {
 
     public static func diagnose(_ claim: Claim, claimed: Tensor, engine: Tensor, program: Program,
                          tolerances: [Double]?) -> (Mistake?, String?) {
+        let found = diagnoses(claim, claimed: claimed, engine: engine, program: program, tolerances: tolerances)
+        if let first = found.mistakes.first { return (first.mistake, first.explanation) }
+        return (nil, found.plain)
+    }
+
+    /// Every known mistake that explains `claimed` at this point, in the order of the table, or a
+    /// plain sentence (a shape mismatch, a node that does not depend on B) when none can.
+    static func diagnoses(_ claim: Claim, claimed: Tensor, engine: Tensor, program: Program,
+                          tolerances: [Double]?) -> (mistakes: [(mistake: Mistake, explanation: String)], plain: String?) {
         let graph = program.graph
         let A = claim.ofNode, B = claim.withRespectToNode
         let left = claim.left
         func same(_ a: Tensor, _ b: Tensor) -> Bool { agree(a, b, tolerances: tolerances) }
         func show(_ value: Tensor) -> String { ClaimCheck.format(value) }
+        var found: [(mistake: Mistake, explanation: String)] = []
 
         if claimed.shape != engine.shape {
             if engine.rank == 2, same(claimed, engine.transposed()) {
-                return (.transposed, "the claim is the transpose of \(left): shape \(Tensor.describe(shape: claimed.shape)) where \(left) has \(Tensor.describe(shape: engine.shape)), like \(claim.withRespectTo)")
+                return ([(.transposed, "the claim is the transpose of \(left): shape \(Tensor.describe(shape: claimed.shape)) where \(left) has \(Tensor.describe(shape: engine.shape)), like \(claim.withRespectTo)")], nil)
             }
-            return (nil, "the claim has shape \(Tensor.describe(shape: claimed.shape)) but \(left) has shape \(Tensor.describe(shape: engine.shape)), like \(claim.withRespectTo)")
+            return ([], "the claim has shape \(Tensor.describe(shape: claimed.shape)) but \(left) has shape \(Tensor.describe(shape: engine.shape)), like \(claim.withRespectTo)")
+        }
+        if let truncation = truncation(claimed, engine: engine, tolerances: tolerances) {
+            found.append((.truncated, truncation))
         }
         if engine.storage.contains(where: { Swift.abs($0) > 1e-9 }), same(claimed, -engine) {
-            return (.signError, "the claim is minus \(left)")
+            found.append((.signError, "the claim is minus \(left)"))
         }
         if engine.rank == 2, engine.shape[0] == engine.shape[1], !same(engine, engine.transposed()), same(claimed, engine.transposed()) {
-            return (.transposed, "the claim is the transpose of \(left)")
+            found.append((.transposed, "the claim is the transpose of \(left)"))
         }
         guard graph.gradient(of: B) != nil else {
-            return (nil, A == B ? nil : "\(claim.of) does not depend on \(claim.withRespectTo), so \(left) is 0")
+            return (found, A == B ? nil : "\(claim.of) does not depend on \(claim.withRespectTo), so \(left) is 0")
         }
         let trace = graph.trace(output: A)
         let edges = trace.nodes[B.index].contributions.map { trace.edges[$0] }
@@ -327,21 +347,24 @@ public struct ClaimCheck {
             for edge in edges {
                 guard let contribution = edge.contribution, same(claimed, contribution) else { continue }
                 let parts = edges.map { $0.contribution.map(show) ?? "?" }
-                return (.unsummedFanOut, "\(claim.withRespectTo) feeds \(edges.count) operations (\(edges.map { label($0.to) }.joined(separator: ", "))), and the claim is only the contribution through \(label(edge.to)); \(left) is their sum \(parts.joined(separator: " + ")) = \(show(engine))")
+                found.append((.unsummedFanOut, "\(claim.withRespectTo) feeds \(edges.count) operations (\(edges.map { label($0.to) }.joined(separator: ", "))), and the claim is only the contribution through \(label(edge.to)); \(left) is their sum \(parts.joined(separator: " + ")) = \(show(engine))"))
+                break
             }
         }
         for edge in edges {
             guard let upstream = edge.upstream, upstream.shape == claimed.shape, same(claimed, upstream) else { continue }
             let through = label(edge.to)
             let upstreamName = edge.to == A.index ? "∂\(claim.of)/∂\(claim.of) = 1 (the seed)" : "∂\(claim.of)/∂\(through) = \(show(upstream))"
-            return (.missingLocalGradient, "the claim is the upstream \(upstreamName) alone; multiply it by the local gradient \(localDescription(edge))")
+            found.append((.missingLocalGradient, "the claim is the upstream \(upstreamName) alone; multiply it by the local gradient \(localDescription(edge))"))
+            break
         }
         for edge in edges where edge.to != A.index {
             guard let local = edge.localGradient.value, local.shape == claimed.shape, same(claimed, local),
                   let upstream = edge.upstream else { continue }
-            return (.missingUpstreamGradient, "the claim is the local gradient \(localDescription(edge)) alone; multiply it by the upstream ∂\(claim.of)/∂\(label(edge.to)) = \(show(upstream))")
+            found.append((.missingUpstreamGradient, "the claim is the local gradient \(localDescription(edge)) alone; multiply it by the upstream ∂\(claim.of)/∂\(label(edge.to)) = \(show(upstream))"))
+            break
         }
-        return (nil, nil)
+        return (found, nil)
     }
 
     /// `∂q/∂x = 1`, or `∂n/∂w = x = 2` when the formula is not the number itself.
@@ -518,6 +541,9 @@ public struct ClaimCheck {
                     while let range = message.range(of: #"at 1:[0-9]+"#, options: .regularExpression) {
                         let inner = Int(message[range].dropFirst("at 1:".count)) ?? 1
                         message.replaceSubrange(range, with: "at column \(inner + start)")
+                    }
+                    if message.contains("in '@'"), let variant = transposeHint(right, names: given, shape: graph.shape(of: by)) {
+                        message += "; backward multiplies by the transpose: did you mean \(variant)?"
                     }
                     throw fail(message, at: column)
                 }

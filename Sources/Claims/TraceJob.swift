@@ -29,7 +29,7 @@ public struct TraceJob {
         }
         let program: Program
         do {
-            program = try Expressions.evaluate(source, options: .init(inputs: values, parameters: Set(parameters)))
+            program = try Expressions.evaluate(source, options: .init(inputs: values, parameters: Set(parameters), keepUnusedInputs: true))
         } catch {
             throw error.located(in: file)
         }
@@ -47,6 +47,13 @@ public struct TraceJob {
             }
         } else {
             notes.append("note: the output has shape \(Tensor.describe(shape: graph.shape(of: program.output))), so there is no backward pass; reduce it with sum(...) or mean(...) to see gradients")
+        }
+        // A value for a name the program does not use is most likely a typo, but not wrong: the
+        // output does not depend on it, so its gradient is 0.
+        let output = graph.label(of: program.output)
+        for name in program.unusedInputs {
+            notes.append("warning: --at gives '\(name)', which the program does not use" +
+                         (graph.shape(of: program.output).isEmpty ? "; \(output) does not depend on \(name), so ∂\(output)/∂\(name) = 0" : ""))
         }
         self.program = program
         self.trace = graph.trace(output: program.output)

@@ -42,11 +42,19 @@ public enum TraceReport {
                 if node.contributions.count > 1 {
                     let parts = node.contributions.map { format(trace.edges[$0].contribution) }
                     line += "   (sum of \(parts.joined(separator: " + ")))"
+                } else if let note = independenceNote(trace, node: node) {
+                    line += "   (\(note))"
                 }
                 lines.append(line)
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `f does not depend on x` for an input that no path leads from to the output (its gradient is 0).
+    public static func independenceNote(_ trace: Trace, node: Trace.Node) -> String? {
+        guard trace.hasGradients, node.contributions.isEmpty, node.id != trace.output, node.kind != .constant else { return nil }
+        return "\(trace.outputNode.label) does not depend on \(node.label)"
     }
 
     /// One forward step in words: `q = x + y = -2 + 5 = 3`.
@@ -118,6 +126,8 @@ public enum TraceReport {
             "forward": .array(trace.forwardSteps.map { .number(Double($0)) }),
             "backward": .array(trace.backwardSteps.map { .number(Double($0)) }),
         ]
+        let notes = trace.inputs.compactMap { independenceNote(trace, node: $0) }
+        if !notes.isEmpty { document["notes"] = .array(notes.map(JSONValue.string)) }
         if let check { document["check"] = checkJSON(check) }
         return .object(document)
     }

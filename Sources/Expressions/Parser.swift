@@ -89,13 +89,22 @@ struct Parser {
             }
         }
         guard let output else { throw ExpressionError(.emptyProgram, at: nil) }
-        if options.rejectUnusedInputs {
+        var unused: [String] = []
+        if options.keepUnusedInputs {
+            for (name, value) in options.inputs where !inputs.contains(where: { $0.name == name }) && !unused.contains(name) {
+                let node = options.parameters.contains(name) ? graph.parameter(name, value) : graph.input(name, value)
+                inputs.append((name, node))
+                unused.append(name)
+            }
+        } else if options.rejectUnusedInputs {
             for (name, _) in options.inputs where !inputs.contains(where: { $0.name == name }) {
                 throw ExpressionError(.unusedInput(name), at: nil)
             }
         }
-        return Program(graph: graph, output: output, inputs: inputs, assignments: assignments,
-                       positions: positions, source: source)
+        var program = Program(graph: graph, output: output, inputs: inputs, assignments: assignments,
+                              positions: positions, source: source)
+        program.unusedInputs = unused
+        return program
     }
 
     mutating func parseStatement() throws(ExpressionError) -> NodeID {

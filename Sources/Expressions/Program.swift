@@ -14,6 +14,9 @@ public struct Program {
     public let positions: [NodeID: SourcePosition]
     /// The program text.
     public let source: String
+    /// Names given a value that the program never uses, when `EvaluationOptions.keepUnusedInputs`
+    /// recorded them as input leaves after the program's own nodes (nothing depends on them).
+    public internal(set) var unusedInputs: [String] = []
 
     /// The text of a 1-based source line, for caret displays.
     public func sourceLine(_ line: Int) -> String? { Program.line(line, of: source) }
@@ -43,12 +46,18 @@ public struct EvaluationOptions: Sendable {
     public var parameters: Set<String>
     /// Whether a value in `inputs` that the program never uses is an error (a likely typo).
     public var rejectUnusedInputs: Bool
+    /// Whether a value in `inputs` that the program never uses becomes an input leaf anyway, created
+    /// after every node of the program (so the program's node ids do not change). Nothing depends on
+    /// it, so its gradient is 0; `Program.unusedInputs` names it. Takes precedence over `rejectUnusedInputs`.
+    public var keepUnusedInputs: Bool
 
     /// Options with the given input values.
-    public init(inputs: [(name: String, value: Tensor)] = [], parameters: Set<String> = [], rejectUnusedInputs: Bool = true) {
+    public init(inputs: [(name: String, value: Tensor)] = [], parameters: Set<String> = [], rejectUnusedInputs: Bool = true,
+                keepUnusedInputs: Bool = false) {
         self.inputs = inputs
         self.parameters = parameters
         self.rejectUnusedInputs = rejectUnusedInputs
+        self.keepUnusedInputs = keepUnusedInputs
     }
 }
 

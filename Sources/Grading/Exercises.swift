@@ -470,13 +470,14 @@ extension ExerciseSet {
         lines += lesson.program.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         lines.append("```")
         lines.append("")
-        lines.append("Gradients are of the output, \(job.trace.outputNode.label), unless an exercise says otherwise. A number is right when it agrees with the engine's to 3 significant digits, unless the exercise says otherwise.")
+        lines.append("Gradients are of the output, \(job.trace.outputNode.label), unless an exercise says otherwise. " + ExerciseSet.roundingRule)
         for (number, item) in items.enumerated() {
             let exercise = item.exercise
             lines.append("")
             lines.append("## \(number + 1). `\(exercise.id)` (\(ExerciseSet.points(exercise.points)) point\(exercise.points == 1 ? "" : "s"), \(ExerciseSet.kindPhrase(exercise.kind)))")
             lines.append("")
             lines.append(exercise.prompt.trimmingCharacters(in: .whitespacesAndNewlines))
+            if let rule = ExerciseSet.ownRoundingRule(exercise) { lines.append(""); lines.append(rule) }
             switch item.expected {
             case .choice:
                 lines.append("")
@@ -658,11 +659,13 @@ extension ExerciseSet {
         let inputs = job.trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: 6))" }.joined(separator: ", ")
         body.append("<p>The program\(inputs.isEmpty ? "" : ", at " + escape(inputs)):</p>")
         body.append("<pre>" + escape(lesson.program.trimmingCharacters(in: .newlines)) + "</pre>")
+        body.append("<p>" + escape(ExerciseSet.roundingRule) + "</p>")
         for (number, item) in items.enumerated() {
             let exercise = item.exercise
             body.append("<section id=\"\(escape(exercise.id))\">")
             body.append("<h2>\(number + 1). <code>\(escape(exercise.id))</code> <small>(\(ExerciseSet.points(exercise.points)) point\(exercise.points == 1 ? "" : "s"), \(ExerciseSet.kindPhrase(exercise.kind)))</small></h2>")
             body.append("<p>" + escape(exercise.prompt.trimmingCharacters(in: .whitespacesAndNewlines)).replacingOccurrences(of: "\n", with: "<br>") + "</p>")
+            if let rule = ExerciseSet.ownRoundingRule(exercise) { body.append("<p><small>" + escape(rule) + "</small></p>") }
             switch item.expected {
             case .choice:
                 body.append("<ol type=\"a\">" + exercise.choices.map { "<li>" + escape($0.text) + "</li>" }.joined() + "</ol>")

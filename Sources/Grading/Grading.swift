@@ -642,10 +642,7 @@ extension ExerciseSet {
         if abs(given - expected) <= tolerance { return Outcome(verdict: .right, feedback: "right (the engine gives \(engine))") }
         let (mistake, explanation) = diagnose(Tensor(scalar: given), expected: Tensor(scalar: expected), tolerances: [tolerance], item: item)
         var code = mistake, text = explanation
-        if code == nil && abs(given - expected) <= 10 * tolerance {
-            code = "close"
-            text = "off by \(GradeFormat.number(abs(given - expected))), more than the tolerance ±\(GradeFormat.number(tolerance)); give more digits"
-        }
+        if code == nil, let slip = ExerciseSet.roundingSlip(given, expected: expected, tolerance: tolerance) { (code, text) = slip }
         return wrong(item, mistake: code, explanation: text, matched: matchingFeedback(item, Tensor(scalar: given), tolerances: [tolerance]), engine: engine, given: GradeFormat.number(given))
     }
 
@@ -733,7 +730,8 @@ extension ExerciseSet {
         if let problem = AnswerLimits.formulaProblem(claimText) { return .invalid(problem) }
         var claim: Claim
         do { claim = try ClaimCheck.parse(claimText, program: job.program) } catch {
-            return .invalid(error.message.replacingOccurrences(of: "--claim:", with: "column ").replacingOccurrences(of: ": error:", with: ":"))
+            // The column counts in the student's answer, not in the claim built around it.
+            return .invalid(ExerciseSet.answerColumns(error.what, column: error.location?.column, prefix: claimText == text ? 0 : claimText.count - text.count))
         }
         guard claim.ofNode == formula.claim.ofNode && claim.withRespectToNode == formula.claim.withRespectToNode else {
             return .invalid("the answer is about \(claim.left); the exercise asks for \(formula.left)")
@@ -956,35 +954,34 @@ public struct GradeBatch {
     public let skipped: [Skipped]
     /// Student ids that several files give, with those files (all of them are kept).
     public let duplicates: [(student: String, files: [String])]
+    /// The files read (device and inode): no output of the run may be written onto one of them.
+    public let inputFiles: Set<SafeDirectory.FileID>
 
     /// Grades every file of `directory` except hidden files and the paths in `excluding` (the outputs).
     /// - Throws: `WorkbenchFailure.badInput` if the directory cannot be listed.
     public init(directory: String, set: ExerciseSet, excluding: [String] = []) throws(WorkbenchFailure) {
         self.directory = directory
         self.set = set
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .badInput("\(directory): not a directory")
-        }
-        guard let resolved = realpath(directory, nil) else { throw .badInput("\(directory): cannot be resolved") }
-        let root = String(cString: resolved)
-        free(resolved)
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted() } catch {
-            throw .badInput("\(directory): cannot be listed: \(error.localizedDescription)")
-        }
-        let excluded = Set(excluding.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        // Read from the directory's descriptor: nothing outside it, even while it changes (SafeDirectory.swift).
+        let folder = try SafeDirectory(directory)
+        let names = try folder.names()
+        let excluded = Set(excluding.compactMap { SafeDirectory.FileID(path: $0) })
         var grades: [SubmissionGrade] = []
         var skipped: [Skipped] = []
+        var inputs: Set<SafeDirectory.FileID> = []
         for name in names where !name.hasPrefix(".") {
-            let path = (directory as NSString).appendingPathComponent(name)
-            if excluded.contains(URL(fileURLWithPath: path).standardizedFileURL.path) || excluded.contains(root + "/" + name) { continue }
-            switch SubmissionFile.read(name, in: directory, root: root) {
+            let entry = folder.read(name)
+            if let file = entry.file {
+                if excluded.contains(file) { continue }
+                inputs.insert(file)
+            }
+            switch entry.read {
             case .skipped(let reason): skipped.append(Skipped(file: name, reason: reason))
             case .unreadable(let reason): grades.append(set.rejected(file: name, reason: reason))
             case .bytes(let bytes): grades.append(set.grade(bytes: bytes, file: name))
             }
         }
+        self.inputFiles = inputs
         self.grades = grades
         self.skipped = skipped
         var files: [String: [String]] = [:]
@@ -992,29 +989,17 @@ public struct GradeBatch {
         self.duplicates = files.filter { $0.value.count > 1 }.map { ($0.key, $0.value) }.sorted { $0.student < $1.student }
     }
 
-    /// The gradebook: a header row (`student`, one column per exercise id, `total`), then one row per
-    /// submission. RFC 4180: CRLF line ends, a field with a comma, quote or line break in double
-    /// quotes (quotes doubled); a text field starting with = + - @ gets a leading ' so that no
-    /// spreadsheet reads it as a formula.
+    /// The plain gradebook (Gradebook.swift): `student,name,file`, one column per exercise, `total`,
+    /// `feedback`; one row per graded submission.
     public func csv() -> String {
-        GradeBatch.csv(grades, set: set)
-    }
-
-    public static func csv(_ grades: [SubmissionGrade], set: ExerciseSet) -> String {
-        let ids = set.items.map(\.exercise.id)
-        var rows = [(["student"] + ids + ["total"]).map(csvField)]
-        for grade in grades {
-            var row = [csvField(grade.rowID)]
-            for id in ids { row.append(GradeFormat.points(grade.exercises.first { $0.id == id }?.points ?? 0)) }
-            row.append(GradeFormat.points(grade.points))
-            rows.append(row)
-        }
-        return rows.map { $0.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        // The plain format needs no roster, so it cannot fail.
+        (try? Gradebook(grades: grades, set: set, format: .csv, roster: nil))?.text ?? ""
     }
 
     /// One field of a CSV row, quoted when needed.
     public static func csvField(_ text: String) -> String {
-        var field = text
+        // Control and format characters (escapes, bidi overrides) written as \u{…}, as on a terminal.
+        var field = TerminalText.safe(text)
         if let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { field = "'" + field }
         let special = field.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" } || field.hasPrefix(" ") || field.hasSuffix(" ")
         return special ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
@@ -1024,17 +1009,17 @@ public struct GradeBatch {
     public func report() -> String {
         let lesson = set.lesson
         var lines = ["lesson \(lesson.number) (\(set.items.count) exercises, \(GradeFormat.points(set.maxPoints)) points): \(grades.count) submission\(grades.count == 1 ? "" : "s") in \(directory)"]
-        let fileWidth = min(40, (grades.map(\.file.count) + skipped.map(\.file.count)).max() ?? 0)
+        let fileWidth = min(40, (grades.map(\.file) + skipped.map(\.file)).map { TerminalText.safe($0).count }.max() ?? 0)
         let whoWidth = min(40, grades.map { who($0).count }.max() ?? 0)
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
         for grade in grades {
-            var line = "  \(pad(Submission.printable(grade.file).dropFirst().dropLast().description, fileWidth))   \(pad(who(grade), whoWidth))   \(GradeFormat.points(grade.points))/\(GradeFormat.points(grade.maxPoints))"
+            var line = "  \(pad(TerminalText.safe(grade.file), fileWidth))   \(pad(who(grade), whoWidth))   \(GradeFormat.points(grade.points))/\(GradeFormat.points(grade.maxPoints))"
             if let rejection = grade.rejection { line += "   rejected: \(rejection)" }
             lines.append(line)
         }
-        for skip in skipped { lines.append("  \(pad(Submission.printable(skip.file).dropFirst().dropLast().description, fileWidth))   skipped: \(skip.reason)") }
+        for skip in skipped { lines.append("  \(pad(TerminalText.safe(skip.file), fileWidth))   skipped: \(TerminalText.safe(skip.reason))") }
         for duplicate in duplicates {
-            lines.append("duplicate student id '\(duplicate.student)': " + duplicate.files.joined(separator: ", ") + " (all kept)")
+            lines.append("duplicate student id '\(duplicate.student)': " + duplicate.files.map(TerminalText.safe).joined(separator: ", ") + " (all kept)")
         }
         let rejected = grades.filter { $0.rejection != nil }.count
         let graded = grades.count - rejected

@@ -37,11 +37,49 @@ public enum AtomicFile {
     /// Atomically replaces (or creates) the file at `path` with `bytes`.
     ///
     /// A new file gets mode 0666 less the umask; a replaced file keeps its mode. The directory
-    /// must already exist (see `createDirectory(_:)`). If `path` is a symbolic link, the link
-    /// itself is replaced.
+    /// must already exist (see `createDirectory(_:)`). Only regular files are replaced, as `cp`
+    /// does it: a symbolic link is followed and its target replaced (a link to nothing is refused);
+    /// a character device (`/dev/null`) or a named pipe is written into in place and stays what it
+    /// was (a pipe with no reader is refused, not waited on); a directory, a block device or a
+    /// socket is refused.
     ///
     /// - Throws: `AtomicFileError` naming `path` and the OS's reason.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        // Replace only regular files, as `cp` does: write through a character device or a named
+        // pipe (so `/dev/null` stays a device), follow a link to its target, refuse the rest.
+        // The process's own streams are written into where they stand, whatever they are.
+        if let fd = streamDescriptor(path) {
+            FileHandleFlush.standardOutput()
+            return try writeAll(bytes, to: fd, path: path)
+        }
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            var mode = info.st_mode & S_IFMT
+            if mode == S_IFLNK {
+                // What the link leads to decides (`/dev/stdout` leads to a terminal, a pipe or a file).
+                guard stat(path, &info) == 0 else {
+                    throw AtomicFileError(path: path, message: "cannot write \(path): a symbolic link to nothing")
+                }
+                mode = info.st_mode & S_IFMT
+                if mode == S_IFREG {
+                    guard let resolved = realpath(path, nil) else { throw failure(path) }
+                    let target = String(cString: resolved)
+                    free(resolved)
+                    return try write(bytes, to: target)
+                }
+            }
+            switch mode {
+            case S_IFREG: break
+            case S_IFCHR, S_IFIFO:
+                return try writeThrough(bytes, to: path, isPipe: mode == S_IFIFO)
+            case S_IFDIR:
+                throw AtomicFileError(path: path, message: "cannot write \(path): it is a directory; give a file name")
+            case S_IFBLK:
+                throw AtomicFileError(path: path, message: "cannot write \(path): it is a block device; only regular files are replaced")
+            default:
+                throw AtomicFileError(path: path, message: "cannot write \(path): it is not a regular file (a socket?); only regular files are replaced")
+            }
+        }
         let (directory, name) = split(path)
         guard !name.isEmpty, name != ".", name != ".." else {
             throw AtomicFileError(path: path, message: "cannot write \"\(path)\": not a file name")
@@ -119,6 +157,38 @@ public enum AtomicFile {
         }
     }
 
+    /// The descriptor `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` or `/proc/self/fd/N` names, if any.
+    private static func streamDescriptor(_ path: String) -> Int32? {
+        switch path {
+        case "/dev/stdout": return 1
+        case "/dev/stderr": return 2
+        default:
+            for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) {
+                if let fd = Int32(path.dropFirst(prefix.count)), fd >= 0, fcntl(fd, F_GETFD) >= 0 { return fd }
+            }
+            return nil
+        }
+    }
+
+    /// Writes into an existing character device or named pipe in place, as `cp` does: the node stays.
+    /// A pipe with no reader is refused rather than waited on.
+    private static func writeThrough(_ bytes: [UInt8], to path: String, isPipe: Bool) throws {
+        let fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (isPipe ? O_NONBLOCK : 0))
+        guard fd >= 0 else {
+            if isPipe && errno == ENXIO {
+                throw AtomicFileError(path: path, message: "cannot write \(path): a named pipe with no reader")
+            }
+            throw failure(path)
+        }
+        defer { _ = close(fd) }
+        var opened = stat()
+        guard fstat(fd, &opened) == 0, (opened.st_mode & S_IFMT) == (isPipe ? S_IFIFO : S_IFCHR) else {
+            throw AtomicFileError(path: path, message: "cannot write \(path): it changed while being opened")
+        }
+        if isPipe { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+        try writeAll(bytes, to: fd, path: path)
+    }
+
     /// Writes every byte to `fd`, retrying short writes and interruptions.
     private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
         try bytes.withUnsafeBytes { buffer in
@@ -163,4 +233,9 @@ private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) 
     #else
     return Darwin.write(fd, buffer, count)
     #endif
+}
+
+/// Swift's `print` buffers standard output; flush it before writing to descriptor 1 directly.
+enum FileHandleFlush {
+    static func standardOutput() { fflush(nil) }
 }

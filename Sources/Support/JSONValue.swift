@@ -58,7 +58,11 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\r": result += "\\r"
             case "\t": result += "\\t"
             default:
-                if scalar.value < 0x20 { result += String(format: "\\u%04x", scalar.value) } else { result.unicodeScalars.append(scalar) }
+                // C0, DEL, C1 and format characters (bidi overrides) as \u escapes: valid JSON that
+                // cannot act on a terminal that shows it.
+                if TerminalText.needsEscape(scalar) {
+                    for unit in String(scalar).utf16 { result += String(format: "\\u%04x", unit) }
+                } else { result.unicodeScalars.append(scalar) }
             }
         }
         return result + "\""

@@ -47,6 +47,7 @@ struct CheckCommand: ParsableCommand {
         let (source, name) = try input.source()
 
         let check = try ClaimCheck(source: source, file: name, inputs: input.at, claims: claim, randomPoints: points, seed: seed)
+        for note in check.job.notes where note.hasPrefix("warning:") { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         print(json ? check.json().serialized() : check.table())
         if !check.passed {
             let wrong = check.results.filter { !$0.passed }.count

@@ -201,7 +201,8 @@ struct GradingTests {
         ("df-dx = \"-4.001\"", "df-dx", .right, nil, nil),
         ("df-dx = 1", "df-dx", .wrong, "missing_upstream_gradient", "multiply by the upstream"),
         ("df-dx = 4", "df-dx", .wrong, "sign_error", "the answer is minus ∂f/∂x"),
-        ("df-dx = -4.04", "df-dx", .wrong, "close", "give more digits"),
+        ("df-dx = -4.04", "df-dx", .wrong, nil, "you gave -4.04; the engine gives -4"),   // exact -4: not "more digits"
+        ("df-dx = \"-4.0041\"", "df-dx", .right, nil, "right"),
         ("df-dx = \"x\"", "df-dx", .invalid, nil, "give a number, not a formula"),
         ("df-dx = [1, 2]", "df-dx", .invalid, nil, "expected a number, got a list"),
         ("df-dx = \"1/0\"", "df-dx", .invalid, nil, "not a finite number"),
@@ -317,7 +318,8 @@ struct GradingTests {
         ("s1", "s1"),
         ("a,b", "\"a,b\""),
         ("say \"hi\"", "\"say \"\"hi\"\"\""),
-        ("two\nlines", "\"two\nlines\""),
+        ("two\nlines", "two\\u{a}lines"),          // one line per row: control characters escaped
+        ("a\u{202e}b\u{1b}[2J", "a\\u{202e}b\\u{1b}[2J"),
         ("=1+1", "'=1+1"),
         ("-2", "'-2"),
         ("@x", "'@x"),
