@@ -16,6 +16,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // `backprop serve`: the HTTP server and the SQLite store of answer attempts.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // OpenBLAS's CBLAS, for the matrix products of tensors (training's heavy work).
@@ -44,9 +49,18 @@ let package = Package(
             "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
+        // `backprop serve`: the playground, lessons, exercises and the teacher's view over HTTP (Hummingbird),
+        // every answer attempt stored in SQLite (GRDB).
+        .target(name: "Server", dependencies: [
+            "Workbench", "Autograd", "Expressions", "Diagrams",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The thin executable: argument parsing and printing only.
         .executableTarget(name: "backprop", dependencies: [
-            "Workbench", "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
+            "Server", "Workbench", "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", dependencies: ["Autograd"], path: "Tests/TestSupport"),
@@ -58,5 +72,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
     ]
 )
