@@ -11,6 +11,7 @@ enum Pages {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(title) — Backprop Workbench</title>
+        <link rel="icon" href="data:,">
         <style>
         \(style)
         </style>
@@ -120,7 +121,8 @@ enum Pages {
           let drawing = await api('POST', '/api/diagram', Object.assign(request(), { format: 'html' }));
           if (!drawing.ok) drawing = await api('POST', '/api/diagram', Object.assign(request(), { format: 'svg' }));
           if (mine !== generation) return;
-          if (drawing.ok) stepper.srcdoc = drawing.data; else errors.textContent = errorText(drawing.data);
+          if (drawing.ok) { stepper.srcdoc = drawing.data; stepper.dataset.drawn = program.value; }
+          else errors.textContent = errorText(drawing.data);
         }
         function schedule() { clearTimeout(timer); timer = setTimeout(update, 200); }
         program.addEventListener('input', schedule); at.addEventListener('input', schedule);

@@ -19,7 +19,7 @@ public struct ServeOptions: Sendable {
     /// Requests per second per client address (0: no limit).
     public var clientRate = 100.0
     /// Evaluations running or waiting at once, beyond which requests get 503.
-    public var evaluations = 64
+    public var evaluations = 512
     /// How long one evaluation may take before the request is answered with 503.
     public var deadline: Duration = .seconds(2)
 

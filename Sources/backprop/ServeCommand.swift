@@ -23,7 +23,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The directory of the SQLite file of answer attempts (created if missing).") var data = "backprop-data"
     @Option(help: "Read the teacher's token from this file (its first line) instead of making a random one.") var teacherTokenFile: String?
     @Option(help: "Requests a second allowed per client address (0: no limit).") var clientRate: Double = 100
-    @Option(help: "Evaluations running or waiting at once; more are answered 503.") var evaluations = 64
+    @Option(help: "Evaluations running or waiting at once; more are answered 503.") var evaluations = 512
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port \(port): use 0 to 65535") }
