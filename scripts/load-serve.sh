@@ -5,6 +5,7 @@
 #   1. POST /api/trace of f = (x + y) z          (scripts/load/trace-small.lua)
 #   2. POST /api/trace of a 102-node program     (scripts/load/trace-100.lua)
 #   3. POST /api/exercises/1/answers             (scripts/load/answers.lua)
+# and POST /api/diagram (the playground's drawing, scripts/load/diagram-small.lua) at 10 connections;
 # then a fourth: answers again, the server killed with SIGKILL in the middle, restarted on the same
 # data, and the attempts it lists counted against those it had acknowledged (none may be lost).
 # Builds the release binary first and installs wrk if missing (scripts/install-deps.sh --with-wrk).
@@ -37,14 +38,19 @@ stored_attempts() {
     curl -s -H "Authorization: Bearer $(cat "$work/token")" "${url}api/teacher/lessons/1/stats" | sed -n 's/^  "attempts" : \([0-9]*\),$/\1/p'
 }
 
-echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; kernel $(uname -r)"
+echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; kernel $(uname -r); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "load: ${seconds} s at ${connections} connections, wrk -t2, loopback"
 start_server
 for load in trace-small trace-100 answers; do
     echo
     echo "== $load"
     wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "scripts/load/$load.lua" "$url" | sed 's/^/  /'
+    echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
+
+echo
+echo "== diagram-small: the playground's drawing (the step-by-step page), at 10 connections"
+wrk -t2 -c10 -d5s --latency -s scripts/load/diagram-small.lua "$url" | sed 's/^/  /'
 
 echo
 echo "== answers, the server killed with SIGKILL after half the time"

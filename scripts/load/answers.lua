@@ -1,8 +1,8 @@
 -- POST /api/exercises/1/answers, a new student id on every request, counting the attempts the
 -- server acknowledged (HTTP 200 with an attempt id): scripts/load-serve.sh
-local threads = {}
-local counter = 0
-local acknowledged = 0
+threads = {}
+counter = 0
+acknowledged = 0
 
 function setup(thread)
    thread:set("name", "t" .. #threads)
