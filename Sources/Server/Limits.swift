@@ -18,6 +18,9 @@ final class EvaluationGate: Sendable {
     /// starts a new thread for every waiting item (300 threads at 300 connections, thrashing; 3,300
     /// traces/s measured), the global one keeps about one thread per core busy.
     private let queue = DispatchQueue.global(qos: .userInitiated)
+    /// Deadlines fire on a queue of their own, so that work filling every thread of `queue` cannot
+    /// hold them back.
+    private let deadlines = DispatchQueue(label: "backprop.serve.deadlines", qos: .userInteractive)
 
     init(capacity: Int, deadline: Duration) {
         self.capacity = capacity
@@ -49,7 +52,7 @@ final class EvaluationGate: Sendable {
                 self.running.subtract(1, ordering: .relaxed)
                 once.resume(.success(value))
             }
-            queue.asyncAfter(deadline: .now() + seconds) {
+            deadlines.asyncAfter(deadline: .now() + seconds) {
                 once.resume(.failure(Reply.error("the evaluation took longer than \(TimeFormat.seconds(seconds)); the server stopped waiting for it",
                                                  exitStatus: 1, httpStatus: 503)))
             }

@@ -82,8 +82,8 @@ struct LimitTests {
     @Test("the gate turns requests away beyond its capacity, and answers at the deadline")
     func gate() async {
         let gate = EvaluationGate(capacity: 1, deadline: .milliseconds(200))
-        async let slow = gate.run { usleep(600_000); return .json("{}") }
-        try? await Task.sleep(for: .milliseconds(50))
+        async let slow = gate.run { usleep(3_000_000); return .json("{}") }
+        while gate.busy == 0 { try? await Task.sleep(for: .milliseconds(10)) }
         let turnedAway = await gate.run { .json("{}") }
         #expect(turnedAway.status == 503)
         #expect(String(decoding: turnedAway.body, as: UTF8.self).contains("the server is busy"))
@@ -91,7 +91,8 @@ struct LimitTests {
         #expect(late.status == 503)
         #expect(String(decoding: late.body, as: UTF8.self).contains("took longer than 0.2 s"))
         #expect(gate.busy == 1)   // the slow work still holds its slot until it ends
-        try? await Task.sleep(for: .milliseconds(600))
+        let patience = Date().addingTimeInterval(20)
+        while gate.busy > 0 && Date() < patience { try? await Task.sleep(for: .milliseconds(50)) }
         #expect(gate.busy == 0)
         #expect(await gate.run { .json("{}") }.status == 200)
     }
