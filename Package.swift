@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // RFC 4180 reading of the class roster that `grade --roster` matches submissions against.
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        // `backprop serve`: the HTTP server and the SQLite store of answer attempts.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // OpenBLAS's CBLAS, for the matrix products of tensors (training's heavy work).
@@ -59,11 +64,20 @@ let package = Package(
                                                 .product(name: "SwiftCSV", package: "SwiftCSV")]),
         // Pages: the lesson as a web page, printing through headless Chromium, the course as a site.
         .target(name: "Pages", dependencies: ["Grading", "Lessons", "Claims", "Diagrams", "Support"]),
+        // `backprop serve`: the playground, lessons, exercises and the teacher's view over HTTP (Hummingbird),
+        // every answer attempt stored in SQLite (GRDB).
+        .target(name: "Server", dependencies: [
+            "Support", "Claims", "Lessons", "Grading", "Pages", "Autograd", "Expressions", "Diagrams",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Every `bench` workload; the command line only prints them.
         .target(name: "Benchmarks", dependencies: ["Grading", "Lessons", "Diagrams", "Expressions", "Datasets"]),
         // The thin executable: argument parsing, one library call, printing.
         .executableTarget(name: "backprop", dependencies: [
-            "Support", "Claims", "ModelFiles", "Lessons", "Grading", "Pages", "Benchmarks",
+            "Server", "Support", "Claims", "ModelFiles", "Lessons", "Grading", "Pages", "Benchmarks",
             "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -83,5 +97,6 @@ let package = Package(
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
         .testTarget(name: "LibraryTests"),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
     ]
 )

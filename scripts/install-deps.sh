@@ -5,7 +5,10 @@
 #                    whose plugins do the "dot" layout, SVG (core) and PNG/PDF (cairo/pango)
 #   libopenblas-dev  BLAS for the Autograd engine (pkg-config name: openblas)
 #   zlib1g-dev       zlib, to read the gzipped data sets (pkg-config name: zlib)
+#   libsqlite3-dev   SQLite, where `backprop serve` stores answer attempts (through GRDB; pkg-config name: sqlite3)
 #   chromium         headless browser for the HTML stepper
+# With --with-wrk it also installs wrk, the HTTP load generator of scripts/load-serve.sh (only that
+# script needs it; make test does not).
 # Prints nothing and installs nothing when everything is present. Uses sudo only when not root.
 set -euo pipefail
 
@@ -31,6 +34,7 @@ need_library() {
 need_library libgvc libgraphviz-dev
 need_library openblas libopenblas-dev
 need_library zlib zlib1g-dev
+need_library sqlite3 libsqlite3-dev
 
 # PNG and PDF come from Graphviz's cairo plugin, in libgvc6 (a dependency of libgraphviz-dev).
 if $have_pkg_config && pkg-config --exists libgvc; then
@@ -42,6 +46,7 @@ if $have_pkg_config && pkg-config --exists libgvc; then
 fi
 
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ "${1:-}" = "--with-wrk" ]; then command -v wrk >/dev/null 2>&1 || missing+=(wrk); fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

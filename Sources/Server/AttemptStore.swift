@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+
+/// Every answer attempt, kept in one SQLite file (`DIR/attempts.sqlite`) through GRDB.
+///
+/// The database is in WAL mode with `synchronous = FULL`: a write returns only after its commit is
+/// in the write-ahead log on disk, and the server acknowledges an attempt only after `record`
+/// returns. So an acknowledged attempt survives the process being killed (and a power cut).
+final class AttemptStore: Sendable {
+    /// One stored attempt.
+    struct Attempt: Sendable {
+        let id: Int64
+        let received: Date
+        let lesson: Int
+        let student: String?
+        let name: String?
+        let client: String
+        /// The answer file as graded (TOML text).
+        let answers: String
+        let points: Double
+        let maxPoints: Double
+        let rejection: String?
+        /// `backprop grade --json`'s object for this attempt.
+        let grade: String
+    }
+
+    let path: String
+    private let pool: DatabasePool
+
+    /// Opens (or creates) `directory/attempts.sqlite`.
+    /// - Throws: a message naming the path when the directory or the file cannot be used.
+    init(directory: String) throws(ServerFailure) {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ServerFailure("--data \(directory): cannot create the directory: \(error.localizedDescription)")
+        }
+        path = (directory as NSString).appendingPathComponent("attempts.sqlite")
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS attempt (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        received REAL NOT NULL,
+                        lesson INTEGER NOT NULL,
+                        student TEXT,
+                        name TEXT,
+                        client TEXT NOT NULL,
+                        answers TEXT NOT NULL,
+                        points REAL NOT NULL,
+                        max_points REAL NOT NULL,
+                        rejection TEXT,
+                        grade TEXT NOT NULL
+                    );
+                    CREATE INDEX IF NOT EXISTS attempt_lesson_student ON attempt (lesson, student, id);
+                    """)
+            }
+        } catch {
+            throw ServerFailure("\(path): cannot open the answer store: \(error)")
+        }
+    }
+
+    /// Stores one attempt and returns its id once the commit is on disk.
+    func record(lesson: Int, client: String, answers: String, graded: Course.Graded) async throws -> Int64 {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO attempt (received, lesson, student, name, client, answers, points, max_points, rejection, grade)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [Date().timeIntervalSince1970, lesson, graded.student, graded.name, client, answers,
+                                 graded.points, graded.maxPoints, graded.rejection, graded.json])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Every attempt at lesson `lesson`, oldest first (`after`: only those with a larger id).
+    func attempts(lesson: Int, after: Int64 = 0, limit: Int = 10_000) async throws -> [Attempt] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE lesson = ? AND id > ? ORDER BY id LIMIT ?",
+                             arguments: [lesson, after, limit]).map(AttemptStore.attempt)
+        }
+    }
+
+    /// Each student's latest attempt at `lesson`, ordered by student id.
+    func latest(lesson: Int) async throws -> [Attempt] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM attempt WHERE id IN
+                    (SELECT MAX(id) FROM attempt WHERE lesson = ? AND student IS NOT NULL GROUP BY student)
+                ORDER BY student
+                """, arguments: [lesson]).map(AttemptStore.attempt)
+        }
+    }
+
+    /// One student's attempts at `lesson`, oldest first.
+    func attempts(lesson: Int, student: String) async throws -> [Attempt] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE lesson = ? AND student = ? ORDER BY id",
+                             arguments: [lesson, student]).map(AttemptStore.attempt)
+        }
+    }
+
+    /// How many attempts are stored (all lessons).
+    func count() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM attempt") ?? 0 }
+    }
+
+    static func attempt(_ row: Row) -> Attempt {
+        Attempt(id: row["id"], received: Date(timeIntervalSince1970: row["received"]), lesson: row["lesson"],
+                student: row["student"], name: row["name"], client: row["client"], answers: row["answers"],
+                points: row["points"], maxPoints: row["max_points"], rejection: row["rejection"], grade: row["grade"])
+    }
+}
+
+/// A failure to start the server: one line, exit 2 (bad option, unusable data directory or port).
+public struct ServerFailure: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,224 @@
+import Autograd
+import Diagrams
+import Expressions
+import Foundation
+import Support
+import Claims
+import Lessons
+import Grading
+import Pages
+
+// The playground's work, done by the same library functions as `backprop trace` and `backprop
+// check`: `TraceJob`, `TraceReport.json`, `ClaimCheck`, `Diagram`, `Stepper`. This file and
+// Course.swift are the only ones of the server that import the workbench's modules.
+
+/// What a handler sends back: Sendable bytes, ready before they leave the worker thread. (An
+/// `Error` too, so that a refusal can travel in a `Result`.)
+struct Reply: Error, Sendable {
+    /// The HTTP status: 200, or 400 for bad input (the CLI's exit 2), 422 for failed work (exit 1).
+    var status: Int
+    var contentType: String
+    var body: [UInt8]
+    /// The exit status `backprop` would have ended with (0, 1 or 2), sent as `Backprop-Exit-Status`.
+    var exitStatus: Int32
+
+    static func json(_ text: String, exitStatus: Int32 = 0) -> Reply {
+        Reply(status: 200, contentType: "application/json; charset=utf-8", body: Array(text.utf8), exitStatus: exitStatus)
+    }
+
+    static func text(_ text: String, type: String, exitStatus: Int32 = 0) -> Reply {
+        Reply(status: 200, contentType: type, body: Array(text.utf8), exitStatus: exitStatus)
+    }
+
+    /// An error as JSON: the CLI's message, its position when it has one, and the exit status.
+    ///
+    /// ```json
+    /// {"error": "program:1:5: error: unknown name 'zz'", "detail": "    f = zz\n        ^",
+    ///  "exitStatus": 2, "line": 1, "column": 5}
+    /// ```
+    static func error(_ message: String, detail: String? = nil, exitStatus: Int32 = 2, httpStatus: Int? = nil, attempt: Int64? = nil,
+                      location: SourceLocation? = nil) -> Reply {
+        var object: [String: JSONValue] = ["error": .string(message), "exitStatus": .number(Double(exitStatus))]
+        if let attempt { object["attempt"] = .number(Double(attempt)) }
+        if let detail { object["detail"] = .string(detail) }
+        if let line = location?.line { object["line"] = .number(Double(line)) }
+        if let column = location?.column { object["column"] = .number(Double(column)) }
+        return Reply(status: httpStatus ?? (exitStatus == 1 ? 422 : 400), contentType: "application/json; charset=utf-8",
+                     body: Array(JSONValue.object(object).serialized().utf8), exitStatus: exitStatus)
+    }
+
+    /// A diagnostic as the CLI prints it (`program:1:5: error: …`, or only what went wrong when it has
+    /// no place), with its line and column as fields.
+    static func failure(_ failure: WorkbenchFailure) -> Reply {
+        error(failure.location == nil ? failure.what : failure.headline, detail: failure.detail,
+              exitStatus: failure.status.rawValue, location: failure.location)
+    }
+}
+
+/// The limits on what one request may ask of the engine.
+public enum RequestLimits {
+    /// The largest request body, in bytes.
+    public static let bodyBytes = 65_536
+    /// The most entries the input values (`at`) may hold together: the grader's limit per answer.
+    public static let inputEntries = AnswerLimits.tensorEntries
+    /// The most entries the whole trace (every node's value) may hold: bounds the response.
+    public static let traceEntries = 200_000
+    /// The most claims one check request may make.
+    public static let claims = 50
+    /// The most random points a formula claim is tried at.
+    public static let points = 100
+}
+
+/// The playground's requests, read from JSON bodies that mirror the CLI's flags.
+enum Engine {
+    /// `POST /api/trace`: `{"program": "...", "at": "x=-2,y=5", "params": ["w"], "check": true}`; the
+    /// body of the reply is exactly what `backprop trace --json` prints.
+    static func trace(_ body: JSONBody) -> Reply {
+        do throws(WorkbenchFailure) {
+            let (source, at) = try program(body)
+            let params = try body.strings("params") ?? []
+            let job = try evaluate(source, at: at, parameters: params)
+            let check = try body.bool("check") == true ? try job.gradientCheck() : nil
+            let status: Int32 = check.map { $0.passed ? 0 : 1 } ?? 0
+            return .json(TraceReport.json(job.trace, check: check).serialized() + "\n", exitStatus: status)
+        } catch { return .failure(error) }
+    }
+
+    /// `POST /api/check`: `{"program": "...", "at": "...", "claims": ["df/dx = z"], "points": 5, "seed": 1}`;
+    /// the reply is `backprop check --json`'s object plus `report`, the text `backprop check` prints.
+    static func check(_ body: JSONBody) -> Reply {
+        do throws(WorkbenchFailure) {
+            let (source, at) = try program(body)
+            guard let claims = try body.strings("claims"), !claims.isEmpty else {
+                throw WorkbenchFailure.badInput("no claim to check: give one in \"claims\", e.g. \"claims\": [\"df/dx = z\"]")
+            }
+            guard claims.count <= RequestLimits.claims else { throw WorkbenchFailure.badInput("\(claims.count) claims; the limit is \(RequestLimits.claims) per request") }
+            let points = try body.int("points") ?? 5
+            guard (0...RequestLimits.points).contains(points) else { throw WorkbenchFailure.badInput("points \(points): use 0 to \(RequestLimits.points) random points") }
+            let seed = try body.int("seed") ?? 1
+            guard seed >= 0 else { throw WorkbenchFailure.badInput("seed \(seed): use a whole number ≥ 0") }
+            try limitInputs(at)
+            let check = try ClaimCheck(source: source, file: "program", inputs: at, claims: claims, randomPoints: points, seed: UInt64(seed))
+            try limitTrace(check.job.trace)
+            guard case .object(var object) = check.json() else { return .error("internal: the check's JSON is not an object", exitStatus: 1) }
+            object["report"] = .string(check.table())
+            return .json(JSONValue.object(object).serialized() + "\n", exitStatus: check.passed ? 0 : 1)
+        } catch { return .failure(error) }
+    }
+
+    /// `POST /api/diagram`: the annotated drawing of `trace -o f.svg` (`"format": "svg"`, the default)
+    /// or the step-by-step page of `trace --html` (`"format": "html"`), from the same library calls.
+    static func diagram(_ body: JSONBody) -> Reply {
+        do throws(WorkbenchFailure) {
+            let (source, at) = try program(body)
+            let job = try evaluate(source, at: at, parameters: try body.strings("params") ?? [])
+            var options = DiagramOptions(forwardOnly: try body.bool("forwardOnly") ?? false)
+            if let rankdir = try body.string("rankdir") {
+                guard let direction = DiagramOptions.Direction(rawValue: rankdir.uppercased()) else { throw WorkbenchFailure.badInput("rankdir \(rankdir): use LR or TB") }
+                options.direction = direction
+            }
+            let trace = job.trace
+            switch try body.string("format") ?? "svg" {
+            case "svg":
+                let dot = trace.nodes.count > BigGraph.defaultLimit
+                    ? BigGraph.collapse(trace, limit: BigGraph.defaultLimit, options: options).dot
+                    : Diagram.dot(for: trace, options: options)
+                return .text(String(decoding: try graphviz { () throws(GraphvizError) in try Graphviz.render(dot: dot, as: .svg) }, as: UTF8.self), type: "image/svg+xml")
+            case "html":
+                let frames = 1 + trace.forwardSteps.count + trace.backwardSteps.count
+                guard trace.nodes.count <= BigGraph.defaultLimit, trace.nodes.count * frames <= 40_000 else {
+                    throw WorkbenchFailure.badInput("html: \(frames) steps of a \(trace.nodes.count)-node graph are too many to step through; ask for \"format\": \"svg\"")
+                }
+                return .text(try graphviz { () throws(GraphvizError) in try Stepper.html(for: trace, options: options) }, type: "text/html; charset=utf-8")
+            case let other:
+                throw WorkbenchFailure.badInput("format \(other): use svg or html")
+            }
+        } catch { return .failure(error) }
+    }
+
+    // MARK: - Shared steps
+
+    /// Parses the body as a JSON object and hands it to `work`; a body that is not one is bad input.
+    static func withBody(_ bytes: [UInt8], _ work: (JSONBody) -> Reply) -> Reply {
+        do throws(WorkbenchFailure) { return work(try JSONBody(bytes)) } catch { return .failure(error) }
+    }
+
+    /// Graphviz's failure as the CLI reports it: failed work, exit 1.
+    static func graphviz<T>(_ body: () throws(GraphvizError) -> T) throws(WorkbenchFailure) -> T {
+        do { return try body() } catch { throw .failed("Graphviz: \(error.message)") }
+    }
+
+    static func program(_ body: JSONBody) throws(WorkbenchFailure) -> (source: String, at: String?) {
+        guard let source = try body.string("program") else {
+            throw .badInput("missing the program: send {\"program\": \"q = x + y; f = q * z\", \"at\": \"x=-2,y=5,z=-4\"}")
+        }
+        return (source, try body.string("at"))
+    }
+
+    static func evaluate(_ source: String, at: String?, parameters: [String]) throws(WorkbenchFailure) -> TraceJob {
+        try limitInputs(at)
+        let job = try TraceJob(source: source, file: "program", inputs: at, parameters: parameters)
+        try limitTrace(job.trace)
+        return job
+    }
+
+    /// Refuses input values with more entries than `RequestLimits.inputEntries` before evaluating.
+    static func limitInputs(_ at: String?) throws(WorkbenchFailure) {
+        guard let at, let values = try? InputValues.parse(at) else { return }   // TraceJob reports a parse error itself
+        let entries = values.map(\.value.count).reduce(0, +)
+        guard entries <= RequestLimits.inputEntries else {
+            throw .badInput("at: the input values hold \(entries) entries; the server's limit is \(RequestLimits.inputEntries)")
+        }
+    }
+
+    /// Refuses a trace whose values hold more than `RequestLimits.traceEntries` entries (the reply would be huge).
+    static func limitTrace(_ trace: Trace) throws(WorkbenchFailure) {
+        let entries = trace.nodes.map(\.value.count).reduce(0, +)
+        guard entries <= RequestLimits.traceEntries else {
+            throw .badInput("program: its \(trace.nodes.count) nodes hold \(entries) values; the server's limit is \(RequestLimits.traceEntries)")
+        }
+    }
+}
+
+/// A JSON request body, read with Foundation and asked for typed fields with clear messages.
+struct JSONBody {
+    let object: [String: Any]
+
+    /// Parses `bytes` as one JSON object.
+    init(_ bytes: [UInt8]) throws(WorkbenchFailure) {
+        guard !bytes.isEmpty else { throw .badInput("request body: empty; send a JSON object") }
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) } catch {
+            throw .badInput("request body: not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"))")
+        }
+        guard let object = parsed as? [String: Any] else { throw .badInput("request body: send a JSON object, {…}") }
+        self.object = object
+    }
+
+    func string(_ key: String) throws(WorkbenchFailure) -> String? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let text = value as? String else { throw .badInput("request body: \"\(key)\" must be a string") }
+        return text
+    }
+
+    func strings(_ key: String) throws(WorkbenchFailure) -> [String]? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        if let text = value as? String { return [text] }
+        guard let list = value as? [Any], let texts = list as? [String] else { throw .badInput("request body: \"\(key)\" must be a list of strings") }
+        return texts
+    }
+
+    func bool(_ key: String) throws(WorkbenchFailure) -> Bool? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let flag = value as? Bool else { throw .badInput("request body: \"\(key)\" must be true or false") }
+        return flag
+    }
+
+    func int(_ key: String) throws(WorkbenchFailure) -> Int? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let number = value as? NSNumber, let whole = Int(exactly: number.doubleValue) else {
+            throw .badInput("request body: \"\(key)\" must be a whole number")
+        }
+        return whole
+    }
+}

@@ -1,0 +1,106 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Runs the engine's work off the server's event loops, a bounded number at a time, and answers
+/// within a deadline.
+///
+/// The engine's evaluation is plain synchronous code with no cancellation point, so a request
+/// that runs past the deadline is answered at once with 503 and its result is thrown away when it
+/// ends; until then it still holds its slot, so slow requests can never pile up beyond `capacity`.
+final class EvaluationGate: Sendable {
+    /// How many evaluations may run or wait at once; beyond that a request is turned away (503).
+    let capacity: Int
+    /// How long a request waits for its evaluation.
+    let deadline: Duration
+    private let running = Atomic<Int>(0)
+    /// The global queue, not a queue of our own: a private concurrent queue is "overcommit" and
+    /// starts a new thread for every waiting item (300 threads at 300 connections, thrashing; 3,300
+    /// traces/s measured), the global one keeps about one thread per core busy.
+    private let queue = DispatchQueue.global(qos: .userInitiated)
+    /// Deadlines fire on a queue of their own, so that work filling every thread of `queue` cannot
+    /// hold them back.
+    private let deadlines = DispatchQueue(label: "backprop.serve.deadlines", qos: .userInteractive)
+
+    init(capacity: Int, deadline: Duration) {
+        self.capacity = capacity
+        self.deadline = deadline
+    }
+
+    /// The number of evaluations holding a slot now.
+    var busy: Int { running.load(ordering: .relaxed) }
+
+    /// Runs `work` on a worker thread; the reply, or a JSON error if the gate is full or the deadline passes.
+    func run(_ work: @escaping @Sendable () -> Reply) async -> Reply {
+        switch await result(work) { case .success(let reply): return reply; case .failure(let refusal): return refusal }
+    }
+
+    /// Runs `work` on a worker thread; its value, or the JSON error (503) if the gate is full or the deadline passes.
+    func result<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> Result<T, Reply> {
+        let now = running.add(1, ordering: .relaxed).newValue
+        guard now <= capacity else {
+            running.subtract(1, ordering: .relaxed)
+            return .failure(Reply.error("the server is busy: \(capacity) evaluations are already running or waiting; try again in a moment",
+                               exitStatus: 1, httpStatus: 503))
+        }
+        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        let once = Once<T>()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, Reply>, Never>) in
+            once.set(continuation)
+            queue.async {
+                let value = work()
+                self.running.subtract(1, ordering: .relaxed)
+                once.resume(.success(value))
+            }
+            deadlines.asyncAfter(deadline: .now() + seconds) {
+                once.resume(.failure(Reply.error("the evaluation took longer than \(TimeFormat.seconds(seconds)); the server stopped waiting for it",
+                                                 exitStatus: 1, httpStatus: 503)))
+            }
+        }
+    }
+
+    /// A continuation resumed by whichever comes first, the work or the deadline.
+    private final class Once<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<Result<T, Reply>, Never>?
+        func set(_ continuation: CheckedContinuation<Result<T, Reply>, Never>) { lock.withLock { self.continuation = continuation } }
+        func resume(_ result: Result<T, Reply>) {
+            let taken = lock.withLock { defer { continuation = nil }; return continuation }
+            taken?.resume(returning: result)
+        }
+    }
+}
+
+/// Requests per second allowed from one client address: a token bucket per address.
+///
+/// A class behind one NAT shares an address, so the default is generous (`rate` 100 per second,
+/// bursts of `2 × rate`); `rate` 0 turns the limit off (the load test measures the server itself).
+final class ClientLimiter: Sendable {
+    let rate: Double
+    private let buckets = Mutex<[String: (tokens: Double, time: Double)]>([:])
+
+    init(rate: Double) { self.rate = rate }
+
+    /// Whether `client` may make one more request now.
+    func allow(_ client: String) -> Bool {
+        guard rate > 0 else { return true }
+        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        let burst = 2 * rate
+        return buckets.withLock { buckets in
+            if buckets.count > 100_000 { buckets.removeAll() }   // forget idle clients rather than grow without bound
+            var bucket = buckets[client] ?? (burst, now)
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.time) * rate)
+            bucket.time = now
+            let allowed = bucket.tokens >= 1
+            if allowed { bucket.tokens -= 1 }
+            buckets[client] = bucket
+            return allowed
+        }
+    }
+}
+
+enum TimeFormat {
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+}

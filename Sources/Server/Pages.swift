@@ -1,0 +1,325 @@
+/// The server's own pages: the playground, the lesson list, the exercise form and the teacher's
+/// view. Each is one self-contained HTML file (no network beyond this server, no external script
+/// or style). Whatever a student wrote reaches these pages only through `textContent`, never as
+/// HTML; the lesson pages and sheets are the library's own (`Stepper`, `ExerciseSet.html`).
+enum Pages {
+    static func page(_ title: String, _ body: String, script: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(title) — Backprop Workbench</title>
+        <link rel="icon" href="data:,">
+        <style>
+        \(style)
+        </style>
+        </head>
+        <body>
+        <header><strong>Backprop Workbench</strong>
+        <nav><a href="/">Playground</a> <a href="/lessons">Lessons</a> <a href="/teacher">Teacher</a></nav></header>
+        \(body)
+        <script>
+        \(common)
+        \(script)
+        </script>
+        </body>
+        </html>
+
+        """
+    }
+
+    static let style = """
+        body { font: 15px/1.45 system-ui, sans-serif; margin: 0; color: #1d232a; background: #f6f7f9; }
+        header { display: flex; gap: 2em; align-items: baseline; padding: .6em 1.2em; background: #24323f; color: #fff; }
+        header a { color: #cfe3ff; margin-right: 1em; text-decoration: none; }
+        main { padding: 1em 1.2em; }
+        h1 { font-size: 1.3em; margin: .2em 0 .6em; }
+        label { display: block; font-weight: 600; margin: .6em 0 .2em; }
+        textarea, input[type=text], input:not([type]) { font: 14px/1.4 ui-monospace, monospace; width: 100%; box-sizing: border-box;
+            padding: .4em; border: 1px solid #b8c0c8; border-radius: 4px; background: #fff; }
+        textarea { height: 7em; resize: vertical; }
+        button { font: inherit; padding: .35em .9em; border-radius: 4px; border: 1px solid #3a6ea5; background: #3a6ea5; color: #fff; cursor: pointer; }
+        pre { font: 13px/1.4 ui-monospace, monospace; background: #fff; border: 1px solid #dde2e7; padding: .5em; overflow-x: auto; white-space: pre-wrap; }
+        .error { color: #b00020; font: 13px/1.4 ui-monospace, monospace; white-space: pre-wrap; min-height: 1.4em; }
+        .ok { color: #1b7a3a; } .bad { color: #b00020; }
+        .columns { display: grid; grid-template-columns: minmax(20em, 30em) 1fr; gap: 1.5em; }
+        iframe { width: 100%; height: 34em; border: 1px solid #dde2e7; background: #fff; border-radius: 4px; }
+        table { border-collapse: collapse; background: #fff; margin: .4em 0 1em; }
+        td, th { border: 1px solid #dde2e7; padding: .25em .6em; text-align: left; vertical-align: top; }
+        fieldset { background: #fff; border: 1px solid #dde2e7; border-radius: 4px; margin: .6em 0; }
+        .feedback { margin-top: .3em; font-size: .95em; }
+        .hint { color: #5b6670; font-size: .9em; }
+        """
+
+    /// Helpers every page shares: JSON requests and text-only rendering.
+    static let common = """
+        async function api(method, path, body, headers) {
+          const options = { method, headers: Object.assign({}, headers || {}) };
+          if (body !== undefined) { options.body = JSON.stringify(body); options.headers['Content-Type'] = 'application/json'; }
+          const response = await fetch(path, options);
+          const type = response.headers.get('Content-Type') || '';
+          const data = type.startsWith('application/json') ? await response.json() : await response.text();
+          return { ok: response.ok, status: response.status, exit: response.headers.get('Backprop-Exit-Status'), data };
+        }
+        function element(tag, text, className) {
+          const node = document.createElement(tag);
+          if (text !== undefined && text !== null) node.textContent = String(text);
+          if (className) node.className = className;
+          return node;
+        }
+        function errorText(data) {
+          if (!data || typeof data !== 'object') return String(data);
+          return data.error.replace(/^program:/, '') + (data.detail ? '\\n' + data.detail : '');
+        }
+        """
+
+    // MARK: - The playground
+
+    static let playground = page("Playground", """
+        <main class="columns">
+        <section>
+        <h1>Playground</h1>
+        <label for="program">Program</label>
+        <textarea id="program" spellcheck="false">q = x + y; f = q * z</textarea>
+        <label for="at">Inputs</label>
+        <input id="at" spellcheck="false" value="x=-2,y=5,z=-4">
+        <div id="errors" class="error" role="status" aria-live="polite"></div>
+        <div id="value"></div>
+        <pre id="gradients" hidden></pre>
+        <label for="claim">Check a claim</label>
+        <input id="claim" spellcheck="false" value="df/dx = z">
+        <p><button id="check" type="button">Check</button> <span class="hint">as <code>backprop check</code> reports it</span></p>
+        <pre id="report" hidden></pre>
+        </section>
+        <section>
+        <p class="hint">The graph as <code>backprop trace</code> draws it: values in green, gradients in red. Step with ← and →.</p>
+        <iframe id="stepper" title="The graph, step by step"></iframe>
+        </section>
+        </main>
+        """, script: """
+        const program = document.getElementById('program'), at = document.getElementById('at');
+        const errors = document.getElementById('errors'), value = document.getElementById('value');
+        const gradients = document.getElementById('gradients'), stepper = document.getElementById('stepper');
+        let generation = 0, timer = null;
+        function request() { return { program: program.value, at: at.value.trim() === '' ? null : at.value }; }
+        async function update() {
+          const mine = ++generation;
+          const trace = await api('POST', '/api/trace', request());
+          if (mine !== generation) return;
+          if (!trace.ok) {
+            errors.textContent = errorText(trace.data);
+            errors.dataset.line = trace.data.line || ''; errors.dataset.column = trace.data.column || '';
+            return;
+          }
+          errors.textContent = ''; errors.dataset.line = ''; errors.dataset.column = '';
+          const output = trace.data.nodes[trace.data.output];
+          value.textContent = output.label + ' = ' + JSON.stringify(trace.data.value);
+          const lines = Object.keys(trace.data.gradients).map(name => '∂' + output.label + '/∂' + name + ' = ' + JSON.stringify(trace.data.gradients[name]));
+          gradients.hidden = lines.length === 0; gradients.textContent = lines.join('\\n');
+          let drawing = await api('POST', '/api/diagram', Object.assign(request(), { format: 'html' }));
+          if (!drawing.ok) drawing = await api('POST', '/api/diagram', Object.assign(request(), { format: 'svg' }));
+          if (mine !== generation) return;
+          if (drawing.ok) { stepper.srcdoc = drawing.data; stepper.dataset.drawn = program.value; }
+          else errors.textContent = errorText(drawing.data);
+        }
+        function schedule() { clearTimeout(timer); timer = setTimeout(update, 200); }
+        program.addEventListener('input', schedule); at.addEventListener('input', schedule);
+        document.addEventListener('keydown', event => {
+          if (event.target === program || event.target.tagName === 'INPUT') return;
+          const page = stepper.contentDocument;
+          const button = page && page.getElementById(event.key === 'ArrowRight' ? 'next' : event.key === 'ArrowLeft' ? 'prev' : '');
+          if (button) { button.click(); event.preventDefault(); }
+        });
+        document.getElementById('check').addEventListener('click', async () => {
+          const report = document.getElementById('report');
+          const result = await api('POST', '/api/check', Object.assign(request(), { claims: [document.getElementById('claim').value] }));
+          report.hidden = false;
+          report.className = result.ok && result.data.passed ? 'ok' : 'bad';
+          report.textContent = result.ok ? result.data.report : errorText(result.data);
+        });
+        update();
+        """)
+
+    // MARK: - Lessons
+
+    static let lessons = page("Lessons", """
+        <main>
+        <h1>Lessons</h1>
+        <p class="hint">Each lesson replays a worked example of the notes step by step; lessons with exercises have a sheet to answer.</p>
+        <table id="lessons"><tr><th>#</th><th>Lesson</th><th>From the notes</th><th>Exercises</th></tr></table>
+        </main>
+        """, script: """
+        (async () => {
+          const table = document.getElementById('lessons');
+          const result = await api('GET', '/api/lessons');
+          for (const lesson of result.data) {
+            const row = table.insertRow();
+            row.insertCell().textContent = lesson.number;
+            const link = element('a', lesson.title); link.href = '/lessons/' + lesson.number;
+            row.insertCell().appendChild(link);
+            row.insertCell().textContent = lesson.source;
+            const cell = row.insertCell();
+            if (lesson.exercises > 0) { const answer = element('a', lesson.exercises + ' to answer'); answer.href = '/exercises/' + lesson.number; cell.appendChild(answer); }
+          }
+        })();
+        """)
+
+    // MARK: - Exercises
+
+    static let exercises = page("Exercises", """
+        <main>
+        <h1 id="title">Exercises</h1>
+        <p class="hint">Give your student id once; answer, then press <em>Send</em> for feedback on each exercise. Every attempt is kept.
+        <a id="sheet" target="_blank">The sheet, with its drawings</a></p>
+        <form id="form">
+        <label for="student">Student id</label><input id="student" autocomplete="off" placeholder="s1234567">
+        <label for="name">Name (optional)</label><input id="name" autocomplete="off">
+        <div id="items"></div>
+        <p><button id="send" type="submit">Send</button> <span id="total"></span></p>
+        <div id="status" class="error"></div>
+        </form>
+        </main>
+        """, script: """
+        const lesson = Number(location.pathname.split('/')[2]);
+        const student = document.getElementById('student'), name = document.getElementById('name');
+        student.value = localStorage.getItem('backprop-student') || ''; name.value = localStorage.getItem('backprop-name') || '';
+        document.getElementById('sheet').href = '/exercises/' + lesson + '/sheet';
+        let sheet = null;
+        (async () => {
+          const result = await api('GET', '/api/exercises/' + lesson);
+          if (!result.ok) { document.getElementById('status').textContent = errorText(result.data); return; }
+          sheet = result.data;
+          document.getElementById('title').textContent = 'Lesson ' + sheet.lesson + ': ' + sheet.title;
+          const items = document.getElementById('items');
+          for (const exercise of sheet.exercises) {
+            const box = element('fieldset'); box.id = 'exercise-' + exercise.id;
+            box.appendChild(element('legend', exercise.id + ' (' + exercise.points + ' point' + (exercise.points === 1 ? '' : 's') + ')'));
+            box.appendChild(element('p', exercise.prompt));
+            if (exercise.kind === 'choice') {
+              exercise.choices.forEach((text, index) => {
+                const letter = String.fromCharCode(97 + index);
+                const label = element('label'); label.style.fontWeight = 'normal';
+                const radio = element('input'); radio.type = 'radio'; radio.name = exercise.id; radio.value = letter;
+                label.appendChild(radio); label.appendChild(document.createTextNode(' (' + letter + ') ' + text));
+                box.appendChild(label);
+              });
+            } else if (exercise.kind === 'graph') {
+              for (const key of exercise.blanks) {
+                const label = element('label', key); const input = element('input'); input.dataset.blank = key; input.name = exercise.id;
+                label.appendChild(input); box.appendChild(label);
+              }
+            } else {
+              const input = element('input'); input.name = exercise.id;
+              input.placeholder = { number: 'a number', count: 'a whole number', formula: 'a formula, e.g. z * 2',
+                vector: 'a list, e.g. [1, 2]', matrix: 'rows, e.g. [[1, 2], [3, 4]]', shape: 'e.g. [10]' }[exercise.kind] || '';
+              box.appendChild(input);
+            }
+            box.appendChild(element('div', '', 'feedback'));
+            items.appendChild(box);
+          }
+        })();
+        function read(text, kind) {
+          const trimmed = text.trim();
+          if (kind === 'formula') return trimmed;
+          try { return JSON.parse(trimmed); } catch (error) { return trimmed; }
+        }
+        document.getElementById('form').addEventListener('submit', async event => {
+          event.preventDefault();
+          localStorage.setItem('backprop-student', student.value); localStorage.setItem('backprop-name', name.value);
+          const answers = {};
+          for (const exercise of sheet.exercises) {
+            const box = document.getElementById('exercise-' + exercise.id);
+            if (exercise.kind === 'choice') {
+              const picked = box.querySelector('input:checked'); if (picked) answers[exercise.id] = picked.value;
+            } else if (exercise.kind === 'graph') {
+              const table = {};
+              for (const input of box.querySelectorAll('input')) if (input.value.trim() !== '') table[input.dataset.blank] = read(input.value, 'number');
+              if (Object.keys(table).length > 0) answers[exercise.id] = table;
+            } else {
+              const input = box.querySelector('input'); if (input.value.trim() !== '') answers[exercise.id] = read(input.value, exercise.kind);
+            }
+          }
+          const body = { student: student.value, answers };
+          if (name.value.trim() !== '') body.name = name.value;
+          const result = await api('POST', '/api/exercises/' + lesson + '/answers', body);
+          const status = document.getElementById('status');
+          if (!result.ok) { status.textContent = errorText(result.data); return; }
+          status.textContent = '';
+          for (const grade of result.data.grade.exercises) {
+            const feedback = document.querySelector('#exercise-' + CSS.escape(grade.id) + ' .feedback');
+            const mark = { right: '✓', partial: '◐', missing: '·' }[grade.verdict] || '✗';
+            feedback.textContent = mark + ' ' + grade.points + '/' + grade.maxPoints + ' — ' + grade.feedback;
+            feedback.className = 'feedback ' + (grade.verdict === 'right' ? 'ok' : 'bad');
+            feedback.dataset.verdict = grade.verdict;
+          }
+          document.getElementById('total').textContent = 'total ' + result.data.grade.points + '/' + result.data.grade.maxPoints + ' (attempt ' + result.data.attempt + ')';
+        });
+        """)
+
+    // MARK: - The teacher's view
+
+    static let teacher = page("Teacher", """
+        <main>
+        <h1>Teacher</h1>
+        <p class="hint">The token was printed when the server started. It stays in this tab only.</p>
+        <label for="token">Token</label><input id="token" type="password" autocomplete="off">
+        <label for="lesson">Lesson</label><select id="lesson"></select>
+        <p><button id="load" type="button">Show</button> <button id="download" type="button">Download the gradebook (CSV)</button></p>
+        <div id="status" class="error"></div>
+        <h2>Per exercise</h2>
+        <table id="stats"></table>
+        <h2>Submissions</h2>
+        <table id="submissions"></table>
+        <h2>Feedback</h2>
+        <pre id="feedback">Pick a student above.</pre>
+        <pre id="gradebook" hidden></pre>
+        </main>
+        """, script: """
+        const token = document.getElementById('token'), lesson = document.getElementById('lesson'), status = document.getElementById('status');
+        token.value = sessionStorage.getItem('backprop-token') || '';
+        function auth() { sessionStorage.setItem('backprop-token', token.value); return { Authorization: 'Bearer ' + token.value }; }
+        (async () => {
+          const result = await api('GET', '/api/lessons');
+          for (const item of result.data.filter(item => item.exercises > 0)) {
+            const option = element('option', item.number + ': ' + item.title); option.value = item.number; lesson.appendChild(option);
+          }
+        })();
+        function table(node, header, rows) {
+          node.replaceChildren();
+          const head = node.insertRow(); for (const text of header) head.appendChild(element('th', text));
+          for (const row of rows) { const line = node.insertRow(); for (const cell of row) { const td = line.insertCell(); if (cell instanceof Node) td.appendChild(cell); else td.textContent = cell; } }
+        }
+        async function show() {
+          const base = '/api/teacher/lessons/' + lesson.value;
+          const stats = await api('GET', base + '/stats', undefined, auth());
+          if (!stats.ok) { status.textContent = errorText(stats.data); return; }
+          status.textContent = '';
+          table(document.getElementById('stats'), ['exercise', 'answers', 'right', 'students right now', 'commonest wrong answers', 'commonest mistakes'],
+            stats.data.exercises.map(row => [row.id, row.answers, row.right, row.studentsRight + ' of ' + stats.data.students,
+              row.commonWrongAnswers.map(item => item.answer + ' ×' + item.count).join(', '),
+              row.commonMistakes.map(item => item.mistake + ' ×' + item.count).join(', ')]));
+          const list = await api('GET', base + '/submissions', undefined, auth());
+          table(document.getElementById('submissions'), ['attempt', 'received', 'student', 'name', 'points', 'rejected'],
+            list.data.submissions.slice().reverse().map(row => {
+              const who = element('a', row.student === null ? '(none)' : row.student); who.href = '#';
+              who.addEventListener('click', async event => {
+                event.preventDefault();
+                const result = await api('GET', base + '/students/' + encodeURIComponent(row.student), undefined, auth());
+                document.getElementById('feedback').textContent = result.ok ? result.data.report + '\\n\\n' + result.data.attempts + ' attempt(s)' : errorText(result.data);
+              });
+              return [row.attempt, row.received, who, row.name === null ? '' : row.name, row.points + '/' + row.maxPoints, row.rejection || ''];
+            }));
+        }
+        document.getElementById('load').addEventListener('click', show);
+        document.getElementById('download').addEventListener('click', async () => {
+          const response = await fetch('/api/teacher/lessons/' + lesson.value + '/gradebook.csv', { headers: auth() });
+          const text = await response.text();
+          if (!response.ok) { status.textContent = errorText(JSON.parse(text)); return; }
+          const preview = document.getElementById('gradebook'); preview.hidden = false; preview.textContent = text;
+          const link = element('a'); link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+          link.download = 'lesson-' + lesson.value + '-gradebook.csv'; document.body.appendChild(link); link.click(); link.remove();
+        });
+        """)
+}

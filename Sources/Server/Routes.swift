@@ -1,0 +1,245 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+// The routes: pages, the JSON API mirroring the CLI, the teacher's routes. docs/serve.md lists them.
+
+extension WorkbenchServer {
+    func routes(_ router: Router<ServerContext>) {
+        // Pages (self-contained: no network beyond this server).
+        router.get("/") { _, _ in Reply.text(Pages.playground, type: "text/html; charset=utf-8").response }
+        router.get("/lessons") { _, _ in Reply.text(Pages.lessons, type: "text/html; charset=utf-8").response }
+        router.get("/lessons/:n") { _, context in
+            guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
+            return await self.gate.run { self.course.lessonPage(number) }.response
+        }
+        router.get("/exercises/:n") { _, context in
+            guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
+            if let problem = self.course.exerciseProblem(number) { return problem.response }
+            return Reply.text(Pages.exercises, type: "text/html; charset=utf-8").response
+        }
+        router.get("/exercises/:n/sheet") { _, context in
+            guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
+            return await self.gate.run { self.course.sheetPage(number) }.response
+        }
+        router.get("/teacher") { _, _ in Reply.text(Pages.teacher, type: "text/html; charset=utf-8").response }
+
+        // The JSON API: the CLI's commands.
+        router.post("/api/trace") { request, context in
+            await self.evaluate(request, context) { Engine.trace($0) }
+        }
+        router.post("/api/check") { request, context in
+            await self.evaluate(request, context) { Engine.check($0) }
+        }
+        router.post("/api/diagram") { request, context in
+            await self.evaluate(request, context) { Engine.diagram($0) }
+        }
+        router.get("/api/lessons") { _, _ in self.course.lessonList().response }
+        router.get("/api/lessons/:n") { _, context in
+            guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
+            return await self.gate.run { self.course.lessonReport(number) }.response
+        }
+        router.get("/api/exercises/:n") { _, context in
+            guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
+            return await self.gate.run { self.course.exerciseForm(number) }.response
+        }
+        router.post("/api/exercises/:n/answers") { request, context in
+            guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
+            return await self.answer(number, request, context).response
+        }
+
+        // The teacher's routes: `Authorization: Bearer TOKEN`.
+        let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token))
+        teacher.get("/lessons/:n/submissions") { request, context in
+            await self.teacherReply(context) { number in try await self.submissions(number, request) }.response
+        }
+        teacher.get("/lessons/:n/stats") { _, context in
+            await self.teacherReply(context) { number in try await self.statistics(number) }.response
+        }
+        teacher.get("/lessons/:n/gradebook.csv") { _, context in
+            await self.teacherReply(context) { number in try await self.gradebook(number, csv: true) }.response
+        }
+        teacher.get("/lessons/:n/gradebook.json") { _, context in
+            await self.teacherReply(context) { number in try await self.gradebook(number, csv: false) }.response
+        }
+        teacher.get("/lessons/:n/students/:student") { _, context in
+            await self.teacherReply(context) { number in
+                try await self.feedback(number, student: context.parameters.get("student") ?? "")
+            }.response
+        }
+    }
+
+    static func badNumber(_ context: ServerContext) -> Reply {
+        .error("'\(context.parameters.get("n") ?? "")' is not a lesson number; the lessons are listed at GET /api/lessons")
+    }
+
+
+    /// Reads the body (at most 64 kB), then runs `work` on it through the gate.
+    func evaluate(_ request: Request, _ context: ServerContext, _ work: @escaping @Sendable (JSONBody) -> Reply) async -> Response {
+        switch await body(request) {
+        case .failure(let reply): return reply.response
+        case .success(let bytes):
+            return await gate.run { Engine.withBody(bytes, work) }.response
+        }
+    }
+
+    /// The request body, or a JSON error when it is over the limit.
+    func body(_ request: Request) async -> Result<[UInt8], Reply> {
+        do {
+            var buffer = try await request.body.collect(upTo: RequestLimits.bodyBytes)
+            return .success(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        } catch {
+            return .failure(.error("request body: larger than the limit of \(RequestLimits.bodyBytes / 1024) kB", exitStatus: 2, httpStatus: 413))
+        }
+    }
+
+    /// `POST /api/exercises/N/answers`: graded by `backprop grade`'s grader, stored, then acknowledged.
+    func answer(_ number: Int, _ request: Request, _ context: ServerContext) async -> Reply {
+        let bytes: [UInt8]
+        switch await body(request) {
+        case .failure(let reply): return reply
+        case .success(let read): bytes = read
+        }
+        let text: String
+        if request.headers[.contentType]?.lowercased().hasPrefix("application/toml") == true {
+            text = String(decoding: bytes, as: UTF8.self)
+        } else {
+            do { text = try AnswerFile.toml(fromJSON: bytes, lesson: number) } catch { return .error(error.message) }
+        }
+        let file = "lesson \(number) answers"
+        let graded: Course.Graded
+        let course = self.course
+        switch await gate.result({ course.grade(number, answers: Array(text.utf8), file: file) }) {
+        case .failure(let reply), .success(.failure(let reply)): return reply
+        case .success(.success(let value)): graded = value
+        }
+        let id: Int64
+        do { id = try await store.record(lesson: number, client: context.client, answers: text, graded: graded) } catch {
+            return .error("the answers were graded but could not be stored (\(error)); nothing was acknowledged, send them again", exitStatus: 1, httpStatus: 500)
+        }
+        if let rejection = graded.rejection {
+            return .error("\(file): \(rejection)", exitStatus: 2, attempt: id)
+        }
+        return .json("{\n  \"attempt\": \(id),\n  \"grade\": \(Self.indented(graded.json)),\n  \"report\": \(Self.quote(graded.report))\n}\n")
+    }
+
+    /// A JSON document nested one level in: its lines after the first indented by two spaces.
+    static func indented(_ json: String) -> String { json.replacingOccurrences(of: "\n", with: "\n  ") }
+
+    static func quote(_ text: String) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: [text], options: [])) ?? Data("[\"\"]".utf8), as: UTF8.self).dropFirst().dropLast().description
+    }
+
+    // MARK: - The teacher's routes
+
+    func teacherReply(_ context: ServerContext, _ work: (Int) async throws -> Reply) async -> Reply {
+        guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context) }
+        if let problem = course.exerciseProblem(number) { return problem }
+        do { return try await work(number) } catch { return .error("the answer store failed: \(error)", exitStatus: 1, httpStatus: 500) }
+    }
+
+    /// Every attempt at the lesson (`?after=ID` for the newer ones only), newest last.
+    func submissions(_ number: Int, _ request: Request) async throws -> Reply {
+        let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
+        let attempts = try await store.attempts(lesson: number, after: after)
+        let rows = attempts.map { attempt -> [String: Any] in
+            var row: [String: Any] = ["attempt": attempt.id, "received": ISO8601DateFormatter().string(from: attempt.received),
+                                      "points": attempt.points, "maxPoints": attempt.maxPoints, "client": attempt.client]
+            row["student"] = attempt.student ?? NSNull()
+            row["name"] = attempt.name ?? NSNull()
+            row["rejection"] = attempt.rejection ?? NSNull()
+            return row
+        }
+        return .json(Self.serialize(["lesson": number, "submissions": rows]))
+    }
+
+    /// Per exercise: students right now (their latest attempts), and over all attempts how often
+    /// it was right and the commonest wrong answers and mistakes.
+    func statistics(_ number: Int) async throws -> Reply {
+        let ids = course.exerciseIDs(number)
+        let all = try await store.attempts(lesson: number, limit: 1_000_000)
+        let latest = try await store.latest(lesson: number)
+        struct Tally { var attempts = 0, right = 0, studentsRight = 0; var wrong: [String: Int] = [:]; var mistakes: [String: Int] = [:] }
+        var tallies = Dictionary(uniqueKeysWithValues: ids.map { ($0, Tally()) })
+        func exercises(_ attempt: AttemptStore.Attempt) -> [[String: Any]] {
+            guard attempt.rejection == nil, let object = try? JSONSerialization.jsonObject(with: Data(attempt.grade.utf8)) as? [String: Any] else { return [] }
+            return object["exercises"] as? [[String: Any]] ?? []
+        }
+        for attempt in all {
+            for exercise in exercises(attempt) {
+                guard let id = exercise["id"] as? String, tallies[id] != nil else { continue }
+                let verdict = exercise["verdict"] as? String ?? ""
+                if verdict == "missing" { continue }
+                tallies[id]!.attempts += 1
+                if verdict == "right" { tallies[id]!.right += 1; continue }
+                if let given = exercise["given"] as? String { tallies[id]!.wrong[given, default: 0] += 1 }
+                if let mistake = exercise["mistake"] as? String { tallies[id]!.mistakes[mistake, default: 0] += 1 }
+            }
+        }
+        for attempt in latest {
+            for exercise in exercises(attempt) where exercise["verdict"] as? String == "right" {
+                if let id = exercise["id"] as? String, tallies[id] != nil { tallies[id]!.studentsRight += 1 }
+            }
+        }
+        func top(_ counts: [String: Int], key: String) -> [[String: Any]] {
+            counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5).map { [key: $0.key, "count": $0.value] }
+        }
+        let rows = ids.map { id -> [String: Any] in
+            let tally = tallies[id]!
+            return ["id": id, "answers": tally.attempts, "right": tally.right, "studentsRight": tally.studentsRight,
+                    "commonWrongAnswers": top(tally.wrong, key: "answer"), "commonMistakes": top(tally.mistakes, key: "mistake")]
+        }
+        return .json(Self.serialize(["lesson": number, "students": latest.count, "attempts": all.count, "exercises": rows]))
+    }
+
+    /// The gradebook of each student's latest attempt, in `backprop grade`'s CSV or JSON.
+    func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
+        let files = try await store.latest(lesson: number).map { (file: "attempt \($0.id)", bytes: Array($0.answers.utf8)) }
+        let course = self.course
+        return await gate.run { course.gradebook(number, files: files, csv: csv) }
+    }
+
+    /// One student's attempts and the feedback of the latest, as `backprop grade` reports it.
+    func feedback(_ number: Int, student: String) async throws -> Reply {
+        let attempts = try await store.attempts(lesson: number, student: student)
+        guard let last = attempts.last else {
+            return .error("no attempt by student '\(student)' at lesson \(number)", exitStatus: 2, httpStatus: 404)
+        }
+        let course = self.course
+        return await gate.run {
+            switch course.grade(number, answers: Array(last.answers.utf8), file: "attempt \(last.id)") {
+            case .failure(let reply): return reply
+            case .success(let grade):
+                return .json("{\n  \"student\": \(Self.quote(student)),\n  \"attempts\": \(attempts.count),\n  \"latest\": \(last.id),\n  \"answers\": \(Self.quote(last.answers)),\n  \"grade\": \(Self.indented(grade.json)),\n  \"report\": \(Self.quote(grade.report))\n}\n")
+            }
+        }
+    }
+
+    static func serialize(_ object: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+/// The teacher's routes need `Authorization: Bearer TOKEN` (compared in constant time).
+struct TeacherOnly: RouterMiddleware {
+    typealias Context = ServerContext
+    let token: String
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        let given = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
+        guard TeacherOnly.same(Array(given.utf8), Array(token.utf8)) else {
+            var response = Reply.error("the teacher's routes need the token printed when the server started: send 'Authorization: Bearer TOKEN'",
+                                       exitStatus: 2, httpStatus: 401).response
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        return try await next(request, context)
+    }
+
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<b.count { difference |= (index < a.count ? a[index] : 0) ^ b[index] }
+        return difference == 0
+    }
+}

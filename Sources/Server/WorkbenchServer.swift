@@ -1,0 +1,155 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// How `backprop serve` is set up.
+public struct ServeOptions: Sendable {
+    /// The address to bind: 127.0.0.1 unless the teacher says otherwise.
+    public var host = "127.0.0.1"
+    /// The port; 0 picks a free one (tests).
+    public var port = 8080
+    /// Where the SQLite file of answer attempts lives.
+    public var dataDirectory = "backprop-data"
+    /// The teacher's token; nil: a random one, printed at start.
+    public var teacherToken: String?
+    /// Requests per second per client address (0: no limit).
+    public var clientRate = 100.0
+    /// Evaluations running or waiting at once, beyond which requests get 503.
+    public var evaluations = 512
+    /// How long one evaluation may take before the request is answered with 503.
+    public var deadline: Duration = .seconds(2)
+
+    public init() {}
+}
+
+/// What the server says once it listens: for the start-up lines and for tests.
+public struct ServeStart: Sendable {
+    /// `http://127.0.0.1:8080/`.
+    public let url: String
+    public let port: Int
+    /// The SQLite file.
+    public let dataFile: String
+    public let storedAttempts: Int
+    public let teacherToken: String
+    public let lessons: Int
+}
+
+/// `backprop serve`: the playground, the lessons, the exercises and the teacher's view, on
+/// Hummingbird 2, every answer attempt stored through `AttemptStore` (SQLite, WAL).
+///
+/// ```swift
+/// let server = try WorkbenchServer(options)
+/// try await server.run { start in print("listening on \(start.url)") }   // until SIGINT/SIGTERM
+/// ```
+public final class WorkbenchServer: Sendable {
+    let options: ServeOptions
+    let course: Course
+    let store: AttemptStore
+    let gate: EvaluationGate
+    let limiter: ClientLimiter
+    let token: String
+    private let group = Mutex<ServiceGroup?>(nil)
+
+    /// Loads the lessons and opens the store. Throws `ServerFailure` (one line) if either is unusable.
+    public init(_ options: ServeOptions) throws(ServerFailure) {
+        self.options = options
+        do { course = try Course() } catch { throw ServerFailure(error.message) }
+        store = try AttemptStore(directory: options.dataDirectory)
+        gate = EvaluationGate(capacity: options.evaluations, deadline: options.deadline)
+        limiter = ClientLimiter(rate: options.clientRate)
+        token = options.teacherToken ?? WorkbenchServer.randomToken()
+    }
+
+    /// 24 random bytes as URL-safe base64 (32 characters).
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    }
+
+    /// Serves until SIGINT or SIGTERM (or the task is cancelled), then stops accepting, lets the
+    /// requests in flight finish and returns. `started` is called once the port is bound.
+    public func run(started: @escaping @Sendable (ServeStart) -> Void) async throws {
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: Guard(limiter: limiter))
+        routes(router)
+        var logger = Logger(label: "backprop-serve")
+        logger.logLevel = .warning
+        let stored = (try? await store.count()) ?? 0
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "backprop", backlog: 1024),
+            onServerRunning: { [options, store, token, course] channel in
+                let port = channel.localAddress?.port ?? options.port
+                let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+                started(ServeStart(url: "http://\(host):\(port)/", port: port, dataFile: store.path, storedAttempts: stored,
+                                   teacherToken: token, lessons: course.lessons.count))
+            },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        self.group.withLock { $0 = group }
+        try await group.run()
+    }
+
+    /// Stops the server as SIGTERM does: no new connections, the requests in flight finish.
+    public func stop() async {
+        await group.withLock { $0 }?.triggerGracefulShutdown()
+    }
+}
+
+/// The request context: Hummingbird's core storage and the client's address.
+struct ServerContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let client: String
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        client = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+    var maxUploadSize: Int { RequestLimits.bodyBytes }
+}
+
+/// The per-client rate limit and the headers every response carries.
+struct Guard: RouterMiddleware {
+    typealias Context = ServerContext
+    let limiter: ClientLimiter
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        var response: Response
+        if limiter.allow(context.client) {
+            do { response = try await next(request, context) } catch let error as HTTPError {
+                // Hummingbird's own errors (no such route, wrong method) as JSON too.
+                let message = error.status == .notFound ? "no such page or API route: \(request.method) \(request.uri.path)"
+                    : error.status == .methodNotAllowed ? "\(request.method) is not allowed on \(request.uri.path)" : (error.body ?? "\(error.status)")
+                response = Reply.error(message, exitStatus: 2, httpStatus: error.status.code).response
+            }
+        } else {
+            response = Reply.error("too many requests from \(context.client): the limit is \(Int(limiter.rate)) a second; try again in a moment",
+                                   exitStatus: 1, httpStatus: 429).response
+            response.headers[.retryAfter] = "1"
+        }
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'"
+        response.headers[.referrerPolicy] = "no-referrer"
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let exitStatus = HTTPField.Name("Backprop-Exit-Status")!
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+}
+
+extension Reply {
+    var response: Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.exitStatus] = String(exitStatus)
+        headers[.cacheControl] = "no-store"
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

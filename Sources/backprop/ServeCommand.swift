@@ -1,0 +1,85 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Server
+import Support
+import Claims
+import Lessons
+import Grading
+import Pages
+
+/// `backprop serve`: the workbench in a browser for a whole class (docs/serve.md).
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the playground, the lessons, the exercises and the teacher's view over HTTP; store every answer attempt in SQLite.",
+        discussion: """
+            Students need only a browser. Every answer attempt is stored in DIR/attempts.sqlite before it is acknowledged.
+            The teacher's view (/teacher) and routes (/api/teacher/...) need the token printed at start, or the one in --teacher-token-file.
+              backprop serve                                  (http://127.0.0.1:8080/)
+              backprop serve --host 0.0.0.0 --port 8080 --data course-data
+            Ctrl-C (SIGINT) or SIGTERM stops it cleanly: requests in flight finish first.
+            Exit status: 0 stopped cleanly; 2 bad usage, an unusable data directory or port.
+            """)
+
+    @Option(help: "The address to listen on; 0.0.0.0 for every interface (the default is this machine only).") var host = "127.0.0.1"
+    @Option(help: "The port (0 picks a free one).") var port = 8080
+    @Option(help: "The directory of the SQLite file of answer attempts (created if missing).") var data = "backprop-data"
+    @Option(help: "Read the teacher's token from this file (its first line) instead of making a random one.") var teacherTokenFile: String?
+    @Option(help: "Requests a second allowed per client address (0: no limit).") var clientRate: Double = 100
+    @Option(help: "Evaluations running or waiting at once; more are answered 503.") var evaluations = 512
+
+    func validate() throws {
+        if !(0...65535).contains(port) { throw ValidationError("--port \(port): use 0 to 65535") }
+        if clientRate < 0 || !clientRate.isFinite { throw ValidationError("--client-rate \(clientRate): use a number ≥ 0") }
+        if !(1...10_000).contains(evaluations) { throw ValidationError("--evaluations \(evaluations): use 1 to 10000") }
+    }
+
+    func run() throws {
+        var options = ServeOptions()
+        options.host = host
+        options.port = port
+        options.dataDirectory = data
+        options.clientRate = clientRate
+        options.evaluations = evaluations
+        if let teacherTokenFile {
+            let token = try InputFile.text(teacherTokenFile, limit: 4096).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            guard token.count >= 16, token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                throw WorkbenchFailure.badInput("\(teacherTokenFile): the token must be one line of at least 16 printable ASCII characters")
+            }
+            options.teacherToken = token
+        }
+        let server: WorkbenchServer
+        do { server = try WorkbenchServer(options) } catch { throw WorkbenchFailure.badInput(error.description) }
+
+        let tokenSource = teacherTokenFile.map { "read from \($0)" }
+        let outcome = ServeOutcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await server.run { start in
+                    print("backprop serve: listening on \(start.url)")
+                    print("  playground \(start.url)   lessons \(start.url)lessons   exercises \(start.url)exercises/1   teacher \(start.url)teacher")
+                    print("  data: \(start.dataFile) (\(start.storedAttempts) attempt\(start.storedAttempts == 1 ? "" : "s") stored)")
+                    print("  teacher token: \(tokenSource ?? start.teacherToken)")
+                    print("  Ctrl-C stops the server")
+                    fflush(nil)
+                }
+            } catch { outcome.set("\(error)") }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error {
+            throw WorkbenchFailure.badInput("serve \(host):\(port): \(error)")
+        }
+        print("backprop serve: stopped")
+    }
+}
+
+/// The error the server task ended with, handed to the waiting command.
+final class ServeOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var message: String?
+    func set(_ text: String) { lock.withLock { message = text } }
+    var error: String? { lock.withLock { message } }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Server
+
+/// `backprop serve` as a process: killed mid-load it loses no acknowledged attempt; SIGTERM stops it cleanly.
+@Suite("serve: the process", .serialized)
+struct DurabilityTests {
+    /// Submissions from 16 clients at once; SIGKILL after a second; a second server on the same data
+    /// must list every attempt the first one acknowledged.
+    @Test("SIGKILL mid-load: every acknowledged attempt is in the store after a restart")
+    func killMidLoad() async throws {
+        let data = try temporaryDirectory()
+        let tokenFile = data + "-token"
+        try "teacher-token-for-tests-0123456789\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let first = try Backprop.serve(data: data, tokenFile: tokenFile)
+        let (url, pid) = (first.url, first.process.processIdentifier)
+        let load = Load()
+        let body = try JSONSerialization.data(withJSONObject: ["student": "s0", "answers": ["q-value": 3, "df-dq-formula": "z"]])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<16 {
+                group.addTask {
+                    var sent = 0
+                    while !load.stop.load(ordering: .relaxed) {
+                        sent += 1
+                        let text = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "s0", with: "s\(client)-\(sent)")
+                        guard let reply = try? await HTTPReply.send("POST", url + "api/exercises/1/answers", body: Data(text.utf8), contentType: "application/json"),
+                              reply.status == 200, let id = reply.object["attempt"] as? Int else { continue }
+                        load.acknowledged.withLock { $0.append(id) }
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(1500))
+                kill(pid, SIGKILL)
+                try await Task.sleep(for: .milliseconds(500))
+                load.stop.store(true, ordering: .relaxed)
+            }
+            try await group.waitForAll()
+        }
+        first.process.waitUntilExit()
+        #expect(first.process.terminationReason == .uncaughtSignal)
+        let acked = load.acknowledged.withLock { $0 }
+        #expect(acked.count >= 20, "too few attempts were acknowledged before the kill to test anything: \(acked.count)")
+
+        let second = try Backprop.serve(data: data, tokenFile: tokenFile)
+        defer { second.process.terminate(); second.process.waitUntilExit() }
+        let stored = try await HTTPReply.send("GET", second.url + "api/teacher/lessons/1/submissions", token: "teacher-token-for-tests-0123456789")
+        let ids = Set((stored.object["submissions"] as? [[String: Any]] ?? []).compactMap { $0["attempt"] as? Int })
+        let lost = Set(acked).subtracting(ids)
+        #expect(lost.isEmpty, "acknowledged but lost: \(lost.sorted().prefix(10))")
+        #expect(ids.count >= acked.count)
+    }
+
+    @Test("SIGTERM: the server stops cleanly, exit status 0, after its start-up lines")
+    func sigterm() throws {
+        let data = try temporaryDirectory()
+        let tokenFile = data + "-token"
+        try "another-teacher-token-0123456789\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let server = try Backprop.serve(data: data, tokenFile: tokenFile)
+        #expect(server.url.hasPrefix("http://127.0.0.1:"))
+        kill(server.process.processIdentifier, SIGTERM)
+        server.process.waitUntilExit()
+        #expect(server.process.terminationReason == .exit)
+        #expect(server.process.terminationStatus == 0)
+        let rest = server.start + String(decoding: server.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(rest.contains("data: \(data)/attempts.sqlite (0 attempts stored)"))
+        #expect(rest.contains("teacher token: read from \(tokenFile)"))
+        #expect(rest.hasSuffix("backprop serve: stopped\n"))
+    }
+}
+
+/// What the load's clients share: the attempts acknowledged, and when to stop.
+final class Load: Sendable {
+    let acknowledged = Mutex<[Int]>([])
+    let stop = Atomic<Bool>(false)
+}
+
+/// The gate and the per-client limit, alone.
+@Suite("serve: limits")
+struct LimitTests {
+    @Test("the gate turns requests away beyond its capacity, and answers at the deadline")
+    func gate() async {
+        let gate = EvaluationGate(capacity: 1, deadline: .milliseconds(200))
+        async let slow = gate.run { usleep(3_000_000); return .json("{}") }
+        while gate.busy == 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        let turnedAway = await gate.run { .json("{}") }
+        #expect(turnedAway.status == 503)
+        #expect(String(decoding: turnedAway.body, as: UTF8.self).contains("the server is busy"))
+        let late = await slow
+        #expect(late.status == 503)
+        #expect(String(decoding: late.body, as: UTF8.self).contains("took longer than 0.2 s"))
+        #expect(gate.busy == 1)   // the slow work still holds its slot until it ends
+        let patience = Date().addingTimeInterval(20)
+        while gate.busy > 0 && Date() < patience { try? await Task.sleep(for: .milliseconds(50)) }
+        #expect(gate.busy == 0)
+        #expect(await gate.run { .json("{}") }.status == 200)
+    }
+
+    @Test("a client gets a burst of twice its rate, then one request per 1/rate seconds")
+    func clientRate() {
+        let limiter = ClientLimiter(rate: 2)
+        #expect((0..<4).map { _ in limiter.allow("10.0.0.1") } == [true, true, true, true])
+        #expect(!limiter.allow("10.0.0.1"))
+        #expect(limiter.allow("10.0.0.2"))
+        #expect(ClientLimiter(rate: 0).allow("anyone"))
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import Server
+
+/// A server started in-process on an ephemeral port of 127.0.0.1, with its own data directory.
+final class TestServer: Sendable {
+    let base: URL
+    let token: String
+    let dataDirectory: String
+    let server: WorkbenchServer
+    private let task: Task<Void, any Error>
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Starts a server (lessons from the package's `lessons/`) and waits until it listens.
+    static func start(_ configure: (inout ServeOptions) -> Void = { _ in }) async throws -> TestServer {
+        setenv("BACKPROP_LESSONS", packageRoot.appendingPathComponent("lessons").path, 1)
+        var options = ServeOptions()
+        options.port = 0
+        options.dataDirectory = try temporaryDirectory()
+        options.clientRate = 0
+        configure(&options)
+        let server = try WorkbenchServer(options)
+        let (stream, continuation) = AsyncStream.makeStream(of: ServeStart.self)
+        let task = Task { try await server.run { continuation.yield($0); continuation.finish() } }
+        var iterator = stream.makeAsyncIterator()
+        guard let start = await iterator.next() else { throw TestFailure("the server did not start") }
+        return TestServer(base: URL(string: start.url)!, token: start.teacherToken, dataDirectory: options.dataDirectory, server: server, task: task)
+    }
+
+    private init(base: URL, token: String, dataDirectory: String, server: WorkbenchServer, task: Task<Void, any Error>) {
+        self.base = base; self.token = token; self.dataDirectory = dataDirectory; self.server = server; self.task = task
+    }
+
+    /// Stops the server (as on SIGTERM: requests in flight finish) and waits for it.
+    func stop() async {
+        await server.stop()
+        _ = try? await task.value
+    }
+
+    func request(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
+                 teacher: Bool = false) async throws -> HTTPReply {
+        try await HTTPReply.send(method, base.absoluteString + path.dropFirst(), json: json, body: body, contentType: contentType, token: teacher ? token : nil)
+    }
+}
+
+/// One HTTP exchange's result.
+struct HTTPReply: Sendable {
+    let status: Int
+    let headers: [String: String]
+    let body: Data
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var object: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+    var exitStatus: String? { headers["backprop-exit-status"] }
+
+    static func send(_ method: String, _ url: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
+                     token: String? = nil) async throws -> HTTPReply {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let body { request.httpBody = body }
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
+        return HTTPReply(status: http.statusCode, headers: headers, body: data)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("serve-tests-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Runs the built `backprop` (`.build/debug/backprop`, or `$BACKPROP_BIN`): what the API must agree with.
+enum Backprop {
+    static var binary: String {
+        ProcessInfo.processInfo.environment["BACKPROP_BIN"] ?? TestServer.packageRoot.appendingPathComponent(".build/debug/backprop").path
+    }
+
+    /// Runs `backprop arguments…` in the package root and returns its exit status and standard output.
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = TestServer.packageRoot
+        let output = try temporaryDirectory() + "/stdout"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        return (process.terminationStatus, try String(contentsOfFile: output, encoding: .utf8))
+    }
+
+    /// Starts `backprop serve --port 0 …` as a separate process and reads its URL from the first line.
+    static func serve(data: String, tokenFile: String) throws -> (process: Process, url: String, output: Pipe, start: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--port", "0", "--data", data, "--client-rate", "0", "--teacher-token-file", tokenFile]
+        process.currentDirectoryURL = TestServer.packageRoot
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !text.contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                guard Date() < deadline, process.isRunning else { throw TestFailure("backprop serve did not start: \(text)") }
+                usleep(20_000)
+            }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let url = text.split(separator: "\n").first?.split(separator: " ").last else { throw TestFailure("no URL in: \(text)") }
+        return (process, String(url), output, text)
+    }
+}

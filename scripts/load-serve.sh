@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Load test of `backprop serve` on loopback with wrk (docs/serve.md; figures in docs/performance.md).
+#   scripts/load-serve.sh [SECONDS] [CONNECTIONS]     (defaults: 20 s, 300 connections)
+# Three loads, each for SECONDS at CONNECTIONS open connections with 2 wrk threads:
+#   1. POST /api/trace of f = (x + y) z          (scripts/load/trace-small.lua)
+#   2. POST /api/trace of a 102-node program     (scripts/load/trace-100.lua)
+#   3. POST /api/exercises/1/answers             (scripts/load/answers.lua)
+# and POST /api/diagram (the playground's drawing, scripts/load/diagram-small.lua) at 10 connections;
+# then a fourth: answers again, the server killed with SIGKILL in the middle, restarted on the same
+# data, and the attempts it lists counted against those it had acknowledged (none may be lost).
+# Builds the release binary first and installs wrk if missing (scripts/install-deps.sh --with-wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-20}
+connections=${2:-300}
+
+scripts/install-deps.sh --with-wrk
+swift build -c release --product backprop >/dev/null
+binary=.build/release/backprop
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+head -c 24 /dev/urandom | base64 | tr '+/' '-_' > "$work/token"
+
+# start_server: starts `backprop serve` on a free port; sets $server (its pid) and $url.
+start_server() {
+    # The per-client limit is off: every request comes from 127.0.0.1 here.
+    "$binary" serve --port 0 --data "$work/data" --client-rate 0 --teacher-token-file "$work/token" > "$work/serve.log" 2>&1 &
+    server=$!
+    for _ in $(seq 1 200); do
+        url=$(sed -n 's/^backprop serve: listening on //p' "$work/serve.log")
+        [ -n "$url" ] && return 0
+        sleep 0.05
+    done
+    echo "load-serve: the server did not start:" >&2; cat "$work/serve.log" >&2; exit 1
+}
+
+stored_attempts() {
+    curl -s -H "Authorization: Bearer $(cat "$work/token")" "${url}api/teacher/lessons/1/stats" | sed -n 's/^  "attempts" : \([0-9]*\),$/\1/p'
+}
+
+echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; kernel $(uname -r); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load: ${seconds} s at ${connections} connections, wrk -t2, loopback"
+start_server
+for load in trace-small trace-100 answers; do
+    echo
+    echo "== $load"
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "scripts/load/$load.lua" "$url" | sed 's/^/  /'
+    echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
+
+echo
+echo "== diagram-small: the playground's drawing (the step-by-step page), at 10 connections"
+wrk -t2 -c10 -d5s --latency -s scripts/load/diagram-small.lua "$url" | sed 's/^/  /'
+
+echo
+echo "== answers, the server killed with SIGKILL after half the time"
+before=$(stored_attempts)
+wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/load/answers.lua "$url" > "$work/kill.txt" 2>&1 &
+load=$!
+sleep $((seconds / 2))
+kill -KILL "$server"
+wait "$load" || true
+acknowledged=$(sed -n 's/^acknowledged //p' "$work/kill.txt")
+start_server
+after=$(stored_attempts)
+echo "  acknowledged before the kill: $acknowledged; stored after the restart: $((after - before))"
+if [ "$((after - before))" -ge "$acknowledged" ]; then
+    echo "  0 acknowledged attempts lost"
+else
+    echo "  LOST $((acknowledged - (after - before))) acknowledged attempts" >&2
+    exit 1
+fi

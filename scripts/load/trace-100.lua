@@ -1,0 +1,5 @@
+-- POST /api/trace of a 102-node program (33 tanh neurons in a chain): scripts/load-serve.sh
+wrk.method = "POST"
+wrk.path = "/api/trace"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"program": "h1 = tanh(x * w + b); h2 = tanh(h1 * w + b); h3 = tanh(h2 * w + b); h4 = tanh(h3 * w + b); h5 = tanh(h4 * w + b); h6 = tanh(h5 * w + b); h7 = tanh(h6 * w + b); h8 = tanh(h7 * w + b); h9 = tanh(h8 * w + b); h10 = tanh(h9 * w + b); h11 = tanh(h10 * w + b); h12 = tanh(h11 * w + b); h13 = tanh(h12 * w + b); h14 = tanh(h13 * w + b); h15 = tanh(h14 * w + b); h16 = tanh(h15 * w + b); h17 = tanh(h16 * w + b); h18 = tanh(h17 * w + b); h19 = tanh(h18 * w + b); h20 = tanh(h19 * w + b); h21 = tanh(h20 * w + b); h22 = tanh(h21 * w + b); h23 = tanh(h22 * w + b); h24 = tanh(h23 * w + b); h25 = tanh(h24 * w + b); h26 = tanh(h25 * w + b); h27 = tanh(h26 * w + b); h28 = tanh(h27 * w + b); h29 = tanh(h28 * w + b); h30 = tanh(h29 * w + b); h31 = tanh(h30 * w + b); h32 = tanh(h31 * w + b); f = tanh(h32 * w + b)", "at": "x=0.5,w=0.9,b=0.1"}'
