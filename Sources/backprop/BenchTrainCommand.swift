@@ -39,6 +39,7 @@ extension BenchCommand {
             let all: [(letter: Character, model: String, data: LabeledData, batch: Int, torch: String)] = [
                 ("A", "mlp-mnist", mnist, 32, "1.03"), ("B", "cnn-mnist", first10k, 64, "1.87"), ("D", "lenet5", first10k, 64, "0.92"),
             ]
+            BenchCommand.printKernels()
             print("backprop \(precision), SGD lr 0.01 momentum 0.5, \(epochs) timed epochs each (median), \(ProcessInfo.processInfo.activeProcessorCount) cores")
             var ours: [Character: Double] = [:]
             for workload in all where workloads.contains(workload.letter) {
