@@ -81,3 +81,24 @@ extension Kernels {
         return x.squareRoot()
     }
 }
+
+extension Kernels {
+    /// Adam's step on Float parameters with the CPU's widest vectors (CKernels/optimizers.c: AVX-512,
+    /// AVX2 or baseline, chosen from cpuid; the same operations in the same order as
+    /// `OptimizerKernels.adam`, so the same bits). Swift alone compiles for baseline x86-64.
+    public static func adam(_ p: UnsafeMutableBufferPointer<Float>, _ gradient: UnsafeBufferPointer<Float>,
+                            _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>,
+                            stepSize: Float, correction: Float, decay: Float, beta1: Float, beta2: Float, epsilon: Float) {
+        precondition(gradient.count >= p.count && m.count >= p.count && v.count >= p.count)
+        guard let base = p.baseAddress else { return }
+        ck_adam_f32(base, gradient.baseAddress!, m.baseAddress!, v.baseAddress!, p.count, stepSize, correction, decay, beta1, beta2, epsilon)
+    }
+
+    /// SGD with momentum on Float parameters, as `adam` above.
+    public static func sgdMomentum(_ p: UnsafeMutableBufferPointer<Float>, _ gradient: UnsafeBufferPointer<Float>,
+                                   _ b: UnsafeMutableBufferPointer<Float>, rate: Float, decay: Float, momentum: Float, nesterov: Bool) {
+        precondition(gradient.count >= p.count && b.count >= p.count)
+        guard let base = p.baseAddress else { return }
+        ck_momentum_f32(base, gradient.baseAddress!, b.baseAddress!, p.count, rate, decay, momentum, nesterov ? 1 : 0)
+    }
+}

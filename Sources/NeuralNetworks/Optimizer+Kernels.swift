@@ -12,6 +12,16 @@ import Foundation
 /// Adam 552 → 123 µs per step on the same parameters.
 @usableFromInline
 enum OptimizerKernels {
+    /// A buffer of `Scalar` seen as the `Float`s it is (only called when `Scalar` is `Float`).
+    @inlinable @inline(__always)
+    static func floats<Scalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: Float.self), count: buffer.count)
+    }
+    @inlinable @inline(__always)
+    static func floats<Scalar>(_ buffer: UnsafeBufferPointer<Scalar>) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: Float.self), count: buffer.count)
+    }
+
     /// p ← p − η (g + λp).
     @inlinable @inline(__always)
     static func sgd<Scalar: BinaryFloatingPoint>(_ p: UnsafeMutableBufferPointer<Scalar>, _ gradient: UnsafeBufferPointer<Scalar>,
@@ -27,6 +37,10 @@ enum OptimizerKernels {
     static func sgdMomentum<Scalar: BinaryFloatingPoint>(_ p: UnsafeMutableBufferPointer<Scalar>, _ gradient: UnsafeBufferPointer<Scalar>,
                                                          _ b: UnsafeMutableBufferPointer<Scalar>,
                                                          rate: Scalar, decay: Scalar, momentum: Scalar, nesterov: Bool) {
+        if Scalar.self == Float.self {
+            return Kernels.sgdMomentum(floats(p), floats(gradient), floats(b), rate: Float(rate), decay: Float(decay),
+                                       momentum: Float(momentum), nesterov: nesterov)
+        }
         for i in 0 ..< p.count {
             let g = gradient[i] + decay * p[i]
             b[i] = momentum * b[i] + g
@@ -40,6 +54,10 @@ enum OptimizerKernels {
                                                   _ m: UnsafeMutableBufferPointer<Scalar>, _ v: UnsafeMutableBufferPointer<Scalar>,
                                                   stepSize: Scalar, correction: Scalar, decay: Scalar,
                                                   beta1: Scalar, beta2: Scalar, epsilon: Scalar) {
+        if Scalar.self == Float.self {
+            return Kernels.adam(floats(p), floats(gradient), floats(m), floats(v), stepSize: Float(stepSize), correction: Float(correction),
+                                decay: Float(decay), beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon))
+        }
         let (keep1, keep2) = (1 - beta1, 1 - beta2)
         for i in 0 ..< p.count {
             let g = gradient[i] + decay * p[i]

@@ -176,6 +176,37 @@ struct KernelTests {
         #expect(!plan.implementation.isEmpty)
     }
 
+    @Test("the vectorized Adam and momentum steps give the plain loop's bits", arguments: [1, 7, 16, 1_000, 42_310])
+    func optimizerSteps(count: Int) {
+        let gradient: [Float] = randomArray(count, "g \(count)"), start: [Float] = randomArray(count, "p \(count)")
+        var p = start, m: [Float] = randomArray(count, "m").map { $0 * 0.1 }, v: [Float] = randomArray(count, "v").map { $0 * $0 }
+        var (rp, rm, rv) = (p, m, v)
+        let (stepSize, correction, decay, beta1, beta2, epsilon): (Float, Float, Float, Float, Float, Float) = (0.001, 0.3, 0.01, 0.9, 0.999, 1e-8)
+        for i in 0..<count {
+            let g = gradient[i] + decay * rp[i]
+            rm[i] = beta1 * rm[i] + (1 - beta1) * g
+            rv[i] = beta2 * rv[i] + (1 - beta2) * g * g
+            rp[i] -= stepSize * (rm[i] / (rv[i].squareRoot() / correction + epsilon))
+        }
+        p.withUnsafeMutableBufferPointer { p in gradient.withUnsafeBufferPointer { g in m.withUnsafeMutableBufferPointer { m in v.withUnsafeMutableBufferPointer { v in
+            Kernels.adam(p, g, m, v, stepSize: stepSize, correction: correction, decay: decay, beta1: beta1, beta2: beta2, epsilon: epsilon)
+        } } } }
+        #expect(p == rp && m == rm && v == rv)
+        #expect(p != start)
+        for nesterov in [false, true] {
+            var q = start, b: [Float] = randomArray(count, "b"), (rq, rb) = (q, b)
+            for i in 0..<count {
+                let g = gradient[i] + decay * rq[i]
+                rb[i] = 0.5 * rb[i] + g
+                rq[i] -= 0.01 * (nesterov ? g + 0.5 * rb[i] : rb[i])
+            }
+            q.withUnsafeMutableBufferPointer { q in gradient.withUnsafeBufferPointer { g in b.withUnsafeMutableBufferPointer { b in
+                Kernels.sgdMomentum(q, g, b, rate: 0.01, decay: decay, momentum: 0.5, nesterov: nesterov)
+            } } }
+            #expect(q == rq && b == rb, "nesterov \(nesterov)")
+        }
+    }
+
     @Test("a wrong kernel is caught: the comparison fails on a shifted im2col")
     func comparisonCanFail() {
         let g = Self.geometries[1]

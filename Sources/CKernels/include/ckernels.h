@@ -50,6 +50,11 @@ static inline float ck_sqrtf(float x) { return __builtin_sqrtf(x); }
 static inline double ck_sqrt(double x) { return __builtin_sqrt(x); }
 #endif
 
+/// The Float32 optimizer steps of Optimizer+Kernels.swift, vectorized for the CPU's widest ISA (optimizers.c).
+void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, float stepSize, float correction,
+                 float decay, float beta1, float beta2, float epsilon);
+void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float rate, float decay, float momentum, int nesterov);
+
 /// Convolutions through oneDNN (convolution.c), loaded with dlopen at the first plan.
 /// The library's name and version, or NULL (then `ck_dnnl_error` says why).
 const char *ck_dnnl_version(void);
