@@ -3,7 +3,7 @@
 #   make lesson N=1     build, then run lesson N
 #   make test           debug build (the CLI tests run .build/debug/backprop), swift test, every lesson
 #   make goldens        re-record the golden files the tests compare against
-#   make bench          build, then the engine and diagram benchmarks
+#   make bench          build, then doctor (CPU and kernels) and the benchmarks
 #   make deps           install missing system packages (each target above does this first)
 
 SWIFT ?= swift
@@ -31,6 +31,7 @@ goldens: deps
 	BACKPROP_RECORD_GOLDENS=1 $(SWIFT) test
 
 bench: build
+	$(RELEASE_BIN) doctor
 	$(RELEASE_BIN) bench engine
 	$(RELEASE_BIN) bench diagrams
 	$(RELEASE_BIN) bench train

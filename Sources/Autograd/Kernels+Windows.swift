@@ -220,7 +220,7 @@ extension Kernels {
 
     /// Whether v replaces the running maximum: v is larger, or v is NaN (NaN > x and NaN.isNaN
     /// combined without a branch, so the caller's ternaries become selects).
-    @inlinable @inline(__always) @usableFromInline
+    @inlinable @inline(__always)
     static func wins<T: KernelScalar>(_ v: T, over value: T) -> Bool { (v > value) != (v != v) }
 
     /// dx = 0, then dx[argmax[i]] += dy[i] for the `outputs` entries of the pooled planes.

@@ -213,7 +213,7 @@ public enum Kernels {
 }
 
 /// A scalar the kernels run on: `Float` (the training path) and `Double` (the engine).
-public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar {
+public protocol KernelScalar: BinaryFloatingPoint {
     /// OpenBLAS's product for this type (sgemm or dgemm), row-major, alpha 1.
     static func blasGemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
                          _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
