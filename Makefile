@@ -7,7 +7,7 @@ bench: build, test, run the lessons and benchmarks.
 #   make test           debug build (the CLI tests run .build/debug/backprop), swift test, every lesson
 #   make goldens        re-record the golden files the tests compare against
 #   make screenshots    re-take docs/lesson-page.png and docs/sheet.png in headless Chromium
-#   make bench          build, then the engine and diagram benchmarks
+#   make bench          build, then doctor (CPU and kernels) and the benchmarks
 #   make deps           install missing system packages (each target above does this first)
 
 SWIFT ?= swift
@@ -38,6 +38,7 @@ screenshots: deps
 	BACKPROP_RECORD_SCREENSHOTS=1 $(SWIFT) test --filter ScreenshotTests
 
 bench: build
+	$(RELEASE_BIN) doctor
 	$(RELEASE_BIN) bench engine
 	$(RELEASE_BIN) bench diagrams
 	$(RELEASE_BIN) bench train

@@ -26,10 +26,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // OpenBLAS's CBLAS, for the matrix products of tensors (training's heavy work).
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        // Tensors, the recorded graph, the op table, backward and the gradient check.
-        .target(name: "Autograd", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // The C side of the kernels layer: cpuid, and OpenBLAS loaded with dlopen once its core is chosen
+        // from the CPU's ISA (Debian's libopenblas0 at run time; see Sources/CKernels/include/ckernels.h).
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("dl")]),
+        // Tensors, the recorded graph, the op table, backward, the gradient check, and the one kernels layer.
+        .target(name: "Autograd", dependencies: ["CKernels"]),
         // Lexer, parser and evaluator of the expression language into an Autograd graph.
         .target(name: "Expressions", dependencies: ["Autograd"]),
         // Graphviz's own C library (libgvc), used in-process.
@@ -43,10 +44,7 @@ let package = Package(
         // Data sets: IDX and CSV readers (gzipped or not), seeded mini-batches.
         .target(name: "Datasets", dependencies: ["CZlib"]),
         // Layers and models: shapes, parameter counts, and training of fully connected models on Autograd.
-        // -fno-math-errno lets the optimizers' square roots vectorize (Adam's step 4.5× faster, Optimizer.swift).
-        .target(name: "NeuralNetworks", dependencies: ["Autograd", "Datasets", "CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"]),
-                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "NeuralNetworks", dependencies: ["Autograd", "Datasets"]),
         // What the tool's upper modules share: one Diagnostic for every error (the engine's included),
         // atomic output files, size-limited input files, TOML reading with positions, JSON, edit distance.
         .target(name: "Support", dependencies: [

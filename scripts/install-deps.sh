@@ -3,7 +3,10 @@
 #   pkg-config       to find the libraries below (SwiftPM's systemLibrary targets use it)
 #   libgraphviz-dev  Graphviz's C libraries (libgvc, libcgraph) and headers; it pulls in libgvc6,
 #                    whose plugins do the "dot" layout, SVG (core) and PNG/PDF (cairo/pango)
-#   libopenblas-dev  BLAS for the Autograd engine (pkg-config name: openblas)
+#   libopenblas-dev  BLAS for the kernels layer (Sources/Autograd/Kernels.swift loads libopenblas.so.0 with
+#                    dlopen, its core chosen from the CPU's ISA; the -dev part is for scripts/sgemm-shapes.c)
+#   libdnnl-dev      oneDNN 2.6, the training path's convolutions (Sources/CKernels/convolution.c includes
+#                    its header and loads libdnnl.so.2 with dlopen; without it, im2col + sgemm)
 #   zlib1g-dev       zlib, to read the gzipped data sets (pkg-config name: zlib)
 #   libsqlite3-dev   SQLite, where `backprop serve` stores answer attempts (through GRDB; pkg-config name: sqlite3)
 #   chromium         headless browser for the HTML stepper
@@ -35,6 +38,8 @@ need_library libgvc libgraphviz-dev
 need_library openblas libopenblas-dev
 need_library zlib zlib1g-dev
 need_library sqlite3 libsqlite3-dev
+# oneDNN ships no pkg-config file: look for its header.
+[ -e /usr/include/oneapi/dnnl/dnnl.h ] || missing+=(libdnnl-dev)
 
 # PNG and PDF come from Graphviz's cairo plugin, in libgvc6 (a dependency of libgraphviz-dev).
 if $have_pkg_config && pkg-config --exists libgvc; then

@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 
 /// The geometry of a 2-D window sliding over a batch [N, C, H, W]: output size
@@ -17,54 +16,26 @@ struct Convolution {
         guard height + 2 * padding >= size, width + 2 * padding >= size, outHeight > 0, outWidth > 0 else { return nil }
     }
 
+    /// The kernels layer's window over one example's planes.
+    var window: Kernels.Window { Kernels.Window(channels: channels, height: height, width: width, size: size, stride: stride, padding: padding) }
+
     /// Rows C·K·K, columns H'·W': every window of example `n` as a column (zeros in the padding).
     func im2col(_ x: UnsafeBufferPointer<Double>, example n: Int, into columns: UnsafeMutableBufferPointer<Double>) {
-        let spatial = outHeight * outWidth
-        for c in 0..<channels {
-            let plane = (n * channels + c) * height * width
-            for ki in 0..<size {
-                for kj in 0..<size {
-                    let row = (c * size + ki) * size + kj
-                    for oi in 0..<outHeight {
-                        let i = oi * stride + ki - padding
-                        for oj in 0..<outWidth {
-                            let j = oj * stride + kj - padding
-                            columns[row * spatial + oi * outWidth + oj] = (i >= 0 && i < height && j >= 0 && j < width) ? x[plane + i * width + j] : 0
-                        }
-                    }
-                }
-            }
-        }
+        precondition(x.count >= batch * channels * height * width && columns.count >= window.depth * outHeight * outWidth)
+        Kernels.im2col(x.baseAddress!, window, .examplesFirst(channels: channels), examples: n ..< n + 1, into: columns.baseAddress!)
     }
 
     /// Adds the columns back into example `n`'s positions (the inverse move, summing overlaps).
     func col2im(_ columns: UnsafeBufferPointer<Double>, example n: Int, into x: UnsafeMutableBufferPointer<Double>) {
-        let spatial = outHeight * outWidth
-        for c in 0..<channels {
-            let plane = (n * channels + c) * height * width
-            for ki in 0..<size {
-                for kj in 0..<size {
-                    let row = (c * size + ki) * size + kj
-                    for oi in 0..<outHeight {
-                        let i = oi * stride + ki - padding
-                        guard i >= 0 && i < height else { continue }
-                        for oj in 0..<outWidth {
-                            let j = oj * stride + kj - padding
-                            if j >= 0 && j < width { x[plane + i * width + j] += columns[row * spatial + oi * outWidth + oj] }
-                        }
-                    }
-                }
-            }
-        }
+        precondition(x.count >= batch * channels * height * width && columns.count >= window.depth * outHeight * outWidth)
+        Kernels.col2im(columns.baseAddress!, window, .examplesFirst(channels: channels), examples: n ..< n + 1, into: x.baseAddress!)
     }
 
-    /// row-major C[m×n] (+)= op(A) · op(B) through dgemm.
+    /// row-major C[m×n] (+)= op(A) · op(B) through the kernels layer, on the engine's one thread.
     static func gemm(_ a: UnsafePointer<Double>, transposeA: Bool, _ b: UnsafePointer<Double>, transposeB: Bool,
                      _ c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, accumulate: Bool) {
-        _ = Tensor.blasConfigured
-        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                    accumulate ? 1 : 0, c, Int32(n))
+        Kernels.gemm(transposeA, transposeB, m, n, k, a, transposeA ? m : k, b, transposeB ? k : n,
+                     beta: accumulate ? 1 : 0, c, n, parallel: false)
     }
 
     /// out[n] = W [F, C·K·K] @ im2col(x[n]).
@@ -119,27 +90,13 @@ struct Convolution {
         return [Tensor(shape: x.shape, storage: dx), Tensor(shape: w.shape, storage: dw)]
     }
 
-    /// Each window's largest entry, and where it is in x (the first one on a tie).
+    /// Each window's largest entry, and where it is in x (the first one on a tie; a NaN wins).
     func maxPool(_ x: Tensor) -> (output: Tensor, argmax: [Int]) {
-        var out = [Double](), argmax = [Int]()
-        out.reserveCapacity(batch * channels * outHeight * outWidth)
-        argmax.reserveCapacity(out.capacity)
+        let count = batch * channels * outHeight * outWidth
+        var out = [Double](repeating: 0, count: count), argmax = [Int](repeating: 0, count: count)
         x.storage.withUnsafeBufferPointer { xs in
-            for plane in 0..<(batch * channels) {
-                let base = plane * height * width
-                for oi in 0..<outHeight {
-                    for oj in 0..<outWidth {
-                        var best = -Double.infinity, where_ = base + oi * stride * width + oj * stride
-                        for ki in 0..<size {
-                            for kj in 0..<size {
-                                let offset = base + (oi * stride + ki) * width + oj * stride + kj
-                                if xs[offset] > best || xs[offset].isNaN { best = xs[offset]; where_ = offset }
-                            }
-                        }
-                        out.append(best); argmax.append(where_)
-                    }
-                }
-            }
+            precondition(xs.count >= batch * channels * height * width)
+            Kernels.maxPool(xs.baseAddress!, window, count: batch * channels, into: &out, argmax: &argmax)
         }
         return (Tensor(shape: [batch, channels, outHeight, outWidth], storage: out), argmax)
     }
@@ -147,33 +104,20 @@ struct Convolution {
     /// Each window's mean.
     func averagePool(_ x: Tensor) -> Tensor {
         var out = [Double](repeating: 0, count: batch * channels * outHeight * outWidth)
-        let scale = 1 / Double(size * size)
-        for plane in 0..<(batch * channels) {
-            let base = plane * height * width
-            for oi in 0..<outHeight {
-                for oj in 0..<outWidth {
-                    var total = 0.0
-                    for ki in 0..<size { for kj in 0..<size { total += x.storage[base + (oi * stride + ki) * width + oj * stride + kj] } }
-                    out[(plane * outHeight + oi) * outWidth + oj] = total * scale
-                }
-            }
+        x.storage.withUnsafeBufferPointer { xs in
+            precondition(xs.count >= batch * channels * height * width)
+            Kernels.avgPool(xs.baseAddress!, window, count: batch * channels, into: &out)
         }
         return Tensor(shape: [batch, channels, outHeight, outWidth], storage: out)
     }
 
     /// The upstream of each window, spread evenly over its entries (overlaps add up).
     func averagePoolBackward(_ upstream: Tensor) -> Tensor {
-        var gradient = Tensor.zeros([batch, channels, height, width])
-        let scale = 1 / Double(size * size)
-        for plane in 0..<(batch * channels) {
-            let base = plane * height * width
-            for oi in 0..<outHeight {
-                for oj in 0..<outWidth {
-                    let g = upstream.storage[(plane * outHeight + oi) * outWidth + oj] * scale
-                    for ki in 0..<size { for kj in 0..<size { gradient.storage[base + (oi * stride + ki) * width + oj * stride + kj] += g } }
-                }
-            }
+        var gradient = [Double](repeating: 0, count: batch * channels * height * width)
+        upstream.storage.withUnsafeBufferPointer { g in
+            precondition(g.count >= batch * channels * outHeight * outWidth)
+            Kernels.avgPoolBackward(g.baseAddress!, window, count: batch * channels, into: &gradient)
         }
-        return gradient
+        return Tensor(shape: [batch, channels, height, width], storage: gradient)
     }
 }

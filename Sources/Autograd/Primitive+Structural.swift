@@ -107,24 +107,17 @@ extension Primitive {
                        guard x.rank >= 1, let width = x.shape.last, width > 0 else {
                            return .failure(.invalidOperand(operation: "log_softmax", reason: "needs a vector or a batch of rows, got shape \(Tensor.describe(shape: x.shape))"))
                        }
-                       var out = x.storage
-                       for row in stride(from: 0, to: out.count, by: width) {
-                           var largest = -Double.infinity
-                           for j in row..<(row + width) { largest = max(largest, out[j]) }
-                           var total = 0.0
-                           for j in row..<(row + width) { total += Foundation.exp(out[j] - largest) }
-                           let shift = largest + Foundation.log(total)
-                           for j in row..<(row + width) { out[j] -= shift }
-                       }
+                       var out = [Double](repeating: 0, count: x.count)
+                       x.storage.withUnsafeBufferPointer { Kernels.logSoftmax($0.baseAddress!, rows: x.count / width, width: width, into: &out) }
                        return .success(Tensor(shape: x.shape, storage: out))
                    },
                    backward: { inputs, output, upstream, _ in
                        let width = inputs[0].shape.last ?? 1
-                       var gradient = upstream.storage
-                       for row in stride(from: 0, to: gradient.count, by: width) {
-                           var total = 0.0
-                           for j in row..<(row + width) { total += upstream.storage[j] }
-                           for j in row..<(row + width) { gradient[j] -= Foundation.exp(output.storage[j]) * total }
+                       var gradient = [Double](repeating: 0, count: upstream.count)
+                       output.storage.withUnsafeBufferPointer { y in
+                           upstream.storage.withUnsafeBufferPointer { g in
+                               Kernels.logSoftmaxBackward(y.baseAddress!, g.baseAddress!, rows: upstream.count / width, width: width, into: &gradient)
+                           }
                        }
                        return [Tensor(shape: inputs[0].shape, storage: gradient)]
                    }),

@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 
 // MARK: - Matrix products and movement
@@ -7,14 +6,6 @@ extension Tensor {
     /// Products of at least this many multiply-adds (m·k·n) go to OpenBLAS; smaller ones stay in the
     /// plain loop, which is faster below it and gives the lessons' small products exactly.
     public static let blasThreshold = 32_768
-
-    /// OpenBLAS runs on one thread: the engine's products are small (a mini-batch of 32), and with
-    /// two threads OpenBLAS spent more time waking and parking its second thread than multiplying
-    /// (measured: an MNIST MLP epoch 16.0 s with 9.6 s in the kernel, against 7.8 s and 0.3 s on one).
-    /// `OPENBLAS_NUM_THREADS` in the environment still wins.
-    static let blasConfigured: Void = {
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { openblas_set_num_threads(1) }
-    }()
 
     /// Matrix product with NumPy's rules for rank 1 and 2: `[m,k] @ [k,n] → [m,n]`,
     /// `[k] @ [k,n] → [n]`, `[m,k] @ [k] → [m]`, `[k] @ [k] → []`.
@@ -29,13 +20,11 @@ extension Tensor {
         guard k == bRows else { return nil }
         var out = [Double](repeating: 0, count: m * n)
         if m * n * k >= blasThreshold {
-            _ = blasConfigured
-            // OpenBLAS's dgemm: row-major C = A·B. NaN and infinity propagate as in NumPy.
+            // OpenBLAS's dgemm through the kernels layer: row-major C = A·B. NaN and infinity propagate as in NumPy.
             a.storage.withUnsafeBufferPointer { x in
                 b.storage.withUnsafeBufferPointer { y in
                     out.withUnsafeMutableBufferPointer { z in
-                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                                    1, x.baseAddress, Int32(k), y.baseAddress, Int32(n), 0, z.baseAddress, Int32(n))
+                        Kernels.gemm(false, false, m, n, k, x.baseAddress!, k, y.baseAddress!, n, beta: 0, z.baseAddress!, n, parallel: false)
                     }
                 }
             }
@@ -77,14 +66,12 @@ extension Tensor {
         guard m * n * k >= blasThreshold else {
             return matmul(transposeA ? a.transposed() : a, transposeB ? b.transposed() : b)
         }
-        _ = blasConfigured
         var out = [Double](repeating: 0, count: m * n)
         a.storage.withUnsafeBufferPointer { x in
             b.storage.withUnsafeBufferPointer { y in
                 out.withUnsafeMutableBufferPointer { z in
-                    cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                                Int32(m), Int32(n), Int32(k), 1, x.baseAddress, Int32(a.shape[1]),
-                                y.baseAddress, Int32(b.shape[1]), 0, z.baseAddress, Int32(n))
+                    Kernels.gemm(transposeA, transposeB, m, n, k, x.baseAddress!, a.shape[1], y.baseAddress!, b.shape[1],
+                                 beta: 0, z.baseAddress!, n, parallel: false)
                 }
             }
         }

@@ -1,4 +1,4 @@
-import CBLAS
+import Autograd
 import Datasets
 import Foundation
 
@@ -16,14 +16,8 @@ import Foundation
 /// `W[F, C·K·K] × columns[C·K·K, B·H'·W']` gives the next layer's `[F, B, H', W']` without a transpose;
 /// `flatten` turns it back into the engine's `[B, C·H·W]` rows.
 final class Float32Network {
-    /// A window's geometry over channel-major planes.
-    struct Window {
-        let channels: Int, height: Int, width: Int, size: Int, stride: Int, padding: Int
-        var outHeight: Int { (height + 2 * padding - size) / stride + 1 }
-        var outWidth: Int { (width + 2 * padding - size) / stride + 1 }
-        var inputPlane: Int { height * width }
-        var outputPlane: Int { outHeight * outWidth }
-    }
+    /// A window's geometry over channel-major planes (the kernels layer's).
+    typealias Window = Kernels.Window
 
     enum Stage {
         /// `[B, inputs] × W[inputs, outputs] + b`.
@@ -60,6 +54,21 @@ final class Float32Network {
     private var argmax: [[Int32]] = []          // per max-pool stage
     private(set) var masks: [[Float]] = []           // per dropout stage
     private var random: SeededGenerator
+    /// oneDNN plans of the convolution stages, by stage and batch size (none when oneDNN is not in use).
+    private var convolutions: [Int: Kernels.Convolution] = [:]
+    /// Whether convolutions go through oneDNN (`Kernels.convolutionLibrary`) or im2col and `gemm`;
+    /// tests set it to compare the two.
+    var usesConvolutionLibrary = Kernels.convolutionLibrary != nil
+
+    /// Stage `index`'s oneDNN plan at this batch size, made at first use; nil to run im2col and `gemm`.
+    private func convolution(at index: Int, batch: Int) -> Kernels.Convolution? {
+        guard usesConvolutionLibrary, case .conv(_, let filters, let window) = stages[index] else { return nil }
+        let key = index << 40 | batch
+        if let plan = convolutions[key] { return plan }
+        let plan = Kernels.Convolution(window, filters: filters, batch: batch, inputGradient: needsInputGradient[index])
+        convolutions[key] = plan
+        return plan
+    }
 
     init(spec: ModelSpec, weights: [[Double]], biases: [[Double]], seed: UInt64) throws(Trainer.Unsupported) {
         var stages: [Stage] = []
@@ -237,14 +246,20 @@ final class Float32Network {
                     for row in 0..<batch { (y + row * outputs).update(from: b.baseAddress!, count: outputs) }
                 }
                 weights[p].withUnsafeBufferPointer { w in
-                    BLAS.sgemm(false, false, batch, outputs, inputs, x, inputs, w.baseAddress!, outputs, beta: 1, y, outputs)
+                    Kernels.gemm(false, false, batch, outputs, inputs, x, inputs, w.baseAddress!, outputs, beta: 1, y, outputs)
                 }
             case .conv(let p, let filters, let window):
+                if let plan = convolution(at: index, batch: batch) {
+                    weights[p].withUnsafeBufferPointer { w in
+                        biases[p].withUnsafeBufferPointer { b in plan.forward(x, w.baseAddress!, b.baseAddress!, into: y) }
+                    }
+                    return
+                }
                 let spatial = batch * window.outputPlane
                 let depth = window.channels * window.size * window.size
                 let plane = window.outputPlane
                 if window.stride == 1 {
-                    padded[index].withUnsafeMutableBufferPointer { Float32Network.pad(x, window, batch: batch, into: $0.baseAddress!) }
+                    padded[index].withUnsafeMutableBufferPointer { Kernels.pad(x, window, count: window.channels * batch, into: $0.baseAddress!) }
                 }
                 scratch.withUnsafeMutableBufferPointer { cols in
                     weights[p].withUnsafeBufferPointer { w in
@@ -252,8 +267,8 @@ final class Float32Network {
                         for examples in chunks(batch, window) {
                             let n = examples.count * plane
                             im2col(x, at: index, window, batch: batch, examples: examples, into: cols.baseAddress!)
-                            BLAS.sgemm(false, false, filters, n, depth, w.baseAddress!, depth, cols.baseAddress!, n, beta: 0,
-                                       y + examples.lowerBound * plane, spatial)
+                            Kernels.gemm(false, false, filters, n, depth, w.baseAddress!, depth, cols.baseAddress!, n, beta: 0,
+                                         y + examples.lowerBound * plane, spatial)
                         }
                     }
                 }
@@ -265,16 +280,16 @@ final class Float32Network {
                 }
             case .maxPool(let w):
                 argmax[index].withUnsafeMutableBufferPointer { arg in
-                    Float32Network.maxPool(x, w, planes: w.channels * batch, into: y, argmax: arg.baseAddress!)
+                    Kernels.maxPool(x, w, count: w.channels * batch, into: y, argmax: arg.baseAddress!)
                 }
             case .avgPool(let w):
-                Float32Network.avgPool(x, w, planes: w.channels * batch, into: y)
+                Kernels.avgPool(x, w, count: w.channels * batch, into: y)
             case .relu:
                 for i in 0..<outCount { y[i] = x[i] > 0 ? x[i] : 0 }
             case .sigmoid:
-                Vector.map(x, y, outCount, Vector.sigmoid)
+                Kernels.Vector.map(x, y, outCount, Kernels.Vector.sigmoid)
             case .tanh:
-                Vector.map(x, y, outCount, Vector.tanh)
+                Kernels.Vector.map(x, y, outCount, Kernels.Vector.tanh)
             case .dropout(let p):
                 if training {
                     let keep = 1 / (1 - p)
@@ -308,16 +323,7 @@ final class Float32Network {
                     }
                 }
             case .logSoftmax:
-                let classes = widths[index]
-                for row in 0..<batch {
-                    let s = x + row * classes, o = y + row * classes
-                    var largest = s[0]
-                    for j in 1..<classes { largest = Swift.max(largest, s[j]) }
-                    var total: Float = 0
-                    for j in 0..<classes { total += Foundation.exp(s[j] - largest) }
-                    let shift = largest + Foundation.log(total)
-                    for j in 0..<classes { o[j] = s[j] - shift }
-                }
+                Kernels.logSoftmax(x, rows: batch, width: widths[index], into: y)
             }
         }}
     }
@@ -358,7 +364,7 @@ final class Float32Network {
             switch stage {
             case .linear(let p, let inputs, let outputs):
                 weightGradients[p].withUnsafeMutableBufferPointer { dw in
-                    BLAS.sgemm(true, false, inputs, outputs, batch, x, inputs, dy, outputs, beta: 0, dw.baseAddress!, outputs)
+                    Kernels.gemm(true, false, inputs, outputs, batch, x, inputs, dy, outputs, beta: 0, dw.baseAddress!, outputs)
                 }
                 biasGradients[p].withUnsafeMutableBufferPointer { db in
                     for j in 0..<outputs { db[j] = 0 }
@@ -366,10 +372,20 @@ final class Float32Network {
                 }
                 if needsInput {
                     weights[p].withUnsafeBufferPointer { w in
-                        BLAS.sgemm(false, true, batch, inputs, outputs, dy, outputs, w.baseAddress!, outputs, beta: 0, dx, inputs)
+                        Kernels.gemm(false, true, batch, inputs, outputs, dy, outputs, w.baseAddress!, outputs, beta: 0, dx, inputs)
                     }
                 }
             case .conv(let p, let filters, let window):
+                if let plan = convolution(at: index, batch: batch) {
+                    weights[p].withUnsafeBufferPointer { w in
+                        weightGradients[p].withUnsafeMutableBufferPointer { dw in
+                            biasGradients[p].withUnsafeMutableBufferPointer { db in
+                                plan.backward(x, dy, w.baseAddress!, dx: needsInput ? dx : nil, dw: dw.baseAddress!, db: db.baseAddress!)
+                            }
+                        }
+                    }
+                    return
+                }
                 let spatial = batch * window.outputPlane
                 let depth = window.channels * window.size * window.size
                 let plane = window.outputPlane
@@ -382,14 +398,14 @@ final class Float32Network {
                     for examples in chunks(batch, window) {
                         let n = examples.count * plane, offset = examples.lowerBound * plane
                         im2col(x, at: index, window, batch: batch, examples: examples, into: cols.baseAddress!)
-                        BLAS.sgemm(false, true, filters, depth, n, dy + offset, spatial, cols.baseAddress!, n,
-                                   beta: examples.lowerBound == 0 ? 0 : 1, dw.baseAddress!, depth)
+                        Kernels.gemm(false, true, filters, depth, n, dy + offset, spatial, cols.baseAddress!, n,
+                                     beta: examples.lowerBound == 0 ? 0 : 1, dw.baseAddress!, depth)
                         guard needsInput else { continue }
-                        BLAS.sgemm(true, false, depth, n, filters, w.baseAddress!, depth, dy + offset, spatial, beta: 0, cols.baseAddress!, n)
+                        Kernels.gemm(true, false, depth, n, filters, w.baseAddress!, depth, dy + offset, spatial, beta: 0, cols.baseAddress!, n)
                         for c in 0..<window.channels {
                             (dx + (c * batch + examples.lowerBound) * window.inputPlane).update(repeating: 0, count: examples.count * window.inputPlane)
                         }
-                        Float32Network.col2im(cols.baseAddress!, window, batch: batch, examples: examples, into: dx)
+                        Kernels.col2im(cols.baseAddress!, window, .channelsFirst(batch: batch), examples: examples, into: dx)
                     }
                 }}}
                 biasGradients[p].withUnsafeMutableBufferPointer { db in
@@ -402,13 +418,12 @@ final class Float32Network {
                 }
             case .maxPool(let w):
                 guard needsInput else { return }
-                dx.update(repeating: 0, count: w.channels * batch * w.inputPlane)
                 argmax[index].withUnsafeBufferPointer { arg in
-                    for i in 0..<count { dx[Int(arg[i])] += dy[i] }
+                    Kernels.maxPoolBackward(dy, argmax: arg.baseAddress!, outputs: count, into: dx, inputs: w.channels * batch * w.inputPlane)
                 }
             case .avgPool(let w):
                 guard needsInput else { return }
-                Float32Network.avgPoolBackward(dy, w, planes: w.channels * batch, into: dx)
+                Kernels.avgPoolBackward(dy, w, count: w.channels * batch, into: dx)
             case .relu:
                 guard needsInput else { return }
                 for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
@@ -435,13 +450,7 @@ final class Float32Network {
             case .logSoftmax:
                 // The loss already folded log-softmax's Jacobian in when the model ends in it:
                 // gradient g at the log-probabilities gives g − softmax · Σg per row.
-                let classes = widths[index]
-                for row in 0..<batch {
-                    let o = y + row * classes, g = dy + row * classes, d = dx + row * classes
-                    var sum: Float = 0
-                    for j in 0..<classes { sum += g[j] }
-                    for j in 0..<classes { d[j] = g[j] - Foundation.exp(o[j]) * sum }
-                }
+                Kernels.logSoftmaxBackward(y, dy, rows: batch, width: widths[index], into: dx)
             }
         }}}}
     }
@@ -470,131 +479,14 @@ final class Float32Network {
         merge(&biasGradients, other.biasGradients)
     }
 
-    // MARK: - Kernels
-
-    /// Columns `[C·K·K, B·H'·W']` of a channel-major batch `[C, B, H, W]` (zeros in the padding).
-    static func im2col(_ x: UnsafePointer<Float>, _ w: Window, batch: Int, examples: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
-        let (oh, ow) = (w.outHeight, w.outWidth)
-        let spatial = examples.count * oh * ow
-        for c in 0..<w.channels {
-            for ki in 0..<w.size {
-                for kj in 0..<w.size {
-                    let row = columns + ((c * w.size + ki) * w.size + kj) * spatial
-                    for b in examples {
-                        let plane = x + (c * batch + b) * w.inputPlane
-                        let out = row + (b - examples.lowerBound) * oh * ow
-                        for oi in 0..<oh {
-                            let i = oi * w.stride + ki - w.padding
-                            let line = out + oi * ow
-                            guard i >= 0 && i < w.height else { line.update(repeating: 0, count: ow); continue }
-                            let source = plane + i * w.width
-                            if w.stride == 1 {
-                                // j = oj + kj − padding: one contiguous run, zeros either side.
-                                let first = Swift.min(ow, Swift.max(0, w.padding - kj))
-                                let last = Swift.max(first, Swift.min(ow, w.width + w.padding - kj))
-                                if first > 0 { line.update(repeating: 0, count: first) }
-                                if last > first { (line + first).update(from: source + first + kj - w.padding, count: last - first) }
-                                if last < ow { (line + last).update(repeating: 0, count: ow - last) }
-                            } else {
-                                for oj in 0..<ow {
-                                    let j = oj * w.stride + kj - w.padding
-                                    line[oj] = j >= 0 && j < w.width ? source[j] : 0
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds columns back into a channel-major batch (the reverse of `im2col`, summing overlaps).
-    static func col2im(_ columns: UnsafePointer<Float>, _ w: Window, batch: Int, examples: Range<Int>, into x: UnsafeMutablePointer<Float>) {
-        let (oh, ow) = (w.outHeight, w.outWidth)
-        let spatial = examples.count * oh * ow
-        for c in 0..<w.channels {
-            for ki in 0..<w.size {
-                for kj in 0..<w.size {
-                    let row = columns + ((c * w.size + ki) * w.size + kj) * spatial
-                    for b in examples {
-                        let plane = x + (c * batch + b) * w.inputPlane
-                        let out = row + (b - examples.lowerBound) * oh * ow
-                        for oi in 0..<oh {
-                            let i = oi * w.stride + ki - w.padding
-                            guard i >= 0 && i < w.height else { continue }
-                            let target = plane + i * w.width, line = out + oi * ow
-                            if w.stride == 1 {
-                                let first = Swift.min(ow, Swift.max(0, w.padding - kj))
-                                let last = Swift.max(first, Swift.min(ow, w.width + w.padding - kj))
-                                let shifted = target + kj - w.padding
-                                for oj in first..<last { shifted[oj] += line[oj] }
-                            } else {
-                                for oj in 0..<ow {
-                                    let j = oj * w.stride + kj - w.padding
-                                    if j >= 0 && j < w.width { target[j] += line[oj] }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    // MARK: - Scheduling over the shared kernels (Autograd's Kernels+Windows.swift)
 
     /// im2col of stage `index`'s input: from its padded copy when the stride is 1, else from `x`.
     private func im2col(_ x: UnsafePointer<Float>, at index: Int, _ w: Window, batch: Int, examples: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
         if w.stride == 1 {
-            padded[index].withUnsafeBufferPointer { Float32Network.im2colPadded($0.baseAddress!, w, batch: batch, examples: examples, into: columns) }
+            padded[index].withUnsafeBufferPointer { Kernels.im2colPadded($0.baseAddress!, w, .channelsFirst(batch: batch), examples: examples, into: columns) }
         } else {
-            Float32Network.im2col(x, w, batch: batch, examples: examples, into: columns)
-        }
-    }
-
-    /// A channel-major batch with a border of `padding` zeros around every plane.
-    static func pad(_ x: UnsafePointer<Float>, _ w: Window, batch: Int, into padded: UnsafeMutablePointer<Float>) {
-        let (hp, wp) = (w.height + 2 * w.padding, w.width + 2 * w.padding)
-        for plane in 0..<(w.channels * batch) {
-            let target = padded + plane * hp * wp, source = x + plane * w.inputPlane
-            for i in 0..<(w.padding * wp) { target[i] = 0; target[(hp - w.padding) * wp + i] = 0 }
-            for i in 0..<w.height {
-                let row = target + (i + w.padding) * wp
-                for j in 0..<w.padding { row[j] = 0; row[wp - 1 - j] = 0 }
-                copy(source + i * w.width, row + w.padding, w.width)
-            }
-        }
-    }
-
-    /// im2col for stride 1 from padded planes: every row of every window is one contiguous run, so
-    /// each is a few 8-wide copies with no bounds to test (im2col was a fifth of the CNN's epoch).
-    static func im2colPadded(_ padded: UnsafePointer<Float>, _ w: Window, batch: Int, examples: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
-        let (oh, ow) = (w.outHeight, w.outWidth)
-        let (hp, wp) = (w.height + 2 * w.padding, w.width + 2 * w.padding)
-        let spatial = examples.count * oh * ow
-        for c in 0..<w.channels {
-            for ki in 0..<w.size {
-                for kj in 0..<w.size {
-                    let row = columns + ((c * w.size + ki) * w.size + kj) * spatial
-                    for b in examples {
-                        let source = padded + (c * batch + b) * hp * wp + ki * wp + kj
-                        let out = row + (b - examples.lowerBound) * oh * ow
-                        for oi in 0..<oh { copy(source + oi * wp, out + oi * ow, ow) }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Copies `count` floats eight at a time (the last eight overlapping), or one by one below eight.
-    @inline(__always) static func copy(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, _ count: Int) {
-        guard count >= 8 else { for k in 0..<count { target[k] = source[k] }; return }
-        var k = 0
-        while k + 8 <= count {
-            UnsafeMutableRawPointer(target + k).storeBytes(of: UnsafeRawPointer(source + k).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-            k += 8
-        }
-        if k < count {
-            let last = count - 8
-            UnsafeMutableRawPointer(target + last).storeBytes(of: UnsafeRawPointer(source + last).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            Kernels.im2col(x, w, .channelsFirst(batch: batch), examples: examples, into: columns)
         }
     }
 
@@ -607,185 +499,4 @@ final class Float32Network {
         return stride(from: 0, to: batch, by: size).map { $0 ..< Swift.min(batch, $0 + size) }
     }
 
-    /// Max over each window of each plane; `argmax` records the input offset of the first largest entry.
-    static func maxPool(_ x: UnsafePointer<Float>, _ w: Window, planes: Int, into y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-        let (oh, ow) = (w.outHeight, w.outWidth)
-        if w.size == 2 && w.stride == 2 {
-            // The notes' 2 × 2 windows, unrolled; the same order (and first-max rule) as the loop below.
-            for plane in 0..<planes {
-                let base = plane * w.inputPlane, out = plane * oh * ow
-                for oi in 0..<oh {
-                    let top = base + 2 * oi * w.width, bottom = top + w.width
-                    for oj in 0..<ow {
-                        var best = top + 2 * oj, value = x[best]
-                        if x[top + 2 * oj + 1] > value { best = top + 2 * oj + 1; value = x[best] }
-                        if x[bottom + 2 * oj] > value { best = bottom + 2 * oj; value = x[best] }
-                        if x[bottom + 2 * oj + 1] > value { best = bottom + 2 * oj + 1; value = x[best] }
-                        y[out + oi * ow + oj] = value
-                        argmax[out + oi * ow + oj] = Int32(best)
-                    }
-                }
-            }
-            return
-        }
-        for plane in 0..<planes {
-            let base = plane * w.inputPlane, out = plane * oh * ow
-            for oi in 0..<oh {
-                for oj in 0..<ow {
-                    var best = base + oi * w.stride * w.width + oj * w.stride
-                    var value = x[best]
-                    for ki in 0..<w.size {
-                        let rowStart = base + (oi * w.stride + ki) * w.width + oj * w.stride
-                        for kj in 0..<w.size where x[rowStart + kj] > value {
-                            value = x[rowStart + kj]; best = rowStart + kj
-                        }
-                    }
-                    y[out + oi * ow + oj] = value
-                    argmax[out + oi * ow + oj] = Int32(best)
-                }
-            }
-        }
-    }
-
-    static func avgPool(_ x: UnsafePointer<Float>, _ w: Window, planes: Int, into y: UnsafeMutablePointer<Float>) {
-        let (oh, ow) = (w.outHeight, w.outWidth)
-        let scale = 1 / Float(w.size * w.size)
-        for plane in 0..<planes {
-            let base = plane * w.inputPlane, out = plane * oh * ow
-            for oi in 0..<oh {
-                for oj in 0..<ow {
-                    var sum: Float = 0
-                    for ki in 0..<w.size {
-                        let rowStart = base + (oi * w.stride + ki) * w.width + oj * w.stride
-                        for kj in 0..<w.size { sum += x[rowStart + kj] }
-                    }
-                    y[out + oi * ow + oj] = sum * scale
-                }
-            }
-        }
-    }
-
-    static func avgPoolBackward(_ dy: UnsafePointer<Float>, _ w: Window, planes: Int, into dx: UnsafeMutablePointer<Float>) {
-        let (oh, ow) = (w.outHeight, w.outWidth)
-        let scale = 1 / Float(w.size * w.size)
-        dx.update(repeating: 0, count: planes * w.inputPlane)
-        for plane in 0..<planes {
-            let base = plane * w.inputPlane, out = plane * oh * ow
-            for oi in 0..<oh {
-                for oj in 0..<ow {
-                    let share = dy[out + oi * ow + oj] * scale
-                    for ki in 0..<w.size {
-                        let rowStart = base + (oi * w.stride + ki) * w.width + oj * w.stride
-                        for kj in 0..<w.size { dx[rowStart + kj] += share }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `cblas_sgemm` in row-major order, on one thread for small products and two for large ones
-/// (OpenBLAS's threads only pay off above a few million multiply-adds).
-enum BLAS {
-    nonisolated(unsafe) private static var threads: Int32 = 0
-    static var cores: Int { Int(available) }
-    /// Set while two replicas of a network run side by side: every product then stays on its caller's thread.
-    nonisolated(unsafe) static var oneThreadEach = false
-
-    /// Runs `body(0)` and `body(1)` on two threads, each with single-threaded products, and returns both results.
-    /// - Precondition: the two calls touch disjoint memory.
-    static func pair<T>(_ body: (Int) -> T) -> [T] {
-        if threads != 1 { openblas_set_num_threads(1); threads = 1 }
-        oneThreadEach = true
-        defer { oneThreadEach = false }
-        var results = [T?](repeating: nil, count: 2)
-        results.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let out = buffer
-            withoutActuallyEscaping(body) { body in
-                nonisolated(unsafe) let shared = body
-                DispatchQueue.concurrentPerform(iterations: 2) { i in out[i] = shared(i) }
-            }
-        }
-        return results.map { $0! }
-    }
-    private static let available: Int32 = {
-        if let text = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"], let n = Int32(text), n >= 1 { return n }
-        return Int32(Swift.min(2, ProcessInfo.processInfo.activeProcessorCount))
-    }()
-
-    @inline(__always)
-    static func sgemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                      beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-        let wanted: Int32 = m * n * k >= 4_000_000 && !oneThreadEach ? available : 1
-        if wanted != threads { openblas_set_num_threads(wanted); threads = wanted }
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-    }
-}
-
-/// Elementwise functions eight entries at a time. `Foundation.exp` is a call per entry that the
-/// compiler cannot vectorize (13.7% of a LeNet-5 epoch); this exp is Cephes' `expf` polynomial
-/// (relative error about 1e-7, as Float's rounding), written on `SIMD8<Float>`.
-enum Vector {
-    typealias V = SIMD8<Float>
-
-    /// eˣ for x ≤ 0 (what the sigmoid and tanh below need); about 1.6e-38 below −87.
-    @inline(__always) static func expNonPositive(_ value: V) -> V {
-        let x = value.replacing(with: -87, where: value .< -87)
-        // n = round(x·log₂e) by the 1.5·2²³ trick: adding it rounds, and its bit pattern then holds n.
-        let shifted = x * 1.442_695_04 + 12_582_912
-        let n = shifted - 12_582_912
-        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-        var p = V(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        p = p * (r * r) + r + 1
-        let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-        return p * unsafeBitCast(exponent, to: V.self)
-    }
-
-    @inline(__always) static func magnitude(_ x: V) -> V { x.replacing(with: -x, where: x .< 0) }
-
-    /// σ(x) = 1/(1 + e^(−x)), from e^(−|x|) so nothing overflows.
-    @inline(__always) static func sigmoid(_ x: V) -> V {
-        let e = expNonPositive(-magnitude(x))
-        let positive = 1 / (1 + e)
-        return positive.replacing(with: e * positive, where: x .< 0)
-    }
-
-    /// tanh x = sign(x)·(1 − e^(−2|x|)) / (1 + e^(−2|x|)); below |x| = 0.625, where 1 − e cancels,
-    /// Cephes' `tanhf` odd polynomial instead.
-    @inline(__always) static func tanh(_ x: V) -> V {
-        let size = magnitude(x)
-        let e = expNonPositive(-2 * size)
-        let large = (1 - e) / (1 + e)
-        let z = x * x
-        var p = V(repeating: -5.704_988_727_45e-3)
-        p = p * z + 2.063_908_879_54e-2
-        p = p * z - 5.373_971_555_31e-2
-        p = p * z + 1.333_144_220_36e-1
-        p = p * z - 3.333_328_194_22e-1
-        let small = p * z * x + x
-        return large.replacing(with: -large, where: x .< 0).replacing(with: small, where: size .< 0.625)
-    }
-
-    /// y[i] = f(x[i]) for i < count, eight at a time (the tail padded with zeros).
-    @inline(__always) static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ f: (V) -> V) {
-        var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: f(v), as: V.self)
-            i += 8
-        }
-        if i < count {
-            var v = V(repeating: 0)
-            for j in 0..<(count - i) { v[j] = x[i + j] }
-            let result = f(v)
-            for j in 0..<(count - i) { y[i + j] = result[j] }
-        }
-    }
 }

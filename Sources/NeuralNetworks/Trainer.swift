@@ -131,7 +131,7 @@ public final class Trainer {
         self.random = random
         if settings.precision == .float32 {
             fast = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next())
-            if BLAS.cores >= 2 { peer = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next()) }
+            if Kernels.cores >= 2 { peer = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next()) }
         }
     }
 
@@ -173,6 +173,8 @@ public final class Trainer {
         return (result.loss, lastGradients.weights, lastGradients.biases)
     }
     private var lastGradients: (weights: [[Double]], biases: [[Double]]) = ([], [])
+    /// Batches the Float32 path ran as two replicas side by side (the tests check the branch ran).
+    private(set) var pairedBatches = 0
     private var lastLoss: NodeID?
 
     /// The engine's graph of one mini-batch — forward, loss and backward, no update — with its loss
@@ -307,7 +309,8 @@ public final class Trainer {
             let halves = [Array(indices[..<middle]), Array(indices[middle...])]
             peer.weights = network.weights; peer.biases = network.biases
             nonisolated(unsafe) let replicas = [network, peer]
-            let results = BLAS.pair { i in Trainer.pass(replicas[i], data, halves[i], training, lossKind, backward) }
+            let results = Kernels.pair { i in Trainer.pass(replicas[i], data, halves[i], training, lossKind, backward) }
+            pairedBatches += 1
             let (a, b) = (Double(middle) / Double(count), Double(count - middle) / Double(count))
             loss = a * results[0].loss + b * results[1].loss
             predictions = results[0].predictions + results[1].predictions

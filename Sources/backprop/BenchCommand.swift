@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Timed repeats of the chain.") var repeats = 5
         @Option(help: "Timed steps of the demo.") var steps = 50
         func run() throws {
+            BenchCommand.printKernels()
             let report = try EngineBenchmark(chainRepeats: repeats, demoTimedSteps: steps).run()
             print(report.render())
         }
@@ -31,6 +32,7 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Also time the full (uncollapsed) drawing up to this many nodes.") var fullUpTo = 1_000
         @Option(help: "Timed repeats (median reported).") var repeats = 3
         func run() throws {
+            BenchCommand.printKernels()
             print(DiagramBenchmark.render(try DiagramBenchmark(sizes: sizes, fullUpTo: fullUpTo, repeats: repeats).run()))
         }
     }

@@ -27,6 +27,7 @@ extension BenchCommand {
         }
 
         func run() throws {
+            BenchCommand.printKernels()
             let prepareStart = DispatchTime.now().uptimeNanoseconds
             let set = try GradeCommand.exercises(String(lesson))
             let prepare = Double(DispatchTime.now().uptimeNanoseconds - prepareStart) / 1e6

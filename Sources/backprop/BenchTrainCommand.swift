@@ -28,6 +28,7 @@ extension BenchCommand {
         @Option(help: "Timed epochs of each workload (median reported).") var epochs = 3
         @Option(help: "Workloads to run: any of A, B, D.") var workloads = "ABD"
         @Option(help: "float32 (the training path) or float64 (a graph per batch on the engine).") var precision = "float32"
+        @Option(help: "sgd (the anchors' SGD, lr 0.01 momentum 0.5) or adam (lr 0.001), to compare an Adam epoch with an SGD one.") var optimizer = "sgd"
         @Option(help: "A Python with torch and numpy: run the anchors' reference scripts in the same session.") var reference: String?
         @Option(help: "The anchors directory (bench_torch.py, bench_numpy_mlp.py).") var anchors: String?
 
@@ -35,6 +36,7 @@ extension BenchCommand {
             guard (1...50).contains(epochs) else { throw ValidationError("--epochs \(epochs): use 1 to 50") }
             guard !workloads.isEmpty, workloads.allSatisfy({ "ABD".contains($0) }) else { throw ValidationError("--workloads \(workloads): use letters from A, B, D") }
             guard Trainer.Precision(rawValue: precision) != nil else { throw ValidationError("--precision \(precision): use float32 or float64") }
+            guard ["sgd", "adam"].contains(optimizer) else { throw ValidationError("--optimizer \(optimizer): use sgd or adam") }
         }
 
         func run() throws {
@@ -46,12 +48,14 @@ extension BenchCommand {
             let all: [(letter: Character, model: String, data: LabeledData, batch: Int, torch: String)] = [
                 ("A", "mlp-mnist", mnist, 32, "1.03"), ("B", "cnn-mnist", first10k, 64, "1.87"), ("D", "lenet5", first10k, 64, "0.92"),
             ]
-            print("backprop \(precision), SGD lr 0.01 momentum 0.5, \(epochs) timed epochs each (median), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            BenchCommand.printKernels()
+            print("backprop \(precision), \(optimizer == "adam" ? "Adam lr 0.001" : "SGD lr 0.01 momentum 0.5"), \(epochs) timed epochs each (median), \(ProcessInfo.processInfo.activeProcessorCount) cores")
             var ours: [Character: Double] = [:]
             for workload in all where workloads.contains(workload.letter) {
                 var settings = Trainer.Settings()
                 settings.batchSize = workload.batch
                 settings.precision = Trainer.Precision(rawValue: precision)!
+                if optimizer == "adam" { settings.optimizer = .adam; settings.learningRate = 0.001 }
                 let trainer = try Trainer(spec: ModelSpec.preset(named: workload.model)!, settings: settings)
                 var times: [Double] = [], losses: [Double] = []
                 for epoch in 1...epochs {
@@ -92,6 +96,12 @@ extension BenchCommand {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: python)
             process.arguments = [script] + arguments
+            // The references choose their own kernels: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which
+            // some machines set for older OpenBLAS builds, would slow NumPy's newer OpenBLAS.
+            var environment = ProcessInfo.processInfo.environment
+            environment["OPENBLAS_CORETYPE"] = nil
+            environment["OPENBLAS_L2_SIZE"] = nil
+            process.environment = environment
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice

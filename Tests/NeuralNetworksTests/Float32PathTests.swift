@@ -1,4 +1,5 @@
 import Datasets
+import Autograd
 import Foundation
 @testable import NeuralNetworks
 import Testing
@@ -101,8 +102,8 @@ struct Float32PathTests {
         inputs += (0..<2_000).map { _ in Float(generator.unit() * 40 - 20) }
         var sigmoid = [Float](repeating: .nan, count: inputs.count), tanh = sigmoid
         inputs.withUnsafeBufferPointer { x in
-            sigmoid.withUnsafeMutableBufferPointer { Vector.map(x.baseAddress!, $0.baseAddress!, x.count, Vector.sigmoid) }
-            tanh.withUnsafeMutableBufferPointer { Vector.map(x.baseAddress!, $0.baseAddress!, x.count, Vector.tanh) }
+            sigmoid.withUnsafeMutableBufferPointer { Kernels.Vector.map(x.baseAddress!, $0.baseAddress!, x.count, Kernels.Vector.sigmoid) }
+            tanh.withUnsafeMutableBufferPointer { Kernels.Vector.map(x.baseAddress!, $0.baseAddress!, x.count, Kernels.Vector.tanh) }
         }
         for (i, x) in inputs.enumerated() {
             let s = 1 / (1 + Foundation.exp(-Double(x))), t = Foundation.tanh(Double(x))
@@ -180,5 +181,59 @@ struct Float32PathTests {
         #expect(first.weights == second.weights)
         let accuracy = try first.evaluate(test).accuracy
         #expect(accuracy > 0.9, "held-out accuracy \(accuracy)")
+    }
+}
+
+@Suite("The Float32 path's two replicas and convolution kernels agree with the engine")
+struct Float32BranchTests {
+    /// A CNN big enough that a batch of 40 passes `work · count ≥ 2,000,000` and runs as two replicas.
+    static let spec = ModelSpec(name: "replicas", inputShape: [2, 12, 12], layers: [
+        .conv2d(filters: 8, kernel: 5, stride: 1, padding: 2), .activation("relu"), .maxPool2d(size: 2),
+        .conv2d(filters: 6, kernel: 3, stride: 1, padding: 1), .activation("tanh"), .avgPool2d(size: 2),
+        .flatten, .linear(outputs: 5), .activation("log_softmax")])
+
+    @Test("the two-replica branch (work·count ≥ 2,000,000) gives graph.backward's loss and gradients")
+    func twoReplicas() throws {
+        let data = randomData(shape: [2, 12, 12], count: 50, classes: 5, seed: 21)
+        var settings = Trainer.Settings()
+        settings.seed = 5
+        settings.precision = .float64
+        let seeded = try Trainer(spec: Self.spec, settings: settings)
+        let weights = seeded.weights.map { $0.map { Double(Float($0)) } }, biases = seeded.biases.map { $0.map { Double(Float($0)) } }
+        let engine = try Trainer(spec: Self.spec, settings: settings, weights: weights, biases: biases)
+        settings.precision = .float32
+        let fast = try Trainer(spec: Self.spec, settings: settings, weights: weights, biases: biases)
+        let indices = Array((0..<40).map { ($0 * 7) % 50 })
+        let network = try Float32Network(spec: Self.spec, weights: weights, biases: biases, seed: 1)
+        #expect(network.work * indices.count >= 2_000_000, "work \(network.work) × \(indices.count)")
+        try #require(Kernels.cores >= 2, "the two-replica branch needs two cores")
+        let expected = try engine.gradients(data, indices: indices), actual = try fast.gradients(data, indices: indices)
+        #expect(fast.pairedBatches == 1, "the batch did not run as two replicas")
+        #expect(abs(actual.loss - expected.loss) < 1e-5 * max(1, abs(expected.loss)), "loss \(actual.loss) vs \(expected.loss)")
+        #expect(worstRelativeError(actual.weights, expected.weights) < 1e-4)
+        #expect(worstRelativeError(actual.biases, expected.biases) < 1e-4)
+        #expect(expected.weights.flatMap { $0 }.contains { abs($0) > 1e-6 })
+    }
+
+    @Test("convolutions through oneDNN and through im2col + sgemm give the same gradients, for every test model")
+    func convolutionLibraries() throws {
+        let data = randomData(shape: [2, 12, 12], count: 12, classes: 5, seed: 4)
+        let seeded = try Trainer(spec: Self.spec, settings: Trainer.Settings())
+        func gradients(library: Bool) throws -> [[Double]] {
+            let network = try Float32Network(spec: Self.spec, weights: seeded.weights, biases: seeded.biases, seed: 1)
+            network.usesConvolutionLibrary = library
+            let indices = [3, 1, 4, 1, 5, 9, 2, 6]
+            network.forward(data, indices: indices, training: false)
+            _ = network.lossAndGradient(.nll, labels: data.labels, indices: indices)
+            network.backward(batch: indices.count)
+            return (network.weightGradients + network.biasGradients + [Array(network.activations.last![0..<40])]).map { $0.map(Double.init) }
+        }
+        guard Kernels.convolutionLibrary != nil else {
+            // No oneDNN here: the report says so, and both runs are im2col.
+            #expect(Kernels.report().contains { $0.hasPrefix("convolutions: im2col") })
+            return
+        }
+        let error = worstRelativeError(try gradients(library: true), try gradients(library: false))
+        #expect(error < 1e-4, "oneDNN and im2col differ by \(error) of their scale")
     }
 }

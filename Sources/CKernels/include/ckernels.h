@@ -1,0 +1,75 @@
+// The C side of the kernels layer (Sources/Autograd/Kernels*.swift): the CPU's identity and vector ISA
+// from cpuid, and OpenBLAS loaded with dlopen after its core has been chosen.
+//
+// Why dlopen: OpenBLAS (DYNAMIC_ARCH builds such as Debian's) picks its kernels once, in a load-time
+// constructor, from the CPU's family and model, or from OPENBLAS_CORETYPE if set. A CPU newer than the
+// library falls back silently: Debian's 0.3.21 runs its SSE3 "Prescott" kernels on an Intel family 6
+// model 207, and its AVX2 "Haswell" kernels on an AMD Zen 5, both with AVX-512. Linking it would run
+// that constructor before main; loading it here, after setting OPENBLAS_CORETYPE from the CPU's ISA
+// features, works for the command line and for library users alike.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+
+typedef struct {
+    char vendor[13];
+    char brand[49];
+    int family, model, stepping;
+    int sse3, avx, fma, avx2;
+    int avx512f, avx512bw, avx512dq, avx512vl, avx512cd, avx512bf16, avx512vnni;
+    int osAVX, osAVX512;        // the OS saves the YMM / ZMM and mask registers (XCR0)
+} ck_cpu;
+
+/// Fills `cpu` from cpuid (zeros everywhere on a CPU without cpuid, or not x86-64).
+void ck_cpu_identify(ck_cpu *cpu);
+
+/// Loads OpenBLAS (libopenblas.so.0, then libopenblas.so) with OPENBLAS_CORETYPE set to `coretype`
+/// during the load (NULL: leave the environment alone), and restores the environment afterwards, so
+/// child processes do not inherit the choice. Returns 1 if loaded; 2 if the library was already in the
+/// process before this call (its core was chosen then); 0 on failure, with the reason in `error`.
+int ck_blas_load(const char *coretype, char *error, size_t errorSize);
+
+/// After a successful load: the core OpenBLAS runs ("SkylakeX", "Haswell", "Prescott", …) and its config line.
+const char *ck_blas_corename(void);
+const char *ck_blas_config(void);
+void ck_blas_set_threads(int threads);
+
+/// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C (cblas_sgemm / cblas_dgemm). Only after a successful load.
+void ck_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
+              const float *b, int ldb, float beta, float *c, int ldc);
+void ck_dgemm(int transA, int transB, int m, int n, int k, double alpha, const double *a, int lda,
+              const double *b, int ldb, double beta, double *c, int ldc);
+
+/// √x with no errno (llvm.sqrt), so loops over it vectorize without -fno-math-errno on the module.
+#if defined(__has_builtin) && __has_builtin(__builtin_elementwise_sqrt)
+static inline float ck_sqrtf(float x) { return __builtin_elementwise_sqrt(x); }
+static inline double ck_sqrt(double x) { return __builtin_elementwise_sqrt(x); }
+#else
+static inline float ck_sqrtf(float x) { return __builtin_sqrtf(x); }
+static inline double ck_sqrt(double x) { return __builtin_sqrt(x); }
+#endif
+
+/// The Float32 optimizer steps of Optimizer+Kernels.swift, vectorized for the CPU's widest ISA (optimizers.c).
+void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, float stepSize, float correction,
+                 float decay, float beta1, float beta2, float epsilon);
+void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float rate, float decay, float momentum, int nesterov);
+
+/// Convolutions through oneDNN (convolution.c), loaded with dlopen at the first plan.
+/// The library's name and version, or NULL (then `ck_dnnl_error` says why).
+const char *ck_dnnl_version(void);
+const char *ck_dnnl_error(void);
+
+/// A convolution of one batch size: inputs and outputs channel-major, [C, B, H, W] and [F, B, H', W'];
+/// weights [F, C, K, K], bias [F]. Not shared between threads. NULL on failure, with the reason.
+typedef struct ck_conv ck_conv;
+ck_conv *ck_conv_create(int batch, int channels, int height, int width, int filters, int size, int stride, int padding,
+                        int inputGradient, char *error, size_t errorSize);
+void ck_conv_destroy(ck_conv *conv);
+const char *ck_conv_impl(const ck_conv *conv);
+/// y = conv(x, w) + b. Returns 1 on success.
+int ck_conv_forward(ck_conv *conv, const float *x, const float *w, const float *b, float *y);
+/// dw, db (overwritten) and, when dx is not NULL, dx (overwritten), after a forward on the same x.
+int ck_conv_backward(ck_conv *conv, const float *x, const float *dy, const float *w, float *dx, float *dw, float *db);
+
+#endif
