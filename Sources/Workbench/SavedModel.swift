@@ -62,7 +62,14 @@ public struct SavedModel: Sendable {
         }
         func matrix(_ key: String) throws(WorkbenchFailure) -> [[Double]] {
             guard let rows = object[key] as? [[NSNumber]] else { throw fail("'\(key)' is not a list of lists of numbers") }
-            return rows.map { $0.map(\.doubleValue) }
+            let values = rows.map { $0.map(\.doubleValue) }
+            // Training and evaluation compute in Float32: 1e308 would become infinity there.
+            for (layer, row) in values.enumerated() {
+                if let bad = row.firstIndex(where: { !Float($0).isFinite }) {
+                    throw fail("'\(key)' of layer \(layer + 1), entry \(bad + 1): \(row[bad]) is not a finite Float32 number")
+                }
+            }
+            return values
         }
         self.data = data; self.seed = seed
         self.weights = try matrix("weights")

@@ -107,6 +107,7 @@ struct TrainCommand: ParsableCommand {
     /// Held-out accuracy and the confusion matrix.
     static func report(_ trainer: Trainer, on test: LabeledData) throws {
         let result = try refusals { try trainer.evaluate(test) }
+        guard result.loss.isFinite else { throw WorkbenchFailure.failed("the held-out loss is \(result.loss.isNaN ? "NaN" : "infinite") (the model's weights are too large)") }
         print(String(format: "held-out: loss %.4f, accuracy %.2f%% (%d of %d)", result.loss, result.accuracy * 100,
                      result.confusion.indices.map { result.confusion[$0][$0] }.reduce(0, +), test.count))
         print("confusion matrix (rows: true class, columns: predicted)")
@@ -132,7 +133,8 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let saved = try SavedModel(file: file)
         let spec = saved.spec
-        let (_, test) = try TrainingData.load(data ?? saved.data, seed: saved.seed)
+        // Only the held-out part is needed: for MNIST, decode none of the training images.
+        let test = try TrainingData.load(data ?? saved.data, seed: saved.seed, limit: 1, testLimit: nil).test
         let trainer: Trainer
         do { trainer = try Trainer(spec: spec, settings: .init(), weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
