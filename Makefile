@@ -5,11 +5,13 @@
 #   make goldens        re-record the golden files the tests compare against
 #   make bench          build, then the engine and diagram benchmarks
 #   make deps           install missing system packages (each target above does this first)
+#   make fuzz           libFuzzer on every input surface, a few seconds each (FUZZ_SECONDS=N for longer)
+#   make sanitize       the test suite under AddressSanitizer, then ThreadSanitizer (not part of make test)
 
 SWIFT ?= swift
 RELEASE_BIN := .build/release/backprop
 
-.PHONY: build deps lesson test goldens bench
+.PHONY: build deps lesson test goldens bench fuzz sanitize
 
 build: deps
 	$(SWIFT) build -c release --product backprop
@@ -26,6 +28,8 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	.build/debug/backprop lesson --all > /dev/null
+	@for s in expression claim lesson answer model saved idx csv; do \
+	    .build/debug/FuzzTargets $$s Fuzz/Corpus/$$s $$(test -d Fuzz/Regressions/$$s && echo Fuzz/Regressions/$$s) || exit 1; done
 
 goldens: deps
 	BACKPROP_RECORD_GOLDENS=1 $(SWIFT) test
@@ -35,3 +39,16 @@ bench: build
 	$(RELEASE_BIN) bench diagrams
 	$(RELEASE_BIN) bench train
 	$(RELEASE_BIN) bench grade
+
+# Coverage-guided fuzzing (scripts/fuzz.sh, docs/reliability.md). Not in `make test`: its
+# sanitizer build takes minutes; `make test` replays the corpora and past crashes instead.
+FUZZ_SECONDS ?= 5
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The test suite under AddressSanitizer and ThreadSanitizer, each in its own scratch path.
+sanitize: deps
+	$(SWIFT) build --scratch-path .build-asan --sanitize=address
+	$(SWIFT) test --scratch-path .build-asan --sanitize=address
+	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread

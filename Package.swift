@@ -49,6 +49,9 @@ let package = Package(
             "Workbench", "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The fuzz targets (Fuzz/, docs/reliability.md): libFuzzer's entry with -DFUZZING, a corpus replayer without.
+        .executableTarget(name: "FuzzTargets", dependencies: ["Workbench", "Autograd", "Expressions", "NeuralNetworks", "Datasets"],
+                          path: "Fuzz/Sources"),
         .target(name: "TestSupport", dependencies: ["Autograd"], path: "Tests/TestSupport"),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"], exclude: ["Corpus"]),

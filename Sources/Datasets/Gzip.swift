@@ -23,9 +23,13 @@ public enum Compressed {
             }
             throw DatasetError(file: path, "no such file")
         }
-        let bytes = [UInt8](data)
+        return try decompressed([UInt8](data), file: path, limit: limit)
+    }
+
+    /// `bytes` decompressed when they start with gzip's magic number, else as they are.
+    public static func decompressed(_ bytes: [UInt8], file: String, limit: Int = DataLimits.fileBytes) throws(DatasetError) -> [UInt8] {
         guard bytes.count >= 2, bytes[0] == 0x1f, bytes[1] == 0x8b else { return bytes }
-        return try gunzip(bytes, file: path, limit: limit)
+        return try gunzip(bytes, file: file, limit: limit)
     }
 
     /// Decompresses a whole gzip stream.
@@ -38,7 +42,7 @@ public enum Compressed {
         defer { inflateEnd(&stream) }
         var output = [UInt8]()
         output.reserveCapacity(min(input.count * 4, limit))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var status: Int32 = Z_OK
         var input = input
         let consumed: Int = input.withUnsafeMutableBufferPointer { inputBuffer in

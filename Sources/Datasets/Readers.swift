@@ -53,7 +53,11 @@ public enum Datasets {
     /// - Throws: `DatasetError` with the line (and field) of the first bad row: wrong width, not a
     ///   number, a label that is not a whole number or out of range.
     public static func csv(path: String, classNames given: [String]? = nil) throws(DatasetError) -> LabeledData {
-        let bytes = try Compressed.contents(of: path)
+        try csv(bytes: try Compressed.contents(of: path), file: path, classNames: given)
+    }
+
+    /// `csv(path:)` on bytes already read and decompressed (`file` names them in errors).
+    public static func csv(bytes: [UInt8], file path: String, classNames given: [String]? = nil) throws(DatasetError) -> LabeledData {
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw DatasetError(file: path, "not UTF-8 text") }
         // "\r\n" is one Character in Swift, so splitting on "\n" alone would keep CRLF lines whole.
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })

@@ -33,7 +33,11 @@ public struct SavedModel: Sendable {
     /// Reads a saved model, version 1 or 2.
     /// - Throws: `WorkbenchFailure.badInput` naming the file and what is wrong.
     public init(file: String) throws(WorkbenchFailure) {
-        let text = try InputFile.text(file, limit: 200_000_000)
+        try self.init(text: try InputFile.text(file, limit: 200_000_000), file: file)
+    }
+
+    /// Reads saved-model text (`file` names it in messages).
+    public init(text: String, file: String) throws(WorkbenchFailure) {
         func fail(_ reason: String) -> WorkbenchFailure { .badInput("\(file): not a saved model: \(reason)") }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw fail("not a JSON object") }
         guard object["format"] as? String == Self.format else { throw fail("no \"format\": \"\(Self.format)\" (write one with backprop train --save)") }
