@@ -46,9 +46,12 @@ FUZZ_SECONDS ?= 5
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-# The test suite under AddressSanitizer and ThreadSanitizer, each in its own scratch path.
+# The test suite under AddressSanitizer and ThreadSanitizer, each in its own scratch path; the CLI
+# tests run the sanitized backprop. Leak checking is off (caches that live until exit), and so is
+# Swift's backtracer, which reads memory the sanitizers guard.
+SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no
 sanitize: deps
 	$(SWIFT) build --scratch-path .build-asan --sanitize=address
-	$(SWIFT) test --scratch-path .build-asan --sanitize=address
+	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-asan/debug/backprop $(SWIFT) test --scratch-path .build-asan --sanitize=address
 	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread
-	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread
+	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-tsan/debug/backprop $(SWIFT) test --scratch-path .build-tsan --sanitize=thread

@@ -44,8 +44,8 @@ struct TrainCommand: ParsableCommand {
         let (spec, modelFile) = try ModelFile.model(model)
         if let folds { return try crossValidate(spec, folds: folds) }
         let (seed, batch) = (options.seed, options.batch)
-        let (train, test) = try TrainingData.load(data, seed: seed)
-        let training = limit.map { train.subset(Array(0..<min($0, train.count))) } ?? train
+        // With --limit, MNIST decodes only the images it trains on (the same prefix as before).
+        let (training, test, _) = try TrainingData.load(data, seed: seed, limit: limit, testLimit: nil)
         if let mismatch = TrainingData.inputMismatch(model, spec, data, training) { throw WorkbenchFailure.badInput(mismatch) }
         let trainer: Trainer
         do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw modelFile?.failure("\(error)") ?? WorkbenchFailure.badInput("\(model): \(error)") }

@@ -98,6 +98,13 @@ struct HostileInputTests {
         #expect(!full.stdout.contains("…"), "\(full.stdout.prefix(3000))")
     }
 
+    @Test("a claim holding CRLF (found by the claim fuzzer; it trapped on a force unwrap) is one error line")
+    func crlfClaim() throws {
+        let result = try CLI.run(["check", "f = tanh(w * x + b)", "--at", "w=0.5,x=2,b=-1", "--claim", "df\r\nw = (1 - f^2) * x"])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(Self.errorLine(result) == "backprop: --claim:3: error: a claim is one line; give each claim with its own --claim", "\(result.stderr)")
+    }
+
     @Test("x^y at x = y = 0: the check reports the entry it cannot check instead of -nan, and exits 0")
     func kinkCheck() throws {
         let result = try CLI.run(["trace", "f = x^y", "--at", "x=0,y=0", "--check"])
