@@ -9,11 +9,13 @@ bench: build, test, run the lessons and benchmarks.
 #   make screenshots    re-take docs/lesson-page.png and docs/sheet.png in headless Chromium
 #   make bench          build, then doctor (CPU and kernels) and the benchmarks
 #   make deps           install missing system packages (each target above does this first)
+#   make fuzz           libFuzzer on every input surface, a few seconds each (FUZZ_SECONDS=N for longer)
+#   make sanitize       the test suite under AddressSanitizer, then ThreadSanitizer (not part of make test)
 
 SWIFT ?= swift
 RELEASE_BIN := .build/release/backprop
 
-.PHONY: build deps lesson test goldens bench screenshots
+.PHONY: build deps lesson test goldens bench screenshots fuzz sanitize
 
 build: deps
 	$(SWIFT) build -c release --product backprop
@@ -30,6 +32,8 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	.build/debug/backprop lesson --all > /dev/null
+	@for s in expression claim lesson answer model saved idx csv; do \
+	    .build/debug/FuzzTargets $$s Fuzz/Corpus/$$s $$(test -d Fuzz/Regressions/$$s && echo Fuzz/Regressions/$$s) || exit 1; done
 
 goldens: deps
 	BACKPROP_RECORD_GOLDENS=1 $(SWIFT) test
@@ -43,3 +47,19 @@ bench: build
 	$(RELEASE_BIN) bench diagrams
 	$(RELEASE_BIN) bench train
 	$(RELEASE_BIN) bench grade
+
+# Coverage-guided fuzzing (scripts/fuzz.sh, docs/reliability.md). Not in `make test`: its
+# sanitizer build takes minutes; `make test` replays the corpora and past crashes instead.
+FUZZ_SECONDS ?= 5
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The test suite under AddressSanitizer and ThreadSanitizer, each in its own scratch path; the CLI
+# tests run the sanitized backprop. Leak checking is off (caches that live until exit), and so is
+# Swift's backtracer, which reads memory the sanitizers guard.
+SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no
+sanitize: deps
+	$(SWIFT) build --scratch-path .build-asan --sanitize=address
+	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-asan/debug/backprop $(SWIFT) test --scratch-path .build-asan --sanitize=address
+	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread
+	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-tsan/debug/backprop $(SWIFT) test --scratch-path .build-tsan --sanitize=thread

@@ -79,6 +79,9 @@ let package = Package(
             "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The fuzz targets (Fuzz/, docs/reliability.md): libFuzzer's entry with -DFUZZING, a corpus replayer without.
+        .executableTarget(name: "FuzzTargets", dependencies: ["Support", "Claims", "ModelFiles", "Lessons", "Grading", "Autograd", "Expressions", "NeuralNetworks", "Datasets"],
+                          path: "Fuzz/Sources"),
         .target(name: "TestSupport", dependencies: ["Autograd"], path: "Tests/TestSupport"),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "TestSupport"], exclude: ["Corpus"]),

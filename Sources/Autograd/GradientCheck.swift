@@ -9,6 +9,9 @@ public enum GradientCheckStatus: String, Sendable, Codable {
     /// The point sits at (or within the step of) a kink — relu/step/abs/leaky_relu at 0, a tie in
     /// min/max — where the derivative is not defined; not counted as a failure.
     case kink
+    /// f is infinite or NaN a step away (`x^y` at x = y = 0 gives 0^−h = ∞): the central difference is
+    /// not a number, so the entry cannot be checked; not counted as a failure, and reported as such.
+    case undefined
 }
 
 /// A central-difference check of every input's gradient, as CS231n teaches it.
@@ -41,8 +44,8 @@ public struct GradientCheck: Sendable {
 
     /// Whether no entry failed (kinks do not count).
     public var passed: Bool { !entries.contains { $0.status == .fail } }
-    /// The largest relative error over entries not at a kink.
-    public var maximumRelativeError: Double { entries.filter { $0.status != .kink }.map(\.relativeError).max() ?? 0 }
+    /// The largest relative error over the entries checked (not at a kink, not undefined).
+    public var maximumRelativeError: Double { entries.filter { $0.status == .pass || $0.status == .fail }.map(\.relativeError).max() ?? 0 }
 
     /// Checks every input and parameter leaf of `graph` against a central difference of `output`.
     /// - Precondition: backward has run on `graph` from `output`.
@@ -64,8 +67,10 @@ public struct GradientCheck: Sendable {
                 let down = graph.replay(replacing: node, with: minus, upTo: output)
                 let numeric = (up.output.storage.reduce(0, +) - down.output.storage.reduce(0, +)) / (2 * h)
                 let a = analytic.storage[offset]
-                let error = Swift.abs(a - numeric) / Swift.max(Swift.abs(a), Swift.abs(numeric), 1e-12)
-                let status: GradientCheckStatus = up.kinkSides != down.kinkSides ? .kink : (error <= tolerance ? .pass : .fail)
+                // A non-finite difference has no relative error (∞/∞ is NaN, which `max` would skip).
+                let error = numeric.isFinite ? Swift.abs(a - numeric) / Swift.max(Swift.abs(a), Swift.abs(numeric), 1e-12) : .infinity
+                let status: GradientCheckStatus = !a.isFinite ? .fail : !numeric.isFinite ? .undefined
+                    : up.kinkSides != down.kinkSides ? .kink : (error <= tolerance ? .pass : .fail)
                 var position: [Int] = []
                 var rest = offset
                 for stride in strides { position.append(rest / stride); rest %= stride }

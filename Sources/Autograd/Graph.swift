@@ -75,6 +75,10 @@ public final class Graph {
     @exclusivity(unchecked) public internal(set) var backwardOutput: NodeID?
     /// The first node whose value has a NaN or an infinity, if any.
     @exclusivity(unchecked) public private(set) var firstNonFiniteNode: NodeID?
+    /// How many tensor entries an operation may add (GraphLimits.swift); unlimited unless set.
+    public var limits = GraphLimits.unlimited
+    /// The tensor entries of every tensor node recorded so far.
+    public private(set) var entries = 0
 
     /// An empty graph.
     public init() {}
@@ -107,6 +111,7 @@ public final class Graph {
         backwardOutput = nil
         firstNonFiniteNode = nil
         identity = GraphIdentity.next()
+        entries = 0
     }
 
     /// The number of nodes recorded.
@@ -196,12 +201,14 @@ public final class Graph {
             let a = value(of: x)
             let value: Tensor
             if yi < 0 {
+                if limits != .unlimited { try checkSize(a.shape, for: primitive.symbol) }
                 value = a.map { forward($0, 0) }
             } else {
                 let b = self.value(of: nodeID(yi))
-                guard Tensor.broadcastShape(a.shape, b.shape) != nil else {
+                guard let shape = Tensor.broadcastShape(a.shape, b.shape) else {
                     throw .shapeMismatch(operation: primitive.symbol, left: a.shape, right: b.shape)
                 }
+                if shape != a.shape || limits != .unlimited { try checkSize(shape, for: primitive.symbol) }
                 value = Tensor.broadcastMap(a, b, forward)
             }
             return record(operation, xi, yi, value)
@@ -209,9 +216,15 @@ public final class Graph {
             var inputs = [value(of: x)]
             if yi >= 0 { inputs.append(value(of: nodeID(yi))) }
             let attribute = try Graph.validate(attribute, for: operation, on: inputs[0].shape)
+            // A product's result can be far bigger than its operands ([n, 1] @ [1, n]): check it first.
+            if operation == .matmul, inputs.count == 2, let m = inputs[0].shape.first, let n = inputs[1].shape.last,
+               inputs[0].rank == 2 && inputs[1].rank == 2 {
+                try checkSize([m, n], for: primitive.symbol)
+            }
             switch forward(inputs, attribute) {
             case .failure(let error): throw error
             case .success(let value):
+                if limits != .unlimited { try checkSize(value.shape, for: primitive.symbol) }
                 let id = record(operation, xi, yi, value)
                 if let attribute { attributes[Int32(id.index)] = attribute }
                 return id
@@ -231,13 +244,18 @@ public final class Graph {
             }
             return .axis(axis)
         case .shape(let raw):
-            let count = shape.reduce(1, *)
-            let known = raw.filter { $0 != -1 }.reduce(1, *)
-            guard raw.filter({ $0 == -1 }).count <= 1, raw.allSatisfy({ $0 >= 0 || $0 == -1 }), known > 0 || count == 0 else {
+            // Checked products: [65536, 65536, 65536, 65536] must not wrap around to 0 entries.
+            guard raw.allSatisfy({ $0 >= 0 || $0 == -1 }) else {
+                throw .invalidOperand(operation: "reshape", reason: "invalid shape \(Tensor.describe(shape: raw))")
+            }
+            guard let count = GraphLimits.entries(of: shape), let known = GraphLimits.entries(of: raw.filter { $0 != -1 }) else {
+                throw .invalidOperand(operation: "reshape", reason: "invalid shape \(Tensor.describe(shape: raw)): it has more entries than an integer can count")
+            }
+            guard raw.filter({ $0 == -1 }).count <= 1, known > 0 || count == 0 else {
                 throw .invalidOperand(operation: "reshape", reason: "invalid shape \(Tensor.describe(shape: raw))")
             }
             let resolved = raw.map { $0 == -1 ? count / max(known, 1) : $0 }
-            guard resolved.reduce(1, *) == count else {
+            guard GraphLimits.entries(of: resolved) == count else {
                 throw .invalidOperand(operation: "reshape",
                                       reason: "cannot reshape \(Tensor.describe(shape: shape)) (\(count) entries) to \(Tensor.describe(shape: raw))")
             }
@@ -272,6 +290,7 @@ public final class Graph {
         scalarValues.append(.nan)
         tensorSlots.append(Int32(tensorValues.count))
         tensorValues.append(value)
+        entries &+= value.count
         return id
     }
 

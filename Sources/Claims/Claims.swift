@@ -450,7 +450,8 @@ public struct ClaimCheck {
             return .badInput(message, at: SourceLocation(file: "--claim", column: column), detail: detail)
         }
         let example = "write a claim as dA/dB = right side, e.g. df/dx = z"
-        guard !text.contains("\n") else { throw fail("a claim is one line; give each claim with its own --claim", at: characters.firstIndex(of: "\n")!) }
+        // Any line break, "\r\n" included (one Character, which firstIndex(of: "\n") would not find).
+        if let newline = characters.firstIndex(where: \.isNewline) { throw fail("a claim is one line; give each claim with its own --claim", at: newline) }
         guard let equals = characters.firstIndex(of: "=") else {
             throw fail("expected '=' in the claim; \(example)", at: characters.count)
         }

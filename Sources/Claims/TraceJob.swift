@@ -75,6 +75,13 @@ public struct TraceJob {
     /// The gradient check of this trace's output (scalar outputs only).
     public func gradientCheck() throws(WorkbenchFailure) -> GradientCheck {
         guard trace.hasGradients else { throw .badInput("--check needs a scalar output; reduce it with sum(...) or mean(...)") }
-        return GradientCheck.run(program.graph, output: program.output)
+        // Two replays of the whole graph per checked entry: refuse a check that would run for hours.
+        let graph = program.graph
+        let checked = program.inputs.map { graph.value(of: $0.node).count }.reduce(0, +)
+        let (work, overflow) = (2 * checked).multipliedReportingOverflow(by: graph.count + graph.entries)
+        guard !overflow, work <= TraceLimits.checkWork else {
+            throw .badInput("--check: \(checked) input entries, each replayed twice through \(graph.count + graph.entries) nodes and entries, is more than the limit of \(TraceLimits.checkWork) (BACKPROP_MAX_CHECK_WORK raises it)")
+        }
+        return GradientCheck.run(graph, output: program.output)
     }
 }

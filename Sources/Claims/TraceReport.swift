@@ -13,10 +13,12 @@ public enum TraceReport {
     /// backward
     ///   f → q   ∂f/∂q = z = -4    -4 × 1 = -4
     /// ```
-    public static func table(_ trace: Trace, significantDigits digits: Int = 6) -> String {
+    /// Tensors over `TraceLimits.tableEntries` entries are summarized and at most
+    /// `TraceLimits.tableSteps` steps per pass are printed, unless `full`.
+    public static func table(_ trace: Trace, significantDigits digits: Int = 6, full: Bool = false) -> String {
         func format(_ value: Tensor?) -> String {
             guard let value else { return "?" }
-            return TraceFormat.tensor(value, significantDigits: digits)
+            return TraceLimits.text(value, significantDigits: digits, full: full)
         }
         var lines: [String] = []
         let inputs = trace.inputs
@@ -27,14 +29,16 @@ public enum TraceReport {
             }
         }
         lines.append("forward")
-        for id in trace.forwardSteps {
-            lines.append("  " + forwardNarration(trace, node: id, significantDigits: digits))
+        for id in TraceLimits.steps(trace.forwardSteps, full: full) {
+            guard let id else { lines.append(TraceLimits.omitted(trace.forwardSteps.count)); continue }
+            lines.append("  " + forwardNarration(trace, node: id, significantDigits: digits, full: full))
         }
         if trace.hasGradients {
             lines.append("backward")
             lines.append("  ∂\(trace.outputNode.label)/∂\(trace.outputNode.label) = 1")
-            for id in trace.backwardSteps {
-                lines.append("  " + backwardNarration(trace, edge: id, significantDigits: digits))
+            for id in TraceLimits.steps(trace.backwardSteps, full: full) {
+                guard let id else { lines.append(TraceLimits.omitted(trace.backwardSteps.count)); continue }
+                lines.append("  " + backwardNarration(trace, edge: id, significantDigits: digits, full: full))
             }
             lines.append("gradients")
             for node in inputs {
@@ -58,11 +62,11 @@ public enum TraceReport {
     }
 
     /// One forward step in words: `q = x + y = -2 + 5 = 3`.
-    public static func forwardNarration(_ trace: Trace, node id: Int, significantDigits digits: Int = 6) -> String {
+    public static func forwardNarration(_ trace: Trace, node id: Int, significantDigits digits: Int = 6, full: Bool = false) -> String {
         let node = trace.nodes[id]
         let operands = node.inputs.map { trace.nodes[$0] }
         let names = operands.map(\.label)
-        let values = operands.map { TraceFormat.tensor($0.value, significantDigits: digits) }
+        let values = operands.map { TraceLimits.text($0.value, significantDigits: digits, full: full) }
         let symbolic: String, numeric: String
         if operands.count == 2 && ["+", "−", "*", "/", "^", "@"].contains(node.symbol) {
             let symbol = node.symbol == "−" ? "-" : node.symbol
@@ -75,15 +79,15 @@ public enum TraceReport {
             symbolic = "\(node.operation)(\(names.joined(separator: ", "))\(detail))"
             numeric = "\(node.operation)(\(values.joined(separator: ", "))\(detail))"
         }
-        let result = TraceFormat.tensor(node.value, significantDigits: digits)
+        let result = TraceLimits.text(node.value, significantDigits: digits, full: full)
         // Operations on written numbers (`32 - 5`) read the same symbolically and numerically: say it once.
         return symbolic == numeric ? "\(node.label) = \(symbolic) = \(result)" : "\(node.label) = \(symbolic) = \(numeric) = \(result)"
     }
 
     /// One backward step in words: `∂f/∂q = z = -4; upstream 1; contribution -4`.
-    public static func backwardNarration(_ trace: Trace, edge id: Int, significantDigits digits: Int = 6) -> String {
+    public static func backwardNarration(_ trace: Trace, edge id: Int, significantDigits digits: Int = 6, full: Bool = false) -> String {
         let edge = trace.edges[id]
-        let format = { (value: Tensor?) in value.map { TraceFormat.tensor($0, significantDigits: digits) } ?? "?" }
+        let format = { (value: Tensor?) in value.map { TraceLimits.text($0, significantDigits: digits, full: full) } ?? "?" }
         var local = edge.localGradient.description
         if let value = edge.localGradient.value, value.isScalar,
            edge.localGradient.formula.replacingOccurrences(of: "−", with: "-") != format(value) {
@@ -150,10 +154,19 @@ public enum TraceReport {
         var lines = ["gradient check (central differences, h = \(TraceFormat.number(check.step)), tolerance \(TraceFormat.number(check.tolerance)))"]
         for entry in check.entries {
             let position = entry.position.isEmpty ? "" : "[" + entry.position.map(String.init).joined(separator: ", ") + "]"
-            let mark = switch entry.status { case .pass: "✓"; case .fail: "✗ FAIL"; case .kink: "kink (not defined here; not a failure)" }
-            lines.append("  \(entry.input)\(position)  analytic \(TraceFormat.number(entry.analytic, significantDigits: 8))  numeric \(TraceFormat.number(entry.numeric, significantDigits: 8))  rel. error \(String(format: "%.1e", entry.relativeError))  \(mark)")
+            let mark = switch entry.status {
+            case .pass: "✓"
+            case .fail: "✗ FAIL"
+            case .kink: "kink (not defined here; not a failure)"
+            case .undefined: "not checked: f is not finite a step away (not a failure)"
+            }
+            let error = entry.relativeError.isFinite ? String(format: "%.1e", entry.relativeError) : "-"
+            lines.append("  \(entry.input)\(position)  analytic \(TraceFormat.number(entry.analytic, significantDigits: 8))  numeric \(TraceFormat.number(entry.numeric, significantDigits: 8))  rel. error \(error)  \(mark)")
         }
-        lines.append(check.passed ? "all gradients agree" : "some gradients disagree")
+        let unchecked = check.entries.filter { $0.status == .undefined }.count
+        lines.append(!check.passed ? "some gradients disagree"
+                     : unchecked == 0 ? "all gradients agree"
+                     : "all checked gradients agree; \(unchecked) of \(check.entries.count) entr\(check.entries.count == 1 ? "y" : "ies") could not be checked")
         return lines.joined(separator: "\n")
     }
 }

@@ -5,7 +5,17 @@ import Foundation
 public enum Compressed {
     /// The bytes of `path`, decompressed when they start with gzip's magic number (1f 8b).
     /// - Throws: `DatasetError` when the file cannot be read or the gzip stream is corrupt or cut short.
-    public static func contents(of path: String, limit: Int = 1 << 30) throws(DatasetError) -> [UInt8] {
+    /// - Parameter limit: the most bytes read or decompressed (`DataLimits.fileBytes` by default).
+    public static func contents(of path: String, limit: Int = DataLimits.fileBytes) throws(DatasetError) -> [UInt8] {
+        // Only regular files, and no bigger than the limit: a FIFO or /dev/zero would never end.
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
+            if let type = attributes[.type] as? FileAttributeType, type != .typeRegular, type != .typeDirectory {
+                throw DatasetError(file: path, "is not a regular file")
+            }
+            if let size = (attributes[.size] as? NSNumber)?.intValue, size > limit {
+                throw DatasetError(file: path, "is \(size) bytes; the limit for a data file is \(limit) (BACKPROP_MAX_DATA_BYTES raises it)")
+            }
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -13,9 +23,13 @@ public enum Compressed {
             }
             throw DatasetError(file: path, "no such file")
         }
-        let bytes = [UInt8](data)
+        return try decompressed([UInt8](data), file: path, limit: limit)
+    }
+
+    /// `bytes` decompressed when they start with gzip's magic number, else as they are.
+    public static func decompressed(_ bytes: [UInt8], file: String, limit: Int = DataLimits.fileBytes) throws(DatasetError) -> [UInt8] {
         guard bytes.count >= 2, bytes[0] == 0x1f, bytes[1] == 0x8b else { return bytes }
-        return try gunzip(bytes, file: path, limit: limit)
+        return try gunzip(bytes, file: file, limit: limit)
     }
 
     /// Decompresses a whole gzip stream.
@@ -27,8 +41,8 @@ public enum Compressed {
         }
         defer { inflateEnd(&stream) }
         var output = [UInt8]()
-        output.reserveCapacity(input.count * 4)
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        output.reserveCapacity(min(input.count * 4, limit))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var status: Int32 = Z_OK
         var input = input
         let consumed: Int = input.withUnsafeMutableBufferPointer { inputBuffer in
@@ -46,7 +60,7 @@ public enum Compressed {
         }
         switch status {
         case Z_STREAM_END: return output
-        case Z_OK: throw DatasetError(file: file, "decompresses to more than \(limit) bytes")
+        case Z_OK: throw DatasetError(file: file, "decompresses to more than \(limit) bytes, the limit for a data file (a gzip bomb?; BACKPROP_MAX_DATA_BYTES raises it)")
         case Z_BUF_ERROR: throw DatasetError(file: file, place: "byte \(consumed)", "the gzip stream is cut short (truncated file?)")
         default:
             let reason = stream.msg.map { String(cString: $0) } ?? "error \(status)"

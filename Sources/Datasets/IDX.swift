@@ -35,8 +35,12 @@ public struct IDXFile: Sendable {
             let offset = 4 + 4 * axis
             dimensions.append(Int(data[offset]) << 24 | Int(data[offset + 1]) << 16 | Int(data[offset + 2]) << 8 | Int(data[offset + 3]))
         }
-        let expected = dimensions.reduce(1, *)
         let actual = data.count - headerSize
+        // Checked: four dimensions of FFFFFFFF would overflow an Int.
+        guard let expected = DataLimits.product(dimensions) else {
+            throw DatasetError(file: file, place: "byte 4",
+                               "the header's dimensions \(dimensions.map(String.init).joined(separator: "×")) describe more bytes than can be counted; the file has \(actual)")
+        }
         guard actual >= expected else {
             throw DatasetError(file: file, place: "byte \(data.count)",
                                "truncated: the header says \(dimensions.map(String.init).joined(separator: "×")) = \(expected) bytes of data, the file has \(actual)")

@@ -53,9 +53,15 @@ public enum Datasets {
     /// - Throws: `DatasetError` with the line (and field) of the first bad row: wrong width, not a
     ///   number, a label that is not a whole number or out of range.
     public static func csv(path: String, classNames given: [String]? = nil) throws(DatasetError) -> LabeledData {
-        let bytes = try Compressed.contents(of: path)
+        try csv(bytes: try Compressed.contents(of: path), file: path, classNames: given)
+    }
+
+    /// `csv(path:)` on bytes already read and decompressed (`file` names them in errors).
+    public static func csv(bytes: [UInt8], file path: String, classNames given: [String]? = nil) throws(DatasetError) -> LabeledData {
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw DatasetError(file: path, "not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift, so splitting on "\n" alone would keep CRLF lines whole.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard !lines.isEmpty else { throw DatasetError(file: path, "empty file") }
 
@@ -64,6 +70,12 @@ public enum Datasets {
         var first = 0
         let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         if header.count >= 3, let n = Int(header[0]), let f = Int(header[1]), header[2...].allSatisfy({ Double($0) == nil }) {
+            guard n >= 0, (1...DataLimits.fileBytes).contains(f) else {
+                throw DatasetError(file: path, place: "1", "the header's counts \(n) rows of \(f) features are out of range")
+            }
+            guard header.count - 2 <= DataLimits.classes else {
+                throw DatasetError(file: path, place: "1", "the header names \(header.count - 2) classes; the limit is \(DataLimits.classes)")
+            }
             declaredCount = n; declaredFeatures = f
             classNames = classNames ?? Array(header[2...])
             first = 1
@@ -90,6 +102,10 @@ public enum Datasets {
             }
             if let classNames, label >= classNames.count {
                 throw DatasetError(file: path, place: "\(line), field \(fields.count)", "label \(label) is out of range 0…\(classNames.count - 1)")
+            }
+            // Without names, the labels make the classes 0…max: a label of 999999999 would ask for a billion.
+            guard label < DataLimits.classes else {
+                throw DatasetError(file: path, place: "\(line), field \(fields.count)", "label \(label) is out of range: at most \(DataLimits.classes) classes (0…\(DataLimits.classes - 1))")
             }
             labels.append(label)
         }

@@ -32,6 +32,7 @@ struct Parser {
 
     init(source: String, options: EvaluationOptions) throws(ExpressionError) {
         self.source = source
+        graph.limits = ExpressionLimits.graph
         self.tokens = try Lexer.tokenize(source)
         self.options = options
         var given: [String: Tensor] = [:]

@@ -158,8 +158,10 @@ extension Lesson {
             let tolerance = try number("tolerance")
             if let tolerance, tolerance < 0 { throw fail(lineOf("tolerance"), "exercise '\(id)': 'tolerance' must be 0 or more") }
             self.tolerance = tolerance
-            let digits = try number("digits").map(Int.init) ?? 3
-            guard (1...17).contains(digits) else { throw fail(lineOf("digits"), "exercise '\(id)': 'digits' must be 1 to 17") }
+            let givenDigits = try number("digits")
+            guard let digits = givenDigits.map(LessonFields.digits) ?? 3 else {
+                throw fail(lineOf("digits"), "exercise '\(id)': 'digits' must be a whole number from 1 to 17")
+            }
             self.digits = digits
             self.why = try string(table, "why")
             self.example = try string(table, "example")

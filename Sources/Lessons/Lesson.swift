@@ -123,7 +123,11 @@ public struct Lesson: Sendable {
         }
         func numeric(_ table: TOMLTable, _ key: String, line: Int) throws(WorkbenchFailure) -> Double? {
             guard let value = table[key] else { return nil }
-            if let double = value.double { return double }
+            if let double = value.double {
+                // `nan` and `inf` are TOML numbers, but no figure of the notes, digit count or rate.
+                guard double.isFinite else { throw fail(lineOf(key, after: line - 1), "'\(key)' must be a finite number, not \(double)") }
+                return double
+            }
             if let int = value.int { return Double(int) }
             throw fail(lineOf(key, after: line - 1), "'\(key)' must be a number")
         }
@@ -160,6 +164,7 @@ public struct Lesson: Sendable {
             let line = lineOf("update")
             try checkKeys(update, allowed: Lesson.updateKeys, section: " in [update]", line: line)
             guard let rate = try numeric(update, "rate", line: line) else { throw fail(line, "[update] needs 'rate'") }
+            guard rate >= 0 else { throw fail(lineOf("rate", after: line - 1), "'rate' must be 0 or more; 'direction' says which way to step") }
             let direction = try string(update, "direction", line: line, required: false) ?? "descent"
             guard ["ascent", "descent"].contains(direction) else { throw fail(lineOf("direction", after: line - 1), "'direction' must be \"ascent\" or \"descent\"") }
             self.update = Update(rate: rate, sign: direction == "ascent" ? 1 : -1, why: try string(update, "why", line: line, required: false))
@@ -184,9 +189,12 @@ public struct Lesson: Sendable {
             try checkKeys(entry, allowed: Lesson.checkKeys, section: " in [[check]]", line: line)
             let quantity = try string(entry, "quantity", line: line)!
             guard let notes = try numeric(entry, "notes", line: line) else { throw fail(line, "[[check]] '\(quantity)' needs 'notes', the figure the notes print") }
-            let digits = try numeric(entry, "digits", line: line).map(Int.init) ?? 6
-            guard (1...17).contains(digits) else { throw fail(lineOf("digits", after: line - 1), "'digits' must be 1 to 17") }
+            let givenDigits = try numeric(entry, "digits", line: line)
+            guard let digits = givenDigits.map(LessonFields.digits) ?? 6 else {
+                throw fail(lineOf("digits", after: line - 1), "'digits' must be a whole number from 1 to 17")
+            }
             let tolerance = try numeric(entry, "tolerance", line: line) ?? Lesson.halfUnit(notes, digits: digits)
+            guard tolerance >= 0 else { throw fail(lineOf("tolerance", after: line - 1), "'tolerance' must be 0 or more") }
             checks.append(Check(quantity: quantity, notes: notes, digits: digits, tolerance: tolerance,
                                 why: try string(entry, "why", line: line, required: false), line: line))
         }

@@ -34,7 +34,11 @@ public struct SavedModel: Sendable {
     /// Reads a saved model, version 1 or 2.
     /// - Throws: `WorkbenchFailure.badInput` naming the file and what is wrong.
     public init(file: String) throws(WorkbenchFailure) {
-        let text = try InputFile.text(file, limit: 200_000_000)
+        try self.init(text: try InputFile.text(file, limit: 200_000_000), file: file)
+    }
+
+    /// Reads saved-model text (`file` names it in messages).
+    public init(text: String, file: String) throws(WorkbenchFailure) {
         func fail(_ reason: String) -> WorkbenchFailure { .badInput("not a saved model: \(reason)", at: SourceLocation(file: file)) }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw fail("not a JSON object") }
         guard object["format"] as? String == Self.format else { throw fail("no \"format\": \"\(Self.format)\" (write one with backprop train --save)") }
@@ -63,7 +67,14 @@ public struct SavedModel: Sendable {
         }
         func matrix(_ key: String) throws(WorkbenchFailure) -> [[Double]] {
             guard let rows = object[key] as? [[NSNumber]] else { throw fail("'\(key)' is not a list of lists of numbers") }
-            return rows.map { $0.map(\.doubleValue) }
+            let values = rows.map { $0.map(\.doubleValue) }
+            // Training and evaluation compute in Float32: 1e308 would become infinity there.
+            for (layer, row) in values.enumerated() {
+                if let bad = row.firstIndex(where: { !Float($0).isFinite }) {
+                    throw fail("'\(key)' of layer \(layer + 1), entry \(bad + 1): \(row[bad]) is not a finite Float32 number")
+                }
+            }
+            return values
         }
         self.data = data; self.seed = seed
         self.weights = try matrix("weights")

@@ -31,11 +31,20 @@ public enum TrainingData {
                         test.standardized(mean: statistics.mean, deviation: statistics.deviation))
             case "digits": return try Datasets.digits(path: directory + "/digits.csv.gz").split(heldOut: 0.2, seed: seed)
             default:
-                return (try Datasets.mnist(directory: directory + "/mnist", training: true),
-                        try Datasets.mnist(directory: directory + "/mnist", training: false))
+                let train = try Datasets.mnist(directory: directory + "/mnist", training: true)
+                let test = try Datasets.mnist(directory: directory + "/mnist", training: false)
+                try sameShape(train, test, directory + "/mnist")
+                return (train, test)
             }
         } catch {
             throw .badInput(error.description)
+        }
+    }
+
+    /// The held-out images must be the training images' size, or the accuracy would be invented.
+    static func sameShape(_ train: LabeledData, _ test: LabeledData, _ directory: String) throws(DatasetError) {
+        guard train.featureShape == test.featureShape else {
+            throw DatasetError(file: directory + "/t10k-images-idx3-ubyte", "the held-out images have shape \(test.featureShape), the training images \(train.featureShape)")
         }
     }
 
@@ -81,6 +90,7 @@ public enum TrainingData {
         do {
             let (train, trainCount) = try mnist(directory, "train", limit)
             let (test, testCount) = try mnist(directory, "t10k", testLimit)
+            try sameShape(train, test, directory)
             return (train, test, (trainCount, testCount))
         } catch {
             throw .badInput(error.description)

@@ -19,6 +19,9 @@ public struct HeldOutReport: Sendable {
     /// data's classes) is bad input.
     public init(_ trainer: Trainer, on data: LabeledData) throws(WorkbenchFailure) {
         let result = try Refusals.bad { try trainer.evaluate(data) }
+        guard result.loss.isFinite else {
+            throw .failed("the held-out loss is \(result.loss.isNaN ? "NaN" : "infinite") (the model's weights are too large)")
+        }
         (loss, accuracy, confusion, classNames) = (result.loss, result.accuracy, result.confusion, data.classNames)
     }
 

@@ -189,8 +189,13 @@ public final class Trainer {
     }
 
     private func run(_ data: LabeledData, indices: [Int], training: Bool, update: Bool) throws -> BatchResult {
-        guard outputShape.count == 1, data.classNames.count <= outputShape[0] else {
-            throw Unsupported(description: "\(spec.name) does not end in one score per class for the \(data.classNames.count) classes of the data")
+        // At the door of every batch: a wrong width would read past the workspace and a wrong output
+        // count would write outside the confusion matrix, on both paths.
+        guard outputShape.count == 1, data.classNames.count == outputShape[0] else {
+            throw Unsupported(description: "\(spec.name) does not end in one score per class for the \(data.classNames.count) classes of the data (its output has shape \(outputShape)); give its last linear layer \(data.classNames.count) outputs")
+        }
+        guard data.featureCount == spec.inputShape.reduce(1, *) else {
+            throw Unsupported(description: "\(spec.name) takes inputs of shape \(spec.inputShape), but the data's examples have shape \(data.featureShape)")
         }
         // A batch's workspace is allocated whole; refuse one that would not fit rather than be killed.
         // The engine path records each layer as about three nodes (product, bias, activation), each

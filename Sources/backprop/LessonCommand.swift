@@ -42,12 +42,7 @@ struct LessonCommand: ParsableCommand {
             let lessons: [Lesson]
             if all { lessons = try LessonLibrary.all() }
             else if let lesson, let number = Int(lesson) {
-                let library = try LessonLibrary.all()
-                guard let found = library.first(where: { $0.number == number }) else {
-                    let numbers = library.map { String($0.number) }.joined(separator: ", ")
-                    throw WorkbenchFailure.badInput("there is no lesson \(number); the lessons are \(numbers) (see 'backprop lessons')")
-                }
-                lessons = [found]
+                lessons = [try LessonLibrary.lesson(number)]   // a broken other lesson file does not stop this one
             } else { lessons = [try Lesson(file: lesson!)] }
 
             var failed: [Int] = []

@@ -51,7 +51,7 @@ struct TraceCommand: ParsableCommand {
     @Option(name: .long, help: "Write a self-contained step-by-step HTML page to FILE.")
     var html: String?
 
-    @Flag(name: .long, help: "Draw every node even of a big graph (by default graphs over \(BigGraph.defaultLimit) nodes are collapsed).")
+    @Flag(name: .long, help: "Draw every node even of a big graph (by default graphs over \(BigGraph.defaultLimit) nodes are collapsed); print every value and step in the table.")
     var full = false
 
     func validate() throws {
@@ -78,7 +78,7 @@ struct TraceCommand: ParsableCommand {
         if json {
             print(TraceReport.json(job.trace, check: gradientCheck).serialized())
         } else {
-            print(TraceReport.table(job.trace))
+            print(TraceReport.table(job.trace, full: full))
             if let gradientCheck { print(TraceReport.checkTable(gradientCheck)) }
         }
         if let gradientCheck, !gradientCheck.passed {

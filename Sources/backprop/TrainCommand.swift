@@ -50,8 +50,8 @@ struct TrainCommand: ParsableCommand {
         let (spec, modelFile) = try ModelFile.model(model)
         if let folds { return try crossValidate(spec, folds: folds) }
         let (seed, batch) = (options.seed, options.batch)
-        let (train, test) = try TrainingData.load(data, seed: seed)
-        let training = limit.map { train.subset(Array(0..<min($0, train.count))) } ?? train
+        // With --limit, MNIST decodes only the images it trains on (the same prefix as before).
+        let (training, test, _) = try TrainingData.load(data, seed: seed, limit: limit, testLimit: nil)
         if let mismatch = TrainingData.inputMismatch(model, spec, data, training) { throw WorkbenchFailure.badInput(mismatch) }
         let trainer: Trainer
         do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw modelFile?.failure("\(error)") ?? WorkbenchFailure.badInput("\(model): \(error)") }
@@ -103,7 +103,8 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let saved = try SavedModel(file: file)
         let spec = saved.spec
-        let (_, test) = try TrainingData.load(data ?? saved.data, seed: saved.seed)
+        // Only the held-out part is needed: for MNIST, decode none of the training images.
+        let test = try TrainingData.load(data ?? saved.data, seed: saved.seed, limit: 1, testLimit: nil).test
         let trainer: Trainer
         do { trainer = try Trainer(spec: spec, settings: .init(), weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
