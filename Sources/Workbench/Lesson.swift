@@ -67,6 +67,10 @@ public struct Lesson: Sendable {
     public let model: Model?
     /// The file it was read from.
     public let file: String
+    /// Chapter, the notes' symbols, data inputs, step-by-step statements (Lesson+Presentation.swift).
+    public let presentation: Presentation
+    /// A lesson that runs optimizers on a loss surface (`[descent]`, LessonDescent.swift).
+    public let descent: Descent?
 
     /// `[training]`: plain gradient descent on the lesson's `parameters`, minimizing the program's output.
     public struct Training: Sendable {
@@ -76,7 +80,7 @@ public struct Lesson: Sendable {
         public let why: String?
     }
 
-    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model"]
+    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent"] + Presentation.keys
     static let trainingKeys = ["steps", "full_steps", "rate", "why"]
     static let formulaKeys = ["claim", "why"]
     static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why"]
@@ -141,6 +145,8 @@ public struct Lesson: Sendable {
         self.inputs = pairs.joined(separator: ",")
         self.parameters = (table["parameters"]?.array).map { $0.compactMap { $0.string } } ?? []
         self.file = file
+        self.presentation = try Presentation(table, file: file, lineOf: { lineOf($0) })
+        self.descent = try table["descent"].map { value throws(WorkbenchFailure) in try Descent(value, file: file, line: lineOf("descent")) }
 
         var narration: [Narration] = []
         var line = 0
@@ -212,7 +218,7 @@ public struct Lesson: Sendable {
             guard let model = model.table else { throw fail(lineOf("model"), "[model] must be a table") }
             self.model = try Model(model, file: file, lines: lines)
         } else { self.model = nil }
-        guard !checks.isEmpty || !formulas.isEmpty || !(self.model?.checks.isEmpty ?? true) else {
+        guard !checks.isEmpty || !formulas.isEmpty || !(self.model?.checks.isEmpty ?? true) || !(descent?.checks.isEmpty ?? true) else {
             throw fail(1, "a lesson needs at least one [[check]] (a figure the notes print), [[formula]] (a formula they print) or [[model.check]]")
         }
         self.checks = checks
