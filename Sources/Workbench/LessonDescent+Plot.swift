@@ -9,7 +9,8 @@ extension DescentRun {
     public func svg() throws(WorkbenchFailure) -> String {
         guard parameters.count == 2 else { throw .badInput("\(lesson.file): --plot draws two parameters; this lesson has \(parameters.count)") }
         // The window: every finite point of the runs that stayed bounded, plus a margin.
-        let bounded = paths.filter { !$0.diverged }.flatMap(\.points)
+        // A run whose loss ends above where it started is drawn, but does not set the window.
+        let bounded = paths.filter { !$0.diverged && ($0.losses.last ?? .infinity) <= ($0.losses.first ?? 0) }.flatMap(\.points)
         let shown = bounded.isEmpty ? paths.flatMap { $0.points.prefix(3) } : bounded
         var lo = [Double.infinity, .infinity], hi = [-Double.infinity, -.infinity]
         for point in shown where point.allSatisfy(\.isFinite) {
@@ -33,7 +34,7 @@ extension DescentRun {
         let shift = max((high - low) * 1e-4, 1e-12)
         let levels = (1...14).map { k in low - shift + exp(log(shift) + (log(high - low + shift) - log(shift)) * Double(k) / 15) }
 
-        let width = 640.0, height = 480.0, left = 60.0, top = 20.0, plotW = 440.0, plotH = 400.0
+        let width = 780.0, height = 480.0, left = 60.0, top = 20.0, plotW = 440.0, plotH = 400.0
         func x(_ value: Double) -> Double { left + (value - lo[0]) / (hi[0] - lo[0]) * plotW }
         func y(_ value: Double) -> Double { top + plotH - (value - lo[1]) / (hi[1] - lo[1]) * plotH }
         func f(_ value: Double) -> String { String(format: "%.1f", value) }

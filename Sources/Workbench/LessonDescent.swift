@@ -277,7 +277,8 @@ public struct DescentRun {
             for step in shownSteps(path) { rows.append(["\(step)"] + path.points[step].map(format) + [format(path.losses[step])]) }
             let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max()! }
             for row in rows {
-                lines.append("          " + zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  "))
+                let text = zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+                lines.append("          " + text.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
             }
             if path.diverged { lines.append("          the loss left every bound at step \(path.points.count - 1): the run stopped") }
             if let why = path.run.why { lines.append("      › " + why) }

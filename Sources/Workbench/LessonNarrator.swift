@@ -50,7 +50,8 @@ struct LessonNarrator {
             case .operation:
                 // Numbered in the order shown: values of statements shown as one line get no number.
                 let shown = full || chosen.isEmpty || (statement[node.id].flatMap { trace.nodes[$0].name }.map(chosen.contains) ?? true)
-                if shown { unnamed += 1; names.append("n\(unnamed)") } else { names.append("(\(node.label))") }
+                // A value inside a statement shown as one line is called by that statement's name.
+                if shown { unnamed += 1; names.append("n\(unnamed)") } else { names.append(statement[node.id].flatMap { trace.nodes[$0].name }.map { symbols[$0] ?? $0 } ?? node.label) }
             default: names.append(node.label)
             }
         }
@@ -202,7 +203,7 @@ public enum LessonText {
     /// A tensor in full when it is short (or `full`), else its shape and corners: `[[1, 0, …, 1], …, [0, 0, …, 0]] (6×6)`.
     public static func tensor(_ value: Tensor, significantDigits digits: Int, full: Bool) -> String {
         let whole = TraceFormat.tensor(value, significantDigits: digits)
-        if full || value.isScalar || value.count <= 12 || whole.count <= 48 { return whole }
+        if full || value.isScalar || value.count <= 27 || whole.count <= 48 { return whole }
         let number = { (x: Double) in TraceFormat.number(x, significantDigits: digits) }
         let shape = value.shape.map(String.init).joined(separator: "×")
         func row(_ offset: Int, _ count: Int) -> String {
@@ -231,6 +232,13 @@ public enum LessonText {
     }
 
     static func fitLine(_ line: String, width: Int) -> String {
+        guard line.count > width else { return line }
+        // Columns padded for a wide table are folded anyway: keep one gap of three spaces.
+        var line = line
+        while line.contains("    ") && line.trimmingCharacters(in: .whitespaces).contains("    ") {
+            let leading = line.prefix { $0 == " " }
+            line = String(leading) + line.dropFirst(leading.count).replacingOccurrences(of: "    ", with: "   ")
+        }
         guard line.count > width else { return line }
         let leading = line.prefix { $0 == " " }.count
         var indent = leading + 2
