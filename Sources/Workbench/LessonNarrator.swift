@@ -105,7 +105,9 @@ struct LessonNarrator {
         if operands.count == 2 && ["+", "−", "*", "/", "^", "@"].contains(node.symbol) {
             let symbol = node.symbol == "−" ? "-" : node.symbol
             symbolic = "\(labels[0]) \(symbol) \(labels[1])"
-            numeric = "\(values[0]) \(symbol) \(values[1].hasPrefix("-") ? "(\(values[1]))" : values[1])"
+            // A negative base is bracketed too: -0.5 ^ 2 would read as −(0.5²).
+            let left = symbol == "^" && values[0].hasPrefix("-") ? "(\(values[0]))" : values[0]
+            numeric = "\(left) \(symbol) \(values[1].hasPrefix("-") ? "(\(values[1]))" : values[1])"
         } else if node.symbol == "−" && operands.count == 1 {
             symbolic = "-\(labels[0])"; numeric = "-(\(values[0]))"
         } else if node.operation == "index", let detail = node.detail {

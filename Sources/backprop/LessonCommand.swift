@@ -100,8 +100,16 @@ struct LessonCommand: ParsableCommand {
 struct LessonsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "lessons", abstract: "List the lessons: number, title, source in the notes.")
     func run() throws {
-        for lesson in try LessonLibrary.all() {
-            print(String(format: "%3d  ", lesson.number) + lesson.title + "   (" + lesson.source + ")")
+        // Grouped by chapter, in number order; the source goes on its own line, folded to 100 columns.
+        var chapter: String? = nil
+        for (index, lesson) in try LessonLibrary.all().enumerated() {
+            if let name = lesson.presentation.chapter, name != chapter {
+                if index > 0 { print("") }
+                print(name)
+                chapter = name
+            }
+            print(LessonText.fit(String(format: "%3d  ", lesson.number) + lesson.title))
+            print(LessonText.fit("       from " + lesson.source))
         }
     }
 }
