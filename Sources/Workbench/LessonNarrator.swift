@@ -236,11 +236,12 @@ public enum LessonText {
     static func fitLine(_ line: String, width: Int) -> String {
         guard line.count > width else { return line }
         // Columns padded for a wide table are folded anyway: keep one gap of three spaces.
-        var line = line
-        while line.contains("    ") && line.trimmingCharacters(in: .whitespaces).contains("    ") {
-            let leading = line.prefix { $0 == " " }
-            line = String(leading) + line.dropFirst(leading.count).replacingOccurrences(of: "    ", with: "   ")
-        }
+        // The step word's column (`update    `) is kept as it is.
+        let keep = line.prefix { $0 == " " }.count + 10
+        let head = String(line.prefix(keep))
+        var tail = String(line.dropFirst(keep))
+        while tail.contains("    ") { tail = tail.replacingOccurrences(of: "    ", with: "   ") }
+        let line = head + tail
         guard line.count > width else { return line }
         let leading = line.prefix { $0 == " " }.count
         var indent = leading + 2
