@@ -20,6 +20,9 @@ public struct Lesson: Sendable {
         public let why: String?
         /// The line of the check in the file, for messages.
         public let line: Int
+        /// False for a figure the notes do not print (lost with a slide's picture, or derived):
+        /// the check says so, and the figure is the lesson's, checked against the engine.
+        public var printed = true
     }
 
     /// A formula the notes print for a gradient, written in the expression language as a claim
@@ -83,7 +86,7 @@ public struct Lesson: Sendable {
     static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent"] + Presentation.keys
     static let trainingKeys = ["steps", "full_steps", "rate", "why"]
     static let formulaKeys = ["claim", "why"]
-    static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why"]
+    static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why", "printed"]
     static let narrationKeys = ["after", "text"]
     static let updateKeys = ["rate", "direction", "why"]
 
@@ -189,8 +192,13 @@ public struct Lesson: Sendable {
             let digits = try numeric(entry, "digits", line: line).map(Int.init) ?? 6
             guard (1...17).contains(digits) else { throw fail(lineOf("digits", after: line - 1), "'digits' must be 1 to 17") }
             let tolerance = try numeric(entry, "tolerance", line: line) ?? Lesson.halfUnit(notes, digits: digits)
-            checks.append(Check(quantity: quantity, notes: notes, digits: digits, tolerance: tolerance,
-                                why: try string(entry, "why", line: line, required: false), line: line))
+            var check = Check(quantity: quantity, notes: notes, digits: digits, tolerance: tolerance,
+                              why: try string(entry, "why", line: line, required: false), line: line)
+            if let printed = entry["printed"] {
+                guard let flag = printed.bool else { throw fail(lineOf("printed", after: line - 1), "'printed' must be true or false") }
+                check.printed = flag
+            }
+            checks.append(check)
         }
         var formulas: [Formula] = []
         line = 0

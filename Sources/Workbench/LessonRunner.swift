@@ -196,12 +196,16 @@ public struct LessonRun {
     public func checkLines() -> [String] {
         let width = results.map(\.check.quantity.count).max() ?? 0
         let notesWidth = results.map { TraceFormat.number($0.check.notes).count }.max() ?? 0
-        var lines = ["checks (the figures the notes print, against the engine)"]
+        let unprinted = results.filter { !$0.check.printed }.count
+        var lines = [unprinted == 0 ? "checks (the figures the notes print, against the engine)"
+                     : unprinted == results.count ? "checks (the notes print none of these figures: ours, against the engine)"
+                     : "checks (the figures the notes print, and ours where they print none, against the engine)"]
         for result in results {
             let check = result.check
             let pad = String(repeating: " ", count: width - check.quantity.count)
             let notes = TraceFormat.number(check.notes), engine = TraceFormat.number(result.engine, significantDigits: 10)
-            let notesColumn = "notes " + notes + String(repeating: " ", count: max(0, notesWidth - notes.count))
+            // A figure the notes do not print is the lesson's own ("ours"), checked against the engine.
+            let notesColumn = (check.printed ? "notes " : "ours  ") + notes + String(repeating: " ", count: max(0, notesWidth - notes.count))
             var line = "  \(result.passed ? "✓" : "✗") \(check.quantity)\(pad)   \(notesColumn)   engine \(engine)"
             if !result.passed { line += "   differs by \(TraceFormat.number(abs(result.engine - check.notes), significantDigits: 3)) (tolerance \(TraceFormat.number(check.tolerance)))" }
             else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) {
@@ -211,6 +215,7 @@ public struct LessonRun {
                 line += rounding ? "   (the notes round to \(check.digits) digit\(check.digits == 1 ? "" : "s"))"
                                  : "   (within the tolerance \(TraceFormat.number(check.tolerance)))"
             }
+            if !check.printed { line += "   (not printed in the notes)" }
             if let why = check.why { line += "\n      › " + why }
             lines.append(line)
         }
@@ -243,6 +248,12 @@ public struct LessonRun {
         } else {
             lines.append("\(failed) of \(total) \(plural) disagree with \(against)")
         }
+        if unprinted > 0 {
+            // The lesson's own figures agree with the engine, not with anything the notes print.
+            lines[lines.count - 1] = lines[lines.count - 1].replacingOccurrences(of: "with the notes", with: "with the notes and the engine")
+                .replacingOccurrences(of: "the notes and the engine and the engine", with: "the notes and the engine")
+                + " (\(unprinted) of them not printed in the notes)"
+        }
         if skipped > 0 {
             lines[lines.count - 1] += "; \(skipped) skipped (not run in the quick run; checked with --full)"
         }
@@ -258,6 +269,7 @@ public struct LessonRun {
                 .object(["quantity": .string(result.check.quantity), "notes": .number(result.check.notes),
                          "engine": .number(result.engine), "digits": .number(Double(result.check.digits)),
                          "tolerance": .number(result.check.tolerance), "passed": .bool(result.passed),
+                         "printed": .bool(result.check.printed),
                          "why": result.check.why.map(JSONValue.string) ?? .null])
             }),
             "trace": TraceReport.json(job.trace),
