@@ -250,9 +250,11 @@ public struct LessonRun {
         }
         if unprinted > 0 {
             // The lesson's own figures agree with the engine, not with anything the notes print.
-            lines[lines.count - 1] = lines[lines.count - 1].replacingOccurrences(of: "with the notes", with: "with the notes and the engine")
-                .replacingOccurrences(of: "the notes and the engine and the engine", with: "the notes and the engine")
-                + " (\(unprinted) of them not printed in the notes)"
+            let whole = unprinted == results.count && formulas == nil && model == nil && descent == nil
+            lines[lines.count - 1] = lines[lines.count - 1]
+                .replacingOccurrences(of: "with the notes and the engine", with: "with the notes")
+                .replacingOccurrences(of: "with the notes", with: whole ? "with the engine" : "with the notes and the engine")
+                + (whole ? " (figures the notes do not print)" : " (\(unprinted) of them not printed in the notes)")
         }
         if skipped > 0 {
             lines[lines.count - 1] += "; \(skipped) skipped (not run in the quick run; checked with --full)"

@@ -10,8 +10,9 @@ struct LessonWidthTests {
         line.unicodeScalars.filter { !(0x0300...0x036F).contains($0.value) && !(0x20D0...0x20FF).contains($0.value) }.count
     }
 
-    @Test("backprop lesson --all and backprop lessons print no line wider than 100 columns")
+    @Test("backprop lesson --all and backprop lessons print no line wider than 100 columns; 28 or more lessons, numbered 1 to N")
     func width() throws {
+        // One run of every lesson (the MNIST lessons train for a while in a debug build).
         for arguments in [["lesson", "--all"], ["lessons"]] {
             let result = try CLI.run(arguments)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
@@ -19,16 +20,15 @@ struct LessonWidthTests {
             #expect(lines.count > 30)
             let wide = lines.filter { LessonWidthTests.columns($0) > 100 }
             #expect(wide.isEmpty, "\(arguments): \(wide.count) lines over 100 columns, e.g. \(wide.first ?? "")")
+            if arguments == ["lesson", "--all"] {
+                // Each lesson starts with "Lesson N: title".
+                let numbers = lines.compactMap { line -> Int? in
+                    guard line.hasPrefix("Lesson "), let colon = line.firstIndex(of: ":") else { return nil }
+                    return Int(line[line.index(line.startIndex, offsetBy: 7)..<colon])
+                }
+                #expect(numbers.count >= 28)
+                #expect(numbers == Array(1...max(1, numbers.count)))
+            }
         }
-    }
-
-    @Test("there are at least 28 lessons, numbered 1 to N without gaps")
-    func count() throws {
-        let result = try CLI.run(["lesson", "--all", "--json"])
-        #expect(result.status == 0, "\(result.stderr)")
-        let lessons = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
-        let numbers = lessons.compactMap { ($0["lesson"] as? Double).map(Int.init) }
-        #expect(numbers.count >= 28)
-        #expect(numbers == Array(1...numbers.count))
     }
 }
