@@ -58,7 +58,7 @@ struct LessonCommandTests {
         let result = try CLI.run(["lesson", "1"], environment: ["BACKPROP_LESSONS": directory])
         #expect(result.status == 1)
         #expect(result.stdout.contains("✗ f "), "\(result.stdout)")
-        #expect(result.stdout.contains("notes -11"))
+        #expect(result.stdout.contains("ours  -11"))
         #expect(result.stderr.contains("a check disagrees"))
     }
 
@@ -77,9 +77,9 @@ struct LessonCommandTests {
     }
 
     @Test("a malformed lesson file: one line with file:line and what is wrong, exit 2", arguments: [
-        ("quantity = \"q\"", "quantitty = \"q\"", ":39: error: unknown key 'quantitty' in [[check]]; did you mean 'quantity'?"),
+        ("quantity = \"q\"", "quantitty = \"q\"", ":42: error: unknown key 'quantitty' in [[check]]; did you mean 'quantity'?"),
         ("number = 1", "number = \"one\"", ":2: error: 'number' must be a whole number"),
-        ("[inputs]", "[inputs", "001-sum-times.toml:17:"),
+        ("[inputs]", "[inputs", "001-sum-times.toml:20:"),
         ("f = q * z", "f = q * zz", "unknown name 'zz'"),
         ("quantity = \"df/dz\"", "quantity = \"df/dw\"", "names 'w', which the program does not define"),
     ])
