@@ -22,7 +22,7 @@ struct ModelLessonTests {
         #expect(result.status == 0, "\(result.stderr)")
         for line in ["Total parameters: 99", "forward   one batch, the first of epoch 1: 16 training examples, [16, 4]",
                      "update    Adam, rate 0.01", "training  50 epochs of 120 examples in batches of 16: 8 updates per epoch, seed 1",
-                     "held-out  30 examples", "  ✓ parameters                notes 99       engine 99", "  ✓ held-out accuracy         at least 85%",
+                     "held-out  30 examples", "  ✓ parameters                ours  99       engine 99", "  ✓ held-out accuracy         at least 85%",
                      "  ✓ training loss             at most 0.2"] {
             #expect(result.stdout.contains(line), "missing \(line)\n\(result.stdout)")
         }
