@@ -19,6 +19,8 @@ struct LessonNarrator {
     let names: [String]
     /// For each operation node, the named node whose statement it belongs to (nil: unnamed tail).
     let statement: [Int: Int]
+    /// Whether a node depends on an input that is neither a constant nor a label.
+    let free: [Bool]
 
     init(lesson: Lesson, trace: Trace, program: Program, full: Bool, digits: Int) {
         self.lesson = lesson
@@ -38,6 +40,15 @@ struct LessonNarrator {
             }
         }
         self.statement = statement
+        var free = [Bool](repeating: false, count: trace.nodes.count)
+        for node in trace.nodes {   // creation order: a node's inputs come before it
+            switch node.kind {
+            case .constant: free[node.id] = false
+            case .input, .parameter: free[node.id] = !(node.name.map { lesson.presentation.labels.contains($0) } ?? false)
+            case .operation: free[node.id] = node.inputs.contains { free[$0] }
+            }
+        }
+        self.free = free
         let chosen = lesson.presentation.stepByStep
         let symbols = lesson.presentation.symbols
         var names: [String] = []
@@ -69,7 +80,8 @@ struct LessonNarrator {
         var output = "", word = ""
         func flush() { output += byLabel[word] ?? word; word = "" }
         for character in text {
-            if character.isLetter || character.isNumber || character == "_" { word.append(character) } else { flush(); output.append(character) }
+            // ASCII only: in `n29²` the square is not part of the name.
+            if character.isASCII && (character.isLetter || character.isNumber || character == "_") { word.append(character) } else { flush(); output.append(character) }
         }
         flush()
         return output
@@ -138,10 +150,9 @@ struct LessonNarrator {
         return "forward   " + text + " = " + show(node.value) + narration(after: node)
     }
 
-    /// The inputs that get no backward step: constants, and the lesson's labels and data.
-    func silent(_ node: Trace.Node) -> Bool {
-        node.kind == .constant || (node.name.map { lesson.presentation.labels.contains($0) } ?? false)
-    }
+    /// The values that get no backward step: constants, the lesson's labels and data, and values
+    /// computed from those alone (`4 * N ^ 2 * M ^ 2` when N and M are labels).
+    func silent(_ node: Trace.Node) -> Bool { !free[node.id] }
 
     func steps() -> [String] {
         var steps: [String] = []
