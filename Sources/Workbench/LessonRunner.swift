@@ -257,7 +257,7 @@ public struct LessonRun {
                 + (whole ? " (figures the notes do not print)" : " (\(unprinted) of them not printed in the notes)")
         }
         if skipped > 0 {
-            lines[lines.count - 1] += "; \(skipped) skipped (not run in the quick run; checked with --full)"
+            lines[lines.count - 1] += "; \(skipped) skipped (checked only with --full)"
         }
         return lines
     }

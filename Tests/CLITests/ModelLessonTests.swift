@@ -39,6 +39,15 @@ struct ModelLessonTests {
         #expect(result.stdout.contains("bars for this full run"))
     }
 
+    @Test("a bar given only for --full is shown with – in the quick run and counted as skipped, never as agreeing")
+    func skipped() throws {
+        let path = try copy("026-iris-mlp.toml") { $0.replacingOccurrences(of: "quantity = \"held-out accuracy\"\nat_least = 85", with: "quantity = \"held-out accuracy\"\nfull_at_least = 85") }
+        let result = try CLI.run(["lesson", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("  – held-out accuracy"), "\(result.stdout)")
+        #expect(result.stdout.contains("all 7 checks and formulas agree with the notes and the engine; 1 skipped (checked only with --full)"), "\(result.stdout)")
+    }
+
     @Test("--json reports the model's checks and the run")
     func json() throws {
         let result = try CLI.run(["lesson", "26", "--json"])
