@@ -12,6 +12,9 @@ public enum AutogradError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonScalarOutput(shape: [Int])
     /// The seed gradient's shape differs from the output's.
     case seedShapeMismatch(expected: [Int], got: [Int])
+    /// A node id of another graph (or of this graph before `removeAll`) was passed to `apply` or
+    /// `backward`: `node` is its label (`n3`), `nodeGraph` and `graph` the two graphs (`graph #2`).
+    case foreignNode(node: String, nodeGraph: String, graph: String)
 
     /// One sentence saying what went wrong and, where we can tell, what to do.
     public var description: String {
@@ -31,6 +34,8 @@ public enum AutogradError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the output has shape \(Tensor.describe(shape: shape)); backward needs a scalar output or a seed gradient (reduce it with sum(...) or mean(...))"
         case .seedShapeMismatch(let expected, let got):
             return "the seed gradient has shape \(Tensor.describe(shape: got)) but the output has shape \(Tensor.describe(shape: expected))"
+        case .foreignNode(let node, let nodeGraph, let graph):
+            return "node \(node) belongs to \(nodeGraph), not to \(graph); a graph only takes its own nodes (record every operand in one graph)"
         }
     }
 }

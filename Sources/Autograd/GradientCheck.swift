@@ -87,7 +87,7 @@ extension Graph {
         values.reserveCapacity(output.index + 1)
         var sides: [Int8] = []
         for index in 0...output.index {
-            let node = NodeID(index)
+            let node = nodeID(index)
             if index == leaf.index { values.append(replacement); continue }
             let primitive = primitives[Int(operations[index].rawValue)]
             let operands = inputs(of: node).map { values[$0.index] }

@@ -7,9 +7,11 @@ extension Graph {
     /// loop: a chain of a million operations needs no recursion and no extra stack. Constants get
     /// no gradient; nodes that do not lead to the output are not reached (their gradient is nil).
     /// - Parameter seed: the gradient of the output; required when the output is not a scalar.
-    /// - Throws: `AutogradError.backwardTwice` on a second call, `.nonScalarOutput` without a seed.
+    /// - Throws: `AutogradError.backwardTwice` on a second call, `.nonScalarOutput` without a seed,
+    ///   `.foreignNode` for an output of another graph.
     /// - Complexity: O(nodes + edges) for scalars; tensor nodes add their vector-Jacobian products.
     public func backward(from output: NodeID, seed: Tensor? = nil) throws(AutogradError) {
+        guard output.graph == identity else { throw foreignNodeError(output) }
         guard backwardOutput == nil else { throw .backwardTwice }
         let outputShape = shape(of: output)
         if let seed, seed.shape != outputShape { throw .seedShapeMismatch(expected: outputShape, got: seed.shape) }
@@ -30,8 +32,8 @@ extension Graph {
             node = scalarBackward(from: node)
             guard node >= 0 else { break }
             defer { node -= 1 }
-            let contributions = vectorJacobianProducts(at: NodeID(node))
-            for (input, contribution) in zip(inputs(of: NodeID(node)), contributions)
+            let contributions = vectorJacobianProducts(at: nodeID(node))
+            for (input, contribution) in zip(inputs(of: nodeID(node)), contributions)
             where operations[input.index] != .constant {
                 accumulate(contribution, into: input.index)
                 reached[input.index] = true

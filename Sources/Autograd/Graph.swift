@@ -1,12 +1,31 @@
 import Foundation
 
-/// A node of a `Graph`: its position in creation order, which is also a topological order.
+/// A node of a `Graph`: which graph it belongs to, and its position in creation order, which is
+/// also a topological order.
+///
+/// A node id is only meaningful in the graph that made it: `apply` and `backward` throw
+/// `AutogradError.foreignNode` for a node of another graph (or of the same graph before
+/// `removeAll`), so nothing is recorded on a wrong operand. To find the node at the same position
+/// in a graph rebuilt from the same program, ask that graph: `graph.node(at: id.index)`.
+///
+/// The reading functions (`value(of:)`, `gradient(of:)`, …) read by position and do not check
+/// the identity yet: the claim checker and the exercises still read a program evaluated again at
+/// another point with the first evaluation's ids.
+///
+/// Eight bytes: the index as an `Int32` (the arena stores its edges as `Int32` already, so no
+/// graph holds more nodes) and the graph's identity as a `UInt32`.
 public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    let rawIndex: Int32
+    /// The graph (and its generation, bumped by `removeAll`) this node belongs to.
+    public let graph: GraphIdentity
     /// The creation index: `n0` is the first node recorded.
-    public let index: Int
-    /// Wraps a creation index.
-    public init(_ index: Int) { self.index = index }
-    public static func < (a: NodeID, b: NodeID) -> Bool { a.index < b.index }
+    public var index: Int { Int(rawIndex) }
+    init(index: Int, graph: GraphIdentity) {
+        self.rawIndex = Int32(index)
+        self.graph = graph
+    }
+    /// Creation order within one graph.
+    public static func < (a: NodeID, b: NodeID) -> Bool { a.rawIndex < b.rawIndex }
     public var description: String { "n\(index)" }
 }
 
@@ -44,6 +63,10 @@ public final class Graph {
     /// The op table's scalar rules, unpacked once (see `ScalarKernels`).
     let kernels = ScalarKernels.shared
 
+    /// Who this graph is: every node id it hands out carries it, and every node id it is given must.
+    /// `removeAll` gives the graph a new identity, so ids from before it are refused too.
+    public private(set) var identity = GraphIdentity.next()
+
     /// The output backward was run from, once it has run.
     public internal(set) var backwardOutput: NodeID?
     /// The first node whose value has a NaN or an infinity, if any.
@@ -79,12 +102,13 @@ public final class Graph {
         attributes.removeAll(keepingCapacity: keepCapacity)
         backwardOutput = nil
         firstNonFiniteNode = nil
+        identity = GraphIdentity.next()
     }
 
     /// The number of nodes recorded.
     public var count: Int { operations.count }
     /// Every node id in creation order.
-    public var nodes: [NodeID] { (0..<count).map(NodeID.init) }
+    public var nodes: [NodeID] { (0..<count).map(nodeID) }
 
     // MARK: - Leaves
 
@@ -133,11 +157,14 @@ public final class Graph {
         // medians of 15 interleaved passes, one session): 1M-op chain build 82.5 → 23.7 ms
         // (40.2 ms with the table held as arrays of closures); forward of micrograd's demo step
         // 4.89 → 1.46 ms.
+        guard x.graph == identity && (y == nil || y?.graph == identity) else {
+            throw foreignNodeError(x.graph != identity ? x : y ?? x)
+        }
         let op = Int(operation.rawValue)
         let xi = x.index, yi = y?.index ?? -1
         if kernels.arity[op] == (yi < 0 ? 1 : 2) && tensorSlots[xi] < 0 && (yi < 0 || tensorSlots[yi] < 0) {
             let value = kernels.forward(op, scalarValues[xi], yi < 0 ? 0 : scalarValues[yi])
-            if !value.isFinite && firstNonFiniteNode == nil { firstNonFiniteNode = NodeID(count) }
+            if !value.isFinite && firstNonFiniteNode == nil { firstNonFiniteNode = nodeID(count) }
             return appendScalar(operation, Int32(xi), Int32(yi), value)
         }
         return try applyGeneral(operation, x, y, attribute: attribute)
@@ -159,7 +186,7 @@ public final class Graph {
             if tensorSlots[xi] < 0 && (yi < 0 || tensorSlots[yi] < 0) {
                 // Scalar fast path: no Tensor, no allocation.
                 let value = forward(scalarValues[xi], yi < 0 ? 0 : scalarValues[yi])
-                if !value.isFinite && firstNonFiniteNode == nil { firstNonFiniteNode = NodeID(count) }
+                if !value.isFinite && firstNonFiniteNode == nil { firstNonFiniteNode = nodeID(count) }
                 return appendScalar(operation, Int32(xi), Int32(yi), value)
             }
             let a = value(of: x)
@@ -167,7 +194,7 @@ public final class Graph {
             if yi < 0 {
                 value = a.map { forward($0, 0) }
             } else {
-                let b = self.value(of: NodeID(yi))
+                let b = self.value(of: nodeID(yi))
                 guard Tensor.broadcastShape(a.shape, b.shape) != nil else {
                     throw .shapeMismatch(operation: primitive.symbol, left: a.shape, right: b.shape)
                 }
@@ -176,7 +203,7 @@ public final class Graph {
             return record(operation, xi, yi, value)
         case .structural(let forward, _):
             var inputs = [value(of: x)]
-            if yi >= 0 { inputs.append(value(of: NodeID(yi))) }
+            if yi >= 0 { inputs.append(value(of: nodeID(yi))) }
             let attribute = try Graph.validate(attribute, for: operation, on: inputs[0].shape)
             switch forward(inputs, attribute) {
             case .failure(let error): throw error
@@ -217,13 +244,13 @@ public final class Graph {
     }
 
     func record(_ operation: Operation, _ x: Int, _ y: Int, _ value: Tensor) -> NodeID {
-        if firstNonFiniteNode == nil && !value.isFinite { firstNonFiniteNode = NodeID(count) }
+        if firstNonFiniteNode == nil && !value.isFinite { firstNonFiniteNode = nodeID(count) }
         return append(operation, Int32(x), Int32(y), value)
     }
 
     @inline(__always)
     func appendScalar(_ operation: Operation, _ x: Int32, _ y: Int32, _ value: Double) -> NodeID {
-        let id = NodeID(operations.count)
+        let id = nodeID(operations.count)
         operations.append(operation)
         firstInputs.append(x)
         secondInputs.append(y)
@@ -234,7 +261,7 @@ public final class Graph {
 
     func append(_ operation: Operation, _ x: Int32, _ y: Int32, _ value: Tensor) -> NodeID {
         if value.isScalar { return appendScalar(operation, x, y, value.scalar) }
-        let id = NodeID(operations.count)
+        let id = nodeID(operations.count)
         operations.append(operation)
         firstInputs.append(x)
         secondInputs.append(y)
@@ -269,8 +296,8 @@ public final class Graph {
     /// The node's inputs, in order.
     public func inputs(of node: NodeID) -> [NodeID] {
         var result: [NodeID] = []
-        if firstInputs[node.index] >= 0 { result.append(NodeID(Int(firstInputs[node.index]))) }
-        if secondInputs[node.index] >= 0 { result.append(NodeID(Int(secondInputs[node.index]))) }
+        if firstInputs[node.index] >= 0 { result.append(nodeID(Int(firstInputs[node.index]))) }
+        if secondInputs[node.index] >= 0 { result.append(nodeID(Int(secondInputs[node.index]))) }
         return result
     }
 

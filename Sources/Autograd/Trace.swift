@@ -107,7 +107,7 @@ extension Graph {
     /// - Parameter output: the output node; defaults to the node backward ran from, else the last node.
     /// - Complexity: O(nodes + edges) plus one vector-Jacobian product per tensor edge.
     public func trace(output: NodeID? = nil) -> Trace {
-        let outputID = output ?? backwardOutput ?? NodeID(count - 1)
+        let outputID = output ?? backwardOutput ?? nodeID(count - 1)
         let hasGradients = backwardOutput != nil
         var contributionsByNode = [[Int]](repeating: [], count: count)
         var edges: [Trace.Edge] = []

@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop bench`: benchmarks (never timed tests). Figures go to docs/performance.md.
 struct BenchCommand: ParsableCommand {

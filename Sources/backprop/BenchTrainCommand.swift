@@ -2,7 +2,13 @@ import ArgumentParser
 import Datasets
 import Foundation
 import NeuralNetworks
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 extension BenchCommand {
     /// `backprop bench train`: seconds per epoch of the training workloads, and, with

@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop check`: check claims about gradients (`df/dx = z`) against the engine.
 struct CheckCommand: ParsableCommand {

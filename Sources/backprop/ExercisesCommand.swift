@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop exercises N`: a lesson's exercise sheet, with the engine's answers for the teacher.
 struct ExercisesCommand: ParsableCommand {

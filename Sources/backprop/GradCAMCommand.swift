@@ -3,7 +3,13 @@ import Autograd
 import Datasets
 import Foundation
 import NeuralNetworks
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop gradcam MODEL.json --index N`: Grad-CAM and the saliency map of one held-out image.
 struct GradCAMCommand: ParsableCommand {
@@ -70,33 +76,6 @@ struct GradCAMCommand: ParsableCommand {
             try PictureOutput.write(svg, to: output)
             print("wrote \(output)")
         }
-    }
-}
-
-/// A model saved by `backprop train --save`, as a `FeatureNetwork`, with its held-out data.
-struct LoadedModel {
-    let model: String, dataName: String
-    let network: FeatureNetwork
-    let test: LabeledData
-
-    init(file: String, data: String?) throws {
-        let saved = try SavedModel(file: file)
-        let spec = saved.spec
-        do { network = try FeatureNetwork(spec: spec, weights: saved.weights, biases: saved.biases) }
-        catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
-        dataName = data ?? saved.data
-        (_, test) = try TrainingData.load(dataName, seed: saved.seed)
-        if let mismatch = TrainingData.inputMismatch(spec.name, spec, dataName, test) { throw WorkbenchFailure.badInput(mismatch) }
-        model = spec.name
-    }
-
-    /// Held-out image `index` in the model's input shape.
-    func heldOutImage(_ index: Int, option: String) throws -> Tensor {
-        guard index >= 0, index < test.count else {
-            throw WorkbenchFailure.badInput("\(option) \(index): the held-out part of \(dataName) has images 0 to \(test.count - 1)")
-        }
-        let width = test.featureCount
-        return Tensor(shape: network.spec.inputShape, storage: test.features[index * width ..< (index + 1) * width].map(Double.init))
     }
 }
 

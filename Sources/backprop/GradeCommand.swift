@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop grade`: grade answer files against the answers the engine computes for a lesson's exercises.
 struct GradeCommand: ParsableCommand {

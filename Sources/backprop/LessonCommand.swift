@@ -1,7 +1,12 @@
 import ArgumentParser
 import Diagrams
 import Foundation
-import Workbench
+import Support
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop lesson N`: replay a worked example of the notes and check its numbers.
 struct LessonCommand: ParsableCommand {

@@ -1,5 +1,11 @@
 import ArgumentParser
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// Where a program comes from and its input values: what `trace` and `check` share.
 struct ProgramOptions: ParsableArguments {

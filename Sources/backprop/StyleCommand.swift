@@ -2,7 +2,13 @@ import ArgumentParser
 import Autograd
 import Foundation
 import NeuralNetworks
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop style MODEL.json --content N --style M`: neural style transfer on a saved CNN.
 struct StyleCommand: ParsableCommand {

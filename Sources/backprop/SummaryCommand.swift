@@ -1,6 +1,12 @@
 import ArgumentParser
 import NeuralNetworks
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop summary MODEL`: a model's layers, output shapes and parameter counts.
 struct SummaryCommand: ParsableCommand {

@@ -2,7 +2,12 @@ import ArgumentParser
 import Autograd
 import Diagrams
 import Foundation
-import Workbench
+import Support
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop trace`: evaluate a program, run backward, print the steps; draw it on request.
 struct TraceCommand: ParsableCommand {

@@ -3,7 +3,12 @@ import Datasets
 import Diagrams
 import Foundation
 import NeuralNetworks
-import Workbench
+import Support
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// `backprop train MODEL --data …`: train one of the notes' fully connected models on the engine.
 struct TrainCommand: ParsableCommand {
@@ -60,8 +65,8 @@ struct TrainCommand: ParsableCommand {
         }
         for epoch in 1...epochs {
             monitor.startEpoch(epoch)
-            let (loss, accuracy) = try Self.refusals { try trainer.epoch(training, seed: seed &+ UInt64(epoch), progress: monitor.batch) }
-            let heldOut = monitor.wantsHeldOut && loss.isFinite ? try Self.refusals { try trainer.evaluate(test) } : nil
+            let (loss, accuracy) = try Refusals.bad { try trainer.epoch(training, seed: seed &+ UInt64(epoch), progress: monitor.batch) }
+            let heldOut = monitor.wantsHeldOut && loss.isFinite ? try Refusals.bad { try trainer.evaluate(test) } : nil
             try monitor.finishEpoch(loss: loss, accuracy: accuracy, heldOut: heldOut.map { ($0.loss, $0.accuracy) })
             if !loss.isFinite { throw WorkbenchFailure.failed("epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }
         }
@@ -71,7 +76,7 @@ struct TrainCommand: ParsableCommand {
             do { try AtomicFile.write(document.json().serialized() + "\n", to: save) } catch { throw WorkbenchFailure.badInput("\(error)") }
             print("saved \(model) to \(save)")
         }
-        try Self.report(trainer, on: test)
+        try HeldOutReport(trainer, on: test).lines().forEach { print($0) }
     }
 
     /// `--folds K`: a fresh model per fold, each fold's held-out accuracy, then the mean and spread.
@@ -80,46 +85,11 @@ struct TrainCommand: ParsableCommand {
         print("cross-validating \(model) on \(data): \(count) stratified folds of \(parts[0].train.count + parts[0].test.count) examples; \(epochs) epochs each, batch \(options.batch), \(options.summary), seed \(options.seed)")
         // Every fold comes from the same data set: one check serves them all.
         if let mismatch = TrainingData.inputMismatch(model, spec, data, parts[0].train) { throw WorkbenchFailure.badInput(mismatch) }
-        var accuracies: [Double] = []
-        for (fold, part) in parts.enumerated() {
-            let trainer: Trainer
-            do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw WorkbenchFailure.badInput("\(model): \(error)") }
-            for epoch in 1...epochs {
-                let loss = try Self.refusals { try trainer.epoch(part.train, seed: options.seed &+ UInt64(epoch)).loss }
-                if !loss.isFinite { throw WorkbenchFailure.failed("fold \(fold + 1), epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }
-            }
-            let result = try Self.refusals { try trainer.evaluate(part.test) }
-            accuracies.append(result.accuracy)
-            let right = result.confusion.indices.map { result.confusion[$0][$0] }.reduce(0, +)
-            print(String(format: "fold %d/%d: held-out accuracy %.2f%% (%d of %d), loss %.4f", fold + 1, count, result.accuracy * 100, right, part.test.count, result.loss))
+        let result = try CrossValidation.run(spec, parts: parts, epochs: epochs, settings: options.settings, seed: options.seed) { index, fold in
+            print(String(format: "fold %d/%d: held-out accuracy %.2f%% (%d of %d), loss %.4f", index + 1, count, fold.accuracy * 100, fold.right, fold.count, fold.loss))
         }
-        let mean = accuracies.reduce(0, +) / Double(count)
-        let deviation = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(count - 1)).squareRoot()
-        print(String(format: "cross-validated accuracy: %.2f%% ± %.2f%% (mean ± standard deviation over %d folds)", mean * 100, deviation * 100, count))
+        print(String(format: "cross-validated accuracy: %.2f%% ± %.2f%% (mean ± standard deviation over %d folds)", result.mean * 100, result.deviation * 100, count))
     }
-
-    /// Runs `body`, turning the trainer's refusal (a batch too big for memory, a model whose output
-    /// does not fit the data) into one line and exit status 2.
-    static func refusals<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as Trainer.Unsupported { throw WorkbenchFailure.badInput(error.description) }
-    }
-
-    /// Held-out accuracy and the confusion matrix.
-    static func report(_ trainer: Trainer, on test: LabeledData) throws {
-        let result = try refusals { try trainer.evaluate(test) }
-        print(String(format: "held-out: loss %.4f, accuracy %.2f%% (%d of %d)", result.loss, result.accuracy * 100,
-                     result.confusion.indices.map { result.confusion[$0][$0] }.reduce(0, +), test.count))
-        print("confusion matrix (rows: true class, columns: predicted)")
-        let width = max(5, String(result.confusion.flatMap { $0 }.max() ?? 0).count + 1)
-        let names = test.classNames.map { String($0.prefix(width - 1)) }
-        print(String(repeating: " ", count: 12) + names.map { String(repeating: " ", count: width - $0.count) + $0 }.joined())
-        for (row, name) in test.classNames.enumerated() {
-            let cells = result.confusion[row].map { let text = String($0); return String(repeating: " ", count: width - text.count) + text }
-            print(String(name.prefix(11)).padding(toLength: 12, withPad: " ", startingAt: 0) + cells.joined())
-        }
-    }
-
-    /// The training and held-out parts of a shipped data set (shared with the lessons' `[model]`).
 }
 
 /// `backprop evaluate MODEL.json --data …`: a saved model's held-out accuracy and confusion matrix.
@@ -137,6 +107,6 @@ struct EvaluateCommand: ParsableCommand {
         do { trainer = try Trainer(spec: spec, settings: .init(), weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
         print("evaluating \(spec.name) from \(file) on \(data ?? saved.data): \(test.count) held-out examples")
-        try TrainCommand.report(trainer, on: test)
+        try HeldOutReport(trainer, on: test).lines().forEach { print($0) }
     }
 }

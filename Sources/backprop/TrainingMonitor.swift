@@ -1,5 +1,11 @@
 import Foundation
-import Workbench
+import Support
+import Diagrams
+import Claims
+import ModelFiles
+import Lessons
+import Grading
+import Benchmarks
 
 /// What `backprop train` shows and records while it trains: the progress line redrawn in place on a
 /// terminal (plain epoch lines otherwise), and with `--curves` the figures of every batch and epoch,

@@ -1,15 +1,15 @@
 import ArgumentParser
 import Foundation
-import Workbench
+import Support
+import Diagrams
 
 // The one place exit statuses are decided: 0 success, 1 the work failed, 2 bad usage or input.
 do {
     var command = try Backprop.parseAsRoot()
     try command.run()
-} catch let failure as WorkbenchFailure {
-    let prefix = failure.message.contains("error:") ? "backprop: " : "backprop: error: "
-    FileHandle.standardError.write(Data((prefix + failure.description + "\n").utf8))
-    exit(failure.status.rawValue)
+} catch let diagnostic as any Diagnostic {
+    FileHandle.standardError.write(Data(("backprop: " + diagnostic.headline + (diagnostic.detail.map { "\n" + $0 } ?? "") + "\n").utf8))
+    exit(diagnostic.exitStatus.rawValue)
 } catch {
     let code = Backprop.exitCode(for: error)
     if code == .success {

@@ -175,7 +175,7 @@ struct CheckCommandTests {
         (["check", "--at", "x=1", "--claim", "df/dx = 1"], "missing the program"),
         (["check", "f = x * zz", "--at", "x=1,z=2", "--claim", "df/dx = 1"], "program:1:9: error: unknown name 'zz'; did you mean 'z'?"),
         (["check", "h = [1, 2] * x; f = sum(h)", "--at", "x=1", "--claim", "dh/dx = 1"], "--claim:2: error: h has shape [2]; a claim's A must be a scalar"),
-        (["check", "--file", "/nonexistent/prog.bp", "--claim", "df/dx = 1"], "/nonexistent/prog.bp: no such file"),
+        (["check", "--file", "/nonexistent/prog.bp", "--claim", "df/dx = 1"], "/nonexistent/prog.bp: error: no such file"),
         (["check", "a = 3; f = a * x", "--at", "x=2", "--claim", "df/da = x"], "--claim:5: error: a is a constant (a = 3 in the program)"),
     ])
     func otherBadInput(arguments: [String], message: String) throws {

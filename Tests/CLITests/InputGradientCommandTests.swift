@@ -69,7 +69,7 @@ struct InputGradientCommandTests {
         (["gradcam", "cnn.json", "--index", "359"], "--index 359: the held-out part of digits has images 0 to 358"),
         (["gradcam", "cnn.json", "--index=-1"], "--index -1: the held-out part of digits has images 0 to 358"),
         (["gradcam", "mlp.json", "--index", "0"], "digits-mlp has no convolution layer"),
-        (["gradcam", "nosuch.json", "--index", "0"], "nosuch.json: no such file"),
+        (["gradcam", "nosuch.json", "--index", "0"], "nosuch.json: error: no such file"),
         (["gradcam", "cnn.json", "--index", "0", "--layer", "4"], "layer 4 outputs [256], not feature maps"),
         (["gradcam", "cnn.json", "--index", "0", "--class", "10"], "class 10 does not exist: use 0 to 9"),
         (["gradcam", "cnn.json", "--index", "0", "-o", "heat.png"], "-o heat.png: write the picture to a file ending in .svg"),

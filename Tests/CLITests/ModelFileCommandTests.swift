@@ -79,7 +79,7 @@ struct ModelFileCommandTests {
         (["summary", "bad.toml"], "backprop: bad.toml:5:8: error: layer 1: unknown layer type 'lenear'; did you mean 'linear'?"),
         (["train", "softmax.toml", "--data", "iris"], "backprop: softmax.toml:8:1: error: layer 2: softmax cannot be trained yet"),
         (["train", "iris.toml", "--data", "digits"], "takes inputs of shape [4], but digits has [1, 8, 8]"),
-        (["summary", "none.toml"], "backprop: error: none.toml: no such file"),
+        (["summary", "none.toml"], "backprop: none.toml: error: no such file"),
         (["train", "iris-mlp", "--data", "iris", "--curves", "c.png"], "--curves c.png: name an .svg file"),
         (["train", "iris-mlp", "--data", "iris", "--curves", "no/such/dir/c.svg"], "--curves: cannot write no/such/dir/c.svg"),
     ])

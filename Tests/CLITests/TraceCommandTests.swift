@@ -114,7 +114,7 @@ struct TraceCommandTests {
         (["trace", "f = x", "--at", "x=1", "--bogus"], "Unknown option '--bogus'"),
         (["trace", "f = x", "--at", "x=1", "--rankdir", "XY"], "--rankdir XY"),
         (["trace"], "missing the program"),
-        (["trace", "--file", "/nonexistent/prog.bp"], "/nonexistent/prog.bp: no such file"),
+        (["trace", "--file", "/nonexistent/prog.bp"], "/nonexistent/prog.bp: error: no such file"),
         (["trace", "f = [1, 2] + [1, 2, 3]"], "[2] and [3]"),
         (["trace", "   "], "empty program"),
         (["lesson", "99"], "there is no lesson 99"),
@@ -135,7 +135,7 @@ struct TraceCommandTests {
         try Data([0x66, 0x20, 0x3D, 0x20, 0x78, 0xFF]).write(to: URL(fileURLWithPath: directory + "/bad.bp"))
         let binary = try CLI.run(["trace", "--file", "bad.bp", "--at", "x=1"], in: directory)
         #expect(binary.status == 2)
-        #expect(binary.stderr.contains("bad.bp:1:6: not UTF-8 text"), "\(binary.stderr)")
+        #expect(binary.stderr.contains("bad.bp:1:6: error: not UTF-8 text"), "\(binary.stderr)")
         try Data(repeating: 0x20, count: 1_100_000).write(to: URL(fileURLWithPath: directory + "/huge.bp"))
         let huge = try CLI.run(["trace", "--file", "huge.bp"], in: directory)
         #expect(huge.status == 2)

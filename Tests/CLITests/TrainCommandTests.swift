@@ -18,7 +18,7 @@ struct TrainCommandTests {
     }
 
     @Test("bad input: one line, exit 2", arguments: [
-        (["evaluate", "bad.json"], "bad.json: not a saved model: no \"format\""),
+        (["evaluate", "bad.json"], "bad.json: error: not a saved model: no \"format\""),
         (["train", "nosuch", "--data", "digits"], "unknown model 'nosuch'"),
         (["train", "digits-mlp", "--data", "cifar"], "--data cifar: use iris, digits or mnist"),
         (["train", "digits-mlp", "--data", "digits", "--optimizer", "lbfgs"], "--optimizer lbfgs: use sgd, adam or rmsprop"),

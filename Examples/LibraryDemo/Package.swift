@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+// The examples of docs/library.md, as a Swift user would write them: a separate package that
+// depends on the workbench's libraries. Tests/LibraryTests builds and runs it.
+import PackageDescription
+
+let package = Package(
+    name: "LibraryDemo",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        // By path, from this checkout. A released version would be
+        // .package(url: "https://github.com/OWNER/backprop-workbench", from: "1.0.0").
+        .package(name: "BackpropWorkbench", path: "../.."),
+    ],
+    targets: [
+        // f = (x + y) z at (-2, 5, -4), its value and three gradients.
+        .executableTarget(name: "SumTimes", dependencies: [
+            .product(name: "Autograd", package: "BackpropWorkbench"),
+        ]),
+        // micrograd's demo: an MLP 2-16-16-1 trained with SGD on two moons.
+        .executableTarget(name: "MicrogradDemo", dependencies: [
+            .product(name: "Autograd", package: "BackpropWorkbench"),
+            .product(name: "NeuralNetworks", package: "BackpropWorkbench"),
+            .product(name: "Datasets", package: "BackpropWorkbench"),
+        ]),
+    ]
+)

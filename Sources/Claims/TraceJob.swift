@@ -1,0 +1,73 @@
+import Autograd
+import Expressions
+import Foundation
+import Support
+
+/// One traced program: evaluate, run backward, check for NaN, take the trace. Used by `backprop trace`
+/// and by the lesson runner, so both report the same way.
+public struct TraceJob {
+    /// The evaluated program.
+    public let program: Program
+    /// The trace (with gradients when the output is a scalar).
+    public let trace: Trace
+    /// Notes for stderr (e.g. why there are no gradients).
+    public let notes: [String]
+
+    /// Evaluates `source` at `inputs` and runs backward.
+    /// - Parameters:
+    ///   - file: the name used in messages (`program`, `prog.bp`).
+    ///   - inputs: the `--at` text, e.g. `x=-2,y=5`.
+    ///   - parameters: names among the inputs to record as parameters.
+    /// - Throws: `WorkbenchFailure`: bad input (exit 2) for any mistake in the program or the
+    ///   values; failed (exit 1) when a NaN or infinity appears, naming the node and where it was written.
+    public init(source: String, file: String = "program", inputs: String?, parameters: [String] = []) throws(WorkbenchFailure) {
+        let values: [(name: String, value: Tensor)]
+        do { values = try inputs.map(InputValues.parse) ?? [] } catch {
+            // Positions in `--at` text are columns of its one line.
+            throw WorkbenchFailure(error.message, at: SourceLocation(file: "--at", column: error.position?.column ?? 1),
+                                   detail: error.detail, status: .badInput)
+        }
+        let program: Program
+        do {
+            program = try Expressions.evaluate(source, options: .init(inputs: values, parameters: Set(parameters)))
+        } catch {
+            throw error.located(in: file)
+        }
+        var notes: [String] = []
+        let graph = program.graph
+        // The graph remembers the first non-finite operation; leaves it does not watch, and the
+        // language writes only finite numbers, so only the given inputs are left to look at.
+        if let bad = graph.firstNonFiniteNode ?? program.inputs.map(\.node).first(where: { !graph.value(of: $0).isFinite }) {
+            throw TraceJob.nonFinite(program, node: bad, what: "value", file: file)
+        }
+        if graph.shape(of: program.output).isEmpty {
+            do { try graph.backward(from: program.output) } catch { throw .failed("\(error)", at: SourceLocation(file: file)) }
+            if let bad = graph.nodes.first(where: { graph.gradient(of: $0).map { !$0.isFinite } ?? false }) {
+                throw TraceJob.nonFinite(program, node: bad, what: "gradient", file: file)
+            }
+        } else {
+            notes.append("note: the output has shape \(Tensor.describe(shape: graph.shape(of: program.output))), so there is no backward pass; reduce it with sum(...) or mean(...) to see gradients")
+        }
+        self.program = program
+        self.trace = graph.trace(output: program.output)
+        self.notes = notes
+    }
+
+    static func nonFinite(_ program: Program, node: NodeID, what: String, file: String) -> WorkbenchFailure {
+        let graph = program.graph
+        let value = what == "value" ? graph.value(of: node) : (graph.gradient(of: node) ?? Tensor(scalar: .nan))
+        let kind = value.storage.contains { $0.isNaN } ? "NaN" : "infinity"
+        let label = graph.label(of: node)
+        let place = program.positions[node].map { "\(file):\($0.line):\($0.column)" } ?? file
+        let detail = program.positions[node].flatMap { position in
+            program.sourceLine(position.line).map { "    " + $0 + "\n    " + String(repeating: " ", count: max(0, position.column - 1)) + "^" }
+        }
+        return .failed("the \(what) of \(label) (\(graph.operations[node.index].primitive.name)) is \(kind)", at: SourceLocation(file: place), detail: detail)
+    }
+
+    /// The gradient check of this trace's output (scalar outputs only).
+    public func gradientCheck() throws(WorkbenchFailure) -> GradientCheck {
+        guard trace.hasGradients else { throw .badInput("--check needs a scalar output; reduce it with sum(...) or mean(...)") }
+        return GradientCheck.run(program.graph, output: program.output)
+    }
+}

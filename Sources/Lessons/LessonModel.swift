@@ -1,0 +1,552 @@
+import Autograd
+import Datasets
+import Foundation
+import NeuralNetworks
+import TOMLKit
+import Support
+import Claims
+import ModelFiles
+import Diagrams
+
+extension Lesson {
+    /// `[model]`: one of the notes' models (a preset of `backprop summary`), trained on a shipped data
+    /// set by the workbench's trainer, and `[[model.check]]`s of its figures: parameter counts and
+    /// output shapes from the model's summary, and the run's held-out accuracy and losses.
+    public struct Model: Sendable {
+        /// What a `[[model.check]]` checks.
+        public enum Quantity: Sendable, Equatable {
+            /// All parameters, or one layer's (numbered from 1 as `backprop summary` prints them).
+            case parameters(layer: Int?)
+            /// A linear or convolution layer's weights, or its biases.
+            case weights(layer: Int), biases(layer: Int)
+            /// A layer's output shape, or the model's (its last layer's).
+            case outputShape(layer: Int?)
+            /// The trained model on the held-out part, in percent and as the mean cross-entropy.
+            case heldOutAccuracy, heldOutLoss
+            /// The mean cross-entropy of the last training epoch.
+            case trainingLoss
+
+            /// Whether the figure comes from the training run (not from the summary).
+            public var needsTraining: Bool { [.heldOutAccuracy, .heldOutLoss, .trainingLoss].contains(self) }
+        }
+
+        /// What the figure must be.
+        public enum Expected: Sendable, Equatable {
+            /// A count, exactly.
+            case count(Int)
+            /// A shape, exactly.
+            case shape([Int])
+            /// At least this much: the quick run's bar (nil: not checked in the quick run) and the bar with `--full`.
+            case atLeast(Double?, full: Double)
+            /// At most this much.
+            case atMost(Double?, full: Double)
+
+            /// The bar of a run (nil for an exact figure, or a bar the run does not check).
+            func bar(full isFull: Bool) -> Double? {
+                switch self {
+                case .count, .shape: nil
+                case .atLeast(let quick, let full), .atMost(let quick, let full): isFull ? full : quick
+                }
+            }
+        }
+
+        /// One `[[model.check]]`.
+        public struct Check: Sendable {
+            /// The quantity as written, e.g. `parameters of layer 2`.
+            public let quantity: String
+            public let what: Quantity
+            public let expected: Expected
+            /// Compare a `[C, H, W]` shape as Keras prints it, channels last: `[H, W, C]`.
+            public let channelsLast: Bool
+            public let why: String?
+            public let line: Int
+            /// False for a count or shape the notes do not print: shown as ours, against the summary.
+            public var printed = true
+        }
+
+        /// The preset's name (`backprop summary NAME`).
+        public let preset: String
+        /// The shipped data set, or nil for a lesson about the architecture alone.
+        public let data: String?
+        /// Epochs of the quick run (the default) and of `--full`.
+        public let epochs: Int, fullEpochs: Int
+        /// The quick run trains on the first `limit` training examples and evaluates the first
+        /// `testLimit` held-out ones (nil: all); `--full` uses all of both.
+        public let limit: Int?, testLimit: Int?
+        public let batch: Int
+        public let rate: Double, momentum: Double
+        public let optimizer: Trainer.Optimizer
+        public let seed: UInt64
+        public let why: String?
+        public let checks: [Check]
+        /// The line of `[model]`.
+        public let line: Int
+
+        static let keys = ["preset", "data", "epochs", "full_epochs", "limit", "test_limit", "batch", "rate", "momentum", "optimizer", "seed", "why", "check"]
+        static let checkKeys = ["quantity", "notes", "at_least", "full_at_least", "at_most", "full_at_most", "channels_last", "why", "printed"]
+
+        /// Reads `[model]` from a lesson's table. Every mistake names `file:line:column`.
+        init(_ table: TOMLTable, file: String, lines: [String]) throws(WorkbenchFailure) {
+            // The line of a header (`[model]`, `[[model.check]]`) and of a key after a line.
+            func header(_ text: String, after: Int) -> Int? {
+                lines.indices.first { $0 >= after && lines[$0].trimmingCharacters(in: .whitespaces).hasPrefix(text) }.map { $0 + 1 }
+            }
+            let line = header("[model]", after: 0) ?? 1
+            func place(_ key: String, after: Int) -> (line: Int, column: Int) {
+                for index in lines.indices where index >= after - 1 {
+                    let text = lines[index]
+                    let trimmed = text.drop { $0 == " " || $0 == "\t" }
+                    if trimmed.hasPrefix(key + " ") || trimmed.hasPrefix(key + "=") || trimmed.hasPrefix(key + "\t") {
+                        return (index + 1, text.count - trimmed.count + 1)
+                    }
+                }
+                return (after, 1)
+            }
+            func fail(_ key: String?, after: Int, _ message: String) -> WorkbenchFailure {
+                let (line, column) = key.map { place($0, after: after) } ?? (after, 1)
+                return .badInput("\(message)", at: SourceLocation(file: file, line: line, column: column))
+            }
+            func checkKeys(_ table: TOMLTable, allowed: [String], section: String, line: Int) throws(WorkbenchFailure) {
+                for key in table.keys.sorted() where !allowed.contains(key) {
+                    let suggestion = allowed.min { editDistance(key, $0) < editDistance(key, $1) }.flatMap { editDistance(key, $0) <= 2 ? $0 : nil }
+                    throw fail(key, after: line, "unknown key '\(key)' in \(section)" + (suggestion.map { "; did you mean '\($0)'?" } ?? "; known keys: " + allowed.joined(separator: ", ")))
+                }
+            }
+            func string(_ table: TOMLTable, _ key: String, line: Int) throws(WorkbenchFailure) -> String? {
+                guard let value = table[key] else { return nil }
+                guard let text = value.string else { throw fail(key, after: line, "'\(key)' must be a string") }
+                return text
+            }
+            func number(_ table: TOMLTable, _ key: String, line: Int) throws(WorkbenchFailure) -> Double? {
+                guard let value = table[key] else { return nil }
+                if let int = value.int { return Double(int) }
+                guard let double = value.double, double.isFinite else { throw fail(key, after: line, "'\(key)' must be a number") }
+                return double
+            }
+            func whole(_ table: TOMLTable, _ key: String, line: Int, in range: ClosedRange<Int>) throws(WorkbenchFailure) -> Int? {
+                guard let value = table[key] else { return nil }
+                guard let int = value.int, range.contains(int) else {
+                    throw fail(key, after: line, "'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return int
+            }
+
+            try checkKeys(table, allowed: Model.keys, section: "[model]", line: line)
+            guard let preset = try string(table, "preset", line: line) else { throw fail(nil, after: line, "[model] needs 'preset', a model of 'backprop summary'") }
+            guard let spec = ModelSpec.preset(named: preset) else {
+                let names = ModelSpec.presets.map(\.name)
+                let close = names.min { editDistance(preset, $0) < editDistance(preset, $1) }.flatMap { editDistance(preset, $0) <= 3 ? $0 : nil }
+                throw fail("preset", after: line, "unknown model '\(preset)'" + (close.map { "; did you mean '\($0)'?" } ?? "; the models are " + names.joined(separator: ", ")))
+            }
+            let rows: [ModelSpec.Row]
+            do { rows = try spec.summary() } catch { throw fail("preset", after: line, "model '\(preset)': \(error)") }
+            self.preset = preset
+            self.data = try string(table, "data", line: line)
+            if let data, !TrainingData.names.contains(data) {
+                throw fail("data", after: line, "unknown data set '\(data)'; use " + TrainingData.names.joined(separator: ", "))
+            }
+            let trainingKeys = ["epochs", "full_epochs", "limit", "test_limit", "batch", "rate", "momentum", "optimizer", "seed"]
+            if data == nil, let key = trainingKeys.first(where: { table[$0] != nil }) {
+                throw fail(key, after: line, "'\(key)' needs 'data': the data set to train on")
+            }
+            epochs = try whole(table, "epochs", line: line, in: 1...10_000) ?? 1
+            fullEpochs = try whole(table, "full_epochs", line: line, in: 1...10_000) ?? epochs
+            if fullEpochs < epochs { throw fail("full_epochs", after: line, "'full_epochs' must be at least 'epochs'") }
+            limit = try whole(table, "limit", line: line, in: 1...10_000_000)
+            testLimit = try whole(table, "test_limit", line: line, in: 1...10_000_000)
+            batch = try whole(table, "batch", line: line, in: 1...65_536) ?? 32
+            let rate = try number(table, "rate", line: line)
+            if data != nil, rate == nil { throw fail(nil, after: line, "[model] needs 'rate', the learning rate, to train") }
+            if let rate, rate <= 0 { throw fail("rate", after: line, "'rate' must be positive") }
+            self.rate = rate ?? 0
+            momentum = try number(table, "momentum", line: line) ?? 0
+            if !(0..<1).contains(momentum) { throw fail("momentum", after: line, "'momentum' must be at least 0 and less than 1") }
+            let optimizerName = try string(table, "optimizer", line: line) ?? "sgd"
+            guard let optimizer = Trainer.Optimizer(rawValue: optimizerName) else { throw fail("optimizer", after: line, "'optimizer' must be \"sgd\" or \"adam\"") }
+            if optimizer == .adam, table["momentum"] != nil { throw fail("momentum", after: line, "'momentum' is for \"sgd\"; Adam has its own moments") }
+            self.optimizer = optimizer
+            seed = UInt64(try whole(table, "seed", line: line, in: 0...Int(Int32.max)) ?? 1)
+            why = try string(table, "why", line: line)
+            self.line = line
+
+            var checks: [Check] = []
+            var checkLine = line
+            for item in table["check"]?.array ?? [] {
+                checkLine = header("[[model.check]]", after: checkLine) ?? checkLine
+                guard let entry = item.table else { throw fail(nil, after: checkLine, "each [[model.check]] must be a table") }
+                try checkKeys(entry, allowed: Model.checkKeys, section: "[[model.check]]", line: checkLine)
+                guard let quantity = try string(entry, "quantity", line: checkLine) else { throw fail(nil, after: checkLine, "[[model.check]] needs 'quantity'") }
+                let what = try Model.parse(quantity, rows: rows) { fail("quantity", after: checkLine, $0) }
+                if what.needsTraining && data == nil { throw fail("quantity", after: checkLine, "'\(quantity)' needs 'data' in [model]: a figure of the training run") }
+                let given = ["notes", "at_least", "at_most", "full_at_least", "full_at_most"].filter { entry[$0] != nil }
+                let kinds = Set(given.map { $0.replacingOccurrences(of: "full_", with: "") })
+                guard kinds.count == 1 else { throw fail(nil, after: checkLine, "[[model.check]] '\(quantity)' needs one of 'notes' (an exact count or shape), 'at_least' or 'at_most' (a bar for the run, with 'full_at_least' or 'full_at_most' for --full)") }
+                let expected: Expected
+                switch what {
+                case .parameters, .weights, .biases, .outputShape:
+                    guard given == ["notes"] else { throw fail(given[0], after: checkLine, "'\(quantity)' is exact: give 'notes', the figure the notes print") }
+                    if case .outputShape = what {
+                        guard let array = entry["notes"]?.array, !array.isEmpty, array.count <= 8,
+                              case let dimensions = array.compactMap(\.int), dimensions.count == array.count, dimensions.allSatisfy({ $0 > 0 }) else {
+                            throw fail("notes", after: checkLine, "'notes' of an output shape must be an array of positive whole numbers, e.g. [28, 28, 8]")
+                        }
+                        expected = .shape(dimensions)
+                    } else {
+                        guard let count = entry["notes"]?.int, count >= 0 else { throw fail("notes", after: checkLine, "'notes' of a parameter count must be a whole number") }
+                        expected = .count(count)
+                    }
+                case .heldOutAccuracy, .heldOutLoss, .trainingLoss:
+                    guard given != ["notes"] else { throw fail("notes", after: checkLine, "'\(quantity)' depends on the run: give 'at_least' or 'at_most', a bar it must clear") }
+                    // `at_least` is the quick run's bar and, unless `full_at_least` is given, the full run's.
+                    let key = kinds.first!, quick = try number(entry, key, line: checkLine)
+                    let full = try number(entry, "full_" + key, line: checkLine) ?? quick!
+                    if what == .heldOutAccuracy, !(0...100).contains(quick ?? 0) || !(0...100).contains(full) {
+                        throw fail(entry[key] != nil ? key : "full_" + key, after: checkLine, "an accuracy is a percentage, 0 to 100")
+                    }
+                    expected = key == "at_least" ? .atLeast(quick, full: full) : .atMost(quick, full: full)
+                }
+                let channelsLast = entry["channels_last"]?.bool ?? false
+                if entry["channels_last"] != nil {
+                    guard entry["channels_last"]?.bool != nil else { throw fail("channels_last", after: checkLine, "'channels_last' must be true or false") }
+                    guard case .outputShape = what else { throw fail("channels_last", after: checkLine, "'channels_last' is for an output shape") }
+                }
+                var check = Check(quantity: quantity, what: what, expected: expected, channelsLast: channelsLast,
+                                  why: try string(entry, "why", line: checkLine), line: checkLine)
+                if let printed = entry["printed"] {
+                    guard let flag = printed.bool else { throw fail("printed", after: checkLine, "'printed' must be true or false") }
+                    check.printed = flag
+                }
+                checks.append(check)
+            }
+            self.checks = checks
+        }
+
+        /// `parameters`, `parameters of layer N`, `weights of layer N`, `biases of layer N`,
+        /// `output shape`, `output shape of layer N`, `held-out accuracy`, `held-out loss`, `training loss`.
+        public static func parse(_ text: String, rows: [ModelSpec.Row], fail: (String) -> WorkbenchFailure) throws(WorkbenchFailure) -> Quantity {
+            let words = text.split(separator: " ").map(String.init)
+            var layer: Int? = nil
+            var head = words
+            if words.count >= 3, words[words.count - 3] == "of", words[words.count - 2] == "layer" {
+                guard let number = Int(words.last!), number >= 1 else { throw fail("'\(text)': a layer is a whole number from 1, as 'backprop summary' numbers them") }
+                guard number <= rows.count else { throw fail("'\(text)': the model has \(rows.count) layers") }
+                layer = number
+                head = Array(words.dropLast(3))
+            }
+            switch (head.joined(separator: " "), layer) {
+            case ("parameters", _): return .parameters(layer: layer)
+            case ("output shape", _): return .outputShape(layer: layer)
+            case ("weights", let layer?), ("biases", let layer?):
+                switch rows[layer - 1].layer {
+                case .linear, .conv2d: return head == ["weights"] ? .weights(layer: layer) : .biases(layer: layer)
+                default: throw fail("'\(text)': layer \(layer) is \(rows[layer - 1].layer.typeName), which has no weights or biases")
+                }
+            case ("held-out accuracy", nil): return .heldOutAccuracy
+            case ("held-out loss", nil): return .heldOutLoss
+            case ("training loss", nil): return .trainingLoss
+            default:
+                throw fail("unknown quantity '\(text)'; use parameters, parameters of layer N, weights of layer N, biases of layer N, output shape, output shape of layer N, held-out accuracy, held-out loss or training loss")
+            }
+        }
+    }
+}
+
+/// A `[model]` section run: the model's summary, one batch narrated step by step, the training run
+/// and the checks of its figures.
+public struct ModelRun {
+    /// The engine's figure for a check.
+    public enum Figure: Sendable, Equatable {
+        case count(Int), shape([Int]), number(Double)
+    }
+
+    /// A check with the engine's figure.
+    public struct Result: Sendable {
+        public let check: Lesson.Model.Check
+        public let engine: Figure
+        /// Whether this run checks it: a bar given only for `--full` is shown, not checked, in the quick run.
+        public let checked: Bool
+        /// True when it agrees, or is not checked.
+        public let passed: Bool
+    }
+
+    /// What one mini-batch did, step by step: the loss in training mode (the one backward starts from),
+    /// and the batch's loss without dropout before and after the update.
+    public struct Batch: Sendable {
+        public let size: Int
+        public let loss: Double, before: Double, after: Double
+    }
+
+    /// One epoch: mean training loss, training accuracy (0…1), seconds.
+    public struct Epoch: Sendable {
+        public let loss: Double, accuracy: Double, seconds: Double
+    }
+
+    /// The training run.
+    public struct Training: Sendable {
+        public let full: Bool
+        public let trainCount: Int, testCount: Int
+        /// The data set's sizes before the quick run's limits.
+        public let availableTrain: Int, availableTest: Int
+        public let classes: Int
+        public let parameterCount: Int
+        public let batch: Batch
+        public let epochs: [Epoch]
+        public let heldOutLoss: Double, heldOutAccuracy: Double
+    }
+
+    public let model: Lesson.Model
+    public let spec: ModelSpec
+    public let rows: [ModelSpec.Row]
+    public let training: Training?
+    public let results: [Result]
+    public var passed: Bool { results.allSatisfy(\.passed) }
+
+    /// Runs the lesson's `[model]`: the quick run, or the notes' full setting when `full`.
+    /// - Throws: `WorkbenchFailure.badInput` (exit 2) when the model cannot train on the data;
+    ///   `.failed` (exit 1) when the loss becomes NaN or infinite.
+    public init(_ model: Lesson.Model, file: String, full: Bool) throws(WorkbenchFailure) {
+        self.model = model
+        let spec = ModelSpec.preset(named: model.preset)!   // Lesson.Model checked the name
+        self.spec = spec
+        do { rows = try spec.summary() } catch { throw .badInput("\(model.preset): \(error)", at: SourceLocation(file: file, line: model.line)) }
+        training = try model.data.map { data throws(WorkbenchFailure) in try ModelRun.train(model, spec: spec, data: data, file: file, full: full) }
+        var results: [Result] = []
+        for check in model.checks {
+            let engine = ModelRun.figure(check, rows: rows, training: training)
+            let checked = check.expected.bar(full: full) != nil || check.expected.bar(full: true) == nil
+            results.append(Result(check: check, engine: engine, checked: checked, passed: !checked || ModelRun.agrees(check, engine, full: full)))
+        }
+        self.results = results
+    }
+
+    static func train(_ model: Lesson.Model, spec: ModelSpec, data: String, file: String, full: Bool) throws(WorkbenchFailure) -> Training {
+        let (train, test, available) = try TrainingData.load(data, seed: model.seed, limit: full ? nil : model.limit, testLimit: full ? nil : model.testLimit)
+        if let mismatch = TrainingData.inputMismatch(model.preset, spec, data, train) { throw .badInput("\(mismatch)", at: SourceLocation(file: file, line: model.line)) }
+        var settings = Trainer.Settings()
+        settings.learningRate = model.rate; settings.momentum = model.momentum; settings.batchSize = model.batch
+        settings.seed = model.seed; settings.optimizer = model.optimizer
+        func trainer() throws(WorkbenchFailure) -> Trainer {
+            do { return try Trainer(spec: spec, settings: settings) } catch { throw .badInput("\(model.preset) cannot be trained: \(error)", at: SourceLocation(file: file, line: model.line)) }
+        }
+        func diverged(_ what: String, _ loss: Double) -> WorkbenchFailure {
+            .failed("\(file): \(model.preset): the loss is \(loss) \(what); lower 'rate' in [model]")
+        }
+        do {
+            // One batch, step by step, on a model of its own (the same seed, so the same initial
+            // weights): the training below is then exactly `backprop train` with these settings.
+            // The batch is the first of epoch 1, in its shuffled order.
+            let first = train.subset(train.batches(size: model.batch, seed: model.seed &+ 1)[0])
+            let demo = try trainer()
+            let before = try demo.evaluate(first).loss
+            let step = try demo.epoch(first, seed: model.seed).loss
+            let after = try demo.evaluate(first).loss
+            guard step.isFinite, after.isFinite else { throw diverged("after one batch", step.isFinite ? after : step) }
+
+            let trainer = try trainer()
+            var epochs: [Epoch] = []
+            for epoch in 1...(full ? model.fullEpochs : model.epochs) {
+                let start = Date()
+                let (loss, accuracy) = try trainer.epoch(train, seed: model.seed &+ UInt64(epoch))
+                guard loss.isFinite else { throw diverged("in epoch \(epoch)", loss) }
+                epochs.append(Epoch(loss: loss, accuracy: accuracy, seconds: Date().timeIntervalSince(start)))
+            }
+            let heldOut = try trainer.evaluate(test)
+            return Training(full: full, trainCount: train.count, testCount: test.count, availableTrain: available.train, availableTest: available.test,
+                            classes: train.classNames.count, parameterCount: trainer.parameterCount,
+                            batch: Batch(size: first.count, loss: step, before: before, after: after),
+                            epochs: epochs, heldOutLoss: heldOut.loss, heldOutAccuracy: heldOut.accuracy * 100)
+        } catch let failure as WorkbenchFailure {
+            throw failure
+        } catch {
+            throw .failed("\(file): \(model.preset): training stopped: \(error)")
+        }
+    }
+
+    static func figure(_ check: Lesson.Model.Check, rows: [ModelSpec.Row], training: Training?) -> Figure {
+        switch check.what {
+        case .parameters(let layer): return .count(layer.map { rows[$0 - 1].parameters } ?? rows.map(\.parameters).reduce(0, +))
+        // A linear or convolution layer has one bias per output (channels-first: the first dimension).
+        case .biases(let layer): return .count(rows[layer - 1].outputShape[0])
+        case .weights(let layer): return .count(rows[layer - 1].parameters - rows[layer - 1].outputShape[0])
+        case .outputShape(let layer):
+            let shape = rows[(layer ?? rows.count) - 1].outputShape
+            return .shape(check.channelsLast && shape.count == 3 ? [shape[1], shape[2], shape[0]] : shape)
+        case .heldOutAccuracy: return .number(training!.heldOutAccuracy)
+        case .heldOutLoss: return .number(training!.heldOutLoss)
+        case .trainingLoss: return .number(training!.epochs.last!.loss)
+        }
+    }
+
+    static func agrees(_ check: Lesson.Model.Check, _ engine: Figure, full: Bool) -> Bool {
+        switch (check.expected, engine) {
+        case (.count(let notes), .count(let value)): return notes == value
+        case (.shape(let notes), .shape(let value)): return notes == value
+        case (.atLeast, .number(let value)): return check.expected.bar(full: full).map { value >= $0 } ?? true
+        case (.atMost, .number(let value)): return check.expected.bar(full: full).map { value <= $0 } ?? true
+        default: return false
+        }
+    }
+
+    // MARK: - Narration
+
+    /// `39250` as `39,250`.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var result = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
+            result.append(character)
+        }
+        return result
+    }
+
+    static func shape(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+
+    static func number(_ value: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", value) }
+
+    /// The quick run's (or full run's) steps, each one entry (for `--step`).
+    public func steps() -> [String] {
+        var steps: [String] = []
+        let summary = (try? spec.renderSummary()) ?? spec.name
+        steps.append("model     \(spec.name) (backprop summary \(spec.name))\n" + summary.split(separator: "\n").map { "          " + $0 }.joined(separator: "\n"))
+        guard let training, let data = model.data else { return steps }
+        let total = training.parameterCount
+        let what = data == "mnist" ? "images" : "examples"
+        var line = "data      \(data): \(ModelRun.grouped(training.availableTrain)) training \(what), \(ModelRun.grouped(training.availableTest)) held out"
+        if training.full {
+            line += "; --full: all of them, \(training.epochs.count) epoch\(training.epochs.count == 1 ? "" : "s")"
+        } else if training.trainCount < training.availableTrain || training.testCount < training.availableTest {
+            line += "\n          the quick run: the first \(ModelRun.grouped(training.trainCount)) and the first \(ModelRun.grouped(training.testCount)) (--full for all, as the notes train)"
+        }
+        steps.append(line)
+
+        // One batch through the layers.
+        let batch = training.batch
+        var forward = "forward   one batch, the first of epoch 1: \(batch.size) training \(what), \(ModelRun.shape([batch.size] + spec.inputShape))"
+        for (index, row) in rows.enumerated() {
+            switch row.layer {
+            case .activation(let name): forward += " → \(name)"
+            case .dropout(let p): forward += " → dropout \(TraceFormat.number(p))"
+            default: forward += "\n          layer \(index + 1) \(row.layer.typeName) → \(ModelRun.shape([batch.size] + row.outputShape))"
+            }
+        }
+        let lastIsLogSoftmax = rows.last.map { $0.layer == .activation("log_softmax") } ?? false
+        forward += "\n      › Each row of the batch is one \(what == "images" ? "image" : "example"); the last layer gives \(training.classes) scores per row"
+            + (lastIsLogSoftmax ? ", already log-probabilities (log_softmax)." : "; the loss turns them into log-probabilities with log_softmax.")
+        steps.append(forward)
+        steps.append("loss      cross-entropy, the mean over the batch of −log p(true class) = \(ModelRun.number(batch.loss))"
+                     + (rows.contains { if case .dropout = $0.layer { return true }; return false } ? " (dropout on, as in training)" : "")
+                     + "\n      › An untrained network guesses about evenly: −ln(1/\(training.classes)) = \(ModelRun.number(Foundation.log(Double(training.classes)))).")
+        var backward = "backward  from the loss back through every layer, the chain rule gives ∂L/∂W and ∂L/∂b of each layer with parameters:"
+        for (index, row) in rows.enumerated() where row.parameters > 0 {
+            let biases = row.outputShape[0]
+            backward += "\n          layer \(index + 1) \(row.layer.typeName): \(ModelRun.grouped(row.parameters - biases)) weights + \(ModelRun.grouped(biases)) biases"
+        }
+        backward += "\n          \(ModelRun.grouped(total)) gradients in all, one per parameter"
+        steps.append(backward)
+        let rule = model.optimizer == .adam
+            ? "Adam, rate \(TraceFormat.number(model.rate)): each parameter moves by rate × m̂ / (√v̂ + ε), m̂ and v̂ the running means of its gradient and of the gradient squared"
+            : model.momentum > 0
+                ? "SGD with momentum \(TraceFormat.number(model.momentum)): v = \(TraceFormat.number(model.momentum)) v + ∂L/∂θ, θ = θ − \(TraceFormat.number(model.rate)) v"
+                : "SGD: θ = θ − \(TraceFormat.number(model.rate)) ∂L/∂θ"
+        let change = batch.after - batch.before
+        steps.append("update    \(rule), for all \(ModelRun.grouped(total)) parameters\n"
+                     + "          the batch's loss without dropout: \(ModelRun.number(batch.before)) before the update, \(ModelRun.number(batch.after)) after "
+                     + "(\(change <= 0 ? "down" : "up") \(ModelRun.number(abs(change))))")
+
+        let batches = (training.trainCount + model.batch - 1) / model.batch
+        var run = "training  \(training.epochs.count) epoch\(training.epochs.count == 1 ? "" : "s") of \(ModelRun.grouped(training.trainCount)) \(what) in batches of \(model.batch): \(ModelRun.grouped(batches)) updates per epoch, seed \(model.seed)"
+        // At most about ten lines: every so many epochs, the last included.
+        let every = max(1, training.epochs.count / 10)
+        for (index, epoch) in training.epochs.enumerated() where (index + 1) % every == 0 || index == 0 || index == training.epochs.count - 1 {
+            run += "\n          epoch \(index + 1): loss \(ModelRun.number(epoch.loss)), training accuracy \(String(format: "%.2f", epoch.accuracy * 100))%  (\(String(format: "%.2f", epoch.seconds)) s)"
+        }
+        if let why = model.why { run += "\n      › " + why }
+        steps.append(run)
+        let correct = Int((training.heldOutAccuracy / 100 * Double(training.testCount)).rounded())
+        steps.append("held-out  \(ModelRun.grouped(training.testCount)) \(what) the model never trained on: loss \(ModelRun.number(training.heldOutLoss)), "
+                     + "accuracy \(String(format: "%.2f", training.heldOutAccuracy))% (\(ModelRun.grouped(correct)) of \(ModelRun.grouped(training.testCount)))")
+        return steps
+    }
+
+    /// How a figure is shown.
+    static func show(_ figure: Figure, accuracy: Bool) -> String {
+        switch figure {
+        case .count(let n): return grouped(n)
+        case .shape(let shape): return ModelRun.shape(shape)
+        case .number(let value): return accuracy ? String(format: "%.2f%%", value) : number(value)
+        }
+    }
+
+    /// The checks, each ✓ or ✗, with the notes' figure (or the bar) beside the engine's.
+    public func checkLines(full: Bool) -> [String] {
+        guard !results.isEmpty else { return [] }
+        var rows: [(String, String, String, String, String?)] = []
+        for result in results {
+            let check = result.check
+            let accuracy = check.what == .heldOutAccuracy
+            func bar(_ words: String) -> String {
+                let value = check.expected.bar(full: full) ?? check.expected.bar(full: true)!
+                return words + " " + TraceFormat.number(value) + (accuracy ? "%" : "") + (result.checked ? "" : " with --full")
+            }
+            let expected: String
+            switch check.expected {
+            case .count(let n): expected = (check.printed ? "notes " : "ours  ") + ModelRun.grouped(n)
+            case .shape(let shape): expected = (check.printed ? "notes " : "ours  ") + ModelRun.shape(shape)
+            case .atLeast: expected = bar("at least")
+            case .atMost: expected = bar("at most")
+            }
+            var engine = "engine " + ModelRun.show(result.engine, accuracy: accuracy)
+            if check.channelsLast, case .outputShape(let layer) = check.what {
+                engine += "   (channels last; the engine's \(ModelRun.shape(self.rows[(layer ?? self.rows.count) - 1].outputShape)) is channels first)"
+            }
+            if !result.checked { engine += "   (the quick run's; checked with --full)" }
+            rows.append((result.checked ? result.passed ? "✓" : "✗" : "–", check.quantity, expected, engine, check.why))
+        }
+        let width = rows.map(\.1.count).max() ?? 0, expectedWidth = rows.map(\.2.count).max() ?? 0
+        var lines = ["model checks (the notes' figures against the model's summary" + (training == nil ? ")" : ", and bars for this \(full ? "full" : "quick") run)")]
+        for (mark, quantity, expected, engine, why) in rows {
+            lines.append("  \(mark) " + quantity.padding(toLength: width, withPad: " ", startingAt: 0) + "   "
+                         + expected.padding(toLength: expectedWidth, withPad: " ", startingAt: 0) + "   " + engine)
+            if let why { lines.append("      › " + why) }
+        }
+        return lines
+    }
+
+    /// The machine-readable part of a lesson report.
+    public func json(full: Bool) -> JSONValue {
+        func figure(_ value: Figure) -> JSONValue {
+            switch value {
+            case .count(let n): .number(Double(n))
+            case .shape(let shape): .array(shape.map { .number(Double($0)) })
+            case .number(let x): .number(x)
+            }
+        }
+        var object: [String: JSONValue] = [
+            "preset": .string(model.preset), "data": model.data.map(JSONValue.string) ?? .null, "full": .bool(full),
+            "parameters": .number(Double(rows.map(\.parameters).reduce(0, +))),
+            "checks": .array(results.map { result in
+                var entry: [String: JSONValue] = ["quantity": .string(result.check.quantity), "engine": figure(result.engine), "passed": .bool(result.passed),
+                                                  "checked": .bool(result.checked),
+                                                  "why": result.check.why.map(JSONValue.string) ?? .null]
+                switch result.check.expected {
+                case .count(let n): entry["notes"] = .number(Double(n))
+                case .shape(let shape): entry["notes"] = .array(shape.map { .number(Double($0)) })
+                case .atLeast: entry["at_least"] = result.check.expected.bar(full: full).map(JSONValue.number) ?? .null
+                case .atMost: entry["at_most"] = result.check.expected.bar(full: full).map(JSONValue.number) ?? .null
+                }
+                return .object(entry)
+            }),
+        ]
+        if let training {
+            object["training"] = .object([
+                "train_examples": .number(Double(training.trainCount)), "held_out_examples": .number(Double(training.testCount)),
+                "epochs": .array(training.epochs.map { .object(["loss": .number($0.loss), "accuracy": .number($0.accuracy * 100), "seconds": .number($0.seconds)]) }),
+                "first_batch": .object(["size": .number(Double(training.batch.size)), "loss": .number(training.batch.loss),
+                                        "before": .number(training.batch.before), "after": .number(training.batch.after)]),
+                "held_out_loss": .number(training.heldOutLoss), "held_out_accuracy": .number(training.heldOutAccuracy),
+            ])
+        }
+        return .object(object)
+    }
+}

@@ -1,0 +1,307 @@
+import Autograd
+import Expressions
+import Foundation
+import Support
+import Claims
+import ModelFiles
+import Diagrams
+
+/// Replays a lesson on the engine: forward steps, backward steps, the update, then the checks.
+public struct LessonRun {
+    /// A check with the engine's figure beside the notes'.
+    public struct Result: Sendable {
+        public let check: Lesson.Check
+        /// The engine's figure.
+        public let engine: Double
+        public var passed: Bool { abs(engine - check.notes) <= check.tolerance }
+    }
+
+    public let lesson: Lesson
+    public let job: TraceJob
+    public let results: [Result]
+    /// The lesson's formulas checked as claims, when it has any.
+    public let formulas: ClaimCheck?
+    /// The lesson's `[model]`, trained (quick, or the full setting), with its checks.
+    public let model: ModelRun?
+    /// Whether this run used the notes' full setting (`--full`).
+    public let full: Bool
+    /// The lesson's `[descent]` runs, when it has them.
+    public let descent: DescentRun?
+    public var passed: Bool { results.allSatisfy(\.passed) && (formulas?.passed ?? true) && (model?.passed ?? true) && (descent?.passed ?? true) }
+
+    /// Runs `lesson`.
+    /// - Throws: `WorkbenchFailure.badInput` if its program or a check's quantity is wrong (naming the file and line).
+    /// The losses of a `[training]` lesson: (step, loss) every so often, the first and the last included.
+    public let trainingLosses: [(step: Int, loss: Double)]
+    /// The `--at` text of the point the checks run at (the trained parameters, for a training lesson).
+    public let point: String
+
+    public init(_ lesson: Lesson, full: Bool = false) throws(WorkbenchFailure) {
+        self.lesson = lesson
+        self.full = full
+        var point = lesson.inputs
+        var losses: [(Int, Double)] = []
+        if let training = lesson.training {
+            (point, losses) = try LessonRun.train(lesson, training: training, steps: full ? training.fullSteps : training.steps)
+        }
+        self.point = point
+        self.trainingLosses = losses
+        let job: TraceJob
+        do { job = try TraceJob(source: lesson.program, file: "\(lesson.file) (program)", inputs: point, parameters: lesson.parameters) }
+        catch { throw error }
+        self.job = job
+        var results: [Result] = []
+        for check in lesson.checks {
+            results.append(Result(check: check, engine: try LessonRun.quantity(check.quantity, job: job, lesson: lesson, line: check.line)))
+        }
+        self.results = results
+        model = try lesson.model.map { model throws(WorkbenchFailure) in try ModelRun(model, file: lesson.file, full: full) }
+        descent = try lesson.descent.map { descent throws(WorkbenchFailure) in try DescentRun(lesson, descent: descent) }
+        if lesson.formulas.isEmpty {
+            formulas = nil
+        } else {
+            do {
+                formulas = try ClaimCheck(source: lesson.program, file: "\(lesson.file) (program)", inputs: point,
+                                          claims: lesson.formulas.map(\.claim), randomPoints: 5, seed: 1)
+            } catch {
+                // A claim's column is inside the claim; name the lesson line of the [[formula]] too.
+                let lines = lesson.formulas.map { "\($0.line)" }.joined(separator: ", ")
+                throw error.located(SourceLocation(file: "\(lesson.file) ([[formula]] at line \(lines))"))
+            }
+        }
+    }
+
+    /// Gradient descent on the lesson's parameters: each step evaluates the program on the engine,
+    /// runs backward and moves every parameter against its gradient. Returns the trained point as
+    /// `--at` text and the loss every tenth of the way.
+    static func train(_ lesson: Lesson, training: Lesson.Training, steps: Int) throws(WorkbenchFailure) -> (String, [(Int, Double)]) {
+        var values: [(name: String, value: Tensor)]
+        do { values = try InputValues.parse(lesson.inputs) } catch { throw .badInput("\(lesson.file): [inputs]: \(error.message)") }
+        let parameters = Set(lesson.parameters)
+        var losses: [(Int, Double)] = []
+        let every = max(1, steps / 10)
+        for step in 0...steps {
+            let program: Program
+            do { program = try Expressions.evaluate(lesson.program, options: .init(inputs: values, parameters: parameters)) }
+            catch { throw .badInput("\(lesson.file) (program): \(error.line())") }
+            let graph = program.graph
+            guard graph.shape(of: program.output).isEmpty else { throw .badInput("\(lesson.file): [training] needs a scalar output (the loss)") }
+            let loss = graph.scalarValue(of: program.output)
+            guard loss.isFinite else { throw .failed("\(lesson.file): training diverged at step \(step) (loss \(loss)); lower the rate") }
+            if step % every == 0 || step == steps { losses.append((step, loss)) }
+            if step == steps { break }
+            do { try graph.backward(from: program.output) } catch { throw .failed("\(lesson.file): \(error)") }
+            for index in values.indices where parameters.contains(values[index].name) {
+                guard let node = program.node(named: values[index].name), let gradient = graph.gradient(of: node) else { continue }
+                values[index].value = values[index].value - Tensor(scalar: training.rate) * gradient
+            }
+        }
+        let text = values.map { "\($0.name)=" + LessonRun.literal($0.value) }.joined(separator: ",")
+        return (text, losses)
+    }
+
+    /// A tensor as a literal that reads back to the same numbers.
+    static func literal(_ value: Tensor) -> String {
+        func nest(_ axis: Int, _ offset: Int) -> String {
+            let stride = value.shape[(axis + 1)...].reduce(1, *)
+            return "[" + (0..<value.shape[axis]).map { i in
+                axis == value.rank - 1 ? "\(value.storage[offset + i])" : nest(axis + 1, offset + i * stride)
+            }.joined(separator: ",") + "]"
+        }
+        return value.isScalar ? "\(value.scalar)" : nest(0, 0)
+    }
+
+    /// The engine's figure for `q`, `df/dx` (or `∂f/∂x`) or `updated w`.
+    static func quantity(_ text: String, job: TraceJob, lesson: Lesson, line: Int) throws(WorkbenchFailure) -> Double {
+        let program = job.program, graph = program.graph
+        let output = graph.label(of: program.output)
+        func node(_ name: String) throws(WorkbenchFailure) -> NodeID {
+            guard let node = program.node(named: name) else {
+                let names = program.inputs.map(\.name) + program.assignments.map(\.name)
+                let suggestion = names.min { editDistance(name, $0) < editDistance(name, $1) }
+                throw .badInput("the check's quantity '\(text)' names '\(name)', which the program does not define" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""), at: SourceLocation(file: lesson.file, line: line))
+            }
+            return node
+        }
+        // `s[2]` or `W[0, 1]`: one entry of a tensor quantity.
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        var entry: [Int]? = nil
+        if trimmed.hasSuffix("]"), let open = trimmed.lastIndex(of: "[") {
+            let parts = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)].split(separator: ",")
+            let numbers = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard numbers.count == parts.count, !numbers.isEmpty else {
+                throw .badInput("'\(text)': an entry is written with whole numbers, e.g. s[0] or W[1, 2]", at: SourceLocation(file: lesson.file, line: line))
+            }
+            entry = numbers
+            trimmed = String(trimmed[..<open])
+        }
+        func scalar(_ tensor: Tensor?, _ what: String) throws(WorkbenchFailure) -> Double {
+            guard let tensor else { throw .badInput("'\(text)': \(what) has no value", at: SourceLocation(file: lesson.file, line: line)) }
+            guard let entry else {
+                guard tensor.count == 1 else {
+                    throw .badInput("'\(text)': \(what) has shape \(Tensor.describe(shape: tensor.shape)); name one entry, e.g. \(trimmed)[0]", at: SourceLocation(file: lesson.file, line: line))
+                }
+                return tensor.storage[0]
+            }
+            guard entry.count == tensor.rank, zip(entry, tensor.shape).allSatisfy({ $0 >= 0 && $0 < $1 }) else {
+                throw .badInput("'\(text)': no such entry in a tensor of shape \(Tensor.describe(shape: tensor.shape))", at: SourceLocation(file: lesson.file, line: line))
+            }
+            return tensor.storage[zip(entry, Tensor.strides(of: tensor.shape)).map(*).reduce(0, +)]
+        }
+        if trimmed.hasPrefix("updated ") {
+            let name = String(trimmed.dropFirst("updated ".count))
+            guard let update = lesson.update else { throw .badInput("'\(text)' needs an [update] section", at: SourceLocation(file: lesson.file, line: line)) }
+            let id = try node(name)
+            return try scalar(graph.value(of: id), name) + update.sign * update.rate * (try scalar(graph.gradient(of: id), "the gradient of \(name)"))
+        }
+        for (d, slash) in [("d", "/d"), ("∂", "/∂")] where trimmed.hasPrefix(d) && trimmed.contains(slash) {
+            let parts = trimmed.dropFirst(d.count).components(separatedBy: slash)
+            guard parts.count == 2 else { break }
+            guard parts[0] == output else {
+                throw .badInput("'\(text)': gradients are of the output '\(output)', not '\(parts[0])'", at: SourceLocation(file: lesson.file, line: line))
+            }
+            return try scalar(graph.gradient(of: try node(parts[1])), "∂\(output)/∂\(parts[1])")
+        }
+        return try scalar(graph.value(of: try node(trimmed)), trimmed)
+    }
+
+    /// The lesson's steps as lines, with its narration, each step a separate entry (for `--step`).
+    public func steps(significantDigits digits: Int = 6) -> [String] {
+        let trace = job.trace
+        var steps: [String] = []
+        if let training = lesson.training, let last = trainingLosses.last {
+            var lines = ["training  gradient descent on \(lesson.parameters.joined(separator: ", ")), rate \(TraceFormat.number(training.rate)), \(last.step) steps"]
+            for (step, loss) in trainingLosses { lines.append("          step \(step): \(trace.outputNode.label) = \(TraceFormat.number(loss, significantDigits: digits))") }
+            if let why = training.why { lines.append("      › " + why) }
+            lines.append("          the steps below replay the trained network")
+            steps.append(lines.joined(separator: "\n"))
+        }
+        steps += LessonNarrator(lesson: lesson, trace: trace, program: job.program, full: full, digits: digits).steps()
+        if trace.hasGradients {
+            if let update = lesson.update {
+                var lines = ["update    \(update.sign > 0 ? "ascent" : "descent"): new = old \(update.sign > 0 ? "+" : "−") \(TraceFormat.number(update.rate)) × gradient"]
+                let updated = trace.inputs.contains { $0.kind == .parameter } ? trace.inputs.filter { $0.kind == .parameter } : trace.inputs
+                for input in updated {
+                    guard let gradient = input.gradient else { continue }
+                    let new = input.value + Tensor(scalar: update.sign * update.rate) * gradient
+                    let show = { (value: Tensor) in TraceFormat.tensor(value, significantDigits: digits) }
+                    lines.append("          \(input.label) = \(show(input.value)) \(update.sign > 0 ? "+" : "−") \(TraceFormat.number(update.rate)) × \(show(gradient)) = \(show(new))")
+                }
+                if let why = update.why { lines.append("      › " + why) }
+                steps.append(lines.joined(separator: "\n"))
+            }
+        }
+        if let descent { steps += descent.steps(full: full) }
+        if let model { steps += model.steps() }
+        return steps
+    }
+
+    /// The checks, each ✓ or ✗ with the notes' figure beside the engine's.
+    public func checkLines() -> [String] {
+        let width = results.map(\.check.quantity.count).max() ?? 0
+        let notesWidth = results.map { TraceFormat.number($0.check.notes).count }.max() ?? 0
+        let unprinted = results.filter { !$0.check.printed }.count
+        var lines = [unprinted == 0 ? "checks (the figures the notes print, against the engine)"
+                     : unprinted == results.count ? "checks (the notes print none of these figures: ours, against the engine)"
+                     : "checks (the figures the notes print, and ours where they print none, against the engine)"]
+        for result in results {
+            let check = result.check
+            let pad = String(repeating: " ", count: width - check.quantity.count)
+            let notes = TraceFormat.number(check.notes), engine = TraceFormat.number(result.engine, significantDigits: 10)
+            // A figure the notes do not print is the lesson's own ("ours"), checked against the engine.
+            let notesColumn = (check.printed ? "notes " : "ours  ") + notes + String(repeating: " ", count: max(0, notesWidth - notes.count))
+            var line = "  \(result.passed ? "✓" : "✗") \(check.quantity)\(pad)   \(notesColumn)   engine \(engine)"
+            if !result.passed { line += "   differs by \(TraceFormat.number(abs(result.engine - check.notes), significantDigits: 3)) (tolerance \(TraceFormat.number(check.tolerance)))" }
+            else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) {
+                // Rounding only when the engine's figure rounds to the notes' at their digits; a wider
+                // tolerance (training error, the notes' rounded inputs) is named as such.
+                let rounding = abs(result.engine - check.notes) <= Lesson.halfUnit(check.notes, digits: check.digits) * (1 + 1e-9)
+                line += rounding ? "   (the notes round to \(check.digits) digit\(check.digits == 1 ? "" : "s"))"
+                                 : "   (within the tolerance \(TraceFormat.number(check.tolerance)))"
+            }
+            if !check.printed { line += "   (not printed in the notes)" }
+            if let why = check.why { line += "\n      › " + why }
+            lines.append(line)
+        }
+        if results.isEmpty { lines.removeAll() }
+        if let formulas {
+            lines.append("formulas (checked at the lesson's point and at \(formulas.randomPointCount) random points)")
+            // The report's first line names the point and its last the verdict; between them, one line per claim, then notes.
+            let table = formulas.table().split(separator: "\n").map(String.init)
+            let claimLines = table.dropFirst().prefix(formulas.results.count)
+            for (line, formula) in zip(claimLines, lesson.formulas) {
+                lines.append(line)
+                if let why = formula.why { lines.append("      › " + why) }
+            }
+            lines += table.dropFirst(1 + formulas.results.count).dropLast().filter { $0.hasPrefix("note:") || $0.contains(" is right; ") }
+        }
+        if let model { lines += model.checkLines(full: full) }
+        if let descent { lines += descent.checkLines() }
+        // A bar given only for --full is shown in the quick run but not counted: it is skipped.
+        let modelChecks = (model?.results.filter(\.checked).count ?? 0) + (descent?.results.count ?? 0)
+        let skipped = model?.results.filter { !$0.checked }.count ?? 0
+        let total = results.count + (formulas?.results.count ?? 0) + modelChecks
+        let failedChecks: Int = results.filter { !$0.passed }.count + (formulas?.results.filter { !$0.passed }.count ?? 0)
+        let failedRuns: Int = (model?.results.filter { !$0.passed }.count ?? 0) + (descent?.results.filter { !$0.passed }.count ?? 0)
+        let failed = failedChecks + failedRuns
+        // Checks compare the notes' figures with the engine; formulas the notes' (or derived) formulas.
+        let (what, plural, against) = results.isEmpty && modelChecks == 0 ? ("formula", "formulas", "the engine")
+            : formulas == nil ? ("check", "checks", "the notes") : ("check or formula", "checks and formulas", "the notes and the engine")
+        if failed == 0 {
+            lines.append(total == 1 ? "the \(what) agrees with \(against)" : "all \(total) \(plural) agree with \(against)")
+        } else {
+            lines.append("\(failed) of \(total) \(plural) disagree with \(against)")
+        }
+        if unprinted > 0 {
+            // The lesson's own figures agree with the engine, not with anything the notes print.
+            let whole = unprinted == results.count && formulas == nil && model == nil && descent == nil
+            lines[lines.count - 1] = lines[lines.count - 1]
+                .replacingOccurrences(of: "with the notes and the engine", with: "with the notes")
+                .replacingOccurrences(of: "with the notes", with: whole ? "with the engine" : "with the notes and the engine")
+                + (whole ? " (figures the notes do not print)" : " (\(unprinted) of them not printed in the notes)")
+        }
+        if skipped > 0 {
+            lines[lines.count - 1] += "; \(skipped) skipped (checked only with --full)"
+        }
+        return lines
+    }
+
+    /// The machine-readable report.
+    public func json() -> JSONValue {
+        .object([
+            "lesson": .number(Double(lesson.number)), "title": .string(lesson.title), "source": .string(lesson.source),
+            "passed": .bool(passed),
+            "checks": .array(results.map { result in
+                .object(["quantity": .string(result.check.quantity), "notes": .number(result.check.notes),
+                         "engine": .number(result.engine), "digits": .number(Double(result.check.digits)),
+                         "tolerance": .number(result.check.tolerance), "passed": .bool(result.passed),
+                         "printed": .bool(result.check.printed),
+                         "why": result.check.why.map(JSONValue.string) ?? .null])
+            }),
+            "trace": TraceReport.json(job.trace),
+            "formulas": formulas?.json() ?? .null,
+            "model": model?.json(full: full) ?? .null,
+            "descent": descent?.json() ?? .null,
+        ])
+    }
+}
+
+/// The lessons directory: `lessons/NNN-*.toml`, found beside the executable's package or from `BACKPROP_LESSONS`.
+public enum LessonLibrary {
+    /// Where the lesson files are (`Resources.lessonsDirectory()`).
+    public static func directory() throws(WorkbenchFailure) -> String { try Resources.lessonsDirectory() }
+
+    /// Every lesson, sorted by number.
+    public static func all() throws(WorkbenchFailure) -> [Lesson] {
+        let directory = try directory()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+        var lessons: [Lesson] = []
+        for name in names { lessons.append(try Lesson(file: directory + "/" + name)) }
+        var seen: [Int: String] = [:]
+        for lesson in lessons {
+            if let other = seen[lesson.number] { throw .badInput("lesson number \(lesson.number) is also used by \(other)", at: SourceLocation(file: lesson.file)) }
+            seen[lesson.number] = lesson.file
+        }
+        return lessons.sorted { $0.number < $1.number }
+    }
+}
