@@ -24,7 +24,7 @@ extension Lesson {
 
         /// Reads the presentation keys of a lesson's top-level table.
         init(_ table: TOMLTable, file: String, lineOf: (String) -> Int) throws(WorkbenchFailure) {
-            func fail(_ key: String, _ message: String) -> WorkbenchFailure { .badInput("\(file):\(lineOf(key)): error: \(message)") }
+            func fail(_ key: String, _ message: String) -> WorkbenchFailure { .badInput(message, at: SourceLocation(file: file, line: lineOf(key))) }
             func strings(_ key: String) throws(WorkbenchFailure) -> [String] {
                 guard let value = table[key] else { return [] }
                 guard let array = value.array else { throw fail(key, "'\(key)' must be an array of strings") }

@@ -9,7 +9,7 @@ extension DescentRun {
     /// squares at levels spaced evenly in log(loss − min + small), so the valley's floor shows.
     /// - Throws: `.badInput` when the lesson has not exactly two parameters.
     public func svg() throws(WorkbenchFailure) -> String {
-        guard parameters.count == 2 else { throw .badInput("\(lesson.file): --plot draws two parameters; this lesson has \(parameters.count)") }
+        guard parameters.count == 2 else { throw .badInput("--plot draws two parameters; this lesson has \(parameters.count)", at: SourceLocation(file: lesson.file)) }
         // The window: every finite point of the runs that stayed bounded, plus a margin.
         // A run whose loss ends above where it started is drawn, but does not set the window.
         let bounded = paths.filter { !$0.diverged && ($0.losses.last ?? .infinity) <= ($0.losses.first ?? 0) }.flatMap(\.points)

@@ -44,7 +44,7 @@ extension Lesson {
         static let checkKeys = ["run", "quantity", "at_least", "at_most", "why"]
 
         init(_ value: TOMLValueConvertible, file: String, line: Int) throws(WorkbenchFailure) {
-            func fail(_ message: String) -> WorkbenchFailure { .badInput("\(file):\(line): error: [descent]: \(message)") }
+            func fail(_ message: String) -> WorkbenchFailure { .badInput("[descent]: " + message, at: SourceLocation(file: file, line: line)) }
             guard let table = value.table else { throw fail("must be a table") }
             func number(_ table: TOMLTable, _ key: String) throws(WorkbenchFailure) -> Double? {
                 guard let value = table[key] else { return nil }
@@ -139,14 +139,14 @@ public struct DescentRun {
         let parameters = lesson.parameters
         self.parameters = parameters
         guard !parameters.isEmpty, parameters.allSatisfy({ name in values.contains { $0.name == name && $0.value.isScalar } }) else {
-            throw .badInput("\(file): [descent] needs 'parameters', scalar inputs of the program")
+            throw .badInput("[descent] needs 'parameters', scalar inputs of the program", at: SourceLocation(file: file))
         }
         var count: Int? = nil
         for name in descent.data {
             guard let value = values.first(where: { $0.name == name })?.value, value.rank >= 1 else {
-                throw .badInput("\(file): [descent] data '\(name)' must be an input with one example per row")
+                throw .badInput("[descent] data '\(name)' must be an input with one example per row", at: SourceLocation(file: file))
             }
-            if let count, count != value.shape[0] { throw .badInput("\(file): [descent] data inputs have different numbers of rows") }
+            if let count, count != value.shape[0] { throw .badInput("[descent] data inputs have different numbers of rows", at: SourceLocation(file: file)) }
             count = value.shape[0]
         }
         let examples = count ?? 1
@@ -181,7 +181,7 @@ public struct DescentRun {
         do { program = try Expressions.evaluate(lesson.program, options: .init(inputs: inputs, parameters: Set(parameters))) }
         catch { throw .badInput("\(lesson.file) (program): \(error.line())") }
         let graph = program.graph
-        guard graph.shape(of: program.output).isEmpty else { throw .badInput("\(lesson.file): [descent] needs a scalar output (the loss)") }
+        guard graph.shape(of: program.output).isEmpty else { throw .badInput("[descent] needs a scalar output (the loss)", at: SourceLocation(file: lesson.file)) }
         let loss = graph.scalarValue(of: program.output)
         guard gradient, loss.isFinite else { return (loss, []) }
         do { try graph.backward(from: program.output) } catch { throw .failed("\(lesson.file): \(error)") }
