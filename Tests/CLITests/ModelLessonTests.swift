@@ -94,14 +94,14 @@ struct ModelLessonTests {
     }
 
     @Test("a mistake in [model] or [[model.check]]: one line with file:line:column, exit 2", arguments: [
-        ("preset = \"keras-cnn\"", "presett = \"keras-cnn\"", ":65:1: error: unknown key 'presett' in [model]; did you mean 'preset'?"),
-        ("preset = \"keras-cnn\"", "preset = \"keras-cn\"", ":65:1: error: unknown model 'keras-cn'; did you mean 'keras-cnn'?"),
-        ("preset = \"keras-cnn\"", "preset = \"keras-cnn\"\nepochs = 3", ":66:1: error: 'epochs' needs 'data': the data set to train on"),
-        ("notes = [28, 28, 8]\nchannels_last = true", "notes = [28, 28, 8]\n  channel_last = true", ":73:3: error: unknown key 'channel_last' in [[model.check]]; did you mean 'channels_last'?"),
-        ("quantity = \"parameters of layer 4\"", "quantity = \"weights of layer 3\"", ":92:1: error: 'weights of layer 3': layer 3 is Dropout, which has no weights or biases"),
-        ("quantity = \"parameters of layer 4\"", "quantity = \"parameters of layer 12\"", ":92:1: error: 'parameters of layer 12': the model has 11 layers"),
-        ("quantity = \"parameters of layer 8\"\nnotes = 200960", "quantity = \"held-out accuracy\"\nat_least = 90", ":108:1: error: 'held-out accuracy' needs 'data' in [model]"),
-        ("notes = 228036", "at_least = 228036", ":124:1: error: 'parameters' is exact: give 'notes', the figure the notes print"),
+        ("preset = \"keras-cnn\"", "presett = \"keras-cnn\"", ":70:1: error: unknown key 'presett' in [model]; did you mean 'preset'?"),
+        ("preset = \"keras-cnn\"", "preset = \"keras-cn\"", ":70:1: error: unknown model 'keras-cn'; did you mean 'keras-cnn'?"),
+        ("preset = \"keras-cnn\"", "preset = \"keras-cnn\"\nepochs = 3", ":71:1: error: 'epochs' needs 'data': the data set to train on"),
+        ("notes = [28, 28, 8]\nchannels_last = true", "notes = [28, 28, 8]\n  channel_last = true", ":78:3: error: unknown key 'channel_last' in [[model.check]]; did you mean 'channels_last'?"),
+        ("quantity = \"parameters of layer 4\"", "quantity = \"weights of layer 3\"", ":97:1: error: 'weights of layer 3': layer 3 is Dropout, which has no weights or biases"),
+        ("quantity = \"parameters of layer 4\"", "quantity = \"parameters of layer 12\"", ":97:1: error: 'parameters of layer 12': the model has 11 layers"),
+        ("quantity = \"parameters of layer 8\"\nnotes = 200960", "quantity = \"held-out accuracy\"\nat_least = 90", ":113:1: error: 'held-out accuracy' needs 'data' in [model]"),
+        ("notes = 228036", "at_least = 228036", ":129:1: error: 'parameters' is exact: give 'notes', the figure the notes print"),
     ])
     func malformed(original: String, replacement: String, message: String) throws {
         let path = try copy("025-keras-cnn-summary.toml") { $0.replacingOccurrences(of: original, with: replacement) }
