@@ -24,6 +24,9 @@ public struct Lesson: Sendable {
         public let why: String?
         /// The line of the check in the file, for messages.
         public let line: Int
+        /// False for a figure the notes do not print (lost with a slide's picture, or derived):
+        /// the check says so, and the figure is the lesson's, checked against the engine.
+        public var printed = true
     }
 
     /// A formula the notes print for a gradient, written in the expression language as a claim
@@ -71,6 +74,10 @@ public struct Lesson: Sendable {
     public let model: Model?
     /// The file it was read from.
     public let file: String
+    /// Chapter, the notes' symbols, data inputs, step-by-step statements (Lesson+Presentation.swift).
+    public let presentation: Presentation
+    /// A lesson that runs optimizers on a loss surface (`[descent]`, LessonDescent.swift).
+    public let descent: Descent?
 
     /// `[training]`: plain gradient descent on the lesson's `parameters`, minimizing the program's output.
     public struct Training: Sendable {
@@ -80,10 +87,10 @@ public struct Lesson: Sendable {
         public let why: String?
     }
 
-    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model"]
+    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent"] + Presentation.keys
     static let trainingKeys = ["steps", "full_steps", "rate", "why"]
     static let formulaKeys = ["claim", "why"]
-    static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why"]
+    static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why", "printed"]
     static let narrationKeys = ["after", "text"]
     static let updateKeys = ["rate", "direction", "why"]
 
@@ -149,6 +156,8 @@ public struct Lesson: Sendable {
         self.inputs = pairs.joined(separator: ",")
         self.parameters = (table["parameters"]?.array).map { $0.compactMap { $0.string } } ?? []
         self.file = file
+        self.presentation = try Presentation(table, file: file, lineOf: { lineOf($0) })
+        self.descent = try table["descent"].map { value throws(WorkbenchFailure) in try Descent(value, file: file, line: lineOf("descent")) }
 
         var narration: [Narration] = []
         var line = 0
@@ -195,8 +204,13 @@ public struct Lesson: Sendable {
             }
             let tolerance = try numeric(entry, "tolerance", line: line) ?? Lesson.halfUnit(notes, digits: digits)
             guard tolerance >= 0 else { throw fail(lineOf("tolerance", after: line - 1), "'tolerance' must be 0 or more") }
-            checks.append(Check(quantity: quantity, notes: notes, digits: digits, tolerance: tolerance,
-                                why: try string(entry, "why", line: line, required: false), line: line))
+            var check = Check(quantity: quantity, notes: notes, digits: digits, tolerance: tolerance,
+                              why: try string(entry, "why", line: line, required: false), line: line)
+            if let printed = entry["printed"] {
+                guard let flag = printed.bool else { throw fail(lineOf("printed", after: line - 1), "'printed' must be true or false") }
+                check.printed = flag
+            }
+            checks.append(check)
         }
         var formulas: [Formula] = []
         line = 0
@@ -224,7 +238,7 @@ public struct Lesson: Sendable {
             guard let model = model.table else { throw fail(lineOf("model"), "[model] must be a table") }
             self.model = try Model(model, file: file, lines: lines)
         } else { self.model = nil }
-        guard !checks.isEmpty || !formulas.isEmpty || !(self.model?.checks.isEmpty ?? true) else {
+        guard !checks.isEmpty || !formulas.isEmpty || !(self.model?.checks.isEmpty ?? true) || !(descent?.checks.isEmpty ?? true) else {
             throw fail(1, "a lesson needs at least one [[check]] (a figure the notes print), [[formula]] (a formula they print) or [[model.check]]")
         }
         self.checks = checks

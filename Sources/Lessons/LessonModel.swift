@@ -60,6 +60,8 @@ extension Lesson {
             public let channelsLast: Bool
             public let why: String?
             public let line: Int
+            /// False for a count or shape the notes do not print: shown as ours, against the summary.
+            public var printed = true
         }
 
         /// The preset's name (`backprop summary NAME`).
@@ -81,7 +83,7 @@ extension Lesson {
         public let line: Int
 
         static let keys = ["preset", "data", "epochs", "full_epochs", "limit", "test_limit", "batch", "rate", "momentum", "optimizer", "seed", "why", "check"]
-        static let checkKeys = ["quantity", "notes", "at_least", "full_at_least", "at_most", "full_at_most", "channels_last", "why"]
+        static let checkKeys = ["quantity", "notes", "at_least", "full_at_least", "at_most", "full_at_most", "channels_last", "why", "printed"]
 
         /// Reads `[model]` from a lesson's table. Every mistake names `file:line:column`.
         init(_ table: TOMLTable, file: String, lines: [String]) throws(WorkbenchFailure) {
@@ -208,8 +210,13 @@ extension Lesson {
                     guard entry["channels_last"]?.bool != nil else { throw fail("channels_last", after: checkLine, "'channels_last' must be true or false") }
                     guard case .outputShape = what else { throw fail("channels_last", after: checkLine, "'channels_last' is for an output shape") }
                 }
-                checks.append(Check(quantity: quantity, what: what, expected: expected, channelsLast: channelsLast,
-                                    why: try string(entry, "why", line: checkLine), line: checkLine))
+                var check = Check(quantity: quantity, what: what, expected: expected, channelsLast: channelsLast,
+                                  why: try string(entry, "why", line: checkLine), line: checkLine)
+                if let printed = entry["printed"] {
+                    guard let flag = printed.bool else { throw fail("printed", after: checkLine, "'printed' must be true or false") }
+                    check.printed = flag
+                }
+                checks.append(check)
             }
             self.checks = checks
         }
@@ -484,8 +491,8 @@ public struct ModelRun {
             }
             let expected: String
             switch check.expected {
-            case .count(let n): expected = "notes " + ModelRun.grouped(n)
-            case .shape(let shape): expected = "notes " + ModelRun.shape(shape)
+            case .count(let n): expected = (check.printed ? "notes " : "ours  ") + ModelRun.grouped(n)
+            case .shape(let shape): expected = (check.printed ? "notes " : "ours  ") + ModelRun.shape(shape)
             case .atLeast: expected = bar("at least")
             case .atMost: expected = bar("at most")
             }

@@ -25,7 +25,9 @@ public struct LessonRun {
     public let model: ModelRun?
     /// Whether this run used the notes' full setting (`--full`).
     public let full: Bool
-    public var passed: Bool { results.allSatisfy(\.passed) && (formulas?.passed ?? true) && (model?.passed ?? true) }
+    /// The lesson's `[descent]` runs, when it has them.
+    public let descent: DescentRun?
+    public var passed: Bool { results.allSatisfy(\.passed) && (formulas?.passed ?? true) && (model?.passed ?? true) && (descent?.passed ?? true) }
 
     /// Runs `lesson`.
     /// - Throws: `WorkbenchFailure.badInput` if its program or a check's quantity is wrong (naming the file and line).
@@ -54,6 +56,7 @@ public struct LessonRun {
         }
         self.results = results
         model = try lesson.model.map { model throws(WorkbenchFailure) in try ModelRun(model, file: lesson.file, full: full) }
+        descent = try lesson.descent.map { descent throws(WorkbenchFailure) in try DescentRun(lesson, descent: descent) }
         if lesson.formulas.isEmpty {
             formulas = nil
         } else {
@@ -173,34 +176,8 @@ public struct LessonRun {
             lines.append("          the steps below replay the trained network")
             steps.append(lines.joined(separator: "\n"))
         }
-        func narration(after key: String) -> String {
-            lesson.narration.filter { $0.after == key }.map { "\n      › " + $0.text }.joined()
-        }
-        steps.append("inputs: " + trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: digits))" }.joined(separator: ", ")
-                     + narration(after: "inputs"))
-        for id in trace.forwardSteps {
-            let node = trace.nodes[id]
-            steps.append("forward   " + TraceReport.forwardNarration(trace, node: id, significantDigits: digits) + narration(after: node.label))
-        }
+        steps += LessonNarrator(lesson: lesson, trace: trace, program: job.program, full: full, digits: digits).steps()
         if trace.hasGradients {
-            let output = trace.outputNode.label
-            steps.append("backward  ∂\(output)/∂\(output) = 1 (the seed)")
-            // The backward step that brings each node its last contribution, when its gradient is complete.
-            var lastContribution: [Int: Int] = [:]
-            for id in trace.backwardSteps { lastContribution[trace.edges[id].from] = id }
-            for id in trace.backwardSteps {
-                let edge = trace.edges[id]
-                let from = trace.nodes[edge.from], to = trace.nodes[edge.to]
-                var line = "backward  \(to.label) → \(from.label): " + TraceReport.backwardNarration(trace, edge: id, significantDigits: digits)
-                // Once every contribution into a node is in, say its gradient (and the sum when it fans out).
-                if id == lastContribution[edge.from], let gradient = from.gradient {
-                    let sum = from.contributions.count > 1
-                        ? " = " + from.contributions.map { trace.edges[$0].contribution.map { TraceFormat.tensor($0, significantDigits: digits) } ?? "?" }.joined(separator: " + ") : ""
-                    line += "\n          so ∂\(output)/∂\(from.label)\(sum) = \(TraceFormat.tensor(gradient, significantDigits: digits))"
-                    line += narration(after: "d\(output)/d\(from.label)")
-                }
-                steps.append(line)
-            }
             if let update = lesson.update {
                 var lines = ["update    \(update.sign > 0 ? "ascent" : "descent"): new = old \(update.sign > 0 ? "+" : "−") \(TraceFormat.number(update.rate)) × gradient"]
                 let updated = trace.inputs.contains { $0.kind == .parameter } ? trace.inputs.filter { $0.kind == .parameter } : trace.inputs
@@ -214,6 +191,7 @@ public struct LessonRun {
                 steps.append(lines.joined(separator: "\n"))
             }
         }
+        if let descent { steps += descent.steps(full: full) }
         if let model { steps += model.steps() }
         return steps
     }
@@ -222,12 +200,16 @@ public struct LessonRun {
     public func checkLines() -> [String] {
         let width = results.map(\.check.quantity.count).max() ?? 0
         let notesWidth = results.map { TraceFormat.number($0.check.notes).count }.max() ?? 0
-        var lines = ["checks (the figures the notes print, against the engine)"]
+        let unprinted = results.filter { !$0.check.printed }.count
+        var lines = [unprinted == 0 ? "checks (the figures the notes print, against the engine)"
+                     : unprinted == results.count ? "checks (the notes print none of these figures: ours, against the engine)"
+                     : "checks (the figures the notes print, and ours where they print none, against the engine)"]
         for result in results {
             let check = result.check
             let pad = String(repeating: " ", count: width - check.quantity.count)
             let notes = TraceFormat.number(check.notes), engine = TraceFormat.number(result.engine, significantDigits: 10)
-            let notesColumn = "notes " + notes + String(repeating: " ", count: max(0, notesWidth - notes.count))
+            // A figure the notes do not print is the lesson's own ("ours"), checked against the engine.
+            let notesColumn = (check.printed ? "notes " : "ours  ") + notes + String(repeating: " ", count: max(0, notesWidth - notes.count))
             var line = "  \(result.passed ? "✓" : "✗") \(check.quantity)\(pad)   \(notesColumn)   engine \(engine)"
             if !result.passed { line += "   differs by \(TraceFormat.number(abs(result.engine - check.notes), significantDigits: 3)) (tolerance \(TraceFormat.number(check.tolerance)))" }
             else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) {
@@ -237,6 +219,7 @@ public struct LessonRun {
                 line += rounding ? "   (the notes round to \(check.digits) digit\(check.digits == 1 ? "" : "s"))"
                                  : "   (within the tolerance \(TraceFormat.number(check.tolerance)))"
             }
+            if !check.printed { line += "   (not printed in the notes)" }
             if let why = check.why { line += "\n      › " + why }
             lines.append(line)
         }
@@ -253,11 +236,14 @@ public struct LessonRun {
             lines += table.dropFirst(1 + formulas.results.count).dropLast().filter { $0.hasPrefix("note:") || $0.contains(" is right; ") }
         }
         if let model { lines += model.checkLines(full: full) }
-        // A bar given only for --full is shown in the quick run but not counted.
-        let modelChecks = model?.results.filter(\.checked).count ?? 0
+        if let descent { lines += descent.checkLines() }
+        // A bar given only for --full is shown in the quick run but not counted: it is skipped.
+        let modelChecks = (model?.results.filter(\.checked).count ?? 0) + (descent?.results.count ?? 0)
+        let skipped = model?.results.filter { !$0.checked }.count ?? 0
         let total = results.count + (formulas?.results.count ?? 0) + modelChecks
-        let failed = results.filter { !$0.passed }.count + (formulas?.results.filter { !$0.passed }.count ?? 0)
-            + (model?.results.filter { !$0.passed }.count ?? 0)
+        let failedChecks: Int = results.filter { !$0.passed }.count + (formulas?.results.filter { !$0.passed }.count ?? 0)
+        let failedRuns: Int = (model?.results.filter { !$0.passed }.count ?? 0) + (descent?.results.filter { !$0.passed }.count ?? 0)
+        let failed = failedChecks + failedRuns
         // Checks compare the notes' figures with the engine; formulas the notes' (or derived) formulas.
         let (what, plural, against) = results.isEmpty && modelChecks == 0 ? ("formula", "formulas", "the engine")
             : formulas == nil ? ("check", "checks", "the notes") : ("check or formula", "checks and formulas", "the notes and the engine")
@@ -265,6 +251,17 @@ public struct LessonRun {
             lines.append(total == 1 ? "the \(what) agrees with \(against)" : "all \(total) \(plural) agree with \(against)")
         } else {
             lines.append("\(failed) of \(total) \(plural) disagree with \(against)")
+        }
+        if unprinted > 0 {
+            // The lesson's own figures agree with the engine, not with anything the notes print.
+            let whole = unprinted == results.count && formulas == nil && model == nil && descent == nil
+            lines[lines.count - 1] = lines[lines.count - 1]
+                .replacingOccurrences(of: "with the notes and the engine", with: "with the notes")
+                .replacingOccurrences(of: "with the notes", with: whole ? "with the engine" : "with the notes and the engine")
+                + (whole ? " (figures the notes do not print)" : " (\(unprinted) of them not printed in the notes)")
+        }
+        if skipped > 0 {
+            lines[lines.count - 1] += "; \(skipped) skipped (checked only with --full)"
         }
         return lines
     }
@@ -278,11 +275,13 @@ public struct LessonRun {
                 .object(["quantity": .string(result.check.quantity), "notes": .number(result.check.notes),
                          "engine": .number(result.engine), "digits": .number(Double(result.check.digits)),
                          "tolerance": .number(result.check.tolerance), "passed": .bool(result.passed),
+                         "printed": .bool(result.check.printed),
                          "why": result.check.why.map(JSONValue.string) ?? .null])
             }),
             "trace": TraceReport.json(job.trace),
             "formulas": formulas?.json() ?? .null,
             "model": model?.json(full: full) ?? .null,
+            "descent": descent?.json() ?? .null,
         ])
     }
 }

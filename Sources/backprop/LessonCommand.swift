@@ -28,11 +28,12 @@ struct LessonCommand: ParsableCommand {
         @Option(name: [.short, .customLong("output")], help: "Draw the graph to FILE (.svg, .png, .dot), or print the whole lesson to FILE.pdf.") var output: String?
         @Option(help: "The paper of a PDF: A4 or Letter.") var paper: Paper = .a4
         @Flag(help: "Print a JSON report instead of the narration.") var json = false
-        @Flag(help: "For a lesson that trains: the notes' full setting (more steps, all the data) instead of the short run.") var full = false
+        @Flag(help: "For a lesson that trains: the notes' full setting (more steps, all the data) instead of the short run; every entry of every tensor.") var full = false
+        @Option(help: "For a lesson with [descent]: draw the loss surface's contours and every optimizer's path to FILE (SVG).") var plot: String?
 
         func validate() throws {
             if all == (lesson != nil) { throw ValidationError(all ? "give a lesson number or --all, not both" : "which lesson? e.g. 'backprop lesson 1' (see 'backprop lessons')") }
-            if all && (svg != nil || html != nil || output != nil) { throw ValidationError("--svg, --html and -o draw one lesson; leave out --all") }
+            if all && (svg != nil || html != nil || output != nil || plot != nil) { throw ValidationError("--svg, --html and -o draw one lesson; leave out --all") }
             if let output, RenderFormat(pathExtension: (output as NSString).pathExtension) == nil {
                 throw ValidationError("-o \(output): unknown format; use a file ending in .svg, .png, .pdf or .dot")
             }
@@ -52,18 +53,24 @@ struct LessonCommand: ParsableCommand {
                 let run = try LessonRun(lesson, full: full)
                 if !run.passed { failed.append(lesson.number) }
                 try LessonOutputs.write(run, output: output, steps: svg, html: html, paper: paper)
+                if let plot {
+                    guard let descent = run.descent else { throw WorkbenchFailure.badInput("--plot: lesson \(lesson.number) has no [descent] to draw") }
+                    try AtomicFile.write(try descent.svg(), to: plot)
+                }
                 if json { reports.append(run.json()); continue }
                 if index > 0 { print("") }
-                print("Lesson \(lesson.number): \(lesson.title)")
-                print("from the notes: \(lesson.source)")
-                if !lesson.introduction.isEmpty { print("\n" + lesson.introduction.trimmingCharacters(in: .whitespacesAndNewlines)) }
-                print("\nprogram:\n" + lesson.program.trimmingCharacters(in: .newlines).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n")
+                // Every line within LessonText.width (100) columns: long lines fold at spaces.
+                let show = { (text: String) in print(LessonText.fit(text)) }
+                show("Lesson \(lesson.number): \(lesson.title)")
+                show("from the notes: \(lesson.source)")
+                if !lesson.introduction.isEmpty { show("\n" + lesson.introduction.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                show("\nprogram:\n" + lesson.program.trimmingCharacters(in: .newlines).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n")
                 for line in run.steps() {
-                    print(line)
+                    show(line)
                     if interactive { print("  [Enter]", terminator: ""); fflush(nil); _ = readLine() }
                 }
                 print("")
-                print(run.checkLines().joined(separator: "\n"))
+                show(run.checkLines().joined(separator: "\n"))
             }
             if json { print((lessons.count == 1 && !all ? reports[0] : .array(reports)).serialized()) }
             if !failed.isEmpty {
@@ -95,8 +102,16 @@ struct LessonCommand: ParsableCommand {
 struct LessonsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "lessons", abstract: "List the lessons: number, title, source in the notes.")
     func run() throws {
-        for lesson in try LessonLibrary.all() {
-            print(String(format: "%3d  ", lesson.number) + lesson.title + "   (" + lesson.source + ")")
+        // Grouped by chapter, in number order; the source goes on its own line, folded to 100 columns.
+        var chapter: String? = nil
+        for (index, lesson) in try LessonLibrary.all().enumerated() {
+            if let name = lesson.presentation.chapter, name != chapter {
+                if index > 0 { print("") }
+                print(name)
+                chapter = name
+            }
+            print(LessonText.fit(String(format: "%3d  ", lesson.number) + lesson.title))
+            print(LessonText.fit("       from " + lesson.source))
         }
     }
 }

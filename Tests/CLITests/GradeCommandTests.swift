@@ -38,7 +38,7 @@ struct GradeCommandTests {
         (["exercises", "1"], Int32(0), "## 1. `q-value` (1 point, a number)", "**Answer:**"),
         (["exercises", "1", "--solutions"], 0, "> **Answer:** ∂f/∂x = -4 (accepted within ±0.005)", nil),
         (["exercises", "1", "--solutions"], 0, "> - (b) df/dx < 0: -4 < 0 is true", nil),
-        (["exercises", "3", "--solutions"], 0, "> **Answer:** 99 parameters (iris-mlp", nil),
+        (["exercises", "4", "--solutions"], 0, "> **Answer:** 99 parameters (iris-mlp", nil),
         (["exercises", "8", "--solutions"], 0, "For example: ∂H/∂a = `y - [0, 0, 0, 1]` (the engine agrees)", nil),
         (["exercises", "1"], 0, "| q | `x + y` | **[q]** | **[df/dq]** |", nil),
         (["exercises", "1"], 0, "[answers.fill-graph]", nil),
