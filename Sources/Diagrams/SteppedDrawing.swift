@@ -52,10 +52,13 @@ public enum SteppedDrawing {
                 }
             }
             // What the events never mention is known from the start (a static drawing) for values,
-            // and from the start for gradients only when the replay has no backward part at all.
+            // and from the start for gradients only when the replay has no backward part at all. A
+            // lesson's narration may leave edges out (into constants, inside a statement shown as one
+            // line): their products are known by the last step, so the finished drawing has no `?`.
             valueAt = trace.nodes.map { $0.kind == .operation ? (computedAt[$0.id] ?? 0) : 0 }
             let seed = hasBackward ? (seedAt ?? never) : 0
-            productAt = trace.edges.map { usedAt[$0.id] ?? (hasBackward ? never : 0) }
+            let last = max(0, events.count - 1)
+            productAt = trace.edges.map { usedAt[$0.id] ?? (hasBackward ? last : 0) }
             let products = productAt
             gradientAt = trace.nodes.map { node in
                 if node.isOutput || node.contributions.isEmpty { return seed }

@@ -23,7 +23,7 @@ extension LessonLibrary {
     public static func lesson(_ number: Int) throws(WorkbenchFailure) -> Lesson {
         let (lessons, broken) = try load()
         let found = lessons.filter { $0.number == number }
-        if found.count > 1 { throw .badInput("\(found[1].file): error: lesson number \(number) is also used by \(found[0].file)") }
+        if found.count > 1 { throw .badInput("lesson number \(number) is also used by \(found[0].file)", at: SourceLocation(file: found[1].file)) }
         // A broken file that says it is this lesson: its own error is the one to report.
         if let bad = broken.first(where: { declaredNumber(in: $0.file) == number }) { throw bad.error }
         if let lesson = found.first { return lesson }

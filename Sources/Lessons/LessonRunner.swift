@@ -166,6 +166,12 @@ public struct LessonRun {
     }
 
     /// The lesson's steps as lines, with its narration, each step a separate entry (for `--step`).
+    /// The name the narration shows each node by (indexed by node id): the notes' symbols, constants
+    /// by their value, unnamed values numbered n1, n2, … in the order shown. Pages label by these.
+    public func narratedNames() -> [String] {
+        LessonNarrator(lesson: lesson, trace: job.trace, program: job.program, full: full, digits: 6).names
+    }
+
     public func steps(significantDigits digits: Int = 6) -> [String] {
         let trace = job.trace
         var steps: [String] = []

@@ -72,6 +72,7 @@ public enum LessonPage {
     /// names the narration uses (`forward   q = …`, `backward  f → q: …`), not by position.
     static func steps(_ run: LessonRun) -> [StepPage.Step] {
         let trace = run.job.trace
+        let names = run.narratedNames()
         var forward = trace.forwardSteps, backward = trace.backwardSteps
         var steps: [StepPage.Step] = []
         for text in run.steps() {
@@ -84,14 +85,14 @@ public enum LessonPage {
             switch keyword {
             case "forward":
                 let label = rest.components(separatedBy: " = ").first ?? ""
-                if let position = forward.firstIndex(where: { trace.nodes[$0].label == label }) {
+                if let position = forward.firstIndex(where: { names[$0] == label }) {
                     event = .compute(forward.remove(at: position))
                 }
             case "backward":
                 if rest.hasSuffix("(the seed)") { event = .seed; break }
                 let ends = (rest.components(separatedBy: ": ").first ?? "").components(separatedBy: " → ")
                 if ends.count == 2, let position = backward.firstIndex(where: {
-                    trace.nodes[trace.edges[$0].to].label == ends[0] && trace.nodes[trace.edges[$0].from].label == ends[1]
+                    names[trace.edges[$0].to] == ends[0] && names[trace.edges[$0].from] == ends[1]
                 }) {
                     event = .use(backward.remove(at: position))
                 }

@@ -116,18 +116,22 @@ struct HostileInputTests {
 
     @Test("lesson fields: digits nan/inf/1e300/1.5, notes inf, tolerance nan or negative, rate nan are errors with their line")
     func lessonFields() throws {
-        let cases: [(String, String, String)] = [
-            ("digits = nan", "digits = 1", "099.toml:40: error: 'digits' must be a finite number, not nan"),
-            ("digits = inf", "digits = 1", "099.toml:40: error: 'digits' must be a finite number, not inf"),
-            ("digits = 1e300", "digits = 1", "099.toml:40: error: 'digits' must be a whole number from 1 to 17"),
-            ("digits = 1.5", "digits = 1", "099.toml:40: error: 'digits' must be a whole number from 1 to 17"),
-            ("notes = inf", "notes = 3", "099.toml:39: error: 'notes' must be a finite number, not inf"),
-            ("digits = 1\ntolerance = nan", "digits = 1", "099.toml:41: error: 'tolerance' must be a finite number, not nan"),
-            ("digits = 1\ntolerance = -1", "digits = 1", "099.toml:41: error: 'tolerance' must be 0 or more"),
-            ("answer = \"q\"\ndigits = 1e300", "answer = \"q\"", "099.toml:74: error: exercise 'q-value': 'digits' must be a whole number from 1 to 17"),
-            ("[update]\nrate = nan\n\n[[check]]", "[[check]]", "099.toml:38: error: 'rate' must be a finite number, not nan"),
+        let cases: [(String, String, Int, String)] = [
+            ("digits = nan", "digits = 1", 0, "'digits' must be a finite number, not nan"),
+            ("digits = inf", "digits = 1", 0, "'digits' must be a finite number, not inf"),
+            ("digits = 1e300", "digits = 1", 0, "'digits' must be a whole number from 1 to 17"),
+            ("digits = 1.5", "digits = 1", 0, "'digits' must be a whole number from 1 to 17"),
+            ("notes = inf", "notes = 3", 0, "'notes' must be a finite number, not inf"),
+            ("digits = 1\ntolerance = nan", "digits = 1", 1, "'tolerance' must be a finite number, not nan"),
+            ("digits = 1\ntolerance = -1", "digits = 1", 1, "'tolerance' must be 0 or more"),
+            ("answer = \"q\"\ndigits = 1e300", "answer = \"q\"", 1, "exercise 'q-value': 'digits' must be a whole number from 1 to 17"),
+            ("[update]\nrate = nan\n\n[[check]]", "[[check]]", 1, "'rate' must be a finite number, not nan"),
         ]
-        for (line, old, message) in cases {
+        let one = try String(contentsOfFile: Self.lessons + "/001-sum-times.toml", encoding: .utf8)
+        for (line, old, below, what) in cases {
+            // The message's line: `below` lines under the line of `old` in lesson 1's file as it is now.
+            let at = one[..<one.range(of: old)!.lowerBound].filter { $0 == "\n" }.count + 1 + below
+            let message = "099.toml:\(at): error: \(what)"
             let directory = try Self.lessonsDirectory(["099.toml": try Self.brokenLesson(line, replacing: old)])
             let environment = ["BACKPROP_LESSONS": directory]
             // The commands that need lesson 99 report its line …

@@ -21,24 +21,27 @@ private func message(_ body: () throws -> Void) -> String {
 @Suite("Hostile lesson fields and saved models")
 struct HostileLessonTests {
     @Test("digits, notes, tolerance and rate are checked with their line", arguments: [
-        ("digits = 1", "digits = nan", "l.toml:40: error: 'digits' must be a finite number, not nan"),
-        ("digits = 1", "digits = -inf", "l.toml:40: error: 'digits' must be a finite number, not -inf"),
-        ("digits = 1", "digits = 1e300", "l.toml:40: error: 'digits' must be a whole number from 1 to 17"),
-        ("digits = 1", "digits = 1.5", "l.toml:40: error: 'digits' must be a whole number from 1 to 17"),
-        ("digits = 1", "digits = 18", "l.toml:40: error: 'digits' must be a whole number from 1 to 17"),
-        ("notes = 3", "notes = inf", "l.toml:39: error: 'notes' must be a finite number, not inf"),
-        ("digits = 1", "digits = 1\ntolerance = nan", "l.toml:41: error: 'tolerance' must be a finite number, not nan"),
-        ("digits = 1", "digits = 1\ntolerance = -0.5", "l.toml:41: error: 'tolerance' must be 0 or more"),
-        ("answer = \"q\"", "answer = \"q\"\ndigits = inf", "l.toml:74: error: 'digits' must be a number"),
-        ("answer = \"q\"", "answer = \"q\"\ndigits = 1e300", "l.toml:74: error: exercise 'q-value': 'digits' must be a whole number from 1 to 17"),
-        ("answer = \"q\"", "answer = \"q\"\ndigits = 2.5", "l.toml:74: error: exercise 'q-value': 'digits' must be a whole number from 1 to 17"),
-        ("[[check]]", "[update]\nrate = nan\n\n[[check]]", "l.toml:38: error: 'rate' must be a finite number, not nan"),
-        ("[[check]]", "[update]\nrate = -1\n\n[[check]]", "l.toml:38: error: 'rate' must be 0 or more; 'direction' says which way to step"),
+        ("digits = 1", "digits = nan", 0, "'digits' must be a finite number, not nan"),
+        ("digits = 1", "digits = -inf", 0, "'digits' must be a finite number, not -inf"),
+        ("digits = 1", "digits = 1e300", 0, "'digits' must be a whole number from 1 to 17"),
+        ("digits = 1", "digits = 1.5", 0, "'digits' must be a whole number from 1 to 17"),
+        ("digits = 1", "digits = 18", 0, "'digits' must be a whole number from 1 to 17"),
+        ("notes = 3", "notes = inf", 0, "'notes' must be a finite number, not inf"),
+        ("digits = 1", "digits = 1\ntolerance = nan", 1, "'tolerance' must be a finite number, not nan"),
+        ("digits = 1", "digits = 1\ntolerance = -0.5", 1, "'tolerance' must be 0 or more"),
+        ("answer = \"q\"", "answer = \"q\"\ndigits = inf", 1, "'digits' must be a number"),
+        ("answer = \"q\"", "answer = \"q\"\ndigits = 1e300", 1, "exercise 'q-value': 'digits' must be a whole number from 1 to 17"),
+        ("answer = \"q\"", "answer = \"q\"\ndigits = 2.5", 1, "exercise 'q-value': 'digits' must be a whole number from 1 to 17"),
+        ("[[check]]", "[update]\nrate = nan\n\n[[check]]", 1, "'rate' must be a finite number, not nan"),
+        ("[[check]]", "[update]\nrate = -1\n\n[[check]]", 1, "'rate' must be 0 or more; 'direction' says which way to step"),
     ])
-    func fields(old: String, new: String, expected: String) throws {
+    func fields(old: String, new: String, below: Int, expected: String) throws {
         var text = try lessonOne()
-        text.replaceSubrange(try #require(text.range(of: old)), with: new)
-        #expect(message { _ = try Lesson(text: text, file: "l.toml") } == expected)
+        let range = try #require(text.range(of: old))
+        // The message's line: `below` lines under the line of `old` in lesson 1's file as it is now.
+        let line = text[..<range.lowerBound].filter { $0 == "\n" }.count + 1 + below
+        text.replaceSubrange(range, with: new)
+        #expect(message { _ = try Lesson(text: text, file: "l.toml") } == "l.toml:\(line): error: \(expected)")
     }
 
     @Test("LessonLibrary.lesson finds lesson 1 beside a broken lesson 99, and reports lesson 99's own error")
@@ -53,8 +56,9 @@ struct HostileLessonTests {
         setenv("BACKPROP_LESSONS", directory, 1)
         defer { unsetenv("BACKPROP_LESSONS") }
         #expect(try LessonLibrary.lesson(1).title == Lesson(text: one, file: "x").title)
-        #expect(message { _ = try LessonLibrary.lesson(99) } == "\(directory)/099.toml:40: error: 'digits' must be a finite number, not nan")
-        #expect(message { _ = try LessonLibrary.lesson(7) }.hasPrefix("there is no lesson 7; the lessons are 1 (see 'backprop lessons'); 2 files could not be read, the first: \(directory)/099.toml:40:"))
+        let digitsLine = one[..<one.range(of: "digits = 1\n")!.lowerBound].filter { $0 == "\n" }.count + 1
+        #expect(message { _ = try LessonLibrary.lesson(99) } == "\(directory)/099.toml:\(digitsLine): error: 'digits' must be a finite number, not nan")
+        #expect(message { _ = try LessonLibrary.lesson(7) }.hasPrefix("error: there is no lesson 7; the lessons are 1 (see 'backprop lessons'); 2 files could not be read, the first: \(directory)/099.toml:\(digitsLine):"))
         let (lessons, broken) = try LessonLibrary.load()
         #expect(lessons.map(\.number) == [1] && broken.map { ($0.file as NSString).lastPathComponent } == ["099.toml", "zzz.toml"])
     }
@@ -71,7 +75,7 @@ struct HostileLessonTests {
         var object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         object["biases"] = [[0.5, 1e300, 0]]
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: directory + "/big.json"))
-        #expect(message { _ = try SavedModel(file: directory + "/big.json") } == "\(directory)/big.json: not a saved model: 'biases' of layer 1, entry 2: 1e+300 is not a finite Float32 number")
+        #expect(message { _ = try SavedModel(file: directory + "/big.json") } == "\(directory)/big.json: error: not a saved model: 'biases' of layer 1, entry 2: 1e+300 is not a finite Float32 number")
     }
 
     @Test("the table summarizes a tensor over 1000 entries with its corners, and many short axes flat")

@@ -132,6 +132,6 @@ struct APITests {
 
         let unknown = try await server.request("GET", "/api/lessons/99")
         #expect(unknown.status == 400)
-        #expect((unknown.object["error"] as? String)?.hasPrefix("there is no lesson 99") == true)
+        #expect((unknown.object["error"] as? String)?.hasPrefix("there is no lesson 99") == true, "\(unknown.text)")
     }
 }
