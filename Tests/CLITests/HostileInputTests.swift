@@ -170,7 +170,7 @@ struct HostileInputTests {
         // Weights of 1e308 do not fit Float32: refused at the door. 1e30 fits but gives a NaN loss: exit 1, not 0.
         let saved = try String(contentsOfFile: directory + "/cnn.json", encoding: .utf8)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(saved.utf8)) as? [String: Any])
-        for (value, status, message) in [(1e308, Int32(2), "cnn-big.json: not a saved model: 'weights' of layer 1, entry 1: 1e+308 is not a finite Float32 number"),
+        for (value, status, message) in [(1e308, Int32(2), "cnn-big.json: error: not a saved model: 'weights' of layer 1, entry 1: 1e+308 is not a finite Float32 number"),
                                          (1e30, Int32(1), "the held-out loss is NaN (the model's weights are too large)")] {
             var changed = object
             changed["weights"] = (object["weights"] as! [[Double]]).map { $0.map { _ in value } }
