@@ -1,7 +1,4 @@
-# Backprop Workscreenshots: deps
-	BACKPROP_RECORD_SCREENSHOTS=1 $(SWIFT) test --filter ScreenshotTests
-
-bench: build, test, run the lessons and benchmarks.
+# Backprop Workbench: build, test, run the lessons and benchmarks.
 #   make build          release build of the `backprop` command
 #   make lesson N=1     build, then run lesson N
 #   make test           debug build (the CLI tests run .build/debug/backprop), swift test, every lesson
