@@ -18,7 +18,7 @@ struct BrowserTests {
     func classroom() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
-        let browser = try HeadlessChromium(opening: server.base, timeout: 120)
+        let browser = try HeadlessChromium(opening: server.base, timeout: 300)
         defer { browser.close() }
         let page = Page(browser: browser)
 
@@ -108,7 +108,7 @@ struct Page {
 
     /// Waits until the JavaScript condition holds (20 s at most).
     func waitFor(_ condition: String) throws {
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(90)
         while try browser.evaluate("(() => { try { return \(condition); } catch (e) { return false; } })()") as? Bool != true {
             guard Date() < deadline else { throw TestFailure("timed out waiting for: \(condition)") }
             usleep(50_000)

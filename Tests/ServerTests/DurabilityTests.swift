@@ -82,7 +82,8 @@ struct LimitTests {
     @Test("the gate turns requests away beyond its capacity, and answers at the deadline")
     func gate() async {
         let gate = EvaluationGate(capacity: 1, deadline: .milliseconds(200))
-        async let slow = gate.run { usleep(3_000_000); return .json("{}") }
+        // The slow work outlasts the 0.2 s deadline by far, so its slot is still held when the late reply comes, even on a loaded machine.
+        async let slow = gate.run { usleep(8_000_000); return .json("{}") }
         while gate.busy == 0 { try? await Task.sleep(for: .milliseconds(10)) }
         let turnedAway = await gate.run { .json("{}") }
         #expect(turnedAway.status == 503)

@@ -60,7 +60,7 @@ struct HTTPReply: Sendable {
                      token: String? = nil) async throws -> HTTPReply {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
-        request.timeoutInterval = 30
+        request.timeoutInterval = 120   // generous: a loaded 2-core CI machine builds and tests at once
         if let json {
             request.httpBody = try JSONSerialization.data(withJSONObject: json)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
