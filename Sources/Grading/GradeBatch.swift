@@ -187,8 +187,8 @@ public struct GradeBatch {
     }
 }
 
-/// POSIX `read(2)`, named apart from the methods called `read`.
-private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+/// POSIX `read(2)`, named apart from the methods called `read` (SubmissionFile and SafeDirectory).
+func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
     #if canImport(Glibc)
     return Glibc.read(fd, buffer, count)
     #elseif canImport(Musl)

@@ -168,7 +168,7 @@ public final class SafeDirectory {
         var bytes = [UInt8](repeating: 0, count: limit)
         var count = 0
         while count < limit {
-            let got = bytes.withUnsafeMutableBytes { buffer in safeRead(file, buffer.baseAddress! + count, limit - count) }
+            let got = bytes.withUnsafeMutableBytes { buffer in posixRead(file, buffer.baseAddress! + count, limit - count) }
             if got < 0 {
                 if errno == EINTR { continue }
                 return Entry(read: SafeDirectory.failure(errno), file: FileID(info))
@@ -182,15 +182,4 @@ public final class SafeDirectory {
     static func failure(_ code: Int32) -> SubmissionFile.Read {
         code == ENOENT ? .unreadable("vanished before it could be read") : .unreadable("cannot be read: \(String(cString: strerror(code)))")
     }
-}
-
-/// POSIX `read(2)`, named apart from the methods called `read`.
-private func safeRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.read(fd, buffer, count)
-    #elseif canImport(Musl)
-    return Musl.read(fd, buffer, count)
-    #else
-    return Darwin.read(fd, buffer, count)
-    #endif
 }
