@@ -1,3 +1,4 @@
+import Support
 import Autograd
 
 /// How numbers, tensors and formulas are written in a drawing and its narration, with the
@@ -107,18 +108,4 @@ enum DotEscape {
 
 /// Text made safe for HTML (and Graphviz's HTML-like labels): as content and inside double- or
 /// single-quoted attributes.
-func htmlEscaped(_ text: String) -> String {
-    var escaped = ""
-    escaped.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": escaped += "&amp;"
-        case "<": escaped += "&lt;"
-        case ">": escaped += "&gt;"
-        case "\"": escaped += "&quot;"
-        case "'": escaped += "&#39;"
-        default: escaped.append(character)
-        }
-    }
-    return escaped
-}
+func htmlEscaped(_ text: String) -> String { TerminalText.entities(text) }

@@ -34,9 +34,14 @@ public enum TerminalText {
     }
 
     /// Text for an HTML page: `safe`, then `& < > " '` as entities.
-    public static func html(_ text: String) -> String {
+    public static func html(_ text: String) -> String { entities(safe(text)) }
+
+    /// `& < > " '` as HTML entities, nothing else changed: text that is safe as HTML content and
+    /// inside double- or single-quoted attributes (and Graphviz's HTML-like labels).
+    public static func entities(_ text: String) -> String {
         var result = ""
-        for character in safe(text) {
+        result.reserveCapacity(text.utf8.count)
+        for character in text {
             switch character {
             case "&": result += "&amp;"
             case "<": result += "&lt;"
