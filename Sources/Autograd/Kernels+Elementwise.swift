@@ -19,7 +19,7 @@ public enum Vector {
         p = p * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3
         p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
+        p = p * r + 0.166_666_55     // not 1.666_666_55e-1: Swift 6.3 reads that as 0.16666666 (0x3E2AAAAA)
         p = p * r + 5.000_000_12e-1
         p = p * (r * r) + r + 1
         let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
@@ -67,6 +67,30 @@ public enum Vector {
         }
     }
 }
+}
+
+extension Kernels {
+    /// The Float32 path's activations, forward (y = f(x)) and backward (dx from the output y and the
+    /// upstream dy), with the CPU's widest vectors: CKernels/layers.c, the same operations in the same
+    /// order as `Vector.sigmoid`, `Vector.tanh` and the plain relu loop, so the same bits.
+    public enum Activation: Sendable { case relu, sigmoid, tanh }
+
+    public static func activate(_ f: Activation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        switch f {
+        case .relu: ck_relu_f32(x, y, count)
+        case .sigmoid: ck_sigmoid_f32(x, y, count)
+        case .tanh: ck_tanh_f32(x, y, count)
+        }
+    }
+
+    public static func activationBackward(_ f: Activation, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                          _ dx: UnsafeMutablePointer<Float>, _ count: Int) {
+        switch f {
+        case .relu: ck_relu_backward_f32(y, dy, dx, count)
+        case .sigmoid: ck_sigmoid_backward_f32(y, dy, dx, count)
+        case .tanh: ck_tanh_backward_f32(y, dy, dx, count)
+        }
+    }
 }
 
 extension Kernels {

@@ -1,3 +1,5 @@
+import CKernels
+
 // The window kernels of convolutions and pooling, shared by the engine (Double, batches [N, C, H, W])
 // and the Float32 training path (Float, channel-major batches [C, B, H, W]). A batch is a set of planes
 // of H × W entries; `Kernels.Planes` says where plane (channel c, example b) starts, so one loop serves
@@ -174,6 +176,12 @@ extension Kernels {
     public static func maxPool<T: KernelScalar, I: FixedWidthInteger>(_ x: UnsafePointer<T>, _ w: Window, count: Int,
                                                                      into y: UnsafeMutablePointer<T>, argmax: UnsafeMutablePointer<I>) {
         let (oh, ow) = (w.outHeight, w.outWidth)
+        if w.size == 2 && w.stride == 2 && w.padding == 0 && T.self == Float.self && I.self == Int32.self {
+            // The Float32 path: the loop below in C, with the CPU's widest vectors (CKernels/layers.c).
+            ck_maxpool2_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), count, w.height, w.width,
+                            UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), UnsafeMutableRawPointer(argmax).assumingMemoryBound(to: Int32.self))
+            return
+        }
         if w.size == 2 && w.stride == 2 {
             // The notes' 2 × 2 windows, unrolled; the same order and rule as the loop below.
             for plane in 0..<count {
@@ -227,13 +235,36 @@ extension Kernels {
     @inlinable
     public static func maxPoolBackward<T: KernelScalar, I: FixedWidthInteger>(_ dy: UnsafePointer<T>, argmax: UnsafePointer<I>, outputs: Int,
                                                                              into dx: UnsafeMutablePointer<T>, inputs: Int) {
+        if T.self == Float.self && I.self == Int32.self {
+            ck_maxpool_backward_f32(UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self), UnsafeRawPointer(argmax).assumingMemoryBound(to: Int32.self),
+                                    outputs, UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self), inputs)
+            return
+        }
         dx.update(repeating: 0, count: inputs)
         for i in 0..<outputs { dx[Int(argmax[i])] += dy[i] }
+    }
+
+    /// `maxPoolBackward` knowing the windows: 2 × 2 windows with stride 2 on Float are written
+    /// directly, window by window, without the zeroing and the scatter.
+    @inlinable
+    public static func maxPoolBackward<T: KernelScalar, I: FixedWidthInteger>(_ dy: UnsafePointer<T>, argmax: UnsafePointer<I>, _ w: Window, count: Int,
+                                                                             into dx: UnsafeMutablePointer<T>) {
+        if w.size == 2 && w.stride == 2 && w.padding == 0 && T.self == Float.self && I.self == Int32.self {
+            ck_maxpool2_backward_f32(UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self), UnsafeRawPointer(argmax).assumingMemoryBound(to: Int32.self),
+                                     count, w.height, w.width, UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self))
+            return
+        }
+        maxPoolBackward(dy, argmax: argmax, outputs: count &* w.outputPlane, into: dx, inputs: count &* w.inputPlane)
     }
 
     /// The mean of each window of each of `count` planes. Padding must be 0.
     @inlinable
     public static func avgPool<T: KernelScalar>(_ x: UnsafePointer<T>, _ w: Window, count: Int, into y: UnsafeMutablePointer<T>) {
+        if w.size == 2 && w.stride == 2 && w.padding == 0 && T.self == Float.self {
+            ck_avgpool2_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), count, w.height, w.width,
+                            UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
+            return
+        }
         let (oh, ow) = (w.outHeight, w.outWidth)
         let scale = 1 / T(w.size &* w.size)
         for plane in 0..<count {
@@ -254,6 +285,11 @@ extension Kernels {
     /// Each window's upstream spread evenly over its entries (overlaps add up), into a zeroed dx.
     @inlinable
     public static func avgPoolBackward<T: KernelScalar>(_ dy: UnsafePointer<T>, _ w: Window, count: Int, into dx: UnsafeMutablePointer<T>) {
+        if w.size == 2 && w.stride == 2 && w.padding == 0 && T.self == Float.self {
+            ck_avgpool2_backward_f32(UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self), count, w.height, w.width,
+                                     UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self))
+            return
+        }
         let (oh, ow) = (w.outHeight, w.outWidth)
         let scale = 1 / T(w.size &* w.size)
         dx.update(repeating: 0, count: count &* w.inputPlane)

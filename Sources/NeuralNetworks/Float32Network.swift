@@ -59,6 +59,9 @@ final class Float32Network {
     /// Whether convolutions go through oneDNN (`Kernels.convolutionLibrary`) or im2col and `gemm`;
     /// tests set it to compare the two.
     var usesConvolutionLibrary = Kernels.convolutionLibrary != nil
+    /// Seconds in each stage, forward and backward, summed while `profiling` (`bench train --profile`).
+    var profiling = false
+    private(set) var stageSeconds: [(forward: Double, backward: Double)] = []
 
     /// Stage `index`'s oneDNN plan at this batch size, made at first use; nil to run im2col and `gemm`.
     private func convolution(at index: Int, batch: Int) -> Kernels.Convolution? {
@@ -163,6 +166,31 @@ final class Float32Network {
         self.argmax = stages.map { _ in [] }
         self.padded = stages.map { _ in [] }
         self.masks = stages.map { _ in [] }
+        self.stageSeconds = stages.map { _ in (0, 0) }
+    }
+
+    func resetProfile() { stageSeconds = stages.map { _ in (0, 0) } }
+
+    /// Seconds since an arbitrary start, for the profile.
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+    /// Each stage's name for the profile ("conv 16→32 5×5", "maxPool 2×2", …).
+    var stageNames: [String] {
+        stages.map { stage in
+            switch stage {
+            case .linear(_, let inputs, let outputs): return "linear \(inputs)→\(outputs)"
+            case .conv(_, let filters, let w): return "conv \(w.channels)→\(filters) \(w.size)×\(w.size)"
+            case .maxPool(let w): return "maxPool \(w.size)×\(w.size)"
+            case .avgPool(let w): return "avgPool \(w.size)×\(w.size)"
+            case .relu: return "relu"
+            case .sigmoid: return "sigmoid"
+            case .tanh: return "tanh"
+            case .dropout: return "dropout"
+            case .flatten: return "flatten"
+            case .channelMajor: return "channel-major"
+            case .logSoftmax: return "logSoftmax"
+            }
+        }
     }
 
     /// Sizes the workspace for batches of up to `batch` examples.
@@ -216,7 +244,9 @@ final class Float32Network {
             }
         }
         for (index, stage) in stages.enumerated() {
+            let start = profiling ? Self.now() : 0
             forward(stage, at: index, batch: batch, training: training)
+            if profiling { stageSeconds[index].forward += Self.now() - start }
         }
     }
 
@@ -284,12 +314,9 @@ final class Float32Network {
                 }
             case .avgPool(let w):
                 Kernels.avgPool(x, w, count: w.channels * batch, into: y)
-            case .relu:
-                for i in 0..<outCount { y[i] = x[i] > 0 ? x[i] : 0 }
-            case .sigmoid:
-                Kernels.Vector.map(x, y, outCount, Kernels.Vector.sigmoid)
-            case .tanh:
-                Kernels.Vector.map(x, y, outCount, Kernels.Vector.tanh)
+            case .relu: Kernels.activate(.relu, x, y, outCount)
+            case .sigmoid: Kernels.activate(.sigmoid, x, y, outCount)
+            case .tanh: Kernels.activate(.tanh, x, y, outCount)
             case .dropout(let p):
                 if training {
                     let keep = 1 / (1 - p)
@@ -346,7 +373,9 @@ final class Float32Network {
     /// Backward through every stage, from the gradient `lossAndGradient` left; fills the parameter gradients.
     func backward(batch: Int) {
         for index in stride(from: stages.count - 1, through: 0, by: -1) {
+            let start = profiling ? Self.now() : 0
             backward(stages[index], at: index, batch: batch)
+            if profiling { stageSeconds[index].backward += Self.now() - start }
         }
     }
 
@@ -419,20 +448,20 @@ final class Float32Network {
             case .maxPool(let w):
                 guard needsInput else { return }
                 argmax[index].withUnsafeBufferPointer { arg in
-                    Kernels.maxPoolBackward(dy, argmax: arg.baseAddress!, outputs: count, into: dx, inputs: w.channels * batch * w.inputPlane)
+                    Kernels.maxPoolBackward(dy, argmax: arg.baseAddress!, w, count: w.channels * batch, into: dx)
                 }
             case .avgPool(let w):
                 guard needsInput else { return }
                 Kernels.avgPoolBackward(dy, w, count: w.channels * batch, into: dx)
             case .relu:
                 guard needsInput else { return }
-                for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+                Kernels.activationBackward(.relu, y, dy, dx, count)
             case .sigmoid:
                 guard needsInput else { return }
-                for i in 0..<count { dx[i] = dy[i] * y[i] * (1 - y[i]) }
+                Kernels.activationBackward(.sigmoid, y, dy, dx, count)
             case .tanh:
                 guard needsInput else { return }
-                for i in 0..<count { dx[i] = dy[i] * (1 - y[i] * y[i]) }
+                Kernels.activationBackward(.tanh, y, dy, dx, count)
             case .dropout:
                 guard needsInput else { return }
                 masks[index].withUnsafeBufferPointer { mask in

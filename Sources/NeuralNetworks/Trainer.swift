@@ -55,9 +55,11 @@ public final class Trainer {
     public var biases: [[Double]] { fast.map { $0.biases.map { $0.map(Double.init) } } ?? engineBiases }
     private var engineWeights: [[Double]], engineBiases: [[Double]]
     /// The Float32 path, when `settings.precision` is `.float32`.
-    private var fast: Float32Network?
+    var fast: Float32Network?
     /// A second Float32 workspace with the same parameters: big batches run in two halves, one per core.
-    private var peer: Float32Network?
+    var peer: Float32Network?
+    /// Wall seconds of the Float32 path's phases while profiling (TrainingProfile.swift).
+    var phaseSeconds = (passes: 0.0, merge: 0.0, update: 0.0)
     /// The optimizer's buffers (momentum, Adam's moments) for every weight, then every bias.
     private var fastOptimizer: OptimizerState<Float>
     private var engineOptimizer: OptimizerState<Double>
@@ -314,14 +316,19 @@ public final class Trainer {
             let halves = [Array(indices[..<middle]), Array(indices[middle...])]
             peer.weights = network.weights; peer.biases = network.biases
             nonisolated(unsafe) let replicas = [network, peer]
+            let start = network.profiling ? Float32Network.now() : 0
             let results = Kernels.pair { i in Trainer.pass(replicas[i], data, halves[i], training, lossKind, backward) }
+            let passed = network.profiling ? Float32Network.now() : 0
             pairedBatches += 1
             let (a, b) = (Double(middle) / Double(count), Double(count - middle) / Double(count))
             loss = a * results[0].loss + b * results[1].loss
             predictions = results[0].predictions + results[1].predictions
             if backward { network.mergeGradients(peer, Float(a), Float(b)) }
+            if network.profiling { phaseSeconds.passes += passed - start; phaseSeconds.merge += Float32Network.now() - passed }
         } else {
+            let start = network.profiling ? Float32Network.now() : 0
             (loss, predictions) = Trainer.pass(network, data, indices, training, lossKind, backward)
+            if network.profiling { phaseSeconds.passes += Float32Network.now() - start }
         }
         var correct = 0
         for (row, index) in indices.enumerated() where predictions[row] == data.labels[index] { correct += 1 }
@@ -340,12 +347,14 @@ public final class Trainer {
         } else {
             var optimizer = fastOptimizer
             fastOptimizer = OptimizerState(settings: optimizer.settings, sizes: [])   // moved out: updated in place, no copy
+            let start = network.profiling ? Float32Network.now() : 0
             optimizer.beginStep()
             let rate = currentRate
             network.updateParameters { slot, parameters, gradient in
                 optimizer.update(slot, parameters: parameters, gradient: gradient, learningRate: rate)
             }
             fastOptimizer = optimizer
+            if network.profiling { phaseSeconds.update += Float32Network.now() - start }
         }
         return BatchResult(loss: loss, correct: correct, predictions: predictions)
     }

@@ -31,6 +31,7 @@ extension BenchCommand {
         @Option(help: "sgd (the anchors' SGD, lr 0.01 momentum 0.5) or adam (lr 0.001), to compare an Adam epoch with an SGD one.") var optimizer = "sgd"
         @Option(help: "A Python with torch and numpy: run the anchors' reference scripts in the same session.") var reference: String?
         @Option(help: "The anchors directory (bench_torch.py, bench_numpy_mlp.py).") var anchors: String?
+        @Flag(help: "After each workload, where its time went: each stage's forward and backward, the merge and the update.") var profile = false
 
         func validate() throws {
             guard (1...50).contains(epochs) else { throw ValidationError("--epochs \(epochs): use 1 to 50") }
@@ -57,6 +58,7 @@ extension BenchCommand {
                 settings.precision = Trainer.Precision(rawValue: precision)!
                 if optimizer == "adam" { settings.optimizer = .adam; settings.learningRate = 0.001 }
                 let trainer = try Trainer(spec: ModelSpec.preset(named: workload.model)!, settings: settings)
+                trainer.profiling = profile
                 var times: [Double] = [], losses: [Double] = []
                 for epoch in 1...epochs {
                     let start = Date()
@@ -69,6 +71,7 @@ extension BenchCommand {
                              String(workload.letter), workload.model as NSString, workload.data.count, workload.batch, median,
                              Double(workload.data.count) / median,
                              times.map { String(format: "%.3f", $0) }.joined(separator: ", ") as NSString, losses.first!, losses.last!))
+                if let profile = trainer.profile, profile.passes > 0 { print(Self.describe(profile, epochs: epochs)) }
             }
             guard let python = reference else {
                 print("anchors' figures for this kind of machine (not measured now): PyTorch A 1.03 s, B 1.87 s, D 0.92 s; NumPy A 0.35 s. Targets: A ≤ 0.25 s, B ≤ 1.0 s, D ≤ 0.6 s. Run with --reference PYTHON for a side-by-side measurement.")
@@ -91,6 +94,17 @@ extension BenchCommand {
         }
 
         /// Runs a reference script and reads each "[… name …]" block's "median s/epoch" figure.
+        /// The profile as lines of milliseconds per epoch.
+        static func describe(_ profile: TrainingProfile, epochs: Int) -> String {
+            let scale = 1000 / Double(epochs)
+            var lines = ["  where the time went, ms per epoch (stages: thread time summed over both cores; phases: wall time)"]
+            for stage in profile.stages where stage.forward + stage.backward > 0 {
+                lines.append(stage.name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " forward %7.1f  backward %7.1f", stage.forward * scale, stage.backward * scale))
+            }
+            lines.append(String(format: "    passes (wall) %7.1f   merge %6.1f   update %6.1f", profile.passes * scale, profile.merge * scale, profile.update * scale))
+            return lines.joined(separator: "\n")
+        }
+
         static func medians(_ python: String, _ script: String, _ arguments: [String], pattern: String) throws -> [String: Double] {
             guard FileManager.default.fileExists(atPath: script) else { throw WorkbenchFailure.badInput("--anchors: no \(script)") }
             let process = Process()

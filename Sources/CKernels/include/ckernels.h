@@ -55,6 +55,22 @@ void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, fl
                  float decay, float beta1, float beta2, float epsilon);
 void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float rate, float decay, float momentum, int nesterov);
 
+/// The Float32 path's layers with the CPU's widest vectors (layers.c): the same bits as the Swift loops.
+void ck_relu_f32(const float *x, float *y, long n);
+void ck_relu_backward_f32(const float *y, const float *dy, float *dx, long n);
+void ck_sigmoid_f32(const float *x, float *y, long n);
+void ck_sigmoid_backward_f32(const float *y, const float *dy, float *dx, long n);
+void ck_tanh_f32(const float *x, float *y, long n);
+void ck_tanh_backward_f32(const float *y, const float *dy, float *dx, long n);
+/// 2 × 2 windows, stride 2, over `planes` planes of height × width; argmax: the winner's offset in x.
+void ck_maxpool2_f32(const float *x, long planes, long height, long width, float *y, int *argmax);
+/// dx (inputs entries) = 0, then dx[argmax[i]] += dy[i].
+void ck_maxpool_backward_f32(const float *dy, const int *argmax, long outputs, float *dx, long inputs);
+/// The same for 2 × 2 windows with stride 2 over `planes` planes of height × width, written directly.
+void ck_maxpool2_backward_f32(const float *dy, const int *argmax, long planes, long height, long width, float *dx);
+void ck_avgpool2_f32(const float *x, long planes, long height, long width, float *y);
+void ck_avgpool2_backward_f32(const float *dy, long planes, long height, long width, float *dx);
+
 /// Convolutions through oneDNN (convolution.c), loaded with dlopen at the first plan.
 /// The library's name and version, or NULL (then `ck_dnnl_error` says why).
 const char *ck_dnnl_version(void);

@@ -1,0 +1,187 @@
+// The Float32 training path's elementwise and pooling layers with the CPU's widest vectors
+// (variants.h): relu, sigmoid and tanh forward and backward, and 2 × 2 max and average pooling
+// with stride 2. Each is the same arithmetic, in the same order, as its Swift loop in Autograd's
+// Kernels+Windows.swift and Kernels+Elementwise.swift, so the results are the same bits; the tests
+// compare them (KernelTests). Swift's loops stay for Double and for other window sizes.
+#include "ckernels.h"
+#include "variants.h"
+#include <stdint.h>
+#include <string.h>
+
+// No FMA contraction anywhere in this file, the helpers below included: the Swift loops have none.
+#pragma clang fp contract(off)
+
+// ---- relu
+
+#define RELU_BODY for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+VARIANTS(relu, (const float *restrict x, float *restrict y, long n), RELU_BODY)
+void ck_relu_f32(const float *x, float *y, long n) { DISPATCH(relu, (x, y, n)) }
+
+#define RELU_BACKWARD_BODY for (long i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+VARIANTS(reluBackward, (const float *restrict y, const float *restrict dy, float *restrict dx, long n), RELU_BACKWARD_BODY)
+void ck_relu_backward_f32(const float *y, const float *dy, float *dx, long n) { DISPATCH(reluBackward, (y, dy, dx, n)) }
+
+// ---- sigmoid and tanh, from Cephes' expf polynomial (Kernels.Vector.expNonPositive)
+
+static inline __attribute__((always_inline)) float expNonPositive(float value) {
+    float x = value < -87 ? -87 : value;
+    float shifted = x * 1.44269504f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    float r = x - n * 0.693359375f + n * 2.1219444e-4f;
+    float p = 1.98756915e-4f;
+    p = p * r + 1.39819995e-3f;
+    p = p * r + 8.3334519e-3f;
+    p = p * r + 4.16657959e-2f;
+    p = p * r + 1.66666555e-1f;
+    p = p * r + 5.00000012e-1f;
+    p = p * (r * r) + r + 1;
+    int32_t bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    int32_t exponent = (int32_t)((uint32_t)(bits - 0x4B400000 + 127) << 23);
+    float scale;
+    memcpy(&scale, &exponent, sizeof scale);
+    return p * scale;
+}
+
+static inline __attribute__((always_inline)) float magnitude(float x) { return x < 0 ? -x : x; }
+
+static inline __attribute__((always_inline)) float sigmoid(float x) {
+    float e = expNonPositive(-magnitude(x));
+    float positive = 1 / (1 + e);
+    return x < 0 ? e * positive : positive;
+}
+
+static inline __attribute__((always_inline)) float tanhCephes(float x) {
+    float size = magnitude(x);
+    float e = expNonPositive(-2 * size);
+    float large = (1 - e) / (1 + e);
+    float z = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    float small = p * z * x + x;
+    float signed_ = x < 0 ? -large : large;
+    return size < 0.625f ? small : signed_;
+}
+
+#define SIGMOID_BODY for (long i = 0; i < n; i++) y[i] = sigmoid(x[i]);
+VARIANTS(sigmoidForward, (const float *restrict x, float *restrict y, long n), SIGMOID_BODY)
+void ck_sigmoid_f32(const float *x, float *y, long n) { DISPATCH(sigmoidForward, (x, y, n)) }
+
+#define TANH_BODY for (long i = 0; i < n; i++) y[i] = tanhCephes(x[i]);
+VARIANTS(tanhForward, (const float *restrict x, float *restrict y, long n), TANH_BODY)
+void ck_tanh_f32(const float *x, float *y, long n) { DISPATCH(tanhForward, (x, y, n)) }
+
+#define SIGMOID_BACKWARD_BODY for (long i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+VARIANTS(sigmoidBackward, (const float *restrict y, const float *restrict dy, float *restrict dx, long n), SIGMOID_BACKWARD_BODY)
+void ck_sigmoid_backward_f32(const float *y, const float *dy, float *dx, long n) { DISPATCH(sigmoidBackward, (y, dy, dx, n)) }
+
+#define TANH_BACKWARD_BODY for (long i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+VARIANTS(tanhBackward, (const float *restrict y, const float *restrict dy, float *restrict dx, long n), TANH_BACKWARD_BODY)
+void ck_tanh_backward_f32(const float *y, const float *dy, float *dx, long n) { DISPATCH(tanhBackward, (y, dy, dx, n)) }
+
+// ---- 2 × 2 pooling, stride 2, no padding, over `planes` planes of height × width (odd edges dropped)
+
+// Whether v replaces the running maximum: larger, or NaN (the last NaN wins), as Kernels.wins.
+#define WINS(v, value) (((v) > (value)) != ((v) != (v)))
+
+#define MAXPOOL2_BODY \
+    long oh = height / 2, ow = width / 2; \
+    for (long plane = 0; plane < planes; plane++) { \
+        long base = plane * height * width, out = plane * oh * ow; \
+        for (long oi = 0; oi < oh; oi++) { \
+            long top = base + 2 * oi * width, bottom = top + width; \
+            float *restrict row = y + out + oi * ow; \
+            int32_t *restrict at = argmax + out + oi * ow; \
+            for (long oj = 0; oj < ow; oj++) { \
+                long p0 = top + 2 * oj, p2 = bottom + 2 * oj; \
+                long best = p0; float value = x[p0]; \
+                float v = x[p0 + 1]; int take = WINS(v, value); \
+                value = take ? v : value; best = take ? p0 + 1 : best; \
+                v = x[p2]; take = WINS(v, value); \
+                value = take ? v : value; best = take ? p2 : best; \
+                v = x[p2 + 1]; take = WINS(v, value); \
+                value = take ? v : value; best = take ? p2 + 1 : best; \
+                row[oj] = value; at[oj] = (int32_t)best; \
+            } \
+        } \
+    }
+VARIANTS(maxPool2, (const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax), MAXPOOL2_BODY)
+void ck_maxpool2_f32(const float *x, long planes, long height, long width, float *y, int32_t *argmax) {
+    DISPATCH(maxPool2, (x, planes, height, width, y, argmax))
+}
+
+// dx = 0, then each window's upstream to the entry that won it (2 × 2 windows do not overlap).
+#define MAXPOOL_BACKWARD_BODY \
+    memset(dx, 0, (size_t)inputs * sizeof(float)); \
+    for (long i = 0; i < outputs; i++) dx[argmax[i]] += dy[i];
+VARIANTS(maxPoolBackward, (const float *restrict dy, const int32_t *restrict argmax, long outputs, float *restrict dx, long inputs), MAXPOOL_BACKWARD_BODY)
+void ck_maxpool_backward_f32(const float *dy, const int32_t *argmax, long outputs, float *dx, long inputs) {
+    DISPATCH(maxPoolBackward, (dy, argmax, outputs, dx, inputs))
+}
+
+// The mean of each window, summed in the reference's order (row by row) and scaled by 1/4.
+#define AVGPOOL2_BODY \
+    long oh = height / 2, ow = width / 2; \
+    for (long plane = 0; plane < planes; plane++) { \
+        long base = plane * height * width, out = plane * oh * ow; \
+        for (long oi = 0; oi < oh; oi++) { \
+            const float *restrict top = x + base + 2 * oi * width, *restrict bottom = top + width; \
+            float *restrict row = y + out + oi * ow; \
+            for (long oj = 0; oj < ow; oj++) { \
+                float sum = 0; \
+                sum += top[2 * oj]; sum += top[2 * oj + 1]; sum += bottom[2 * oj]; sum += bottom[2 * oj + 1]; \
+                row[oj] = sum * 0.25f; \
+            } \
+        } \
+    }
+VARIANTS(avgPool2, (const float *restrict x, long planes, long height, long width, float *restrict y), AVGPOOL2_BODY)
+void ck_avgpool2_f32(const float *x, long planes, long height, long width, float *y) {
+    DISPATCH(avgPool2, (x, planes, height, width, y))
+}
+
+// Each window's upstream / 4 to its four entries; entries in no window (an odd last row or column) get 0.
+#define AVGPOOL2_BACKWARD_BODY \
+    long oh = height / 2, ow = width / 2; \
+    memset(dx, 0, (size_t)(planes * height * width) * sizeof(float)); \
+    for (long plane = 0; plane < planes; plane++) { \
+        long base = plane * height * width, out = plane * oh * ow; \
+        for (long oi = 0; oi < oh; oi++) { \
+            float *restrict top = dx + base + 2 * oi * width, *restrict bottom = top + width; \
+            const float *restrict row = dy + out + oi * ow; \
+            for (long oj = 0; oj < ow; oj++) { \
+                float share = row[oj] * 0.25f; \
+                top[2 * oj] = share; top[2 * oj + 1] = share; bottom[2 * oj] = share; bottom[2 * oj + 1] = share; \
+            } \
+        } \
+    }
+VARIANTS(avgPool2Backward, (const float *restrict dy, long planes, long height, long width, float *restrict dx), AVGPOOL2_BACKWARD_BODY)
+void ck_avgpool2_backward_f32(const float *dy, long planes, long height, long width, float *dx) {
+    DISPATCH(avgPool2Backward, (dy, planes, height, width, dx))
+}
+
+// 2 × 2 windows, stride 2: each entry of a window gets the window's upstream if it won the window,
+// else 0, written directly (the windows do not overlap); an odd last row or column gets 0. `0 + g`,
+// as the scatter into zeros of ck_maxpool_backward_f32, so −0 becomes +0 alike.
+#define MAXPOOL2_BACKWARD_BODY \
+    long oh = height / 2, ow = width / 2; \
+    if ((height | width) & 1) memset(dx, 0, (size_t)(planes * height * width) * sizeof(float)); \
+    for (long plane = 0; plane < planes; plane++) { \
+        long base = plane * height * width, out = plane * oh * ow; \
+        for (long oi = 0; oi < oh; oi++) { \
+            long top = base + 2 * oi * width, bottom = top + width; \
+            const float *restrict g = dy + out + oi * ow; \
+            const int32_t *restrict at = argmax + out + oi * ow; \
+            for (long oj = 0; oj < ow; oj++) { \
+                long p0 = top + 2 * oj, p2 = bottom + 2 * oj; int32_t a = at[oj]; float v = 0.0f + g[oj]; \
+                dx[p0] = a == p0 ? v : 0.0f; dx[p0 + 1] = a == p0 + 1 ? v : 0.0f; \
+                dx[p2] = a == p2 ? v : 0.0f; dx[p2 + 1] = a == p2 + 1 ? v : 0.0f; \
+            } \
+        } \
+    }
+VARIANTS(maxPool2Backward, (const float *restrict dy, const int32_t *restrict argmax, long planes, long height, long width, float *restrict dx), MAXPOOL2_BACKWARD_BODY)
+void ck_maxpool2_backward_f32(const float *dy, const int32_t *argmax, long planes, long height, long width, float *dx) {
+    DISPATCH(maxPool2Backward, (dy, argmax, planes, height, width, dx))
+}
