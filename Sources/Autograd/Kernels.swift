@@ -128,6 +128,15 @@ public enum Kernels {
         return Library(name: String(cString: ck_blas_config()), core: core, coreISA: coreISA, choice: choice, belowCPU: below)
     }()
 
+    /// Float multiply-add throughput (GFLOP/s) on one thread and on two at once, measured once (about
+    /// 0.1 s): whether the machine's two logical CPUs are two cores or one core's two hyperthreads.
+    public static let vectorThroughput: (one: Double, two: Double) = {
+        _ = ck_fma_gflops(1, 2_000_000)     // warm up: frequency, page faults
+        let one = (0..<3).map { _ in ck_fma_gflops(1, 10_000_000) }.max() ?? 0
+        let two = (0..<3).map { _ in ck_fma_gflops(2, 10_000_000) }.max() ?? 0
+        return (one, two)
+    }()
+
     /// The lines `backprop doctor` and every benchmark's header print.
     public static func report() -> [String] {
         let cpu = CPU.current, lib = library
@@ -141,6 +150,13 @@ public enum Kernels {
             lines.append("convolutions: \(convolutions), its JIT kernels in blocked layouts (forward, backward to weights and input)")
         } else {
             lines.append("convolutions: im2col + \(lib.name == nil ? "reference products" : "OpenBLAS sgemm") (oneDNN not in use: \(convolutionFallback ?? "?"))")
+        }
+        if ProcessInfo.processInfo.activeProcessorCount >= 2 {
+            let (one, two) = vectorThroughput
+            let ratio = two / max(one, 1e-9)
+            let verdict = ratio < 1.4 ? "the logical CPUs share one core's vector units (hyperthreads): a second thread adds little to the convolutions"
+                : ratio < 1.7 ? "the vector units are partly shared" : "two cores' worth of vector units"
+            lines.append(String(format: "vector units: %.0f GFLOP/s on one thread, %.0f on two at once (%.2f×): %@", one, two, ratio, verdict))
         }
         if lib.belowCPU {
             lines.append("WARNING: the kernel core (\(lib.coreISA)) is below this CPU's \(cpu.vectorISA): products run generic kernels, several times slower. Unset BACKPROP_CORETYPE, or load the workbench before any other library that loads OpenBLAS.")
