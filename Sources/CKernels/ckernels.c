@@ -115,3 +115,24 @@ void ck_dgemm(int transA, int transB, int m, int n, int k, double alpha, const d
               const double *b, int ldb, double beta, double *c, int ldc) {
     dgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+// Subnormal floats (below 1.2e-38) as zero, in results (FTZ) and in inputs (DAZ), on this thread:
+// a momentum buffer decaying towards zero passes through them, and each costs the CPU a microcode
+// assist of about a hundred cycles (measured: 19 ms → 578 ms for an MLP epoch's momentum updates).
+unsigned ck_denormals_flush(void) {
+#if defined(__x86_64__)
+    unsigned previous = __builtin_ia32_stmxcsr();
+    __builtin_ia32_ldmxcsr(previous | 0x8040);
+    return previous;
+#else
+    return 0;
+#endif
+}
+
+void ck_denormals_restore(unsigned previous) {
+#if defined(__x86_64__)
+    __builtin_ia32_ldmxcsr(previous);
+#else
+    (void)previous;
+#endif
+}

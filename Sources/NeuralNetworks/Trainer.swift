@@ -307,6 +307,10 @@ public final class Trainer {
 
     /// A batch on the Float32 path: forward, loss, and when training backward and the update.
     private func runFloat32(_ network: Float32Network, _ data: LabeledData, indices: [Int], training: Bool, update: Bool) -> BatchResult {
+        Kernels.flushingSubnormals { runFloat32Flushed(network, data, indices: indices, training: training, update: update) }
+    }
+
+    private func runFloat32Flushed(_ network: Float32Network, _ data: LabeledData, indices: [Int], training: Bool, update: Bool) -> BatchResult {
         let backward = training || !update
         let count = indices.count
         var loss: Double, predictions: [Int]

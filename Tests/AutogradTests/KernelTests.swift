@@ -212,6 +212,20 @@ struct KernelTests {
         }
     }
 
+    @Test("flushingSubnormals turns subnormal results into zero on this thread and on both replicas, then restores")
+    func subnormals() {
+        // Opaque to the optimizer: read through an array at run time.
+        let values: [Float] = [1e-30, 1e-10]
+        func product() -> Float { values[0] * values[1] }          // 1e-40: subnormal
+        #expect(product() != 0 && product().isSubnormal)
+        #expect(Kernels.flushingSubnormals { product() } == 0)
+        let paired = Kernels.flushingSubnormals { Kernels.pair { _ in product() } }
+        #expect(paired == [0, 0])
+        let unflushed = Kernels.pair { _ in product() }
+        #expect(unflushed.allSatisfy { $0.isSubnormal }, "the replicas follow their caller")
+        #expect(product().isSubnormal, "restored afterwards")
+    }
+
     @Test("the vectorized Adam and momentum steps give the plain loop's bits", arguments: [1, 7, 16, 1_000, 42_310])
     func optimizerSteps(count: Int) {
         let gradient: [Float] = randomArray(count, "g \(count)"), start: [Float] = randomArray(count, "p \(count)")

@@ -55,6 +55,10 @@ void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, fl
                  float decay, float beta1, float beta2, float epsilon);
 void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float rate, float decay, float momentum, int nesterov);
 
+/// Subnormal floats flushed to zero (FTZ and DAZ) on the calling thread; returns the state to restore.
+unsigned ck_denormals_flush(void);
+void ck_denormals_restore(unsigned previous);
+
 /// Billions of float multiply-adds ×2 per second on `threads` (1 or 2) threads at once, each running
 /// `reps` rounds of 128 independent multiply-adds on the widest vectors (throughput.c).
 double ck_fma_gflops(int threads, long reps);
