@@ -7,6 +7,7 @@
 #include "variants.h"
 #include <stdint.h>
 #include <string.h>
+#include <immintrin.h>
 
 // No FMA contraction anywhere in this file, the helpers below included: the Swift loops have none.
 #pragma clang fp contract(off)
@@ -108,7 +109,54 @@ void ck_tanh_backward_f32(const float *y, const float *dy, float *dx, long n) { 
             } \
         } \
     }
-VARIANTS(maxPool2, (const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax), MAXPOOL2_BODY)
+__attribute__((target("avx2"))) static void maxPool2_avx2(const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax) {
+    MAXPOOL2_BODY
+}
+static void maxPool2_base(const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax) {
+    MAXPOOL2_BODY
+}
+
+// On AVX-512, by hand: output rows are short (14 and 7 entries in the MNIST CNN), below the 16 lanes
+// the compiler's vector loop needs, so it ran them one by one. Here each run of up to 16 outputs of a
+// row is one masked vector: its 2 × 16 inputs of the top and of the bottom row are loaded (masked),
+// split into even and odd columns, and compared in the scalar loop's order with its rule.
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+
+AVX512 static inline __mmask16 firstLanes(long n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+
+AVX512 static void maxPool2_avx512(const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax) {
+    long oh = height / 2, ow = width / 2;
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
+    for (long plane = 0; plane < planes; plane++) {
+        long base = plane * height * width, out = plane * oh * ow;
+        for (long oi = 0; oi < oh; oi++) {
+            long top = base + 2 * oi * width, bottom = top + width;
+            for (long oj = 0; oj < ow; oj += 16) {
+                long n = ow - oj < 16 ? ow - oj : 16;
+                __mmask16 lo = firstLanes(2 * n), hi = firstLanes(2 * n - 16 > 0 ? 2 * n - 16 : 0), outputs = firstLanes(n);
+                const float *t = x + top + 2 * oj, *b = x + bottom + 2 * oj;
+                __m512 t0 = _mm512_maskz_loadu_ps(lo, t), t1 = _mm512_maskz_loadu_ps(hi, t + 16);
+                __m512 b0 = _mm512_maskz_loadu_ps(lo, b), b1 = _mm512_maskz_loadu_ps(hi, b + 16);
+                __m512i at = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(top + 2 * oj)), evens);
+                __m512i atBottom = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(bottom + 2 * oj)), evens);
+                __m512i one = _mm512_set1_epi32(1);
+                __m512 value = _mm512_permutex2var_ps(t0, evens, t1);
+                __m512i best = at;
+                __m512 candidates[3] = {_mm512_permutex2var_ps(t0, odds, t1), _mm512_permutex2var_ps(b0, evens, b1), _mm512_permutex2var_ps(b0, odds, b1)};
+                __m512i offsets[3] = {_mm512_add_epi32(at, one), atBottom, _mm512_add_epi32(atBottom, one)};
+                for (int k = 0; k < 3; k++) {
+                    __m512 v = candidates[k];
+                    __mmask16 take = _mm512_cmp_ps_mask(v, value, _CMP_GT_OQ) ^ _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+                    value = _mm512_mask_mov_ps(value, take, v);
+                    best = _mm512_mask_mov_epi32(best, take, offsets[k]);
+                }
+                _mm512_mask_storeu_ps(y + out + oi * ow + oj, outputs, value);
+                _mm512_mask_storeu_epi32(argmax + out + oi * ow + oj, outputs, best);
+            }
+        }
+    }
+}
 void ck_maxpool2_f32(const float *x, long planes, long height, long width, float *y, int32_t *argmax) {
     DISPATCH(maxPool2, (x, planes, height, width, y, argmax))
 }
@@ -181,7 +229,48 @@ void ck_avgpool2_backward_f32(const float *dy, long planes, long height, long wi
             } \
         } \
     }
-VARIANTS(maxPool2Backward, (const float *restrict dy, const int32_t *restrict argmax, long planes, long height, long width, float *restrict dx), MAXPOOL2_BACKWARD_BODY)
+__attribute__((target("avx2"))) static void maxPool2Backward_avx2(const float *restrict dy, const int32_t *restrict argmax, long planes, long height, long width, float *restrict dx) {
+    MAXPOOL2_BACKWARD_BODY
+}
+static void maxPool2Backward_base(const float *restrict dy, const int32_t *restrict argmax, long planes, long height, long width, float *restrict dx) {
+    MAXPOOL2_BACKWARD_BODY
+}
+
+// By hand on AVX-512, as the forward: each run of up to 16 windows of a row gives its four corners as
+// four vectors, interleaved back into the top and bottom rows' 2 × 16 entries.
+AVX512 static void maxPool2Backward_avx512(const float *restrict dy, const int32_t *restrict argmax, long planes, long height, long width, float *restrict dx) {
+    long oh = height / 2, ow = width / 2;
+    if ((height | width) & 1) memset(dx, 0, (size_t)(planes * height * width) * sizeof(float));
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i one = _mm512_set1_epi32(1);
+    // Interleaving: entry 2j of a row is the even corner of window j, 2j + 1 the odd corner.
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512 zero = _mm512_setzero_ps();
+    for (long plane = 0; plane < planes; plane++) {
+        long base = plane * height * width, out = plane * oh * ow;
+        for (long oi = 0; oi < oh; oi++) {
+            long top = base + 2 * oi * width, bottom = top + width;
+            for (long oj = 0; oj < ow; oj += 16) {
+                long n = ow - oj < 16 ? ow - oj : 16;
+                __mmask16 lo = firstLanes(2 * n), hi = firstLanes(2 * n - 16 > 0 ? 2 * n - 16 : 0), windows = firstLanes(n);
+                __m512 g = _mm512_add_ps(zero, _mm512_maskz_loadu_ps(windows, dy + out + oi * ow + oj));
+                __m512i at = _mm512_maskz_loadu_epi32(windows, argmax + out + oi * ow + oj);
+                __m512i tl = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(top + 2 * oj)), evens);
+                __m512i bl = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(bottom + 2 * oj)), evens);
+                __m512 a = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, tl), g);
+                __m512 b = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, _mm512_add_epi32(tl, one)), g);
+                __m512 c = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, bl), g);
+                __m512 d = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, _mm512_add_epi32(bl, one)), g);
+                float *t = dx + top + 2 * oj, *u = dx + bottom + 2 * oj;
+                _mm512_mask_storeu_ps(t, lo, _mm512_permutex2var_ps(a, low, b));
+                _mm512_mask_storeu_ps(t + 16, hi, _mm512_permutex2var_ps(a, high, b));
+                _mm512_mask_storeu_ps(u, lo, _mm512_permutex2var_ps(c, low, d));
+                _mm512_mask_storeu_ps(u + 16, hi, _mm512_permutex2var_ps(c, high, d));
+            }
+        }
+    }
+}
 void ck_maxpool2_backward_f32(const float *dy, const int32_t *argmax, long planes, long height, long width, float *dx) {
     DISPATCH(maxPool2Backward, (dy, argmax, planes, height, width, dx))
 }
