@@ -45,6 +45,25 @@ struct TrainerTests {
         #expect(accuracy > 0.90, "held-out accuracy \(accuracy)")
     }
 
+    @Test("the profile times every stage of the Float32 path when asked, and stays empty when not")
+    func profile() throws {
+        let (train, _) = try Datasets.digits(path: data + "/digits.csv.gz").split(heldOut: 0.2, seed: 1)
+        var settings = Trainer.Settings()
+        settings.batchSize = 64; settings.seed = 1
+        let trainer = try Trainer(spec: try #require(ModelSpec.preset(named: "digits-cnn")), settings: settings)
+        _ = try trainer.epoch(train, seed: 1)
+        let off = try #require(trainer.profile)
+        #expect(off.passes == 0 && off.stages.allSatisfy { $0.forward == 0 && $0.backward == 0 })
+        trainer.profiling = true
+        _ = try trainer.epoch(train, seed: 2)
+        let on = try #require(trainer.profile)
+        #expect(on.stages.map(\.name) == ["conv 1→16 3×3", "maxPool 2×2", "relu", "flatten", "linear 256→10"], "\(on.stages.map(\.name))")
+        #expect(on.stages.allSatisfy { $0.forward > 0 }, "every stage timed forward")
+        #expect(on.stages.dropFirst().allSatisfy { $0.backward > 0 }, "every stage after the first timed backward")
+        #expect(on.passes > 0 && on.update > 0)
+        #expect(on.stages.map { $0.forward + $0.backward }.reduce(0, +) < 2.5 * on.passes, "thread time within the replicas' wall time")
+    }
+
     @Test("Adam trains the digits MLP past 90% held-out in 3 epochs")
     func adam() throws {
         let (train, test) = try Datasets.digits(path: data + "/digits.csv.gz").split(heldOut: 0.2, seed: 2)
