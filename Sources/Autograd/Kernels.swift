@@ -154,9 +154,14 @@ public enum Kernels {
         if ProcessInfo.processInfo.activeProcessorCount >= 2 {
             let (one, two) = vectorThroughput
             let ratio = two / max(one, 1e-9)
-            let verdict = ratio < 1.4 ? "the logical CPUs share one core's vector units (hyperthreads): a second thread adds little to the convolutions"
-                : ratio < 1.7 ? "the vector units are partly shared" : "two cores' worth of vector units"
-            lines.append(String(format: "vector units: %.0f GFLOP/s on one thread, %.0f on two at once (%.2f×): %@", one, two, ratio, verdict))
+            // Other programs running lower the second figure as much as hyperthreads sharing one core
+            // would: the load average says which (seen on this kind of machine: 1.98× quiet, 0.73× while
+            // a build ran on the same two CPUs).
+            var load = [Double](repeating: 0, count: 1)
+            let loadText = getloadavg(&load, 1) == 1 ? String(format: ", load average %.1f", load[0]) : ""
+            let verdict = ratio >= 1.7 ? "two cores' worth of vector units"
+                : "a second thread adds little now: the CPUs are hyperthreads of one core, or busy with other programs"
+            lines.append(String(format: "vector units: %.0f GFLOP/s on one thread, %.0f on two at once (%.2f×%@): %@", one, two, ratio, loadText, verdict))
         }
         if lib.belowCPU {
             lines.append("WARNING: the kernel core (\(lib.coreISA)) is below this CPU's \(cpu.vectorISA): products run generic kernels, several times slower. Unset BACKPROP_CORETYPE, or load the workbench before any other library that loads OpenBLAS.")
