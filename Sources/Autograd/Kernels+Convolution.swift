@@ -26,17 +26,21 @@ extension Kernels {
     public final class Convolution {
         private let plan: OpaquePointer
         public let window: Window, filters: Int, batch: Int
+        /// Whether x and dx, and y and dy, are in oneDNN's blocked layout (`Kernels.Blocked`) rather than channel-major planes.
+        public let blockedInput: Bool, blockedOutput: Bool
         /// oneDNN's kernels for the three passes ("jit:avx512_core" …).
         public var implementation: String { String(cString: ck_conv_impl(plan)) }
 
         /// nil when oneDNN is not in use or refuses the shape.
-        public init?(_ window: Window, filters: Int, batch: Int, inputGradient: Bool) {
-            guard convolutionLibrary != nil, batch > 0 else { return nil }
+        public init?(_ window: Window, filters: Int, batch: Int, inputGradient: Bool, blockedInput: Bool = false, blockedOutput: Bool = false) {
+            guard convolutionLibrary != nil, batch > 0,
+                  !blockedInput || window.channels % Blocked.lanes == 0, !blockedOutput || filters % Blocked.lanes == 0 else { return nil }
             var error = [CChar](repeating: 0, count: 256)
             guard let plan = ck_conv_create(Int32(batch), Int32(window.channels), Int32(window.height), Int32(window.width),
                                             Int32(filters), Int32(window.size), Int32(window.stride), Int32(window.padding),
-                                            inputGradient ? 1 : 0, &error, error.count) else { return nil }
+                                            inputGradient ? 1 : 0, blockedInput ? 1 : 0, blockedOutput ? 1 : 0, &error, error.count) else { return nil }
             (self.plan, self.window, self.filters, self.batch) = (plan, window, filters, batch)
+            (self.blockedInput, self.blockedOutput) = (blockedInput, blockedOutput)
         }
         deinit { ck_conv_destroy(plan) }
 
@@ -49,6 +53,37 @@ extension Kernels {
         public func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                              dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>) {
             guard ck_conv_backward(plan, x, dy, w, dx, dw, db) == 1 else { fatalError("oneDNN's convolution backward failed") }
+        }
+    }
+}
+
+extension Kernels {
+    /// oneDNN's blocked layout `[B, C/16, H, W, 16]` (its "aBcd16b"), in which its AVX-512 convolutions
+    /// work. The Float32 path keeps a batch in it from a convolution with a multiple of 16 filters to
+    /// the next convolution or flatten, so no reorder runs around the convolutions (CKernels/layers.c).
+    public enum Blocked {
+        public static let lanes = 16
+
+        /// 2 × 2 max pooling, stride 2, over `groups` = B·C/16 blocks of height × width × 16.
+        public static func maxPool(_ x: UnsafePointer<Float>, groups: Int, height: Int, width: Int,
+                                   into y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+            ck_maxpool2_blocked_f32(x, groups, height, width, y, argmax)
+        }
+
+        /// Its backward: each window's upstream to the entry that won it, 0 elsewhere.
+        public static func maxPoolBackward(_ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, groups: Int, height: Int, width: Int,
+                                           into dx: UnsafeMutablePointer<Float>) {
+            ck_maxpool2_blocked_backward_f32(dy, argmax, groups, height, width, dx)
+        }
+
+        /// `[B, C/16, P, 16]` to rows `[B, C·P]`, as flatten gives them to a linear layer.
+        public static func toRows(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, into y: UnsafeMutablePointer<Float>) {
+            ck_blocked_to_rows_f32(x, batch, channels, plane, y)
+        }
+
+        /// Rows `[B, C·P]` to `[B, C/16, P, 16]`.
+        public static func fromRows(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, into y: UnsafeMutablePointer<Float>) {
+            ck_rows_to_blocked_f32(x, batch, channels, plane, y)
         }
     }
 }

@@ -274,3 +274,83 @@ AVX512 static void maxPool2Backward_avx512(const float *restrict dy, const int32
 void ck_maxpool2_backward_f32(const float *dy, const int32_t *argmax, long planes, long height, long width, float *dx) {
     DISPATCH(maxPool2Backward, (dy, argmax, planes, height, width, dx))
 }
+
+// ---- oneDNN's blocked layout, [B, C/16, H, W, 16] ("aBcd16b"), which the Float32 path keeps between
+// convolutions whose channels are a multiple of 16, so that no reorder runs before or after them.
+// `groups` = B · C/16 blocks of height × width × 16 entries. The 16 channels of a position are
+// contiguous, so these loops vectorize as they are, 16 lanes wide.
+
+// 2 × 2 max pooling, stride 2: the same order (top left, top right, bottom left, bottom right) and
+// rule as ck_maxpool2_f32; argmax: the winner's offset in x.
+#define MAXPOOL2_BLOCKED_BODY \
+    long oh = height / 2, ow = width / 2; \
+    for (long g = 0; g < groups; g++) { \
+        for (long oi = 0; oi < oh; oi++) { \
+            for (long oj = 0; oj < ow; oj++) { \
+                long p0 = ((g * height + 2 * oi) * width + 2 * oj) * 16, p1 = p0 + 16; \
+                long p2 = p0 + width * 16, p3 = p2 + 16, o = ((g * oh + oi) * ow + oj) * 16; \
+                for (long l = 0; l < 16; l++) { \
+                    long best = p0 + l; float value = x[p0 + l]; \
+                    float v = x[p1 + l]; int take = WINS(v, value); \
+                    value = take ? v : value; best = take ? p1 + l : best; \
+                    v = x[p2 + l]; take = WINS(v, value); \
+                    value = take ? v : value; best = take ? p2 + l : best; \
+                    v = x[p3 + l]; take = WINS(v, value); \
+                    value = take ? v : value; best = take ? p3 + l : best; \
+                    y[o + l] = value; argmax[o + l] = (int32_t)best; \
+                } \
+            } \
+        } \
+    }
+VARIANTS(maxPool2Blocked, (const float *restrict x, long groups, long height, long width, float *restrict y, int32_t *restrict argmax), MAXPOOL2_BLOCKED_BODY)
+void ck_maxpool2_blocked_f32(const float *x, long groups, long height, long width, float *y, int32_t *argmax) {
+    DISPATCH(maxPool2Blocked, (x, groups, height, width, y, argmax))
+}
+
+#define MAXPOOL2_BLOCKED_BACKWARD_BODY \
+    long oh = height / 2, ow = width / 2; \
+    if ((height | width) & 1) memset(dx, 0, (size_t)(groups * height * width * 16) * sizeof(float)); \
+    for (long g = 0; g < groups; g++) { \
+        for (long oi = 0; oi < oh; oi++) { \
+            for (long oj = 0; oj < ow; oj++) { \
+                long p0 = ((g * height + 2 * oi) * width + 2 * oj) * 16, p1 = p0 + 16; \
+                long p2 = p0 + width * 16, p3 = p2 + 16, o = ((g * oh + oi) * ow + oj) * 16; \
+                for (long l = 0; l < 16; l++) { \
+                    int32_t a = argmax[o + l]; float v = 0.0f + dy[o + l]; \
+                    dx[p0 + l] = a == p0 + l ? v : 0.0f; dx[p1 + l] = a == p1 + l ? v : 0.0f; \
+                    dx[p2 + l] = a == p2 + l ? v : 0.0f; dx[p3 + l] = a == p3 + l ? v : 0.0f; \
+                } \
+            } \
+        } \
+    }
+VARIANTS(maxPool2BlockedBackward, (const float *restrict dy, const int32_t *restrict argmax, long groups, long height, long width, float *restrict dx), MAXPOOL2_BLOCKED_BACKWARD_BODY)
+void ck_maxpool2_blocked_backward_f32(const float *dy, const int32_t *argmax, long groups, long height, long width, float *dx) {
+    DISPATCH(maxPool2BlockedBackward, (dy, argmax, groups, height, width, dx))
+}
+
+// Blocked [B, C/16, P, 16] to rows [B, C·P] (what flatten gives the linear layer), and back.
+#define BLOCKED_TO_ROWS_BODY \
+    long blocks = channels / 16; \
+    for (long b = 0; b < batch; b++) \
+        for (long cb = 0; cb < blocks; cb++) \
+            for (long l = 0; l < 16; l++) { \
+                const float *restrict from = x + (b * blocks + cb) * plane * 16 + l; \
+                float *restrict to = y + (b * channels + cb * 16 + l) * plane; \
+                for (long p = 0; p < plane; p++) to[p] = from[p * 16]; \
+            }
+VARIANTS(blockedToRows, (const float *restrict x, long batch, long channels, long plane, float *restrict y), BLOCKED_TO_ROWS_BODY)
+void ck_blocked_to_rows_f32(const float *x, long batch, long channels, long plane, float *y) {
+    DISPATCH(blockedToRows, (x, batch, channels, plane, y))
+}
+
+#define ROWS_TO_BLOCKED_BODY \
+    long blocks = channels / 16; \
+    for (long b = 0; b < batch; b++) \
+        for (long cb = 0; cb < blocks; cb++) \
+            for (long p = 0; p < plane; p++) \
+                for (long l = 0; l < 16; l++) \
+                    y[((b * blocks + cb) * plane + p) * 16 + l] = x[(b * channels + cb * 16 + l) * plane + p];
+VARIANTS(rowsToBlocked, (const float *restrict x, long batch, long channels, long plane, float *restrict y), ROWS_TO_BLOCKED_BODY)
+void ck_rows_to_blocked_f32(const float *x, long batch, long channels, long plane, float *y) {
+    DISPATCH(rowsToBlocked, (x, batch, channels, plane, y))
+}

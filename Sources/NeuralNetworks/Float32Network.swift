@@ -58,7 +58,14 @@ final class Float32Network {
     private var convolutions: [Int: Kernels.Convolution] = [:]
     /// Whether convolutions go through oneDNN (`Kernels.convolutionLibrary`) or im2col and `gemm`;
     /// tests set it to compare the two.
-    var usesConvolutionLibrary = Kernels.convolutionLibrary != nil
+    var usesConvolutionLibrary = Kernels.convolutionLibrary != nil {
+        didSet { blocked = Self.blockedLayouts(stages, library: usesConvolutionLibrary) }
+    }
+    /// Per activation (index i: the input of stage i), whether it is in oneDNN's blocked layout
+    /// (`Kernels.Blocked`) rather than channel-major planes: from a convolution with a multiple of 16
+    /// filters, through activations, dropout and 2 × 2 max pooling, to the next convolution or flatten,
+    /// so that oneDNN reorders nothing around its convolutions.
+    private(set) var blocked: [Bool] = []
     /// Seconds in each stage, forward and backward, summed while `profiling` (`bench train --profile`).
     var profiling = false
     private(set) var stageSeconds: [(forward: Double, backward: Double)] = []
@@ -68,7 +75,8 @@ final class Float32Network {
         guard usesConvolutionLibrary, case .conv(_, let filters, let window) = stages[index] else { return nil }
         let key = index << 40 | batch
         if let plan = convolutions[key] { return plan }
-        let plan = Kernels.Convolution(window, filters: filters, batch: batch, inputGradient: needsInputGradient[index])
+        let plan = Kernels.Convolution(window, filters: filters, batch: batch, inputGradient: needsInputGradient[index],
+                                       blockedInput: blocked[index], blockedOutput: blocked[index + 1])
         convolutions[key] = plan
         return plan
     }
@@ -167,6 +175,33 @@ final class Float32Network {
         self.padded = stages.map { _ in [] }
         self.masks = stages.map { _ in [] }
         self.stageSeconds = stages.map { _ in (0, 0) }
+        self.blocked = Self.blockedLayouts(stages, library: usesConvolutionLibrary)
+    }
+
+    /// Which activations are blocked (see `blocked`) when convolutions go through oneDNN.
+    static func blockedLayouts(_ stages: [Stage], library: Bool) -> [Bool] {
+        var blocked = [Bool](repeating: false, count: stages.count + 1)
+        guard library else { return blocked }
+        /// Whether everything after stage `i` up to the next convolution or flatten can run blocked.
+        func blockable(after i: Int) -> Bool {
+            for stage in stages[(i + 1)...] {
+                switch stage {
+                case .relu, .sigmoid, .tanh, .dropout: continue
+                case .maxPool(let w) where w.size == 2 && w.stride == 2 && w.padding == 0: continue
+                case .conv, .flatten: return true
+                default: return false
+                }
+            }
+            return false
+        }
+        for (i, stage) in stages.enumerated() {
+            switch stage {
+            case .conv(_, let filters, _): blocked[i + 1] = filters % Kernels.Blocked.lanes == 0 && blockable(after: i)
+            case .relu, .sigmoid, .tanh, .dropout, .maxPool: blocked[i + 1] = blocked[i]
+            default: blocked[i + 1] = false
+            }
+        }
+        return blocked
     }
 
     func resetProfile() { stageSeconds = stages.map { _ in (0, 0) } }
@@ -243,6 +278,13 @@ final class Float32Network {
                 }
             }
         }
+        // A blocked layout needs every convolution's oneDNN plan; if one cannot be made, all of them
+        // run as im2col and `gemm` on channel-major planes instead.
+        if blocked.contains(true) {
+            for index in stages.indices where convolution(at: index, batch: batch) == nil {
+                if case .conv = stages[index] { usesConvolutionLibrary = false; break }
+            }
+        }
         for (index, stage) in stages.enumerated() {
             let start = profiling ? Self.now() : 0
             forward(stage, at: index, batch: batch, training: training)
@@ -310,7 +352,12 @@ final class Float32Network {
                 }
             case .maxPool(let w):
                 argmax[index].withUnsafeMutableBufferPointer { arg in
-                    Kernels.maxPool(x, w, count: w.channels * batch, into: y, argmax: arg.baseAddress!)
+                    if blocked[index] {
+                        Kernels.Blocked.maxPool(x, groups: batch * w.channels / Kernels.Blocked.lanes, height: w.height, width: w.width,
+                                                into: y, argmax: arg.baseAddress!)
+                    } else {
+                        Kernels.maxPool(x, w, count: w.channels * batch, into: y, argmax: arg.baseAddress!)
+                    }
                 }
             case .avgPool(let w):
                 Kernels.avgPool(x, w, count: w.channels * batch, into: y)
@@ -337,6 +384,7 @@ final class Float32Network {
                     y.update(from: x, count: inCount)
                 }
             case .flatten(let channels, let plane):
+                if blocked[index] { Kernels.Blocked.toRows(x, batch: batch, channels: channels, plane: plane, into: y); return }
                 // y[b, c·P + p] = x[c, b, p]
                 for c in 0..<channels {
                     for b in 0..<batch {
@@ -448,7 +496,12 @@ final class Float32Network {
             case .maxPool(let w):
                 guard needsInput else { return }
                 argmax[index].withUnsafeBufferPointer { arg in
-                    Kernels.maxPoolBackward(dy, argmax: arg.baseAddress!, w, count: w.channels * batch, into: dx)
+                    if blocked[index] {
+                        Kernels.Blocked.maxPoolBackward(dy, argmax: arg.baseAddress!, groups: batch * w.channels / Kernels.Blocked.lanes,
+                                                        height: w.height, width: w.width, into: dx)
+                    } else {
+                        Kernels.maxPoolBackward(dy, argmax: arg.baseAddress!, w, count: w.channels * batch, into: dx)
+                    }
                 }
             case .avgPool(let w):
                 guard needsInput else { return }
@@ -469,6 +522,7 @@ final class Float32Network {
                 }
             case .flatten(let channels, let plane):
                 guard needsInput else { return }
+                if blocked[index] { Kernels.Blocked.fromRows(dy, batch: batch, channels: channels, plane: plane, into: dx); return }
                 for c in 0..<channels {
                     for b in 0..<batch {
                         (dx + (c * batch + b) * plane).update(from: dy + (b * channels + c) * plane, count: plane)

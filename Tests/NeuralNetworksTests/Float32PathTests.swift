@@ -48,6 +48,10 @@ struct Float32PathTests {
             .conv2d(filters: 3, kernel: 3, stride: 2, padding: 1), .activation("sigmoid"), .avgPool2d(size: 2, stride: 1),
             .conv2d(filters: 2, kernel: 2), .activation("tanh"),
             .flatten, .linear(outputs: 6), .activation("sigmoid"), .linear(outputs: 4), .activation("log_softmax")]),
+        Case(name: "CNN with 16 and 32 filters (oneDNN's blocked layout between its convolutions), odd pooled edges", inputShape: [1, 10, 10], layers: [
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
+            .conv2d(filters: 32, kernel: 3, stride: 1, padding: 1), .activation("tanh"), .maxPool2d(size: 2),
+            .flatten, .linear(outputs: 3)]),
     ]
 
     @Test("loss and every gradient match graph.backward", arguments: cases)
@@ -235,5 +239,32 @@ struct Float32BranchTests {
         }
         let error = worstRelativeError(try gradients(library: true), try gradients(library: false))
         #expect(error < 1e-4, "oneDNN and im2col differ by \(error) of their scale")
+    }
+
+    @Test("with 16 and 32 filters the batch stays in oneDNN's blocked layout between the convolutions, with the planes' gradients")
+    func blockedLayout() throws {
+        let spec = ModelSpec(name: "blocked", inputShape: [1, 10, 10], layers: [
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
+            .conv2d(filters: 32, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
+            .flatten, .linear(outputs: 4)])
+        let data = randomData(shape: [1, 10, 10], count: 12, classes: 4, seed: 5)
+        let seeded = try Trainer(spec: spec, settings: Trainer.Settings())
+        func run(library: Bool) throws -> (blocked: [Bool], gradients: [[Double]]) {
+            let network = try Float32Network(spec: spec, weights: seeded.weights, biases: seeded.biases, seed: 1)
+            network.usesConvolutionLibrary = library
+            let indices = [3, 1, 4, 1, 5, 9, 2, 6, 11]
+            network.forward(data, indices: indices, training: false)
+            _ = network.lossAndGradient(.crossEntropy, labels: data.labels, indices: indices)
+            network.backward(batch: indices.count)
+            return (network.blocked, (network.weightGradients + network.biasGradients).map { $0.map(Double.init) })
+        }
+        let planes = try run(library: false)
+        #expect(!planes.blocked.contains(true))
+        guard Kernels.convolutionLibrary != nil else { return }
+        let blocked = try run(library: true)
+        // conv(16) → maxPool → relu → conv(32) → maxPool → relu → flatten → linear (relu after pooling).
+        #expect(blocked.blocked == [false, true, true, true, true, true, true, false, false], "\(blocked.blocked)")
+        let error = worstRelativeError(blocked.gradients, planes.gradients)
+        #expect(error < 1e-4, "blocked and planes differ by \(error) of their scale")
     }
 }

@@ -79,16 +79,24 @@ void ck_maxpool2_backward_f32(const float *dy, const int *argmax, long planes, l
 void ck_avgpool2_f32(const float *x, long planes, long height, long width, float *y);
 void ck_avgpool2_backward_f32(const float *dy, long planes, long height, long width, float *dx);
 
+/// oneDNN's blocked layout [B, C/16, H, W, 16] (C a multiple of 16), kept between convolutions:
+/// 2 × 2 max pooling with stride 2 over `groups` = B·C/16 blocks, and flatten to rows [B, C·H·W] and back.
+void ck_maxpool2_blocked_f32(const float *x, long groups, long height, long width, float *y, int *argmax);
+void ck_maxpool2_blocked_backward_f32(const float *dy, const int *argmax, long groups, long height, long width, float *dx);
+void ck_blocked_to_rows_f32(const float *x, long batch, long channels, long plane, float *y);
+void ck_rows_to_blocked_f32(const float *x, long batch, long channels, long plane, float *y);
+
 /// Convolutions through oneDNN (convolution.c), loaded with dlopen at the first plan.
 /// The library's name and version, or NULL (then `ck_dnnl_error` says why).
 const char *ck_dnnl_version(void);
 const char *ck_dnnl_error(void);
 
-/// A convolution of one batch size: inputs and outputs channel-major, [C, B, H, W] and [F, B, H', W'];
+/// A convolution of one batch size: inputs and outputs channel-major, [C, B, H, W] and [F, B, H', W'],
+/// or in the blocked layout above when `blockedInput` / `blockedOutput` (C, F multiples of 16);
 /// weights [F, C, K, K], bias [F]. Not shared between threads. NULL on failure, with the reason.
 typedef struct ck_conv ck_conv;
 ck_conv *ck_conv_create(int batch, int channels, int height, int width, int filters, int size, int stride, int padding,
-                        int inputGradient, char *error, size_t errorSize);
+                        int inputGradient, int blockedInput, int blockedOutput, char *error, size_t errorSize);
 void ck_conv_destroy(ck_conv *conv);
 const char *ck_conv_impl(const ck_conv *conv);
 /// y = conv(x, w) + b. Returns 1 on success.
