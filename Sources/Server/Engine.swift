@@ -26,6 +26,10 @@ struct Reply: Error, Sendable {
         Reply(status: 200, contentType: "application/json; charset=utf-8", body: Array(text.utf8), exitStatus: exitStatus)
     }
 
+    static func json(bytes: [UInt8], exitStatus: Int32 = 0) -> Reply {
+        Reply(status: 200, contentType: "application/json; charset=utf-8", body: bytes, exitStatus: exitStatus)
+    }
+
     static func text(_ text: String, type: String, exitStatus: Int32 = 0) -> Reply {
         Reply(status: 200, contentType: type, body: Array(text.utf8), exitStatus: exitStatus)
     }
@@ -44,7 +48,7 @@ struct Reply: Error, Sendable {
         if let line = location?.line { object["line"] = .number(Double(line)) }
         if let column = location?.column { object["column"] = .number(Double(column)) }
         return Reply(status: httpStatus ?? (exitStatus == 1 ? 422 : 400), contentType: "application/json; charset=utf-8",
-                     body: Array(JSONValue.object(object).serialized().utf8), exitStatus: exitStatus)
+                     body: JSONValue.object(object).utf8(capacity: 256), exitStatus: exitStatus)
     }
 
     /// A diagnostic as the CLI prints it (`program:1:5: error: …`, or only what went wrong when it has
@@ -80,7 +84,10 @@ enum Engine {
             let job = try evaluate(source, at: at, parameters: params)
             let check = try body.bool("check") == true ? try job.gradientCheck() : nil
             let status: Int32 = check.map { $0.passed ? 0 : 1 } ?? 0
-            return .json(TraceReport.json(job.trace, check: check).serialized() + "\n", exitStatus: status)
+            // Written straight into the reply's bytes: no String of the whole document in between.
+            var bytes = TraceReport.json(job.trace, check: check).utf8(capacity: 1 << 16)
+            bytes.append(UInt8(ascii: "\n"))
+            return .json(bytes: bytes, exitStatus: status)
         } catch { return .failure(error) }
     }
 
@@ -102,7 +109,9 @@ enum Engine {
             try limitTrace(check.job.trace)
             guard case .object(var object) = check.json() else { return .error("internal: the check's JSON is not an object", exitStatus: 1) }
             object["report"] = .string(check.table())
-            return .json(JSONValue.object(object).serialized() + "\n", exitStatus: check.passed ? 0 : 1)
+            var bytes = JSONValue.object(object).utf8()
+            bytes.append(UInt8(ascii: "\n"))
+            return .json(bytes: bytes, exitStatus: check.passed ? 0 : 1)
         } catch { return .failure(error) }
     }
 
