@@ -1,3 +1,4 @@
+import Autograd
 import Dispatch
 import Foundation
 import Synchronization
@@ -5,9 +6,16 @@ import Synchronization
 /// Runs the engine's work off the server's event loops, a bounded number at a time, and answers
 /// within a deadline.
 ///
-/// The engine's evaluation is plain synchronous code with no cancellation point, so a request
-/// that runs past the deadline is answered at once with 503 and its result is thrown away when it
-/// ends; until then it still holds its slot, so slow requests can never pile up beyond `capacity`.
+/// A request that runs past the deadline is answered at once with 503. Work run with
+/// `cancelling: true` (the playground's programs: trace, check, diagram) has the same deadline
+/// bound (`EvaluationDeadline.current`), so every graph it builds stops at the next tensor
+/// operation, backward step or gradient-check replay, and the work ends soon after (a single
+/// tensor operation is not interrupted). Work that ends after the deadline, stopped or not, is
+/// always answered 503, never with what it computed: a stopped computation's partial result never
+/// leaves. The course's own work (lesson pages, exercise sets, grading) is not stopped: it fills
+/// caches shared by later requests, which a stopped run must not leave half done; it is answered
+/// 503 at the deadline and its result kept when it ends. Until its work ends a request holds its
+/// slot, so slow requests can never pile up beyond `capacity`.
 final class EvaluationGate: Sendable {
     /// How many evaluations may run or wait at once; beyond that a request is turned away (503).
     let capacity: Int
@@ -31,12 +39,13 @@ final class EvaluationGate: Sendable {
     var busy: Int { running.load(ordering: .relaxed) }
 
     /// Runs `work` on a worker thread; the reply, or a JSON error if the gate is full or the deadline passes.
-    func run(_ work: @escaping @Sendable () -> Reply) async -> Reply {
-        switch await result(work) { case .success(let reply): return reply; case .failure(let refusal): return refusal }
+    func run(cancelling: Bool = false, _ work: @escaping @Sendable () -> Reply) async -> Reply {
+        switch await result(cancelling: cancelling, work) { case .success(let reply): return reply; case .failure(let refusal): return refusal }
     }
 
     /// Runs `work` on a worker thread; its value, or the JSON error (503) if the gate is full or the deadline passes.
-    func result<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> Result<T, Reply> {
+    /// With `cancelling`, the work's graphs stop at the deadline (`EvaluationDeadline`).
+    func result<T: Sendable>(cancelling: Bool = false, _ work: @escaping @Sendable () -> T) async -> Result<T, Reply> {
         let now = running.add(1, ordering: .relaxed).newValue
         guard now <= capacity else {
             running.subtract(1, ordering: .relaxed)
@@ -44,18 +53,19 @@ final class EvaluationGate: Sendable {
                                exitStatus: 1, httpStatus: 503))
         }
         let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        let stop = ContinuousClock.now + deadline
+        // Built only when it is sent: a JSON error per request would be waste on the fast path.
+        let late = { @Sendable in Reply.error("the evaluation took longer than \(TimeFormat.seconds(seconds)); " + (cancelling ? "it was stopped" : "the server stopped waiting for it"),
+                               exitStatus: 1, httpStatus: 503) }
         let once = Once<T>()
         return await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, Reply>, Never>) in
             once.set(continuation)
             queue.async {
-                let value = work()
+                let value = cancelling ? EvaluationDeadline.$current.withValue(stop) { work() } : work()
                 self.running.subtract(1, ordering: .relaxed)
-                once.resume(.success(value))
+                once.resume(ContinuousClock.now >= stop ? .failure(late()) : .success(value))
             }
-            deadlines.asyncAfter(deadline: .now() + seconds) {
-                once.resume(.failure(Reply.error("the evaluation took longer than \(TimeFormat.seconds(seconds)); the server stopped waiting for it",
-                                                 exitStatus: 1, httpStatus: 503)))
-            }
+            deadlines.asyncAfter(deadline: .now() + seconds) { once.resume(.failure(late())) }
         }
     }
 
@@ -64,9 +74,11 @@ final class EvaluationGate: Sendable {
         private let lock = NSLock()
         private var continuation: CheckedContinuation<Result<T, Reply>, Never>?
         func set(_ continuation: CheckedContinuation<Result<T, Reply>, Never>) { lock.withLock { self.continuation = continuation } }
-        func resume(_ result: Result<T, Reply>) {
+        /// `result` is computed only by the one that resumes: the deadline's timer, which fires for
+        /// every request, builds no error once the work has answered.
+        func resume(_ result: @autoclosure () -> Result<T, Reply>) {
             let taken = lock.withLock { defer { continuation = nil }; return continuation }
-            taken?.resume(returning: result)
+            taken?.resume(returning: result())
         }
     }
 }
