@@ -174,7 +174,12 @@ enum Engine {
 
     /// Refuses input values with more entries than `RequestLimits.inputEntries` before evaluating.
     static func limitInputs(_ at: String?) throws(WorkbenchFailure) {
-        guard let at, let values = try? InputValues.parse(at) else { return }   // TraceJob reports a parse error itself
+        guard let at else { return }
+        // Entries are numbers separated by commas, so there are at most commas + 1 of them. Within
+        // that bound the values are not parsed here (TraceJob parses them): parsing them twice was
+        // 7% of the server's CPU for f = (x + y) z (perf).
+        guard at.utf8.reduce(1, { $0 + ($1 == UInt8(ascii: ",") ? 1 : 0) }) > RequestLimits.inputEntries else { return }
+        guard let values = try? InputValues.parse(at) else { return }   // TraceJob reports a parse error itself
         let entries = values.map(\.value.count).reduce(0, +)
         guard entries <= RequestLimits.inputEntries else {
             throw .badInput("at: the input values hold \(entries) entries; the server's limit is \(RequestLimits.inputEntries)")
