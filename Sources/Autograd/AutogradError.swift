@@ -15,6 +15,8 @@ public enum AutogradError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A node id of another graph (or of this graph before `removeAll`) was passed to `apply` or
     /// `backward`: `node` is its label (`n3`), `nodeGraph` and `graph` the two graphs (`graph #2`).
     case foreignNode(node: String, nodeGraph: String, graph: String)
+    /// The graph's deadline (`Graph.deadline`, the server's time per request) passed: the work was stopped.
+    case deadlinePassed
 
     /// One sentence saying what went wrong and, where we can tell, what to do.
     public var description: String {
@@ -36,6 +38,8 @@ public enum AutogradError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the seed gradient has shape \(Tensor.describe(shape: got)) but the output has shape \(Tensor.describe(shape: expected))"
         case .foreignNode(let node, let nodeGraph, let graph):
             return "node \(node) belongs to \(nodeGraph), not to \(graph); a graph only takes its own nodes (record every operand in one graph)"
+        case .deadlinePassed:
+            return "the computation took longer than its time limit and was stopped"
         }
     }
 }

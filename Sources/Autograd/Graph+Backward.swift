@@ -31,6 +31,7 @@ extension Graph {
             // Scalar nodes run in the tight loop; it stops at a node that needs the general path.
             node = scalarBackward(from: node)
             guard node >= 0 else { break }
+            if deadline != nil && EvaluationDeadline.passed(deadline) { throw .deadlinePassed }
             defer { node -= 1 }
             let contributions = vectorJacobianProducts(at: nodeID(node))
             for (input, contribution) in zip(inputs(of: nodeID(node)), contributions)

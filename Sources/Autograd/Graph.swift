@@ -79,6 +79,9 @@ public final class Graph {
     public var limits = GraphLimits.unlimited
     /// The tensor entries of every tensor node recorded so far.
     public private(set) var entries = 0
+    /// When to stop: tensor operations, backward and the gradient check give up past it
+    /// (EvaluationDeadline.swift). The deadline in force where the graph is created; nil: never.
+    public var deadline: ContinuousClock.Instant? = EvaluationDeadline.current
 
     /// An empty graph.
     public init() {}
@@ -182,6 +185,8 @@ public final class Graph {
     /// `apply` for everything but the scalar fast path: tensors, structural primitives, errors.
     func applyGeneral(_ operation: Operation, _ x: NodeID, _ y: NodeID?,
                       attribute: OperationAttribute?) throws(AutogradError) -> NodeID {
+        // The one place every tensor operation passes: a runaway program stops here.
+        if deadline != nil && EvaluationDeadline.passed(deadline) { throw .deadlinePassed }
         let primitive = primitives[Int(operation.rawValue)]
         let arity = y == nil ? 1 : 2
         guard primitive.arity == arity else {

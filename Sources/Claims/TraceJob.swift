@@ -31,6 +31,8 @@ public struct TraceJob {
         do {
             program = try Expressions.evaluate(source, options: .init(inputs: values, parameters: Set(parameters), keepUnusedInputs: true))
         } catch {
+            // Stopped by the server's deadline: the work failed to finish (exit 1), the program is not wrong.
+            if error.kind == .engine(.deadlinePassed) { throw .failed(AutogradError.deadlinePassed.description) }
             throw error.located(in: file)
         }
         var notes: [String] = []
@@ -41,7 +43,10 @@ public struct TraceJob {
             throw TraceJob.nonFinite(program, node: bad, what: "value", file: file)
         }
         if graph.shape(of: program.output).isEmpty {
-            do { try graph.backward(from: program.output) } catch { throw .failed("\(error)", at: SourceLocation(file: file)) }
+            do { try graph.backward(from: program.output) } catch {
+                if error == .deadlinePassed { throw .failed(error.description) }
+                throw .failed("\(error)", at: SourceLocation(file: file))
+            }
             if let bad = graph.nodes.first(where: { graph.gradient(of: $0).map { !$0.isFinite } ?? false }) {
                 throw TraceJob.nonFinite(program, node: bad, what: "gradient", file: file)
             }
@@ -82,6 +87,8 @@ public struct TraceJob {
         guard !overflow, work <= TraceLimits.checkWork else {
             throw .badInput("--check: \(checked) input entries, each replayed twice through \(graph.count + graph.entries) nodes and entries, is more than the limit of \(TraceLimits.checkWork) (BACKPROP_MAX_CHECK_WORK raises it)")
         }
-        return GradientCheck.run(graph, output: program.output)
+        let check = GradientCheck.run(graph, output: program.output)
+        guard !check.stopped else { throw .failed(AutogradError.deadlinePassed.description) }
+        return check
     }
 }

@@ -1,3 +1,4 @@
+import Autograd
 import Dispatch
 import Foundation
 import Synchronization
@@ -5,9 +6,16 @@ import Synchronization
 /// Runs the engine's work off the server's event loops, a bounded number at a time, and answers
 /// within a deadline.
 ///
-/// The engine's evaluation is plain synchronous code with no cancellation point, so a request
-/// that runs past the deadline is answered at once with 503 and its result is thrown away when it
-/// ends; until then it still holds its slot, so slow requests can never pile up beyond `capacity`.
+/// A request that runs past the deadline is answered at once with 503. Work run with
+/// `cancelling: true` (the playground's programs: trace, check, diagram) has the same deadline
+/// bound (`EvaluationDeadline.current`), so every graph it builds stops at the next tensor
+/// operation, backward step or gradient-check replay, and the work ends soon after (a single
+/// tensor operation is not interrupted). Work that ends after the deadline, stopped or not, is
+/// always answered 503, never with what it computed: a stopped computation's partial result never
+/// leaves. The course's own work (lesson pages, exercise sets, grading) is not stopped: it fills
+/// caches shared by later requests, which a stopped run must not leave half done; it is answered
+/// 503 at the deadline and its result kept when it ends. Until its work ends a request holds its
+/// slot, so slow requests can never pile up beyond `capacity`.
 final class EvaluationGate: Sendable {
     /// How many evaluations may run or wait at once; beyond that a request is turned away (503).
     let capacity: Int
@@ -18,25 +26,59 @@ final class EvaluationGate: Sendable {
     /// starts a new thread for every waiting item (300 threads at 300 connections, thrashing; 3,300
     /// traces/s measured), the global one keeps about one thread per core busy.
     private let queue = DispatchQueue.global(qos: .userInitiated)
-    /// Deadlines fire on a queue of their own, so that work filling every thread of `queue` cannot
-    /// hold them back.
+    /// Deadlines are swept on a queue of their own, so that work filling every thread of `queue`
+    /// cannot hold them back.
     private let deadlines = DispatchQueue(label: "backprop.serve.deadlines", qos: .userInteractive)
+    /// The requests whose work has not answered yet: when each must be answered, and how.
+    private let pending = Mutex<[UInt64: (stop: ContinuousClock.Instant, expire: @Sendable () -> Void)]>([:])
+    private let nextID = Atomic<UInt64>(0)
+    /// One repeating timer looks for requests past their deadline every `GateTiming.sweepMilliseconds`. A timer
+    /// per request (`asyncAfter`) kept Dispatch's manager thread at 4.5% of the server's CPU under
+    /// the small trace (perf: `timerfd_settime` and its wake-ups), one more thread on two cores.
+    private let sweeper: Sweeper
 
     init(capacity: Int, deadline: Duration) {
         self.capacity = capacity
         self.deadline = deadline
+        let source = DispatchSource.makeTimerSource(queue: deadlines)
+        sweeper = Sweeper(source)
+        let tick = GateTiming.sweepMilliseconds
+        source.schedule(deadline: .now() + .milliseconds(tick), repeating: .milliseconds(tick), leeway: .milliseconds(tick / 2))
+        source.setEventHandler { [weak self] in self?.sweep() }
+        source.resume()
+    }
+
+    deinit { sweeper.source.cancel() }
+
+    /// The repeating timer, set up once in `init` and only cancelled afterwards, which Dispatch
+    /// allows from any thread (its source types are not marked Sendable).
+    private final class Sweeper: @unchecked Sendable {
+        let source: DispatchSourceTimer
+        init(_ source: DispatchSourceTimer) { self.source = source }
+    }
+
+    /// Answers every request past its deadline (each with its 503).
+    private func sweep() {
+        let now = ContinuousClock.now
+        let expired = pending.withLock { pending -> [@Sendable () -> Void] in
+            let late = pending.filter { $0.value.stop <= now }
+            for id in late.keys { pending[id] = nil }
+            return late.values.map(\.expire)
+        }
+        for expire in expired { expire() }
     }
 
     /// The number of evaluations holding a slot now.
     var busy: Int { running.load(ordering: .relaxed) }
 
     /// Runs `work` on a worker thread; the reply, or a JSON error if the gate is full or the deadline passes.
-    func run(_ work: @escaping @Sendable () -> Reply) async -> Reply {
-        switch await result(work) { case .success(let reply): return reply; case .failure(let refusal): return refusal }
+    func run(cancelling: Bool = false, _ work: @escaping @Sendable () -> Reply) async -> Reply {
+        switch await result(cancelling: cancelling, work) { case .success(let reply): return reply; case .failure(let refusal): return refusal }
     }
 
     /// Runs `work` on a worker thread; its value, or the JSON error (503) if the gate is full or the deadline passes.
-    func result<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> Result<T, Reply> {
+    /// With `cancelling`, the work's graphs stop at the deadline (`EvaluationDeadline`).
+    func result<T: Sendable>(cancelling: Bool = false, _ work: @escaping @Sendable () -> T) async -> Result<T, Reply> {
         let now = running.add(1, ordering: .relaxed).newValue
         guard now <= capacity else {
             running.subtract(1, ordering: .relaxed)
@@ -44,17 +86,20 @@ final class EvaluationGate: Sendable {
                                exitStatus: 1, httpStatus: 503))
         }
         let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        let stop = ContinuousClock.now + deadline
+        // Built only when it is sent: a JSON error per request would be waste on the fast path.
+        let late = { @Sendable in Reply.error("the evaluation took longer than \(TimeFormat.seconds(seconds)); " + (cancelling ? "it was stopped" : "the server stopped waiting for it"),
+                               exitStatus: 1, httpStatus: 503) }
         let once = Once<T>()
+        let id = nextID.add(1, ordering: .relaxed).newValue
         return await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, Reply>, Never>) in
             once.set(continuation)
+            pending.withLock { $0[id] = (stop, { once.resume(.failure(late())) }) }
             queue.async {
-                let value = work()
+                let value = cancelling ? EvaluationDeadline.$current.withValue(stop) { work() } : work()
+                self.pending.withLock { $0[id] = nil }
                 self.running.subtract(1, ordering: .relaxed)
-                once.resume(.success(value))
-            }
-            deadlines.asyncAfter(deadline: .now() + seconds) {
-                once.resume(.failure(Reply.error("the evaluation took longer than \(TimeFormat.seconds(seconds)); the server stopped waiting for it",
-                                                 exitStatus: 1, httpStatus: 503)))
+                once.resume(ContinuousClock.now >= stop ? .failure(late()) : .success(value))
             }
         }
     }
@@ -64,11 +109,17 @@ final class EvaluationGate: Sendable {
         private let lock = NSLock()
         private var continuation: CheckedContinuation<Result<T, Reply>, Never>?
         func set(_ continuation: CheckedContinuation<Result<T, Reply>, Never>) { lock.withLock { self.continuation = continuation } }
-        func resume(_ result: Result<T, Reply>) {
+        /// `result` is computed only by the one that resumes: a late error is built only when sent.
+        func resume(_ result: @autoclosure () -> Result<T, Reply>) {
             let taken = lock.withLock { defer { continuation = nil }; return continuation }
-            taken?.resume(returning: result)
+            taken?.resume(returning: result())
         }
     }
+}
+
+/// How often the gate looks for requests past their deadline: a 503 comes at most this late.
+enum GateTiming {
+    static let sweepMilliseconds = 10
 }
 
 /// Requests per second allowed from one client address: a token bucket per address.

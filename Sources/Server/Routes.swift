@@ -79,7 +79,7 @@ extension WorkbenchServer {
         switch await body(request) {
         case .failure(let reply): return reply.response
         case .success(let bytes):
-            return await gate.run { Engine.withBody(bytes, work) }.response
+            return await gate.run(cancelling: true) { Engine.withBody(bytes, work) }.response
         }
     }
 

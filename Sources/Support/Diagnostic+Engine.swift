@@ -7,7 +7,8 @@ import Expressions
 
 extension AutogradError: Diagnostic {
     public var what: String { description }
-    public var exitStatus: ExitStatus { .badInput }
+    /// Bad input, but for the deadline: the work failed to finish in time (exit 1).
+    public var exitStatus: ExitStatus { self == .deadlinePassed ? .failed : .badInput }
 }
 
 extension ExpressionError: Diagnostic {

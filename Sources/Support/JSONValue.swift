@@ -26,45 +26,129 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// The document as text, pretty-printed with two-space indentation and sorted keys.
     public func serialized(indent: Int = 0) -> String {
-        let padding = String(repeating: "  ", count: indent + 1)
-        let closing = String(repeating: "  ", count: indent)
+        String(decoding: utf8(indent: indent), as: UTF8.self)
+    }
+
+    /// The document as the UTF-8 bytes of `serialized(indent:)`, written into one buffer.
+    public func utf8(indent: Int = 0, capacity: Int = 4096) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(capacity)
+        write(into: &output, indent: indent)
+        return output
+    }
+
+    /// Appends the document's text to `output`: no string is built per value, only bytes appended.
+    ///
+    /// Measured (callgrind, `backprop trace --json` of the 102-node program of
+    /// scripts/load/trace-100.lua): see docs/performance.md, *backprop serve*.
+    public func write(into output: inout [UInt8], indent: Int = 0) {
         switch self {
-        case .null: return "null"
-        case .bool(let value): return value ? "true" : "false"
-        case .number(let value): return value.isFinite ? TraceFormat.number(value) : "null"
-        case .string(let value): return JSONValue.quote(value)
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let value): JSONValue.writeNumber(value, into: &output)
+        case .string(let value): JSONValue.writeQuoted(value, into: &output)
         case .array(let items):
-            if items.isEmpty { return "[]" }
+            if items.isEmpty { output.append(contentsOf: "[]".utf8); return }
             // Arrays of plain numbers stay on one line: tensors read as they are written.
             if items.allSatisfy({ if case .number = $0 { return true }; if case .null = $0 { return true }; return false }) {
-                return "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]"
+                output.append(UInt8(ascii: "["))
+                for (index, item) in items.enumerated() {
+                    if index > 0 { output.append(UInt8(ascii: ",")); output.append(UInt8(ascii: " ")) }
+                    if case .number(let value) = item { JSONValue.writeNumber(value, into: &output) } else { output.append(contentsOf: "null".utf8) }
+                }
+                output.append(UInt8(ascii: "]"))
+                return
             }
-            return "[\n" + items.map { padding + $0.serialized(indent: indent + 1) }.joined(separator: ",\n") + "\n" + closing + "]"
+            output.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                output.append(contentsOf: index > 0 ? ",\n".utf8 : "\n".utf8)
+                JSONValue.pad(indent + 1, into: &output)
+                item.write(into: &output, indent: indent + 1)
+            }
+            output.append(UInt8(ascii: "\n"))
+            JSONValue.pad(indent, into: &output)
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            if members.isEmpty { return "{}" }
-            return "{\n" + members.keys.sorted().map { key in
-                padding + JSONValue.quote(key) + ": " + (members[key] ?? .null).serialized(indent: indent + 1)
-            }.joined(separator: ",\n") + "\n" + closing + "}"
+            if members.isEmpty { output.append(contentsOf: "{}".utf8); return }
+            output.append(UInt8(ascii: "{"))
+            // Sorted pairs, not sorted keys looked up again: hashing each key twice was a tenth of the writing.
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                output.append(contentsOf: index > 0 ? ",\n".utf8 : "\n".utf8)
+                JSONValue.pad(indent + 1, into: &output)
+                JSONValue.writeQuoted(member.key, into: &output)
+                output.append(UInt8(ascii: ":"))
+                output.append(UInt8(ascii: " "))
+                member.value.write(into: &output, indent: indent + 1)
+            }
+            output.append(UInt8(ascii: "\n"))
+            JSONValue.pad(indent, into: &output)
+            output.append(UInt8(ascii: "}"))
         }
     }
 
+    /// Two spaces per level.
+    static func pad(_ level: Int, into output: inout [UInt8]) {
+        for _ in 0..<(2 * level) { output.append(UInt8(ascii: " ")) }
+    }
+
+    /// A number as `TraceFormat.number` writes it; NaN and infinities as null.
+    static func writeNumber(_ value: Double, into output: inout [UInt8]) {
+        guard value.isFinite else { output.append(contentsOf: "null".utf8); return }
+        output.append(contentsOf: TraceFormat.number(value).utf8)
+    }
+
     static func quote(_ text: String) -> String {
-        var result = "\""
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + 2)
+        writeQuoted(text, into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// `text` as a JSON string: quotes, backslashes and \n, \r, \t escaped; C0, DEL, C1 and format
+    /// characters (bidi overrides) as \u escapes: valid JSON that cannot act on a terminal that shows it.
+    static func writeQuoted(_ text: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        // Most strings of a trace (labels, operations, kinds) are printable ASCII without quotes or
+        // backslashes: one scan of the bytes and one copy.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            output.append(contentsOf: bytes)
+            return true
+        } ?? false
+        if copied { output.append(UInt8(ascii: "\"")); return }
         for scalar in text.unicodeScalars {
+            let value = scalar.value
+            // Printable ASCII, Latin-1's letters and signs and the mathematical operators (∂, −, ×,
+            // the traces' own text) need no look at Unicode's tables: the general category lookup
+            // of `TerminalText.needsEscape` was the largest cost left in writing a trace.
+            if value >= 0x20 && value < 0x7F {
+                switch value {
+                case 0x22: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "\""))
+                case 0x5C: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "\\"))
+                default: output.append(UInt8(truncatingIfNeeded: value))
+                }
+                continue
+            }
             switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
+            case "\n": output.append(contentsOf: "\\n".utf8)
+            case "\r": output.append(contentsOf: "\\r".utf8)
+            case "\t": output.append(contentsOf: "\\t".utf8)
             default:
-                // C0, DEL, C1 and format characters (bidi overrides) as \u escapes: valid JSON that
-                // cannot act on a terminal that shows it.
-                if TerminalText.needsEscape(scalar) {
-                    for unit in String(scalar).utf16 { result += String(format: "\\u%04x", unit) }
-                } else { result.unicodeScalars.append(scalar) }
+                let plain = (0xA0...0xFF).contains(value) && value != 0xAD || (0x2200...0x22FF).contains(value)
+                if !plain && TerminalText.needsEscape(scalar) {
+                    for unit in String(scalar).utf16 { writeEscape(unit, into: &output) }
+                } else {
+                    UTF8.encode(scalar) { output.append($0) }
+                }
             }
         }
-        return result + "\""
+        output.append(UInt8(ascii: "\""))
+    }
+
+    /// `\u` and four lower-case hexadecimal digits (what `String(format: "\\u%04x", unit)` wrote).
+    static func writeEscape(_ unit: UInt16, into output: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "u"))
+        for shift in stride(from: 12, through: 0, by: -4) { output.append(hex[Int((unit >> UInt16(shift)) & 0xF)]) }
     }
 }

@@ -110,6 +110,27 @@ struct APITests {
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    @Test("a runaway evaluation is stopped at the deadline: its slot is free within seconds, not after its minutes of work")
+    func runawayStops() async throws {
+        let server = try await TestServer.start { $0.deadline = .milliseconds(500) }
+        defer { Task { await server.stop() } }
+        // Products of 1,000 × 1,000 matrices: one evaluation with backward took 0.7 s (release build,
+        // `backprop trace`), and the check evaluates the program again at each of 20 random points.
+        let at = "x=[" + (0..<1000).map { String(Double($0 % 7) / 7) }.joined(separator: ",") + "],w=0.5"
+        let program = "m = reshape(x, [1000, 1]) * x; a = m @ m; b = a @ m; f = sum(b) * w"
+        let started = Date()
+        let reply = try await server.request("POST", "/api/check", json: ["program": program, "at": at, "claims": ["df/dw = sum(b)"], "points": 20])
+        #expect(reply.status == 503)
+        #expect((reply.object["error"] as? String) == "the evaluation took longer than 0.5 s; it was stopped")
+        while server.server.gate.busy > 0 && Date().timeIntervalSince(started) < 60 { try await Task.sleep(for: .milliseconds(20)) }
+        let ended = Date().timeIntervalSince(started)
+        #expect(server.server.gate.busy == 0)
+        // A single tensor operation is not interrupted: the work ends at the first check after the deadline.
+        #expect(ended < 5, "the stopped work ended \(ended) s after the request was sent")
+        let next = try await server.request("POST", "/api/trace", json: ["program": Self.program, "at": Self.at])
+        #expect(next.status == 200)
+    }
+
     @Test("lessons: the list, `lesson N --json`, the lesson's page and unknown lessons")
     func lessons() async throws {
         let server = try await TestServer.start()
