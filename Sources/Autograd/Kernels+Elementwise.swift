@@ -112,10 +112,10 @@ extension Kernels {
     /// `OptimizerKernels.adam`, so the same bits). Swift alone compiles for baseline x86-64.
     public static func adam(_ p: UnsafeMutableBufferPointer<Float>, _ gradient: UnsafeBufferPointer<Float>,
                             _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>,
-                            stepSize: Float, correction: Float, decay: Float, beta1: Float, beta2: Float, epsilon: Float) {
+                            stepSize: Float, inverseCorrection: Float, decay: Float, beta1: Float, beta2: Float, epsilon: Float) {
         precondition(gradient.count >= p.count && m.count >= p.count && v.count >= p.count)
         guard let base = p.baseAddress else { return }
-        ck_adam_f32(base, gradient.baseAddress!, m.baseAddress!, v.baseAddress!, p.count, stepSize, correction, decay, beta1, beta2, epsilon)
+        ck_adam_f32(base, gradient.baseAddress!, m.baseAddress!, v.baseAddress!, p.count, stepSize, inverseCorrection, decay, beta1, beta2, epsilon)
     }
 
     /// SGD with momentum on Float parameters, as `adam` above.

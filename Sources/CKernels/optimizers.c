@@ -11,7 +11,7 @@
         float g = gradient[i] + decay * p[i]; \
         m[i] = beta1 * m[i] + keep1 * g; \
         v[i] = beta2 * v[i] + keep2 * g * g; \
-        p[i] -= stepSize * (m[i] / (ck_sqrtf(v[i]) / correction + epsilon)); \
+        p[i] -= stepSize * (m[i] / (ck_sqrtf(v[i]) * inverseCorrection + epsilon)); \
     }
 
 #define MOMENTUM_BODY \
@@ -22,7 +22,7 @@
     }
 
 VARIANTS(adam, (float *restrict p, const float *restrict gradient, float *restrict m, float *restrict v, long n, float stepSize,
-                float correction, float decay, float beta1, float beta2, float epsilon, float keep1, float keep2), ADAM_BODY)
+                float inverseCorrection, float decay, float beta1, float beta2, float epsilon, float keep1, float keep2), ADAM_BODY)
 VARIANTS(momentum, (float *restrict p, const float *restrict gradient, float *restrict b, long n, float rate, float decay,
                     float momentum, int nesterov), MOMENTUM_BODY)
 
@@ -38,10 +38,10 @@ int ck_vector_level(void) {
     return known;
 }
 
-void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, float stepSize, float correction,
+void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, float stepSize, float inverseCorrection,
                  float decay, float beta1, float beta2, float epsilon) {
     float keep1 = 1 - beta1, keep2 = 1 - beta2;
-    DISPATCH(adam, (p, gradient, m, v, n, stepSize, correction, decay, beta1, beta2, epsilon, keep1, keep2))
+    DISPATCH(adam, (p, gradient, m, v, n, stepSize, inverseCorrection, decay, beta1, beta2, epsilon, keep1, keep2))
 }
 
 void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float rate, float decay, float momentum, int nesterov) {

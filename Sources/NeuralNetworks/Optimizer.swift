@@ -208,13 +208,13 @@ public struct OptimizerState<Scalar: BinaryFloatingPoint> {
         case .adam:
             let t = Double(step)
             let stepSize = Scalar(learningRate / (1 - Foundation.pow(settings.beta1, t)))
-            let correction = Scalar((1 - Foundation.pow(settings.beta2, t)).squareRoot())
+            let inverseCorrection = Scalar(1 / (1 - Foundation.pow(settings.beta2, t)).squareRoot())
             first.withUnsafeMutableBufferPointer { firstBuffer in
                 second.withUnsafeMutableBufferPointer { secondBuffer in
                     OptimizerKernels.adam(parameters, gradient,
                                           UnsafeMutableBufferPointer(rebasing: firstBuffer[offset ..< offset + parameters.count]),
                                           UnsafeMutableBufferPointer(rebasing: secondBuffer[offset ..< offset + parameters.count]),
-                                          stepSize: stepSize, correction: correction, decay: decay,
+                                          stepSize: stepSize, inverseCorrection: inverseCorrection, decay: decay,
                                           beta1: Scalar(settings.beta1), beta2: Scalar(settings.beta2), epsilon: Scalar(settings.epsilon))
                 }
             }

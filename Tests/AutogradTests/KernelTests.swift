@@ -231,15 +231,15 @@ struct KernelTests {
         let gradient: [Float] = randomArray(count, "g \(count)"), start: [Float] = randomArray(count, "p \(count)")
         var p = start, m: [Float] = randomArray(count, "m").map { $0 * 0.1 }, v: [Float] = randomArray(count, "v").map { $0 * $0 }
         var (rp, rm, rv) = (p, m, v)
-        let (stepSize, correction, decay, beta1, beta2, epsilon): (Float, Float, Float, Float, Float, Float) = (0.001, 0.3, 0.01, 0.9, 0.999, 1e-8)
+        let (stepSize, inverseCorrection, decay, beta1, beta2, epsilon): (Float, Float, Float, Float, Float, Float) = (0.001, 1 / 0.3, 0.01, 0.9, 0.999, 1e-8)
         for i in 0..<count {
             let g = gradient[i] + decay * rp[i]
             rm[i] = beta1 * rm[i] + (1 - beta1) * g
             rv[i] = beta2 * rv[i] + (1 - beta2) * g * g
-            rp[i] -= stepSize * (rm[i] / (rv[i].squareRoot() / correction + epsilon))
+            rp[i] -= stepSize * (rm[i] / (rv[i].squareRoot() * inverseCorrection + epsilon))
         }
         p.withUnsafeMutableBufferPointer { p in gradient.withUnsafeBufferPointer { g in m.withUnsafeMutableBufferPointer { m in v.withUnsafeMutableBufferPointer { v in
-            Kernels.adam(p, g, m, v, stepSize: stepSize, correction: correction, decay: decay, beta1: beta1, beta2: beta2, epsilon: epsilon)
+            Kernels.adam(p, g, m, v, stepSize: stepSize, inverseCorrection: inverseCorrection, decay: decay, beta1: beta1, beta2: beta2, epsilon: epsilon)
         } } } }
         #expect(p == rp && m == rm && v == rv)
         #expect(p != start)

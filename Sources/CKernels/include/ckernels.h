@@ -51,7 +51,7 @@ static inline double ck_sqrt(double x) { return __builtin_sqrt(x); }
 #endif
 
 /// The Float32 optimizer steps of Optimizer+Kernels.swift, vectorized for the CPU's widest ISA (optimizers.c).
-void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, float stepSize, float correction,
+void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, float stepSize, float inverseCorrection,
                  float decay, float beta1, float beta2, float epsilon);
 void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float rate, float decay, float momentum, int nesterov);
 
