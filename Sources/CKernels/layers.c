@@ -200,7 +200,7 @@ void ck_avgpool2_f32(const float *x, long planes, long height, long width, float
             float *restrict top = dx + base + 2 * oi * width, *restrict bottom = top + width; \
             const float *restrict row = dy + out + oi * ow; \
             for (long oj = 0; oj < ow; oj++) { \
-                float share = row[oj] * 0.25f; \
+                float share = 0.0f + row[oj] * 0.25f; /* as the reference's += into zeros: −0 becomes +0 */ \
                 top[2 * oj] = share; top[2 * oj + 1] = share; bottom[2 * oj] = share; bottom[2 * oj + 1] = share; \
             } \
         } \
