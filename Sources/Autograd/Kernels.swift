@@ -221,12 +221,9 @@ public enum Kernels {
             nonisolated(unsafe) let out = buffer
             withoutActuallyEscaping(body) { body in
                 nonisolated(unsafe) let shared = body
-                let flushing = ck_denormals_flush(); ck_denormals_restore(flushing)
+                let callerFlushes = ck_denormals_flushed() != 0
                 DispatchQueue.concurrentPerform(iterations: 2) { i in
-                    let previous = ck_denormals_flush()
-                    if flushing & 0x8040 != 0x8040 { ck_denormals_restore(previous) }
-                    defer { ck_denormals_restore(previous) }
-                    out[i] = shared(i)
+                    out[i] = callerFlushes ? flushingSubnormals { shared(i) } : shared(i)
                 }
             }
         }

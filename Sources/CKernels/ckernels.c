@@ -129,6 +129,14 @@ unsigned ck_denormals_flush(void) {
 #endif
 }
 
+int ck_denormals_flushed(void) {
+#if defined(__x86_64__)
+    return (__builtin_ia32_stmxcsr() & 0x8040) == 0x8040;
+#else
+    return 0;
+#endif
+}
+
 void ck_denormals_restore(unsigned previous) {
 #if defined(__x86_64__)
     __builtin_ia32_ldmxcsr(previous);

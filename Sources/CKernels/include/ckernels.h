@@ -58,6 +58,8 @@ void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float ra
 /// Subnormal floats flushed to zero (FTZ and DAZ) on the calling thread; returns the state to restore.
 unsigned ck_denormals_flush(void);
 void ck_denormals_restore(unsigned previous);
+/// Whether the calling thread flushes subnormals now.
+int ck_denormals_flushed(void);
 
 /// Billions of float multiply-adds ×2 per second on `threads` (1 or 2) threads at once, each running
 /// `reps` rounds of 128 independent multiply-adds on the widest vectors (throughput.c).
