@@ -26,12 +26,11 @@ extension Kernels {
     public final class Convolution {
         private let plan: OpaquePointer
         public let window: Window, filters: Int, batch: Int
-        /// Whether x and dx, and y and dy, are in oneDNN's blocked layout (`Kernels.Blocked`) rather than channel-major planes.
-        public let blockedInput: Bool, blockedOutput: Bool
         /// oneDNN's kernels for the three passes ("jit:avx512_core" …).
         public var implementation: String { String(cString: ck_conv_impl(plan)) }
 
-        /// nil when oneDNN is not in use or refuses the shape.
+        /// nil when oneDNN is not in use or refuses the shape. `blockedInput` / `blockedOutput`: x and dx,
+        /// y and dy, are in oneDNN's blocked layout (`Kernels.Blocked`) rather than channel-major planes.
         public init?(_ window: Window, filters: Int, batch: Int, inputGradient: Bool, blockedInput: Bool = false, blockedOutput: Bool = false) {
             guard convolutionLibrary != nil, batch > 0,
                   !blockedInput || window.channels % Blocked.lanes == 0, !blockedOutput || filters % Blocked.lanes == 0 else { return nil }
@@ -40,7 +39,6 @@ extension Kernels {
                                             Int32(filters), Int32(window.size), Int32(window.stride), Int32(window.padding),
                                             inputGradient ? 1 : 0, blockedInput ? 1 : 0, blockedOutput ? 1 : 0, &error, error.count) else { return nil }
             (self.plan, self.window, self.filters, self.batch) = (plan, window, filters, batch)
-            (self.blockedInput, self.blockedOutput) = (blockedInput, blockedOutput)
         }
         deinit { ck_conv_destroy(plan) }
 

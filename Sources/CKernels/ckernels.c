@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "ckernels.h"
+#include "variants.h"
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,4 +144,18 @@ void ck_denormals_restore(unsigned previous) {
 #else
     (void)previous;
 #endif
+}
+
+// The widest variant of variants.h this CPU runs: 2 AVX-512 (F, BW, DQ, VL with the OS saving ZMM
+// state), 1 AVX2, 0 baseline.
+static int level = -1;     // relaxed atomics: two threads may both compute it, with the same answer
+int ck_vector_level(void) {
+    int known = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    if (known < 0) {
+        ck_cpu cpu;
+        ck_cpu_identify(&cpu);
+        known = (cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.osAVX512) ? 2 : (cpu.avx2 && cpu.osAVX) ? 1 : 0;
+        __atomic_store_n(&level, known, __ATOMIC_RELAXED);
+    }
+    return known;
 }

@@ -88,6 +88,29 @@ void ck_tanh_backward_f32(const float *y, const float *dy, float *dx, long n) { 
 // Whether v replaces the running maximum: larger, or NaN (the last NaN wins), as Kernels.wins.
 #define WINS(v, value) (((v) > (value)) != ((v) != (v)))
 
+// One 2 × 2 window whose entries are at offsets p0 (top left), p1 (top right), p2 (bottom left), p3
+// (bottom right) of x: its largest entry, compared in that order with WINS's rule, and that entry's
+// offset in `at`. Shared by the channel-major and the blocked layouts, which differ only in offsets.
+static inline __attribute__((always_inline)) float windowMax(const float *x, long p0, long p1, long p2, long p3, int32_t *at) {
+    long best = p0; float value = x[p0];
+    float v = x[p1]; int take = WINS(v, value);
+    value = take ? v : value; best = take ? p1 : best;
+    v = x[p2]; take = WINS(v, value);
+    value = take ? v : value; best = take ? p2 : best;
+    v = x[p3]; take = WINS(v, value);
+    value = take ? v : value; best = take ? p3 : best;
+    *at = (int32_t)best;
+    return value;
+}
+
+// Its backward: the window's upstream g to the entry `a` that won it, 0 to the other three; `0 + g`,
+// as the scatter into zeros of ck_maxpool_backward_f32, so −0 becomes +0 alike.
+static inline __attribute__((always_inline)) void windowGradient(float *dx, long p0, long p1, long p2, long p3, int32_t a, float g) {
+    float v = 0.0f + g;
+    dx[p0] = a == p0 ? v : 0.0f; dx[p1] = a == p1 ? v : 0.0f;
+    dx[p2] = a == p2 ? v : 0.0f; dx[p3] = a == p3 ? v : 0.0f;
+}
+
 #define MAXPOOL2_BODY \
     long oh = height / 2, ow = width / 2; \
     for (long plane = 0; plane < planes; plane++) { \
@@ -98,23 +121,11 @@ void ck_tanh_backward_f32(const float *y, const float *dy, float *dx, long n) { 
             int32_t *restrict at = argmax + out + oi * ow; \
             for (long oj = 0; oj < ow; oj++) { \
                 long p0 = top + 2 * oj, p2 = bottom + 2 * oj; \
-                long best = p0; float value = x[p0]; \
-                float v = x[p0 + 1]; int take = WINS(v, value); \
-                value = take ? v : value; best = take ? p0 + 1 : best; \
-                v = x[p2]; take = WINS(v, value); \
-                value = take ? v : value; best = take ? p2 : best; \
-                v = x[p2 + 1]; take = WINS(v, value); \
-                value = take ? v : value; best = take ? p2 + 1 : best; \
-                row[oj] = value; at[oj] = (int32_t)best; \
+                row[oj] = windowMax(x, p0, p0 + 1, p2, p2 + 1, at + oj); \
             } \
         } \
     }
-__attribute__((target("avx2"))) static void maxPool2_avx2(const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax) {
-    MAXPOOL2_BODY
-}
-static void maxPool2_base(const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax) {
-    MAXPOOL2_BODY
-}
+VARIANTS_BELOW_AVX512(maxPool2, (const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax), MAXPOOL2_BODY)
 
 // On AVX-512, by hand: output rows are short (14 and 7 entries in the MNIST CNN), below the 16 lanes
 // the compiler's vector loop needs, so it ran them one by one. Here each run of up to 16 outputs of a
@@ -211,8 +222,7 @@ void ck_avgpool2_backward_f32(const float *dy, long planes, long height, long wi
 }
 
 // 2 × 2 windows, stride 2: each entry of a window gets the window's upstream if it won the window,
-// else 0, written directly (the windows do not overlap); an odd last row or column gets 0. `0 + g`,
-// as the scatter into zeros of ck_maxpool_backward_f32, so −0 becomes +0 alike.
+// else 0, written directly (the windows do not overlap); an odd last row or column gets 0.
 #define MAXPOOL2_BACKWARD_BODY \
     long oh = height / 2, ow = width / 2; \
     if ((height | width) & 1) memset(dx, 0, (size_t)(planes * height * width) * sizeof(float)); \
@@ -223,18 +233,12 @@ void ck_avgpool2_backward_f32(const float *dy, long planes, long height, long wi
             const float *restrict g = dy + out + oi * ow; \
             const int32_t *restrict at = argmax + out + oi * ow; \
             for (long oj = 0; oj < ow; oj++) { \
-                long p0 = top + 2 * oj, p2 = bottom + 2 * oj; int32_t a = at[oj]; float v = 0.0f + g[oj]; \
-                dx[p0] = a == p0 ? v : 0.0f; dx[p0 + 1] = a == p0 + 1 ? v : 0.0f; \
-                dx[p2] = a == p2 ? v : 0.0f; dx[p2 + 1] = a == p2 + 1 ? v : 0.0f; \
+                long p0 = top + 2 * oj, p2 = bottom + 2 * oj; \
+                windowGradient(dx, p0, p0 + 1, p2, p2 + 1, at[oj], g[oj]); \
             } \
         } \
     }
-__attribute__((target("avx2"))) static void maxPool2Backward_avx2(const float *restrict dy, const int32_t *restrict argmax, long planes, long height, long width, float *restrict dx) {
-    MAXPOOL2_BACKWARD_BODY
-}
-static void maxPool2Backward_base(const float *restrict dy, const int32_t *restrict argmax, long planes, long height, long width, float *restrict dx) {
-    MAXPOOL2_BACKWARD_BODY
-}
+VARIANTS_BELOW_AVX512(maxPool2Backward, (const float *restrict dy, const int32_t *restrict argmax, long planes, long height, long width, float *restrict dx), MAXPOOL2_BACKWARD_BODY)
 
 // By hand on AVX-512, as the forward: each run of up to 16 windows of a row gives its four corners as
 // four vectors, interleaved back into the top and bottom rows' 2 × 16 entries.
@@ -289,16 +293,8 @@ void ck_maxpool2_backward_f32(const float *dy, const int32_t *argmax, long plane
             for (long oj = 0; oj < ow; oj++) { \
                 long p0 = ((g * height + 2 * oi) * width + 2 * oj) * 16, p1 = p0 + 16; \
                 long p2 = p0 + width * 16, p3 = p2 + 16, o = ((g * oh + oi) * ow + oj) * 16; \
-                for (long l = 0; l < 16; l++) { \
-                    long best = p0 + l; float value = x[p0 + l]; \
-                    float v = x[p1 + l]; int take = WINS(v, value); \
-                    value = take ? v : value; best = take ? p1 + l : best; \
-                    v = x[p2 + l]; take = WINS(v, value); \
-                    value = take ? v : value; best = take ? p2 + l : best; \
-                    v = x[p3 + l]; take = WINS(v, value); \
-                    value = take ? v : value; best = take ? p3 + l : best; \
-                    y[o + l] = value; argmax[o + l] = (int32_t)best; \
-                } \
+                for (long l = 0; l < 16; l++) \
+                    y[o + l] = windowMax(x, p0 + l, p1 + l, p2 + l, p3 + l, argmax + o + l); \
             } \
         } \
     }
@@ -315,11 +311,8 @@ void ck_maxpool2_blocked_f32(const float *x, long groups, long height, long widt
             for (long oj = 0; oj < ow; oj++) { \
                 long p0 = ((g * height + 2 * oi) * width + 2 * oj) * 16, p1 = p0 + 16; \
                 long p2 = p0 + width * 16, p3 = p2 + 16, o = ((g * oh + oi) * ow + oj) * 16; \
-                for (long l = 0; l < 16; l++) { \
-                    int32_t a = argmax[o + l]; float v = 0.0f + dy[o + l]; \
-                    dx[p0 + l] = a == p0 + l ? v : 0.0f; dx[p1 + l] = a == p1 + l ? v : 0.0f; \
-                    dx[p2 + l] = a == p2 + l ? v : 0.0f; dx[p3 + l] = a == p3 + l ? v : 0.0f; \
-                } \
+                for (long l = 0; l < 16; l++) \
+                    windowGradient(dx, p0 + l, p1 + l, p2 + l, p3 + l, argmax[o + l], dy[o + l]); \
             } \
         } \
     }

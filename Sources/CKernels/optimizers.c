@@ -26,18 +26,6 @@ VARIANTS(adam, (float *restrict p, const float *restrict gradient, float *restri
 VARIANTS(momentum, (float *restrict p, const float *restrict gradient, float *restrict b, long n, float rate, float decay,
                     float momentum, int nesterov), MOMENTUM_BODY)
 
-static int level = -1;     // relaxed atomics: two threads may both compute it, with the same answer
-int ck_vector_level(void) {
-    int known = __atomic_load_n(&level, __ATOMIC_RELAXED);
-    if (known < 0) {
-        ck_cpu cpu;
-        ck_cpu_identify(&cpu);
-        known = (cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.osAVX512) ? 2 : (cpu.avx2 && cpu.osAVX) ? 1 : 0;
-        __atomic_store_n(&level, known, __ATOMIC_RELAXED);
-    }
-    return known;
-}
-
 void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, float stepSize, float inverseCorrection,
                  float decay, float beta1, float beta2, float epsilon) {
     float keep1 = 1 - beta1, keep2 = 1 - beta2;

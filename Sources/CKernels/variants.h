@@ -5,10 +5,16 @@
 #ifndef CKERNELS_VARIANTS_H
 #define CKERNELS_VARIANTS_H
 
-#define VARIANTS(name, params, body) \
-    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static void name##_avx512 params { _Pragma("clang fp contract(off)") body } \
-    __attribute__((target("avx2"))) static void name##_avx2 params { _Pragma("clang fp contract(off)") body } \
-    static void name##_base params { _Pragma("clang fp contract(off)") body }
+// The body is the variadic part: a loop's commas (`long oh = …, ow = …`) would otherwise split it
+// when VARIANTS hands it on to VARIANTS_BELOW_AVX512.
+#define VARIANTS(name, params, ...) \
+    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static void name##_avx512 params { _Pragma("clang fp contract(off)") __VA_ARGS__ } \
+    VARIANTS_BELOW_AVX512(name, params, __VA_ARGS__)
+
+/// The AVX2 and baseline variants alone, for a loop whose AVX-512 variant is written by hand.
+#define VARIANTS_BELOW_AVX512(name, params, ...) \
+    __attribute__((target("avx2"))) static void name##_avx2 params { _Pragma("clang fp contract(off)") __VA_ARGS__ } \
+    static void name##_base params { _Pragma("clang fp contract(off)") __VA_ARGS__ }
 
 /// 2: AVX-512, 1: AVX2, 0: baseline; from cpuid, once.
 int ck_vector_level(void);

@@ -281,8 +281,8 @@ final class Float32Network {
         // A blocked layout needs every convolution's oneDNN plan; if one cannot be made, all of them
         // run as im2col and `gemm` on channel-major planes instead.
         if blocked.contains(true) {
-            for index in stages.indices where convolution(at: index, batch: batch) == nil {
-                if case .conv = stages[index] { usesConvolutionLibrary = false; break }
+            for index in stages.indices {
+                if case .conv = stages[index], convolution(at: index, batch: batch) == nil { usesConvolutionLibrary = false; break }
             }
         }
         for (index, stage) in stages.enumerated() {

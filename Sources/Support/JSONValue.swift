@@ -147,8 +147,9 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// `\u` and four lower-case hexadecimal digits (what `String(format: "\\u%04x", unit)` wrote).
     static func writeEscape(_ unit: UInt16, into output: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "u"))
-        for shift in stride(from: 12, through: 0, by: -4) { output.append(hex[Int((unit >> UInt16(shift)) & 0xF)]) }
+        for shift in stride(from: 12, through: 0, by: -4) { output.append(hexDigits[Int((unit >> UInt16(shift)) & 0xF)]) }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
