@@ -94,6 +94,19 @@ extension Kernels {
 }
 
 extension Kernels {
+    /// Runs `body` with the C loops (CKernels/layers.c, optimizers.c) dispatched to the variant of
+    /// `level` (0 baseline, 1 AVX2, 2 AVX-512) when the CPU runs it, then back to the widest. Every
+    /// variant computes the same bits, so other threads meanwhile get the same results, only slower.
+    /// Returns nil, without running `body`, when the CPU does not run `level`.
+    public static func withVectorLevel<T>(_ level: Int, _ body: () throws -> T) rethrows -> T? {
+        let detected = Int(ck_vector_level_force(Int32(level)))
+        defer { _ = ck_vector_level_force(-1) }
+        guard level <= detected else { return nil }
+        return try body()
+    }
+}
+
+extension Kernels {
     /// √x for the optimizers' loops. `x.squareRoot()` becomes a libm call that may set errno (clang's
     /// default on Linux), which keeps the loop from vectorizing; this is LLVM's sqrt with no errno
     /// (ckernels.h), what `-fno-math-errno` on the whole module used to buy: Adam 552 → 123 µs per step

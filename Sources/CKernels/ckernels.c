@@ -159,3 +159,9 @@ int ck_vector_level(void) {
     }
     return known;
 }
+
+int ck_vector_level_force(int wanted) {
+    int detected = (__atomic_store_n(&level, -1, __ATOMIC_RELAXED), ck_vector_level());
+    if (wanted >= 0 && wanted < detected) __atomic_store_n(&level, wanted, __ATOMIC_RELAXED);
+    return detected;
+}

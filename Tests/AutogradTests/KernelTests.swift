@@ -226,6 +226,57 @@ struct KernelTests {
         #expect(product().isSubnormal, "restored afterwards")
     }
 
+    @Test("every ISA variant of the C loops (baseline, AVX2, AVX-512) gives the same bits")
+    func everyVariant() throws {
+        // Odd sizes: the vector loops' remainders, odd pooled edges, a run of windows past 16.
+        let w = Kernels.Window(channels: 3, height: 9, width: 37, size: 2, stride: 2, padding: 0)
+        var x: [Float] = randomArray(3 * w.inputPlane, "variants x").map { $0 * 20 }
+        x[5] = .nan; x[40] = x[41]
+        let dy: [Float] = randomArray(3 * w.outputPlane, "variants dy")
+        let blockedX: [Float] = randomArray(2 * 16 * 6 * 7, "variants blocked")
+        let blockedDY: [Float] = randomArray(2 * 16 * 3 * 3, "variants blocked dy")
+        func outputs() -> [[UInt32]] {
+            var results: [[Float]] = []
+            var y = [Float](repeating: 0, count: dy.count), at = [Int32](repeating: 0, count: dy.count)
+            Kernels.maxPool(x, w, count: 3, into: &y, argmax: &at)
+            var dx = [Float](repeating: .nan, count: x.count)
+            Kernels.maxPoolBackward(dy, argmax: at, w, count: 3, into: &dx)
+            results += [y, at.map { Float($0) }, dx]
+            var mean = y, spread = dx
+            Kernels.avgPool(x, w, count: 3, into: &mean)
+            Kernels.avgPoolBackward(dy, w, count: 3, into: &spread)
+            results += [mean, spread]
+            var by = [Float](repeating: 0, count: blockedDY.count), bat = [Int32](repeating: 0, count: blockedDY.count)
+            Kernels.Blocked.maxPool(blockedX, groups: 2, height: 6, width: 7, into: &by, argmax: &bat)
+            var bdx = [Float](repeating: .nan, count: blockedX.count), rows = bdx, back = bdx
+            Kernels.Blocked.maxPoolBackward(blockedDY, argmax: bat, groups: 2, height: 6, width: 7, into: &bdx)
+            Kernels.Blocked.toRows(blockedX, batch: 2, channels: 16, plane: 42, into: &rows)
+            Kernels.Blocked.fromRows(rows, batch: 2, channels: 16, plane: 42, into: &back)
+            results += [by, bat.map { Float($0) }, bdx, rows, back]
+            for f in [Kernels.Activation.relu, .sigmoid, .tanh] {
+                var a = x, g = x
+                Kernels.activate(f, x, &a, x.count)
+                Kernels.activationBackward(f, a, x, &g, x.count)
+                results += [a, g]
+            }
+            var p = x, m = x.map { $0 * 0.1 }, v = x.map { $0 * $0 }, b = m
+            p.withUnsafeMutableBufferPointer { p in x.withUnsafeBufferPointer { g in m.withUnsafeMutableBufferPointer { m in v.withUnsafeMutableBufferPointer { v in
+                Kernels.adam(p, g, m, v, stepSize: 0.001, inverseCorrection: 3, decay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+            } } } }
+            p.withUnsafeMutableBufferPointer { p in x.withUnsafeBufferPointer { g in b.withUnsafeMutableBufferPointer { b in
+                Kernels.sgdMomentum(p, g, b, rate: 0.01, decay: 0.01, momentum: 0.5, nesterov: true)
+            } } }
+            results += [p, m, v, b]
+            // Bits, with every NaN as one (its sign bit means nothing).
+            return results.map { $0.map { $0.isNaN ? Float.nan.bitPattern : $0.bitPattern } }
+        }
+        let widest = outputs()
+        let baseline = try #require(Kernels.withVectorLevel(0) { outputs() })
+        #expect(baseline == widest, "baseline variant")
+        if let avx2 = Kernels.withVectorLevel(1, { outputs() }) { #expect(avx2 == widest, "AVX2 variant") }
+        #expect(widest.contains { $0.contains(Float.nan.bitPattern) }, "the NaN went through")
+    }
+
     @Test("the vectorized Adam and momentum steps give the plain loop's bits", arguments: [1, 7, 16, 1_000, 42_310])
     func optimizerSteps(count: Int) {
         let gradient: [Float] = randomArray(count, "g \(count)"), start: [Float] = randomArray(count, "p \(count)")

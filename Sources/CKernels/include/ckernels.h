@@ -61,6 +61,11 @@ void ck_denormals_restore(unsigned previous);
 /// Whether the calling thread flushes subnormals now.
 int ck_denormals_flushed(void);
 
+/// Makes the variants of variants.h dispatch at `level` (0 baseline, 1 AVX2, 2 AVX-512) if the CPU
+/// runs it, or at the detected level when `level` is -1 or above it; returns the detected level.
+/// Every variant gives the same bits, so a test can run all of them (KernelTests).
+int ck_vector_level_force(int level);
+
 /// Billions of float multiply-adds ×2 per second on `threads` (1 or 2) threads at once, each running
 /// `reps` rounds of 128 independent multiply-adds on the widest vectors (throughput.c).
 double ck_fma_gflops(int threads, long reps);
