@@ -84,7 +84,10 @@ extension Graph {
     /// The contribution this node sends back to each of its inputs: the local gradient times the
     /// upstream (for tensors, the vector-Jacobian product), each reduced to its input's shape.
     /// - Precondition: backward has run and reached the node.
-    public func vectorJacobianProducts(at node: NodeID) -> [Tensor] {
+    public func vectorJacobianProducts(at node: NodeID) -> [Tensor] { vectorJacobianProducts(at: node, locals: nil) }
+
+    /// The same, from the node's `localGradients(at:)` when the caller has them already (a trace).
+    func vectorJacobianProducts(at node: NodeID, locals known: [Tensor]?) -> [Tensor] {
         let primitive = primitives[Int(operations[node.index].rawValue)]
         let inputNodes = inputs(of: node)
         let inputValues = inputNodes.map { value(of: $0) }
@@ -94,8 +97,10 @@ extension Graph {
         case .leaf:
             return []
         case .elementwise:
-            return localGradients(at: node).enumerated().map { position, local in
-                (local * upstream).reduced(to: inputValues[position].shape)
+            return (known ?? localGradients(at: node)).enumerated().map { position, local in
+                // A scalar times a scalar, as `*` computes it, without broadcasting.
+                if local.isScalar && upstream.isScalar && inputValues[position].isScalar { return Tensor(scalar: local.scalar * upstream.scalar) }
+                return (local * upstream).reduced(to: inputValues[position].shape)
             }
         case .structural(_, let backward):
             let contributions = backward(inputValues, output, upstream, attribute(of: node))
@@ -110,6 +115,12 @@ extension Graph {
         let primitive = primitives[Int(operations[node.index].rawValue)]
         guard case .elementwise(_, let local) = primitive.rule else { return [] }
         let inputNodes = inputs(of: node)
+        // Scalars (most of what students trace): the rule on the numbers, no tensors to broadcast.
+        if tensorSlots[node.index] < 0 && inputNodes.allSatisfy({ tensorSlots[$0.index] < 0 }) {
+            let y = inputNodes.count > 1 ? scalarValues[inputNodes[1].index] : 0
+            let (dx, dy) = local(scalarValues[inputNodes[0].index], y, scalarValues[node.index])
+            return inputNodes.count > 1 ? [Tensor(scalar: dx), Tensor(scalar: dy)] : [Tensor(scalar: dx)]
+        }
         let output = value(of: node)
         let x = value(of: inputNodes[0]).broadcast(to: output.shape)
         let y = inputNodes.count > 1 ? value(of: inputNodes[1]).broadcast(to: output.shape) : Tensor.zeros(output.shape)

@@ -93,7 +93,18 @@ public struct Trace: Sendable {
     /// The edges in the order backward used them: operations from the output back, each one's inputs in order.
     public var backwardSteps: [Int] {
         guard hasGradients else { return [] }
-        return edges.filter { $0.upstream != nil }.sorted { ($0.to, -$0.operand) > ($1.to, -$1.operand) }.map(\.id)
+        // The edges are grouped by operation in creation order, each group in operand order: the
+        // groups from last to first, each in its own order (a sort of the edges was 4% of a trace's JSON).
+        var steps: [Int] = []
+        steps.reserveCapacity(edges.count)
+        var end = edges.count
+        while end > 0 {
+            var start = end - 1
+            while start > 0 && edges[start - 1].to == edges[end - 1].to { start -= 1 }
+            for edge in edges[start..<end] where edge.upstream != nil { steps.append(edge.id) }
+            end = start
+        }
+        return steps
     }
     /// The output node.
     public var outputNode: Node { nodes[output] }
@@ -115,16 +126,17 @@ extension Graph {
             let primitive = primitives[Int(operations[node.index].rawValue)]
             let upstream = hasGradients ? gradient(of: node) : nil
             let locals = localGradients(at: node)
-            let products = upstream != nil ? vectorJacobianProducts(at: node) : []
-            for (operand, input) in inputs(of: node).enumerated() {
-                let formula = TraceFormat.substitute(primitive.localGradient[operand],
-                                                     operands: inputs(of: node).map(label(of:)), result: label(of: node))
+            let products = upstream != nil ? vectorJacobianProducts(at: node, locals: locals) : []
+            let operands = inputs(of: node)
+            let labels = operands.map(label(of:)), result = label(of: node)
+            for (operand, input) in operands.enumerated() {
+                let formula = TraceFormat.substitute(primitive.localGradient[operand], operands: labels, result: result)
                 let needsGradient = operations[input.index] != .constant
                 let edgeID = edges.count
                 edges.append(Trace.Edge(
                     id: edgeID, from: input.index, to: node.index, operand: operand,
                     localGradient: Trace.LocalGradient(
-                        formula: formula, description: "∂\(label(of: node))/∂\(label(of: input)) = \(formula)",
+                        formula: formula, description: "∂\(result)/∂\(labels[operand]) = \(formula)",
                         value: operand < locals.count ? locals[operand] : nil),
                     upstream: needsGradient ? upstream : nil,
                     contribution: needsGradient && upstream != nil ? products[operand] : nil))
@@ -207,6 +219,7 @@ public enum TraceFormat {
     /// Replaces the whole words `x`, `y` and `f` of a local-gradient template with operand and result labels.
     public static func substitute(_ template: String, operands: [String], result: String) -> String {
         var output = ""
+        output.reserveCapacity(template.utf8.count + 16)
         var word = ""
         func flush() {
             switch word {
@@ -217,18 +230,23 @@ public enum TraceFormat {
             }
             word = ""
         }
-        for character in template {
-            if isWordCharacter(character) { word.append(character) } else { flush(); output.append(character) }
+        // Scalars, not characters: the templates are the primitives' own text, with no combining
+        // marks, and breaking them into characters was a fifth of taking a trace (perf).
+        for scalar in template.unicodeScalars {
+            if isWordScalar(scalar) { word.unicodeScalars.append(scalar) } else { flush(); output.unicodeScalars.append(scalar) }
         }
         flush()
         return output
     }
 
-    /// Whether a character continues a word of a template: letters, decimal digits and `_`, but not
+    /// Whether a scalar continues a word of a template: letters, decimal digits and `_`, but not
     /// superscripts (`²`) or modifier letters (`ᵀ`), so `y²` and `yᵀ` are the word `y` and a mark.
-    static func isWordCharacter(_ character: Character) -> Bool {
-        if character == "_" { return true }
-        guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first else { return false }
+    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let byte = UInt8(scalar.value)
+            return byte == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+        }
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .otherLetter, .decimalNumber: return true
         default: return false

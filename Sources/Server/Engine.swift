@@ -86,7 +86,7 @@ enum Engine {
             let check = try body.bool("check") == true ? try job.gradientCheck() : nil
             let status: Int32 = check.map { $0.passed ? 0 : 1 } ?? 0
             // Written straight into the reply's bytes: no String of the whole document in between.
-            var bytes = TraceReport.json(job.trace, check: check).utf8(capacity: 1 << 16)
+            var bytes = TraceReport.jsonBytes(job.trace, check: check)
             bytes.append(UInt8(ascii: "\n"))
             return .json(bytes: bytes, exitStatus: status)
         } catch { return .failure(error) }

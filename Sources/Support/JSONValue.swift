@@ -10,6 +10,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+    /// A document already written (by `JSONWriter`) at indentation 0; nested, each of its lines is
+    /// indented to its place (its strings hold no raw line breaks: they are escaped).
+    case written([UInt8])
 
     /// A tensor as a number (scalar) or nested arrays; NaN and infinities become null.
     public static func tensor(_ value: Tensor) -> JSONValue {
@@ -47,6 +50,12 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value): JSONValue.writeNumber(value, into: &output)
         case .string(let value): JSONValue.writeQuoted(value, into: &output)
+        case .written(let bytes):
+            guard indent > 0 else { output.append(contentsOf: bytes); return }
+            for byte in bytes {
+                output.append(byte)
+                if byte == UInt8(ascii: "\n") { JSONValue.pad(indent, into: &output) }
+            }
         case .array(let items):
             if items.isEmpty { output.append(contentsOf: "[]".utf8); return }
             // Arrays of plain numbers stay on one line: tensors read as they are written.
@@ -88,13 +97,36 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// Two spaces per level.
     static func pad(_ level: Int, into output: inout [UInt8]) {
-        for _ in 0..<(2 * level) { output.append(UInt8(ascii: " ")) }
+        // One copy of a run of spaces, not a byte at a time: padding was 2% of writing a trace.
+        var count = 2 * level
+        while count > 0 {
+            let run = Swift.min(count, spaces.count)
+            output.append(contentsOf: spaces[0..<run])
+            count -= run
+        }
     }
+
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
     /// A number as `TraceFormat.number` writes it; NaN and infinities as null.
     static func writeNumber(_ value: Double, into output: inout [UInt8]) {
         guard value.isFinite else { output.append(contentsOf: "null".utf8); return }
-        output.append(contentsOf: TraceFormat.number(value).utf8)
+        // Whole numbers (ids, shapes, most inputs) without a String: what `TraceFormat.number` writes for them.
+        if value == value.rounded() && Swift.abs(value) <= 9_007_199_254_740_992 { writeInteger(Int64(value), into: &output); return }
+        output.append(contentsOf: value.description.utf8)   // what TraceFormat.number writes for the rest
+    }
+
+    /// The decimal digits of `value`, as `String(value)` writes them.
+    static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        if magnitude < 10 { output.append(UInt8(ascii: "0") + UInt8(magnitude)); return }
+        let start = output.count
+        while magnitude > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        }
+        output[start...].reverse()
     }
 
     static func quote(_ text: String) -> String {

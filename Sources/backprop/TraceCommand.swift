@@ -76,7 +76,7 @@ struct TraceCommand: ParsableCommand {
         try Drawing.write(job.trace, options: options, output: output, steps: steps, html: html, full: full)
 
         if json {
-            print(TraceReport.json(job.trace, check: gradientCheck).serialized())
+            print(String(decoding: TraceReport.jsonBytes(job.trace, check: gradientCheck), as: UTF8.self))
         } else {
             print(TraceReport.table(job.trace, full: full))
             if let gradientCheck { print(TraceReport.checkTable(gradientCheck)) }

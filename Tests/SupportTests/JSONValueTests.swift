@@ -16,6 +16,7 @@ struct JSONValueTests {
         case .bool(let value): return value ? "true" : "false"
         case .number(let value): return value.isFinite ? TraceFormat.number(value) : "null"
         case .string(let value): return quote(value)
+        case .written(let bytes): return String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\n", with: "\n" + closing)
         case .array(let items):
             if items.isEmpty { return "[]" }
             if items.allSatisfy({ if case .number = $0 { return true }; if case .null = $0 { return true }; return false }) {

@@ -1,0 +1,77 @@
+import Autograd
+@testable import Support
+import Testing
+
+/// `JSONWriter` against `JSONValue`'s writer: the same document, written either way, is the same bytes.
+@Suite("JSONWriter")
+struct JSONWriterTests {
+    /// Writes a tree through the writer's calls (keys sorted, as the writer's callers must).
+    static func stream(_ value: JSONValue, into json: inout JSONWriter) {
+        switch value {
+        case .null: json.null()
+        case .bool(let flag): json.bool(flag)
+        case .number(let number): json.number(number)
+        case .string(let text): json.string(text)
+        case .written: json.value(value)
+        case .array(let items):
+            if !items.isEmpty && items.allSatisfy({ if case .number = $0 { return true }; if case .null = $0 { return true }; return false }) {
+                json.value(value)   // one line of numbers: `numbers` and `tensor` write these
+                return
+            }
+            json.beginArray()
+            for item in items { json.element(); stream(item, into: &json) }
+            json.endArray()
+        case .object(let members):
+            json.beginObject()
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) { json.key(text: key); stream(member, into: &json) }
+            json.endObject()
+        }
+    }
+
+    static let tensors: [Tensor] = [
+        Tensor(scalar: -4), Tensor(scalar: .nan), Tensor(shape: [0], storage: []), Tensor(shape: [2, 0], storage: []),
+        Tensor(shape: [3], storage: [1, 0.5, -0.0]), Tensor(shape: [1], storage: [.infinity]),
+        Tensor(shape: [2, 3], storage: [1, -2.5, .nan, 0, 1e-300, 7]), Tensor(shape: [2, 1, 2], storage: [1, 2, 3, 4]),
+        Tensor(shape: [1, 1, 1, 2], storage: [0.1, 0.2]),
+    ]
+
+    @Test("objects, arrays, strings and numbers come out as JSONValue writes them")
+    func sameAsTree() {
+        let document = JSONValueTests.document
+        var json = JSONWriter()
+        Self.stream(document, into: &json)
+        #expect(String(decoding: json.bytes, as: UTF8.self) == document.serialized())
+    }
+
+    @Test("tensors come out as JSONValue.tensor writes them, nested in an object")
+    func tensorsAsTree() {
+        for tensor in Self.tensors {
+            var json = JSONWriter()
+            json.beginObject(); json.key("t"); json.tensor(tensor); json.endObject()
+            #expect(String(decoding: json.bytes, as: UTF8.self) == JSONValue.object(["t": .tensor(tensor)]).serialized(), "\(tensor.shape)")
+        }
+    }
+
+    @Test("whole numbers are written without a String, as TraceFormat.number writes them")
+    func integers() {
+        for value in [0, -0.0, 1, 9, 10, -10, 99, 100, -123_456_789, 9_007_199_254_740_992, -9_007_199_254_740_992, 9_007_199_254_740_994, 0.5, -0.1, 1e-8, 2.5e300, 1e300, -123_456_789.25, 0.46211715726000974, .pi, 5e-324] {
+            var bytes: [UInt8] = []
+            JSONValue.writeNumber(value, into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == TraceFormat.number(value), "\(value)")
+        }
+        for value in [Int64.min, Int64.max, -1, 0, 7] {
+            var bytes: [UInt8] = []
+            JSONValue.writeInteger(value, into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == String(value))
+        }
+    }
+
+    @Test("a written document nested in a tree is indented to its place")
+    func writtenNested() {
+        let inner = JSONValue.object(["a": .array([.number(1), .string("x")]), "b": .tensor(Tensor(shape: [2, 1], storage: [1, 2]))])
+        let outer = { (value: JSONValue) in JSONValue.object(["inner": .array([value]), "z": .null]) }
+        for indent in 0...2 {
+            #expect(outer(.written(inner.utf8())).serialized(indent: indent) == outer(inner).serialized(indent: indent))
+        }
+    }
+}
