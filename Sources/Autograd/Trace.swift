@@ -123,14 +123,14 @@ extension Graph {
         var contributionsByNode = [[Int]](repeating: [], count: count)
         var edges: [Trace.Edge] = []
         for node in nodes where !operations[node.index].isLeaf {
-            let primitive = primitives[Int(operations[node.index].rawValue)]
+            let templates = TraceFormat.Template.table[Int(operations[node.index].rawValue)]
             let upstream = hasGradients ? gradient(of: node) : nil
             let locals = localGradients(at: node)
             let products = upstream != nil ? vectorJacobianProducts(at: node, locals: locals) : []
             let operands = inputs(of: node)
             let labels = operands.map(label(of:)), result = label(of: node)
             for (operand, input) in operands.enumerated() {
-                let formula = TraceFormat.substitute(primitive.localGradient[operand], operands: labels, result: result)
+                let formula = templates[operand].filled(operands: labels, result: result)
                 let needsGradient = operations[input.index] != .constant
                 let edgeID = edges.count
                 edges.append(Trace.Edge(
@@ -218,25 +218,51 @@ public enum TraceFormat {
 
     /// Replaces the whole words `x`, `y` and `f` of a local-gradient template with operand and result labels.
     public static func substitute(_ template: String, operands: [String], result: String) -> String {
-        var output = ""
-        output.reserveCapacity(template.utf8.count + 16)
-        var word = ""
-        func flush() {
-            switch word {
-            case "x" where operands.count > 0: output += wrap(operands[0])
-            case "y" where operands.count > 1: output += wrap(operands[1])
-            case "f": output += wrap(result)
-            default: output += word
+        Template(template).filled(operands: operands, result: result)
+    }
+
+    /// A local-gradient template split once into text and the words `x`, `y` and `f`: a trace fills
+    /// the templates of every edge, and splitting them each time was a fifth of taking a trace (perf).
+    struct Template: Sendable {
+        enum Part: Sendable { case text(String), operand(Int), result }
+        let parts: [Part]
+
+        init(_ template: String) {
+            var parts: [Part] = []
+            var text = "", word = ""
+            func flush() {
+                switch word {
+                case "x": parts.append(.text(text)); text = ""; parts.append(.operand(0))
+                case "y": parts.append(.text(text)); text = ""; parts.append(.operand(1))
+                case "f": parts.append(.text(text)); text = ""; parts.append(.result)
+                default: text += word
+                }
+                word = ""
             }
-            word = ""
+            // Scalars, not characters: the templates are the primitives' own text, with no combining marks.
+            for scalar in template.unicodeScalars {
+                if isWordScalar(scalar) { word.unicodeScalars.append(scalar) } else { flush(); text.unicodeScalars.append(scalar) }
+            }
+            flush()
+            parts.append(.text(text))
+            self.parts = parts.filter { if case .text(let text) = $0 { return !text.isEmpty }; return true }
         }
-        // Scalars, not characters: the templates are the primitives' own text, with no combining
-        // marks, and breaking them into characters was a fifth of taking a trace (perf).
-        for scalar in template.unicodeScalars {
-            if isWordScalar(scalar) { word.unicodeScalars.append(scalar) } else { flush(); output.unicodeScalars.append(scalar) }
+
+        /// The template with its words replaced; an operand the node does not have stays its letter.
+        func filled(operands: [String], result: String) -> String {
+            var output = ""
+            for part in parts {
+                switch part {
+                case .text(let text): output += text
+                case .operand(let index): output += index < operands.count ? wrap(operands[index]) : (index == 0 ? "x" : "y")
+                case .result: output += wrap(result)
+                }
+            }
+            return output
         }
-        flush()
-        return output
+
+        /// Every primitive's templates, split once.
+        static let table: [[Template]] = Primitive.table.map { $0.localGradient.map(Template.init) }
     }
 
     /// Whether a scalar continues a word of a template: letters, decimal digits and `_`, but not

@@ -108,8 +108,12 @@ public enum TraceReport {
         json.beginObject()
         json.key("backward"); json.numbers(trace.backwardSteps)
         if let check { json.key("check"); json.value(checkJSON(check)) }
+        // Each node and edge read in place, not copied out of its array (a copy retains every
+        // string and tensor in it).
         json.key("edges"); json.beginArray()
-        for edge in trace.edges { json.element(); write(edge, into: &json) }
+        trace.edges.withUnsafeBufferPointer { edges in
+            for index in edges.indices { json.element(); write(edges[index], into: &json) }
+        }
         json.endArray()
         json.key("forward"); json.numbers(trace.forwardSteps)
         let inputs = trace.inputs
@@ -123,7 +127,9 @@ public enum TraceReport {
         }
         json.endObject()
         json.key("nodes"); json.beginArray()
-        for node in trace.nodes { json.element(); write(node, into: &json) }
+        trace.nodes.withUnsafeBufferPointer { nodes in
+            for index in nodes.indices { json.element(); write(nodes[index], into: &json) }
+        }
         json.endArray()
         let notes = inputs.compactMap { independenceNote(trace, node: $0) }
         if !notes.isEmpty {

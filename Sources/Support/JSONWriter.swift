@@ -15,15 +15,26 @@ import Autograd
 /// json.key("shape"); json.numbers([2, 3])
 /// json.endObject()          // {\n  "id": 3,\n  "shape": [2, 3]\n}
 /// ```
-public struct JSONWriter {
-    /// The document so far.
-    public private(set) var bytes: [UInt8] = []
+public struct JSONWriter: ~Copyable, ByteSink {
+    /// The document so far, in memory of our own: appending to an `[UInt8]` checked its uniqueness
+    /// and capacity at every byte, a third of writing a trace (perf).
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     /// The indentation of the members of the innermost open container.
     private var level = 0
     /// For each open container, whether it has a member yet.
     private var started: [Bool] = []
 
-    public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 4096) {
+        self.capacity = Swift.max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The document so far.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     public mutating func beginObject() { open(UInt8(ascii: "{")) }
     public mutating func endObject() { close(UInt8(ascii: "}")) }
@@ -35,58 +46,65 @@ public struct JSONWriter {
     /// code, copied as it is: it must need no escaping.
     public mutating func key(_ name: StaticString) {
         element()
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: Self.keyEnd)
+        put(UInt8(ascii: "\""))
+        name.withUTF8Buffer { put($0) }
+        put(UInt8(ascii: "\"")); put(UInt8(ascii: ":")); put(UInt8(ascii: " "))
     }
-
-    private static let keyEnd: [UInt8] = Array("\": ".utf8)
 
     /// Starts the member `name` (any text, escaped) of the open object.
     public mutating func key(text name: String) {
         element()
-        JSONValue.writeQuoted(name, into: &bytes)
-        bytes.append(UInt8(ascii: ":")); bytes.append(UInt8(ascii: " "))
+        string(name)
+        put(UInt8(ascii: ":")); put(UInt8(ascii: " "))
     }
 
     /// Starts the next element of the open array.
     public mutating func element() {
         let last = started.count - 1
-        if started[last] { bytes.append(UInt8(ascii: ",")) } else { started[last] = true }
-        bytes.append(UInt8(ascii: "\n"))
-        JSONValue.pad(level, into: &bytes)
+        if started[last] { put(UInt8(ascii: ",")) } else { started[last] = true }
+        put(UInt8(ascii: "\n"))
+        pad(level)
     }
 
-    public mutating func null() { bytes.append(contentsOf: "null".utf8) }
-    public mutating func bool(_ value: Bool) { bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+    public mutating func null() { put("null") }
+    public mutating func bool(_ value: Bool) { put(value ? "true" : "false") }
+
     /// A number as `TraceFormat.number` writes it; NaN and infinities as null.
-    public mutating func number(_ value: Double) { JSONValue.writeNumber(value, into: &bytes) }
-    public mutating func number(_ value: Int) { JSONValue.writeInteger(Int64(value), into: &bytes) }
-    public mutating func string(_ value: String) { JSONValue.writeQuoted(value, into: &bytes) }
+    public mutating func number(_ value: Double) {
+        guard value.isFinite else { null(); return }
+        if value == value.rounded() && Swift.abs(value) <= 9_007_199_254_740_992 { integer(Int64(value)); return }
+        put(value.description)
+    }
+
+    public mutating func number(_ value: Int) { integer(Int64(value)) }
+
+    /// `value` as a JSON string, escaped as `JSONValue` escapes it.
+    public mutating func string(_ value: String) { JSONValue.writeQuoted(value, into: &self) }
+
     /// Whole numbers on one line: `[1, 2]`, or `[]`.
     public mutating func numbers(_ values: [Int]) {
-        bytes.append(UInt8(ascii: "["))
+        put(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")); bytes.append(UInt8(ascii: " ")) }
-            JSONValue.writeInteger(Int64(value), into: &bytes)
+            if index > 0 { put(UInt8(ascii: ",")); put(UInt8(ascii: " ")) }
+            integer(Int64(value))
         }
-        bytes.append(UInt8(ascii: "]"))
+        put(UInt8(ascii: "]"))
     }
 
     /// A tensor as `JSONValue.tensor` makes it: a number, or nested arrays with the innermost on one line.
     public mutating func tensor(_ value: Tensor) {
         if value.isScalar { number(value.scalar); return }
-        if value.count == 0 { bytes.append(contentsOf: "[]".utf8); return }
+        if value.count == 0 { put("[]"); return }
         let strides = Tensor.strides(of: value.shape)
         value.storage.withUnsafeBufferPointer { storage in
             func nest(_ axis: Int, _ offset: Int) {
                 if axis == value.rank - 1 {
-                    bytes.append(UInt8(ascii: "["))
+                    put(UInt8(ascii: "["))
                     for i in 0..<value.shape[axis] {
-                        if i > 0 { bytes.append(UInt8(ascii: ",")); bytes.append(UInt8(ascii: " ")) }
-                        JSONValue.writeNumber(storage[offset + i], into: &bytes)
+                        if i > 0 { put(UInt8(ascii: ",")); put(UInt8(ascii: " ")) }
+                        number(storage[offset + i])
                     }
-                    bytes.append(UInt8(ascii: "]"))
+                    put(UInt8(ascii: "]"))
                     return
                 }
                 beginArray()
@@ -98,10 +116,14 @@ public struct JSONWriter {
     }
 
     /// A tree, written at this place in the document.
-    public mutating func value(_ value: JSONValue) { value.write(into: &bytes, indent: level) }
+    public mutating func value(_ value: JSONValue) {
+        var written: [UInt8] = []
+        value.write(into: &written, indent: level)
+        written.withUnsafeBufferPointer { put($0) }
+    }
 
     private mutating func open(_ bracket: UInt8) {
-        bytes.append(bracket)
+        put(bracket)
         started.append(false)
         level += 1
     }
@@ -109,9 +131,68 @@ public struct JSONWriter {
     private mutating func close(_ bracket: UInt8) {
         level -= 1
         if started.removeLast() {
-            bytes.append(UInt8(ascii: "\n"))
-            JSONValue.pad(level, into: &bytes)
+            put(UInt8(ascii: "\n"))
+            pad(level)
         }
-        bytes.append(bracket)
+        put(bracket)
+    }
+
+    // MARK: - Bytes
+
+    /// The decimal digits of `value`, as `String(value)` writes them.
+    private mutating func integer(_ value: Int64) {
+        if value < 0 { put(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        if magnitude < 10 { put(UInt8(ascii: "0") + UInt8(magnitude)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            while magnitude > 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            put(UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
+    /// Two spaces per level.
+    private mutating func pad(_ level: Int) {
+        let width = 2 * level
+        reserve(width)
+        (base + count).update(repeating: UInt8(ascii: " "), count: width)
+        count += width
+    }
+
+    @inline(__always) private mutating func reserve(_ extra: Int) {
+        if extra > capacity - count { grow(extra) }
+    }
+
+    private mutating func grow(_ extra: Int) {
+        let (needed, overflow) = count.addingReportingOverflow(extra)
+        precondition(!overflow, "JSONWriter: the document outgrew the address space")
+        let grown = Swift.max(needed, capacity > Int.max / 2 ? needed : 2 * capacity)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        larger.initialize(from: base, count: count)
+        base.deallocate()
+        base = larger
+        capacity = grown
+    }
+
+    @inline(__always) mutating func put(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (base + count).initialize(from: start, count: bytes.count)
+        count += bytes.count
+    }
+
+    private mutating func put(_ text: String) {
+        var text = text
+        text.withUTF8 { put($0) }
     }
 }
