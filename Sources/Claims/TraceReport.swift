@@ -103,8 +103,12 @@ public enum TraceReport {
     }
 
     /// The text of `json(_:check:)`: keys in sorted order, as `JSONValue` writes an object.
-    public static func jsonBytes(_ trace: Trace, check: GradientCheck? = nil) -> [UInt8] {
-        var json = JSONWriter(capacity: 512 + 700 * trace.nodes.count)
+    /// - Parameter lineEnd: ends the text with a line break (as the server sends it).
+    public static func jsonBytes(_ trace: Trace, check: GradientCheck? = nil, lineEnd: Bool = false) -> [UInt8] {
+        // Room for a scalar trace at once (about 250 bytes a node and 400 an edge): growing a buffer
+        // of 64 kB or more costs glibc a consolidation of its free lists, or an mmap, each time.
+        let entries = trace.nodes.reduce(0) { $0 + $1.value.count }
+        var json = JSONWriter(capacity: 1024 + 300 * trace.nodes.count + 450 * trace.edges.count + 60 * entries)
         json.beginObject()
         json.key("backward"); json.numbers(trace.backwardSteps)
         if let check { json.key("check"); json.value(checkJSON(check)) }
@@ -140,6 +144,7 @@ public enum TraceReport {
         json.key("output"); json.number(trace.output)
         json.key("value"); json.tensor(trace.outputNode.value)
         json.endObject()
+        if lineEnd { json.lineEnd() }
         return json.bytes
     }
 

@@ -86,9 +86,7 @@ enum Engine {
             let check = try body.bool("check") == true ? try job.gradientCheck() : nil
             let status: Int32 = check.map { $0.passed ? 0 : 1 } ?? 0
             // Written straight into the reply's bytes: no String of the whole document in between.
-            var bytes = TraceReport.jsonBytes(job.trace, check: check)
-            bytes.append(UInt8(ascii: "\n"))
-            return .json(bytes: bytes, exitStatus: status)
+            return .json(bytes: TraceReport.jsonBytes(job.trace, check: check, lineEnd: true), exitStatus: status)
         } catch { return .failure(error) }
     }
 

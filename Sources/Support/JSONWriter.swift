@@ -66,6 +66,9 @@ public struct JSONWriter: ~Copyable, ByteSink {
         pad(level)
     }
 
+    /// A line break after the document (text files and HTTP bodies end with one).
+    public mutating func lineEnd() { put(UInt8(ascii: "\n")) }
+
     public mutating func null() { put("null") }
     public mutating func bool(_ value: Bool) { put(value ? "true" : "false") }
 

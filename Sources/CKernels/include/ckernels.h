@@ -55,6 +55,10 @@ void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, fl
                  float decay, float beta1, float beta2, float epsilon);
 void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float rate, float decay, float momentum, int nesterov);
 
+/// glibc's allocator set for a server: blocks up to 4 MB from the heap (not an mmap each time), and
+/// up to 64 MB of free heap kept rather than given back and asked for again (Server's MemoryTuning).
+void ck_memory_tune_for_serving(void);
+
 /// Subnormal floats flushed to zero (FTZ and DAZ) on the calling thread; returns the state to restore.
 unsigned ck_denormals_flush(void);
 void ck_denormals_restore(unsigned previous);
