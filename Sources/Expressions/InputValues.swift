@@ -49,6 +49,7 @@ public enum InputValues {
 
     /// A number (`-2`, `1e-3`) or a tensor literal (`[[1, 2], [3, 4]]`).
     public static func literal(_ text: String) throws(ExpressionError) -> Tensor {
+        if let number = plainNumber(text) { return Tensor(scalar: number) }
         var parser = try Parser(source: text, options: .init())
         while parser.current.kind == .separator { _ = parser.advance() }
         let value: Tensor
@@ -66,6 +67,21 @@ public enum InputValues {
         guard parser.current.kind == .end else {
             throw ExpressionError(.syntax("unexpected \(parser.describe(parser.current)) after the value"), at: parser.current.position)
         }
+        return value
+    }
+
+    /// A plain number (`0.5`, `-2`, `1e-3`) read without a parser: the server reads one per input
+    /// of every request. Anything else, and any mistake, is left to the parser and its messages.
+    static func plainNumber(_ text: String) -> Double? {
+        let bytes = text.utf8
+        guard let first = bytes.first, bytes.count <= 40 else { return nil }
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+        // The language's number, after an optional minus: starts with a digit or a point, no plus in front.
+        let start = first == UInt8(ascii: "-") ? bytes.dropFirst().first : first
+        guard let start, digits.contains(start) || start == UInt8(ascii: ".") else { return nil }
+        for byte in bytes.dropFirst() where !(digits.contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
+                                             || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")) { return nil }
+        guard let value = Double(text), value.isFinite else { return nil }
         return value
     }
 }

@@ -54,3 +54,35 @@ struct LexerTests {
         do { _ = try Lexer.tokenize("é = 2 $") } catch { #expect(error.position?.column == 7) }
     }
 }
+
+/// Plain numbers in `--at` read without the parser, exactly as the parser reads them.
+@Suite("input values")
+struct InputValuesFastPathTests {
+    static func parsed(_ text: String) -> Double? {
+        var parser: Parser
+        do { parser = try Parser(source: text, options: .init()) } catch { return nil }
+        var sign = 1.0
+        if parser.isSymbol("-") { _ = parser.advance(); sign = -1 }
+        guard case .number(let number) = parser.current.kind else { return nil }
+        _ = parser.advance()
+        guard parser.current.kind == .end else { return nil }
+        return sign * number
+    }
+
+    @Test("the fast path takes only what the parser reads the same way")
+    func sameAsParser() {
+        let texts = ["0.5", "-2", "1e-3", "1E+5", ".5", "-.5", "1.", "-0", "0", "007", "1e400", "-1e400", "+2", "--2", "1.2.3",
+                     "5-3", "1e", "1e+", "e5", "-", ".", "", " 2", "2 ", "0x10", "inf", "nan", "1_000", "2e-324", "4.9e-324",
+                     "123456789012345678901234567890", "1.7976931348623157e308", "1e5.5", "-e3"]
+        for text in texts {
+            let fast = InputValues.plainNumber(text)
+            if let fast {
+                let slow = Self.parsed(text)
+                #expect(slow.map { $0.bitPattern == fast.bitPattern } == true, "\(text): fast \(fast), parser \(String(describing: slow))")
+            }
+            // Whatever the fast path takes, literal() gives; whatever it leaves, the parser decides.
+            #expect((try? InputValues.literal(text))?.scalar.bitPattern == (fast ?? Self.parsed(text))?.bitPattern, "\(text)")
+        }
+        #expect(InputValues.plainNumber("0.5") == 0.5 && InputValues.plainNumber("+2") == nil && InputValues.plainNumber("1e400") == nil)
+    }
+}
