@@ -89,7 +89,7 @@ public struct Trace: Sendable {
     public let hasGradients: Bool
 
     /// The operation nodes in the order forward computed them.
-    public var forwardSteps: [Int] { nodes.filter { $0.kind == .operation }.map(\.id) }
+    public var forwardSteps: [Int] { nodes.indices.filter { nodes[$0].kind == .operation } }
     /// The edges in the order backward used them: operations from the output back, each one's inputs in order.
     public var backwardSteps: [Int] {
         guard hasGradients else { return [] }

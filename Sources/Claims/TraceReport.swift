@@ -120,14 +120,15 @@ public enum TraceReport {
         }
         json.endArray()
         json.key("forward"); json.numbers(trace.forwardSteps)
-        let inputs = trace.inputs
+        // The inputs by index, not `trace.inputs`: each node copied out retains all it holds.
+        let inputs = trace.nodes.indices.filter { trace.nodes[$0].kind == .input || trace.nodes[$0].kind == .parameter }
         // One member per label, the last input of a label winning, as a dictionary of them would.
-        var byLabel: [String: Trace.Node] = [:]
-        for node in inputs { byLabel[node.label] = node }
+        var byLabel: [String: Int] = [:]
+        for index in inputs { byLabel[trace.nodes[index].label] = index }
         json.key("gradients"); json.beginObject()
         for label in byLabel.keys.sorted() {
             json.key(text: label)
-            if let gradient = byLabel[label]?.gradient { json.tensor(gradient) } else { json.null() }
+            optional(byLabel[label].flatMap { trace.nodes[$0].gradient }, into: &json)
         }
         json.endObject()
         json.key("nodes"); json.beginArray()
@@ -135,7 +136,7 @@ public enum TraceReport {
             for index in nodes.indices { json.element(); write(nodes[index], into: &json) }
         }
         json.endArray()
-        let notes = inputs.compactMap { independenceNote(trace, node: $0) }
+        let notes = inputs.compactMap { independenceNote(trace, node: trace.nodes[$0]) }
         if !notes.isEmpty {
             json.key("notes"); json.beginArray()
             for note in notes { json.element(); json.string(note) }
