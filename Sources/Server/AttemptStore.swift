@@ -112,9 +112,3 @@ final class AttemptStore: Sendable {
                 points: row["points"], maxPoints: row["max_points"], rejection: row["rejection"], grade: row["grade"])
     }
 }
-
-/// A failure to start the server: one line, exit 2 (bad option, unusable data directory or port).
-public struct ServerFailure: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
-}

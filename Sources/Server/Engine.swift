@@ -11,7 +11,8 @@ import Pages
 // The playground's work, done by the same library functions as `backprop trace` and `backprop
 // check`: `TraceJob`, `TraceReport.json`, `ClaimCheck`, `Diagram`, `Stepper`. This file and
 // Course.swift are the only ones of the server that import the workbench's modules (Limits.swift
-// imports Autograd for `EvaluationDeadline` alone).
+// imports Autograd for `EvaluationDeadline` alone, ServerFailure.swift Support for `WorkbenchFailure`,
+// WorkbenchServer.swift CKernels for the allocator's settings).
 
 /// What a handler sends back: Sendable bytes, ready before they leave the worker thread. (An
 /// `Error` too, so that a refusal can travel in a `Result`.)

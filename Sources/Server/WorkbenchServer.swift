@@ -58,7 +58,7 @@ public final class WorkbenchServer: Sendable {
     /// Loads the lessons and opens the store. Throws `ServerFailure` (one line) if either is unusable.
     public init(_ options: ServeOptions) throws(ServerFailure) {
         self.options = options
-        do { course = try Course() } catch { throw ServerFailure(error.message) }
+        do { course = try Course() } catch { throw ServerFailure(error) }
         store = try AttemptStore(directory: options.dataDirectory)
         gate = EvaluationGate(capacity: options.evaluations, deadline: options.deadline)
         limiter = ClientLimiter(rate: options.clientRate)

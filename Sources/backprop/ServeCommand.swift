@@ -50,7 +50,7 @@ struct ServeCommand: ParsableCommand {
             options.teacherToken = token
         }
         let server: WorkbenchServer
-        do { server = try WorkbenchServer(options) } catch { throw WorkbenchFailure.badInput(error.description) }
+        do { server = try WorkbenchServer(options) } catch { throw error.failure ?? WorkbenchFailure.badInput(error.description) }
 
         let tokenSource = teacherTokenFile.map { "read from \($0)" }
         let outcome = ServeOutcome()

@@ -217,4 +217,16 @@ struct HostileInputTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("on iris: 120 examples, 30 held out"), "\(result.stdout)")
     }
+
+    @Test("serve with a broken lesson file: the lesson's own line, once, with its file and line; exit 2")
+    func serveBrokenLesson() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-lessons-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "number = 1\ntitle = \"x\"\nbogus = 3\n".write(toFile: directory + "/001-x.toml", atomically: true, encoding: .utf8)
+        let result = try CLI.run(["serve", "--port", "0", "--data", directory + "/data"], environment: ["BACKPROP_LESSONS": directory])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("backprop: \(directory)/001-x.toml:3: error: unknown key 'bogus'"), "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "error:").count == 2, "one 'error:' only: \(result.stderr)")
+    }
 }
