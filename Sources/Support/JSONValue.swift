@@ -103,18 +103,18 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// A number as `TraceFormat.number` writes it; NaN and infinities as null.
-    static func writeNumber(_ value: Double, into output: inout [UInt8]) {
-        guard value.isFinite else { output.append(contentsOf: "null".utf8); return }
+    static func writeNumber<Sink: ByteSink & ~Copyable>(_ value: Double, into output: inout Sink) {
+        guard value.isFinite else { output.put("null"); return }
         // Whole numbers (ids, shapes, most inputs) without a String: what `TraceFormat.number` writes for them.
         if value == value.rounded() && Swift.abs(value) <= 9_007_199_254_740_992 { writeInteger(Int64(value), into: &output); return }
-        output.append(contentsOf: value.description.utf8)   // what TraceFormat.number writes for the rest
+        output.put(value.description)   // what TraceFormat.number writes for the rest
     }
 
     /// The decimal digits of `value`, as `String(value)` writes them.
-    static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
-        if value < 0 { output.append(UInt8(ascii: "-")) }
+    static func writeInteger<Sink: ByteSink & ~Copyable>(_ value: Int64, into output: inout Sink) {
+        if value < 0 { output.put(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        if magnitude < 10 { output.append(UInt8(ascii: "0") + UInt8(magnitude)); return }
+        if magnitude < 10 { output.put(UInt8(ascii: "0") + UInt8(magnitude)); return }
         // Digits from the right into a buffer on the stack, then one copy.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var start = digits.count
@@ -123,7 +123,7 @@ public indirect enum JSONValue: Sendable, Equatable {
                 digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
             }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+            output.put(UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 
@@ -188,6 +188,13 @@ public indirect enum JSONValue: Sendable, Equatable {
 protocol ByteSink: ~Copyable {
     mutating func put(_ byte: UInt8)
     mutating func put(_ bytes: UnsafeBufferPointer<UInt8>)
+}
+
+extension ByteSink where Self: ~Copyable {
+    mutating func put(_ text: String) {
+        var text = text
+        text.withUTF8 { put($0) }
+    }
 }
 
 extension Array: ByteSink where Element == UInt8 {

@@ -73,12 +73,7 @@ public struct JSONWriter: ~Copyable, ByteSink {
     public mutating func bool(_ value: Bool) { put(value ? "true" : "false") }
 
     /// A number as `TraceFormat.number` writes it; NaN and infinities as null.
-    public mutating func number(_ value: Double) {
-        guard value.isFinite else { null(); return }
-        if value == value.rounded() && Swift.abs(value) <= 9_007_199_254_740_992 { integer(Int64(value)); return }
-        put(value.description)
-    }
-
+    public mutating func number(_ value: Double) { JSONValue.writeNumber(value, into: &self) }
     public mutating func number(_ value: Int) { integer(Int64(value)) }
 
     /// `value` as a JSON string, escaped as `JSONValue` escapes it.
@@ -142,21 +137,7 @@ public struct JSONWriter: ~Copyable, ByteSink {
 
     // MARK: - Bytes
 
-    /// The decimal digits of `value`, as `String(value)` writes them.
-    private mutating func integer(_ value: Int64) {
-        if value < 0 { put(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        if magnitude < 10 { put(UInt8(ascii: "0") + UInt8(magnitude)); return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = digits.count
-            while magnitude > 0 {
-                start -= 1
-                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            }
-            put(UnsafeBufferPointer(rebasing: digits[start...]))
-        }
-    }
+    private mutating func integer(_ value: Int64) { JSONValue.writeInteger(value, into: &self) }
 
     /// Two spaces per level.
     private mutating func pad(_ level: Int) {
@@ -192,10 +173,5 @@ public struct JSONWriter: ~Copyable, ByteSink {
         reserve(bytes.count)
         (base + count).initialize(from: start, count: bytes.count)
         count += bytes.count
-    }
-
-    private mutating func put(_ text: String) {
-        var text = text
-        text.withUTF8 { put($0) }
     }
 }
