@@ -279,6 +279,20 @@ public enum TraceFormat {
         }
     }
 
+    /// `text` with each whole word that is a key of `names` replaced by its value: a formula or a
+    /// statement in a lesson's own names (`∂n6/∂n2 = 1` → `∂n3/∂n1 = 1`). Words are ASCII letters,
+    /// digits and `_`: in `n29²` the square is not part of the name.
+    public static func rename(_ text: String, names: [String: String]) -> String {
+        guard !names.isEmpty else { return text }
+        var output = "", word = ""
+        func flush() { output += names[word] ?? word; word = "" }
+        for character in text {
+            if character.isASCII && (character.isLetter || character.isNumber || character == "_") { word.append(character) } else { flush(); output.append(character) }
+        }
+        flush()
+        return output
+    }
+
     /// Wraps a negative number in parentheses so `x·y` reads `(-2)·y`, not `-2·y` ambiguity-free.
     static func wrap(_ label: String) -> String { label.hasPrefix("-") ? "(\(label))" : label }
 

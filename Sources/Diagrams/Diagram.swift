@@ -32,11 +32,11 @@ public enum Diagram {
 
     /// The DOT text of a trace, showing only what `knowledge` says is known (the step frames).
     static func dot(for trace: Trace, options: DiagramOptions, knowledge: Knowledge) -> String {
-        let labels = DiagramLabels(trace: trace, knowledge: knowledge, text: DiagramText(precision: options.precision))
+        let labels = DiagramLabels(trace: trace, knowledge: knowledge, text: DiagramText(precision: options.precision), names: options.names)
         var lines = [
             "digraph trace {",
             "  graph [rankdir=\(options.direction.rawValue), nodesep=0.35, ranksep=0.8, fontname=\"Helvetica\", "
-                + "fontsize=10, labelloc=b, label=<\(legend(for: trace))>\(trace.nodes.count > fastLayoutAbove ? fastLayout : "")];",
+                + "fontsize=10, labelloc=b, label=<\(legend(output: labels.names[trace.output]))>\(trace.nodes.count > fastLayoutAbove ? fastLayout : "")];",
             "  node [fontname=\"Helvetica\", fontsize=11, margin=\"0.1,0.05\", color=\"\(Palette.ink)\"];",
             "  edge [fontname=\"Helvetica\", fontsize=10, color=\"\(Palette.muted)\", arrowsize=0.7];",
         ]
@@ -119,8 +119,8 @@ public enum Diagram {
     }
 
     /// The key under the graph: what green, red and the edge annotations mean.
-    static func legend(for trace: Trace) -> String {
-        let output = DotEscape.html(trace.outputNode.label)
+    static func legend(output name: String) -> String {
+        let output = DotEscape.html(name)
         return "<FONT COLOR=\"\(Palette.value)\">value</FONT>: forward result"
             + "     <FONT COLOR=\"\(Palette.gradient)\">grad</FONT>: ∂\(output)/∂node"
             + "     edge: local × upstream = contribution"

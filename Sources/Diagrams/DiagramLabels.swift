@@ -11,6 +11,24 @@ struct DiagramLabels {
     let knowledge: Knowledge
     /// The number formatter with the drawing's precision.
     let text: DiagramText
+    /// The names nodes are shown by (`DiagramOptions.names`), by node id.
+    let names: [String]
+    /// The trace's labels that `names` changes, to rename them in formulas.
+    let renaming: [String: String]
+
+    init(trace: Trace, knowledge: Knowledge, text: DiagramText, names: [String]? = nil) {
+        self.trace = trace
+        self.knowledge = knowledge
+        self.text = text
+        let names = names.flatMap { $0.count == trace.nodes.count ? $0 : nil } ?? trace.nodes.map(\.label)
+        self.names = names
+        var renaming: [String: String] = [:]
+        for node in trace.nodes where node.label != names[node.id] { renaming[node.label] = names[node.id] }
+        self.renaming = renaming
+    }
+
+    /// A formula or statement written with the trace's labels, in the names shown.
+    func renamed(_ text: String) -> String { TraceFormat.rename(text, names: renaming) }
 
     // MARK: - Nodes
 
@@ -37,7 +55,7 @@ struct DiagramLabels {
 
     /// A node's tooltip: what it is, its shape, and its exact value and gradient.
     func nodeTooltip(_ node: Trace.Node) -> String {
-        var lines = [Formula.definition(node, in: trace)]
+        var lines = [renamed(Formula.definition(node, in: trace))]
         if !node.value.isScalar { lines.append("shape " + Tensor.describe(shape: node.value.shape)) }
         lines.append("value " + (knowledge.valueKnown[node.id] ? DiagramText.exact(node.value) : "?"))
         if let gradient = gradientText(node, format: DiagramText.exact) { lines.append("grad " + gradient) }
@@ -46,7 +64,7 @@ struct DiagramLabels {
 
     /// The big text of a node: the label the narration and the edges use (`q`, `n10`, a constant's
     /// value `2`), so every name a student reads in a step can be found in the picture.
-    func title(of node: Trace.Node) -> String { node.label }
+    func title(of node: Trace.Node) -> String { names[node.id] }
 
     /// The operation's symbol with its attribute, if any: `+`, `sum axis 0`, `[0, 1:3]`.
     func operationName(of node: Trace.Node) -> String {
@@ -60,7 +78,7 @@ struct DiagramLabels {
         switch knowledge.gradient(of: node, in: trace) {
         case .none: return nil
         case .unknown: return "?"
-        case .unreached: return "none (\(node.label) does not lead to \(trace.outputNode.label))"
+        case .unreached: return "none (\(names[node.id]) does not lead to \(names[trace.output]))"
         case .partial(let terms): return "= " + DiagramText.sum(terms.map { $0.map(format) ?? "?" })
         case .known(let gradient, let terms):
             guard terms.count > 1 else { return format(gradient) }
@@ -103,7 +121,7 @@ struct DiagramLabels {
 
     /// An edge's tooltip: its ends, the local gradient and the exact local, upstream and contribution.
     func edgeTooltip(_ edge: Trace.Edge) -> String {
-        var lines = ["\(trace.nodes[edge.from].label) → \(trace.nodes[edge.to].label)", edge.localGradient.description]
+        var lines = ["\(names[edge.from]) → \(names[edge.to])", renamed(edge.localGradient.description)]
         if let numbers = numbers(edge, format: DiagramText.exact) {
             if let local = numbers.local { lines.append("local " + local) }
             lines.append("upstream " + numbers.upstream)
@@ -117,9 +135,10 @@ struct DiagramLabels {
     /// `∂f/∂q = z = -4`: the local gradient in words, then its value once the forward pass has it.
     func localLine(_ edge: Trace.Edge) -> String {
         let local = edge.localGradient
-        guard let value = local.value, knowledge.valueKnown[edge.to] else { return local.description }
+        let description = renamed(local.description)
+        guard let value = local.value, knowledge.valueKnown[edge.to] else { return description }
         let number = text.inline(value)
-        return number == local.formula ? local.description : "\(local.description) = \(number)"
+        return number == local.formula ? description : "\(description) = \(number)"
     }
 
     /// The numbers of `local × upstream = contribution`, `?` where not known yet; nil when no gradient

@@ -31,6 +31,10 @@ public struct DiagramOptions: Sendable, Equatable {
     /// Whether edges from constants carry their local gradient (`∂f/∂2 = x`); false by default:
     /// no gradient flows into a constant, so its edge is drawn dashed and bare.
     public var labelConstantEdges: Bool = false
+    /// The name each node is shown by, indexed by node id, in titles, formulas and tooltips: a lesson
+    /// page passes its narration's names (`n1, n2, …` in the order shown) so that the drawing and
+    /// the steps agree. nil (or a list of the wrong length): the trace's own labels (`n4`).
+    public var names: [String]?
 
     /// Options with the given settings; the defaults draw a finished trace left to right with 4 digits.
     public init(direction: Direction = .leftToRight, precision: Int = 4, forwardOnly: Bool = false,

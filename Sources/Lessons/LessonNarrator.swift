@@ -77,15 +77,7 @@ struct LessonNarrator {
     func rename(_ text: String) -> String {
         var byLabel: [String: String] = [:]
         for node in trace.nodes where node.label != names[node.id] { byLabel[node.label] = names[node.id] }
-        guard !byLabel.isEmpty else { return text }
-        var output = "", word = ""
-        func flush() { output += byLabel[word] ?? word; word = "" }
-        for character in text {
-            // ASCII only: in `n29²` the square is not part of the name.
-            if character.isASCII && (character.isLetter || character.isNumber || character == "_") { word.append(character) } else { flush(); output.append(character) }
-        }
-        flush()
-        return output
+        return TraceFormat.rename(text, names: byLabel)
     }
 
     func narration(after node: Trace.Node) -> String {

@@ -33,8 +33,10 @@ public enum LessonPage {
                 svg = inlinable(String(decoding: try Graphviz.render(dot: collapsed.dot, as: .svg), as: UTF8.self))
             } else {
                 // On paper the page is narrow and tall: the printed copy draws top to bottom.
-                svg = try SteppedDrawing.svg(for: trace, events: steps.map(\.event),
-                                             options: DiagramOptions(direction: printing ? .topToBottom : .leftToRight))
+                // Nodes named as the steps name them (n1, n2, … in the order shown), not the engine's n4.
+                var options = DiagramOptions(direction: printing ? .topToBottom : .leftToRight)
+                options.names = run.narratedNames()
+                svg = try SteppedDrawing.svg(for: trace, events: steps.map(\.event), options: options)
             }
         } catch { throw .failed("Graphviz: \(error.message)") }
 

@@ -46,6 +46,26 @@ struct LessonPageTests {
         for external in ["<script src", "<link", "@import", "url(", "src=\"http"] { #expect(!page.contains(external), "\(external)") }
         for exercise in lesson.exercises { #expect(page.contains("id=\"exercise-\(exercise.id)\"")) }
         for result in run.results { #expect(page.contains("<code>\(htmlText(result.check.quantity))</code>")) }
+        // The drawing names every node as the steps do: each node's title is its narrated name.
+        if trace.nodes.count <= BigGraph.defaultLimit {
+            let names = run.narratedNames()
+            for node in trace.nodes where node.kind == .operation && node.name == nil && names[node.id] != node.label {
+                #expect(page.contains(">\(htmlText(names[node.id]))</text>"), "node \(node.id) drawn as \(names[node.id])")
+            }
+        }
+    }
+
+    @Test("lesson 3's drawing calls x · y n1, as its steps do, not the engine's label")
+    func drawingUsesNarratedNames() throws {
+        let lesson = try #require(Self.lessons.first { $0.number == 3 })
+        let run = try LessonRun(lesson)
+        let page = try LessonPage.html(run)
+        let product = try #require(run.job.trace.nodes.first { $0.operation == "multiply" && $0.name == nil })
+        #expect(product.label != "n1")
+        #expect(page.contains("forward   n1 = x * y"))
+        #expect(page.contains(">n1</text>"))
+        #expect(page.contains("∂n1/∂x = y"))
+        #expect(!page.contains(">\(product.label)</text>"), "the engine's label \(product.label) is not drawn")
     }
 
     #if os(Linux)
