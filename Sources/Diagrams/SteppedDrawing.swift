@@ -80,11 +80,15 @@ public enum SteppedDrawing {
         var drawing = options
         drawing.highlight = nil
         let svg = try Graphviz.render(dot: Diagram.dot(for: trace, options: drawing), as: .svg)
-        return mark(String(decoding: svg, as: UTF8.self), trace: trace, schedule: Schedule(trace: trace, events: events))
+        let labels = DiagramLabels(trace: trace, knowledge: .complete(trace, forwardOnly: drawing.forwardOnly),
+                                   text: DiagramText(precision: drawing.precision), names: drawing.names)
+        return mark(String(decoding: svg, as: UTF8.self), trace: trace, schedule: Schedule(trace: trace, events: events),
+                    rename: labels.renamed)
     }
 
     /// Adds the step marks to Graphviz's SVG of the trace (ids `n0…`, `e0…`, colours of `Palette`).
-    static func mark(_ svg: String, trace: Trace, schedule: Schedule) -> String {
+    /// `rename` writes a formula in the names the drawing shows (`DiagramOptions.names`).
+    static func mark(_ svg: String, trace: Trace, schedule: Schedule, rename: (String) -> String = { $0 }) -> String {
         var output: [Substring] = []
         var group: DiagramElement? = nil
         var firstValue = true, firstGradient = true
@@ -116,7 +120,7 @@ public enum SteppedDrawing {
                 if line.contains(gradientFill) {
                     kind = "p"; at = schedule.productAt[id]
                 } else {
-                    kind = "l"; at = schedule.localAt[id]; placeholder = trace.edges[id].localGradient.description
+                    kind = "l"; at = schedule.localAt[id]; placeholder = rename(trace.edges[id].localGradient.description)
                 }
             default: break
             }

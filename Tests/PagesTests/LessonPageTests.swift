@@ -66,6 +66,8 @@ struct LessonPageTests {
         #expect(page.contains(">n1</text>"))
         #expect(page.contains("∂n1/∂x = y"))
         #expect(!page.contains(">\(product.label)</text>"), "the engine's label \(product.label) is not drawn")
+        // Nor in the formulas an edge shows before its numbers are known.
+        #expect(!page.contains("∂\(product.label)/"), "∂\(product.label)/… is not in the page")
     }
 
     #if os(Linux)
