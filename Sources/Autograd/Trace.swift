@@ -108,6 +108,14 @@ public struct Trace: Sendable {
     }
     /// The output node.
     public var outputNode: Node { nodes[output] }
+    /// For `TraceFormat.rename`: each label that `names` (one per node, by id) shows differently,
+    /// with the name shown. Empty when `names` is nil or not one per node.
+    public func renaming(to names: [String]?) -> [String: String] {
+        guard let names, names.count == nodes.count else { return [:] }
+        var renaming: [String: String] = [:]
+        for node in nodes where node.label != names[node.id] { renaming[node.label] = names[node.id] }
+        return renaming
+    }
     /// The input and parameter leaves, in creation order.
     public var inputs: [Node] { nodes.filter { $0.kind == .input || $0.kind == .parameter } }
 }

@@ -20,11 +20,8 @@ struct DiagramLabels {
         self.trace = trace
         self.knowledge = knowledge
         self.text = text
-        let names = names.flatMap { $0.count == trace.nodes.count ? $0 : nil } ?? trace.nodes.map(\.label)
-        self.names = names
-        var renaming: [String: String] = [:]
-        for node in trace.nodes where node.label != names[node.id] { renaming[node.label] = names[node.id] }
-        self.renaming = renaming
+        self.names = names.flatMap { $0.count == trace.nodes.count ? $0 : nil } ?? trace.nodes.map(\.label)
+        renaming = trace.renaming(to: names)
     }
 
     /// A formula or statement written with the trace's labels, in the names shown.

@@ -80,10 +80,9 @@ public enum SteppedDrawing {
         var drawing = options
         drawing.highlight = nil
         let svg = try Graphviz.render(dot: Diagram.dot(for: trace, options: drawing), as: .svg)
-        let labels = DiagramLabels(trace: trace, knowledge: .complete(trace, forwardOnly: drawing.forwardOnly),
-                                   text: DiagramText(precision: drawing.precision), names: drawing.names)
+        let renaming = trace.renaming(to: drawing.names)
         return mark(String(decoding: svg, as: UTF8.self), trace: trace, schedule: Schedule(trace: trace, events: events),
-                    rename: labels.renamed)
+                    rename: { TraceFormat.rename($0, names: renaming) })
     }
 
     /// Adds the step marks to Graphviz's SVG of the trace (ids `n0…`, `e0…`, colours of `Palette`).

@@ -18,6 +18,8 @@ struct LessonNarrator {
     let digits: Int
     /// The name each node is shown by.
     let names: [String]
+    /// The trace's labels that `names` shows differently (`n6` → `n3`), found once for every `rename`.
+    let renaming: [String: String]
     /// For each operation node, the named node whose statement it belongs to (nil: unnamed tail).
     let statement: [Int: Int]
     /// Whether a node depends on an input that is neither a constant nor a label.
@@ -68,17 +70,14 @@ struct LessonNarrator {
             }
         }
         self.names = names
+        renaming = trace.renaming(to: names)
     }
 
     /// A value: every entry when short or `--full`, else its corners.
     func show(_ value: Tensor) -> String { LessonText.tensor(value, significantDigits: digits, full: full) }
 
     /// The lesson's own names in a local-gradient formula (`∂n6/∂n2 = 1` → `∂n3/∂n1 = 1`).
-    func rename(_ text: String) -> String {
-        var byLabel: [String: String] = [:]
-        for node in trace.nodes where node.label != names[node.id] { byLabel[node.label] = names[node.id] }
-        return TraceFormat.rename(text, names: byLabel)
-    }
+    func rename(_ text: String) -> String { TraceFormat.rename(text, names: renaming) }
 
     func narration(after node: Trace.Node) -> String {
         let keys = Set([node.label, names[node.id]] + (node.name.map { [$0] } ?? []))
