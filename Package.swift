@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Every `bench` workload; the command line only prints them.
-        .target(name: "Benchmarks", dependencies: ["Grading", "Lessons", "Diagrams", "Expressions", "Datasets", "NeuralNetworks"]),
+        .target(name: "Benchmarks", dependencies: ["Grading", "Lessons", "Claims", "Diagrams", "Expressions", "Datasets", "NeuralNetworks"]),
         // The thin executable: argument parsing, one library call, printing.
         .executableTarget(name: "backprop", dependencies: [
             "Server", "Support", "Claims", "ModelFiles", "Lessons", "Grading", "Pages", "Benchmarks",

@@ -13,7 +13,7 @@ import Benchmarks
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: engine (1M-op chain, micrograd's demo step) and diagrams (render times).",
-        subcommands: [Engine.self, Diagrams.self, Train.self, Grade.self])
+        subcommands: [Engine.self, Diagrams.self, Trace.self, Train.self, Grade.self])
 
     struct Engine: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A 1,000,000-op chain (build, backward, nodes/s, bytes/node) and micrograd's demo training step.")
@@ -34,6 +34,17 @@ struct BenchCommand: ParsableCommand {
         func run() throws {
             BenchCommand.printKernels()
             print(DiagramBenchmark.render(try DiagramBenchmark(sizes: sizes, fullUpTo: fullUpTo, repeats: repeats).run()))
+        }
+    }
+
+    struct Trace: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One POST /api/trace's work without the network (trace job, JSON), for the load test's programs.")
+        @Option(help: "Timed rounds (median reported).") var rounds = 7
+        @Option(help: "Requests per round.") var requests = 1_000
+        func run() throws {
+            BenchCommand.printKernels()
+            let benchmark = TraceWorkBenchmark(rounds: max(1, rounds), requests: max(1, requests))
+            print(TraceWorkBenchmark.render(try benchmark.run(), requests: benchmark.requests, rounds: benchmark.rounds))
         }
     }
 }
