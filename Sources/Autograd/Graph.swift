@@ -392,6 +392,12 @@ struct ScalarKernels: @unchecked Sendable {
     func forward(_ op: Int, _ x: Double, _ y: Double) -> Double {
         kernels[op]._withUnsafeGuaranteedRef { $0.forward(x, y) }
     }
+
+    /// The elementwise local gradients (∂f/∂x, ∂f/∂y) of operation `op` at `x`, `y` with value `f`.
+    @inline(__always)
+    func local(_ op: Int, _ x: Double, _ y: Double, _ f: Double) -> (Double, Double) {
+        kernels[op]._withUnsafeGuaranteedRef { $0.local(x, y, f) }
+    }
 }
 
 /// One operation's scalar functions, in immutable fields so they can be called without a copy.

@@ -89,22 +89,29 @@ public struct Trace: Sendable {
     public let hasGradients: Bool
 
     /// The operation nodes in the order forward computed them.
-    public var forwardSteps: [Int] { nodes.indices.filter { nodes[$0].kind == .operation } }
+    public var forwardSteps: [Int] {
+        // Read in place: a node copied out of the array retains every string and tensor it holds.
+        nodes.withUnsafeBufferPointer { nodes in nodes.indices.filter { nodes[$0].kind == .operation } }
+    }
     /// The edges in the order backward used them: operations from the output back, each one's inputs in order.
     public var backwardSteps: [Int] {
         guard hasGradients else { return [] }
         // The edges are grouped by operation in creation order, each group in operand order: the
         // groups from last to first, each in its own order (a sort of the edges was 4% of a trace's JSON).
-        var steps: [Int] = []
-        steps.reserveCapacity(edges.count)
-        var end = edges.count
-        while end > 0 {
-            var start = end - 1
-            while start > 0 && edges[start - 1].to == edges[end - 1].to { start -= 1 }
-            for edge in edges[start..<end] where edge.upstream != nil { steps.append(edge.id) }
-            end = start
+        // Each edge read in place, not copied out (a copy retains its formulas and tensors: 7% of
+        // writing a trace's JSON, perf).
+        return edges.withUnsafeBufferPointer { edges in
+            var steps: [Int] = []
+            steps.reserveCapacity(edges.count)
+            var end = edges.count
+            while end > 0 {
+                var start = end - 1
+                while start > 0 && edges[start - 1].to == edges[end - 1].to { start -= 1 }
+                for index in start..<end where edges[index].upstream != nil { steps.append(edges[index].id) }
+                end = start
+            }
+            return steps
         }
-        return steps
     }
     /// The output node.
     public var outputNode: Node { nodes[output] }
@@ -128,31 +135,67 @@ extension Graph {
     public func trace(output: NodeID? = nil) -> Trace {
         let outputID = output ?? backwardOutput ?? nodeID(count - 1)
         let hasGradients = backwardOutput != nil
+        // Names, attributes and labels read once per node into arrays: looking each up in its
+        // dictionary at every use (a node's label is read by every edge that touches it) was a
+        // tenth of taking a trace (perf, the server's 102-node program).
+        var nameOf = [String?](repeating: nil, count: count)
+        for (index, name) in names { nameOf[Int(index)] = name }
+        var attributeOf = [OperationAttribute?](repeating: nil, count: count)
+        for (index, attribute) in attributes { attributeOf[Int(index)] = attribute }
+        let labels = (0..<count).map { index in
+            nameOf[index] ?? (operations[index] == .constant && tensorSlots[index] < 0 ? TraceFormat.number(scalarValues[index]) : "n\(index)")
+        }
         var contributionsByNode = [[Int]](repeating: [], count: count)
         var edges: [Trace.Edge] = []
-        for node in nodes where !operations[node.index].isLeaf {
-            let templates = TraceFormat.Template.table[Int(operations[node.index].rawValue)]
-            let upstream = hasGradients ? gradient(of: node) : nil
-            let locals = localGradients(at: node)
-            let products = upstream != nil ? vectorJacobianProducts(at: node, locals: locals) : []
-            let operands = inputs(of: node)
-            let labels = operands.map(label(of:)), result = label(of: node)
+        edges.reserveCapacity(2 * count)
+        var operands: [Int] = [], locals: [Tensor] = [], products: [Tensor] = []
+        operands.reserveCapacity(2)
+        for index in 0..<count where !operations[index].isLeaf {
+            let node = nodeID(index)
+            let op = Int(operations[index].rawValue)
+            let templates = TraceFormat.Template.table[op]
+            operands.removeAll(keepingCapacity: true)
+            if firstInputs[index] >= 0 { operands.append(Int(firstInputs[index])) }
+            if secondInputs[index] >= 0 { operands.append(Int(secondInputs[index])) }
+            let upstream: Tensor?
+            // Scalars through an elementwise rule (what students trace): the local gradients and
+            // their products with the upstream gradient as numbers, one tensor for each value kept.
+            if kernels.arity[op] == operands.count && tensorSlots[index] < 0 && operands.allSatisfy({ tensorSlots[$0] < 0 }) {
+                let y = operands.count > 1 ? scalarValues[operands[1]] : 0
+                let (dx, dy) = kernels.local(op, scalarValues[operands[0]], y, scalarValues[index])
+                let reachedHere = hasGradients && index < reached.count && reached[index]
+                upstream = reachedHere ? Tensor(scalar: scalarGradients[index]) : nil
+                locals = operands.count > 1 ? [Tensor(scalar: dx), Tensor(scalar: dy)] : [Tensor(scalar: dx)]
+                if reachedHere {
+                    let g = scalarGradients[index]
+                    products = operands.count > 1 ? [Tensor(scalar: dx * g), Tensor(scalar: dy * g)] : [Tensor(scalar: dx * g)]
+                } else {
+                    products = []
+                }
+            } else {
+                upstream = hasGradients ? gradient(of: node) : nil
+                locals = localGradients(at: node)
+                products = upstream != nil ? vectorJacobianProducts(at: node, locals: locals) : []
+            }
+            let result = labels[index], operandLabels = operands.map { labels[$0] }
             for (operand, input) in operands.enumerated() {
-                let formula = templates[operand].filled(operands: labels, result: result)
-                let needsGradient = operations[input.index] != .constant
+                let formula = templates[operand].filled(operands: operandLabels, result: result)
+                let needsGradient = operations[input] != .constant
                 let edgeID = edges.count
                 edges.append(Trace.Edge(
-                    id: edgeID, from: input.index, to: node.index, operand: operand,
+                    id: edgeID, from: input, to: index, operand: operand,
                     localGradient: Trace.LocalGradient(
-                        formula: formula, description: "∂\(result)/∂\(labels[operand]) = \(formula)",
+                        formula: formula, description: "∂\(result)/∂\(labels[input]) = \(formula)",
                         value: operand < locals.count ? locals[operand] : nil),
                     upstream: needsGradient ? upstream : nil,
                     contribution: needsGradient && upstream != nil ? products[operand] : nil))
-                if needsGradient && upstream != nil { contributionsByNode[input.index].append(edgeID) }
+                if needsGradient && upstream != nil { contributionsByNode[input].append(edgeID) }
             }
         }
-        let traceNodes = nodes.map { node -> Trace.Node in
-            let operation = operations[node.index]
+        var traceNodes: [Trace.Node] = []
+        traceNodes.reserveCapacity(count)
+        for index in 0..<count {
+            let operation = operations[index]
             let primitive = primitives[Int(operation.rawValue)]
             let kind: NodeKind = switch operation {
             case .input: .input
@@ -160,11 +203,16 @@ extension Graph {
             case .constant: .constant
             default: .operation
             }
-            return Trace.Node(
-                id: node.index, operation: primitive.name, symbol: primitive.symbol, kind: kind, name: name(of: node),
-                inputs: inputs(of: node).map(\.index), value: value(of: node), gradient: traceGradient(of: node, hasGradients: hasGradients),
-                contributions: contributionsByNode[node.index], isOutput: node == outputID,
-                detail: attribute(of: node).map(TraceFormat.describe))
+            var inputs: [Int] = []
+            if firstInputs[index] >= 0 {
+                inputs = secondInputs[index] >= 0 ? [Int(firstInputs[index]), Int(secondInputs[index])] : [Int(firstInputs[index])]
+            }
+            let node = nodeID(index)
+            traceNodes.append(Trace.Node(
+                id: index, operation: primitive.name, symbol: primitive.symbol, kind: kind, name: nameOf[index],
+                inputs: inputs, value: value(of: node), gradient: traceGradient(of: node, hasGradients: hasGradients),
+                contributions: contributionsByNode[index], isOutput: node == outputID,
+                detail: attributeOf[index].map(TraceFormat.describe)))
         }
         return Trace(nodes: traceNodes, edges: edges, output: outputID.index, hasGradients: hasGradients)
     }

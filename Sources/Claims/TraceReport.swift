@@ -107,7 +107,7 @@ public enum TraceReport {
     public static func jsonBytes(_ trace: Trace, check: GradientCheck? = nil, lineEnd: Bool = false) -> [UInt8] {
         // Room for a scalar trace at once (about 250 bytes a node and 400 an edge): growing a buffer
         // of 64 kB or more costs glibc a consolidation of its free lists, or an mmap, each time.
-        let entries = trace.nodes.reduce(0) { $0 + $1.value.count }
+        let entries = trace.nodes.withUnsafeBufferPointer { nodes in nodes.indices.reduce(0) { $0 + nodes[$1].value.count } }
         var json = JSONWriter(capacity: 1024 + 300 * trace.nodes.count + 450 * trace.edges.count + 60 * entries)
         json.beginObject()
         json.key("backward"); json.numbers(trace.backwardSteps)
@@ -121,7 +121,7 @@ public enum TraceReport {
         json.endArray()
         json.key("forward"); json.numbers(trace.forwardSteps)
         // The inputs by index, not `trace.inputs`: each node copied out retains all it holds.
-        let inputs = trace.nodes.indices.filter { trace.nodes[$0].kind == .input || trace.nodes[$0].kind == .parameter }
+        let inputs = trace.nodes.withUnsafeBufferPointer { nodes in nodes.indices.filter { nodes[$0].kind == .input || nodes[$0].kind == .parameter } }
         // One member per label, the last input of a label winning, as a dictionary of them would.
         var byLabel: [String: Int] = [:]
         for index in inputs { byLabel[trace.nodes[index].label] = index }

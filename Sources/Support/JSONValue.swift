@@ -140,8 +140,26 @@ public indirect enum JSONValue: Sendable, Equatable {
         output.put(UInt8(ascii: "\""))
         // Most strings of a trace (labels, operations, kinds) are printable ASCII without quotes or
         // backslashes: one scan of the bytes and one copy.
+        // Other characters that need no escape (∂, −, ², σ: a trace's descriptions) are copied as
+        // they are too: every edge's description has two ∂, and the scalar-by-scalar loop below was
+        // the largest part of writing a trace's strings (perf).
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte < 0x80 {
+                    if byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+                    index += 1
+                    continue
+                }
+                // A valid String's UTF-8: a lead byte and its continuation bytes.
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                guard index + length <= bytes.count else { return false }
+                var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+                for next in bytes[(index + 1)..<(index + length)] { value = value << 6 | UInt32(next & 0x3F) }
+                guard let scalar = Unicode.Scalar(value), Self.isPlain(scalar) else { return false }
+                index += length
+            }
             output.put(bytes)
             return true
         } ?? false
@@ -164,15 +182,22 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\r": output.put(UInt8(ascii: "\\")); output.put(UInt8(ascii: "r"))
             case "\t": output.put(UInt8(ascii: "\\")); output.put(UInt8(ascii: "t"))
             default:
-                let plain = (0xA0...0xFF).contains(value) && value != 0xAD || (0x2200...0x22FF).contains(value)
-                if !plain && TerminalText.needsEscape(scalar) {
-                    for unit in String(scalar).utf16 { writeEscape(unit, into: &output) }
-                } else {
+                if isPlain(scalar) {
                     UTF8.encode(scalar) { output.put($0) }
+                } else {
+                    for unit in String(scalar).utf16 { writeEscape(unit, into: &output) }
                 }
             }
         }
         output.put(UInt8(ascii: "\""))
+    }
+
+    /// Whether a scalar outside printable ASCII is written as it is (not as a `\u` escape).
+    @inline(__always)
+    static func isPlain(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        let plain = (0xA0...0xFF).contains(value) && value != 0xAD || (0x2200...0x22FF).contains(value)
+        return plain || !TerminalText.needsEscape(scalar)
     }
 
     /// `\u` and four lower-case hexadecimal digits (what `String(format: "\\u%04x", unit)` wrote).

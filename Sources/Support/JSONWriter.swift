@@ -23,8 +23,11 @@ public struct JSONWriter: ~Copyable, ByteSink {
     private var count = 0
     /// The indentation of the members of the innermost open container.
     private var level = 0
-    /// For each open container, whether it has a member yet.
-    private var started: [Bool] = []
+    /// For each open container, whether it has a member yet: the innermost 64 as bits of
+    /// `startedBits` (bit `level - 1` for the innermost), any deeper in `startedDeeper`. An array of
+    /// flags checked its uniqueness at every member, a tenth of writing a trace (perf).
+    private var startedBits: UInt64 = 0
+    private var startedDeeper: [Bool] = []
 
     public init(capacity: Int = 4096) {
         self.capacity = Swift.max(64, capacity)
@@ -46,9 +49,15 @@ public struct JSONWriter: ~Copyable, ByteSink {
     /// code, copied as it is: it must need no escaping.
     public mutating func key(_ name: StaticString) {
         element()
-        put(UInt8(ascii: "\""))
-        name.withUTF8Buffer { put($0) }
-        put(UInt8(ascii: "\"")); put(UInt8(ascii: ":")); put(UInt8(ascii: " "))
+        name.withUTF8Buffer { name in
+            // One reservation for the quoted name, its colon and the space.
+            reserve(name.count + 4)
+            base[count] = UInt8(ascii: "\"")
+            if let start = name.baseAddress { (base + count + 1).initialize(from: start, count: name.count) }
+            count += name.count + 1
+            base[count] = UInt8(ascii: "\""); base[count + 1] = UInt8(ascii: ":"); base[count + 2] = UInt8(ascii: " ")
+            count += 3
+        }
     }
 
     /// Starts the member `name` (any text, escaped) of the open object.
@@ -60,10 +69,22 @@ public struct JSONWriter: ~Copyable, ByteSink {
 
     /// Starts the next element of the open array.
     public mutating func element() {
-        let last = started.count - 1
-        if started[last] { put(UInt8(ascii: ",")) } else { started[last] = true }
-        put(UInt8(ascii: "\n"))
-        pad(level)
+        let hadMember: Bool
+        if level <= 64 {
+            let bit: UInt64 = 1 << UInt64(level - 1)
+            hadMember = startedBits & bit != 0
+            startedBits |= bit
+        } else {
+            hadMember = startedDeeper[level - 65]
+            startedDeeper[level - 65] = true
+        }
+        // The comma, the line break and the indentation in one reservation.
+        let width = 2 * level
+        reserve(width + 2)
+        if hadMember { base[count] = UInt8(ascii: ","); count += 1 }
+        base[count] = UInt8(ascii: "\n")
+        (base + count + 1).update(repeating: UInt8(ascii: " "), count: width)
+        count += width + 1
     }
 
     /// A line break after the document (text files and HTTP bodies end with one).
@@ -122,13 +143,14 @@ public struct JSONWriter: ~Copyable, ByteSink {
 
     private mutating func open(_ bracket: UInt8) {
         put(bracket)
-        started.append(false)
         level += 1
+        if level <= 64 { startedBits &= ~(1 << UInt64(level - 1)) } else { startedDeeper.append(false) }
     }
 
     private mutating func close(_ bracket: UInt8) {
+        let hadMember = level <= 64 ? startedBits & (1 << UInt64(level - 1)) != 0 : startedDeeper.removeLast()
         level -= 1
-        if started.removeLast() {
+        if hadMember {
             put(UInt8(ascii: "\n"))
             pad(level)
         }
@@ -171,7 +193,12 @@ public struct JSONWriter: ~Copyable, ByteSink {
     mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
-        (base + count).initialize(from: start, count: bytes.count)
+        if bytes.count <= 32 {
+            // Numbers, labels and keys: a loop, not a call to memmove for a few bytes each.
+            for offset in 0..<bytes.count { base[count + offset] = start[offset] }
+        } else {
+            (base + count).initialize(from: start, count: bytes.count)
+        }
         count += bytes.count
     }
 }

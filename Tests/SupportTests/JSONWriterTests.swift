@@ -66,6 +66,42 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("fractions are written as TraceFormat.number writes them, on 20,000 values of every range")
+    func fractions() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0.1, -0.3, 1e-7, 1e16, 1.5e16, 123456789012345.6, 5e-324, 2.2250738585072014e-308, .greatestFiniteMagnitude, -.leastNormalMagnitude]
+        for _ in 0..<10_000 { values.append(Double(bitPattern: generator.next())) }                 // every exponent, subnormals, NaNs
+        for _ in 0..<10_000 { values.append(Double.random(in: -1...1, using: &generator) * 1e-6) }  // gradients of a deep chain
+        for value in values {
+            var bytes: [UInt8] = []
+            JSONValue.writeNumber(value, into: &bytes)
+            let expected = value.isFinite ? TraceFormat.number(value) : "null"
+            if String(decoding: bytes, as: UTF8.self) != expected { Issue.record("\(value.bitPattern): \(expected)"); return }
+        }
+    }
+
+    @Test("containers nested deeper than the writer's 64 bits of flags come out as the tree writes them")
+    func deepNesting() {
+        for depth in [63, 64, 65, 130] {
+            var value = JSONValue.array([.string("leaf"), .object(["k": .null, "l": .string("v")])])
+            for level in 0..<depth { value = level % 2 == 0 ? .array([value, .bool(true)]) : .object(["a": value, "b": .null]) }
+            var json = JSONWriter()
+            Self.stream(value, into: &json)
+            #expect(String(decoding: json.bytes, as: UTF8.self) == value.serialized(), "depth \(depth)")
+        }
+    }
+
+    @Test("strings mixing ∂ and other plain letters with characters that need escapes are written as the tree writes them")
+    func mixedStrings() {
+        let texts = ["∂f/∂x = σ(x)·(1 − σ(x))", "∂n6/∂h1 = w", "x²ᵀ", "∂a\u{202E}b", "é\u{85}", "\u{1F600} ∂", "\"∂\\", "∂\n∂", "a\u{AD}∂"]
+        for text in texts {
+            var json = JSONWriter()
+            json.beginArray(); json.element(); json.string(text); json.endArray()
+            #expect(String(decoding: json.bytes, as: UTF8.self) == JSONValue.array([.string(text)]).serialized(), "\(text.unicodeScalars.map(\.value))")
+            #expect(JSONValue.quote(text) == JSONValueTests.quote(text), "\(text.unicodeScalars.map(\.value))")
+        }
+    }
+
     @Test("a written document nested in a tree is indented to its place")
     func writtenNested() {
         let inner = JSONValue.object(["a": .array([.number(1), .string("x")]), "b": .tensor(Tensor(shape: [2, 1], storage: [1, 2]))])
