@@ -18,36 +18,46 @@ import Autograd
 public struct JSONWriter: ~Copyable, ByteSink {
     /// The document so far, in memory of our own: appending to an `[UInt8]` checked its uniqueness
     /// and capacity at every byte, a third of writing a trace (perf).
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private var count = 0
+    @usableFromInline internal var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline internal var capacity: Int
+    @usableFromInline internal var count = 0
     /// The indentation of the members of the innermost open container.
-    private var level = 0
+    @usableFromInline internal var level = 0
     /// For each open container, whether it has a member yet: the innermost 64 as bits of
     /// `startedBits` (bit `level - 1` for the innermost), any deeper in `startedDeeper`. An array of
     /// flags checked its uniqueness at every member, a tenth of writing a trace (perf).
-    private var startedBits: UInt64 = 0
-    private var startedDeeper: [Bool] = []
+    @usableFromInline internal var startedBits: UInt64 = 0
+    @usableFromInline internal var startedDeeper: [Bool] = []
 
     public init(capacity: Int = 4096) {
         self.capacity = Swift.max(64, capacity)
         base = .allocate(capacity: self.capacity)
     }
 
-    deinit { base.deallocate() }
+    /// Fractions written so far, by bit pattern, and where their text is in the document: a trace
+    /// writes most values two or three times (a node's gradient is the upstream of each edge into
+    /// it and the contribution of the edge out of it), and formatting a `Double` (its description)
+    /// was four tenths of writing a trace's JSON (callgrind). Direct-mapped, `FractionCache.slots`
+    /// entries, allocated at the first fraction.
+    @usableFromInline var fractions: UnsafeMutablePointer<FractionCache.Entry>? = nil
+
+    deinit {
+        base.deallocate()
+        fractions?.deallocate()
+    }
 
     /// The document so far.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
-    public mutating func beginObject() { open(UInt8(ascii: "{")) }
-    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    @inlinable public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    @inlinable public mutating func endObject() { close(UInt8(ascii: "}")) }
     /// An array written one element per line (elements start with `element()`).
-    public mutating func beginArray() { open(UInt8(ascii: "[")) }
-    public mutating func endArray() { close(UInt8(ascii: "]")) }
+    @inlinable public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    @inlinable public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// Starts the member `name` of the open object; its value comes next. A name written in the
     /// code, copied as it is: it must need no escaping.
-    public mutating func key(_ name: StaticString) {
+    @inlinable public mutating func key(_ name: StaticString) {
         element()
         name.withUTF8Buffer { name in
             // One reservation for the quoted name, its colon and the space.
@@ -68,7 +78,7 @@ public struct JSONWriter: ~Copyable, ByteSink {
     }
 
     /// Starts the next element of the open array.
-    public mutating func element() {
+    @inlinable public mutating func element() {
         let hadMember: Bool
         if level <= 64 {
             let bit: UInt64 = 1 << UInt64(level - 1)
@@ -94,14 +104,33 @@ public struct JSONWriter: ~Copyable, ByteSink {
     public mutating func bool(_ value: Bool) { put(value ? "true" : "false") }
 
     /// A number as `TraceFormat.number` writes it; NaN and infinities as null.
-    public mutating func number(_ value: Double) { JSONValue.writeNumber(value, into: &self) }
-    public mutating func number(_ value: Int) { integer(Int64(value)) }
+    public mutating func number(_ value: Double) {
+        // Whole numbers, NaN and infinities are cheap to write: only fractions go through the cache.
+        guard value.isFinite, value != value.rounded() else { JSONValue.writeNumber(value, into: &self); return }
+        let cache = fractions ?? FractionCache.allocate()
+        fractions = cache
+        let bits = value.bitPattern
+        let slot = cache + FractionCache.slot(of: bits)
+        if slot.pointee.length > 0 && slot.pointee.bits == bits {
+            let start = Int(slot.pointee.offset), length = Int(slot.pointee.length)
+            reserve(length)
+            for offset in 0..<length { base[count + offset] = base[start + offset] }
+            count += length
+            return
+        }
+        let start = count
+        JSONValue.writeNumber(value, into: &self)
+        if count - start <= Int(Int32.max), start <= Int(Int32.max) {
+            slot.pointee = FractionCache.Entry(bits: bits, offset: Int32(start), length: Int32(count - start))
+        }
+    }
+    @inlinable public mutating func number(_ value: Int) { integer(Int64(value)) }
 
     /// `value` as a JSON string, escaped as `JSONValue` escapes it.
     public mutating func string(_ value: String) { JSONValue.writeQuoted(value, into: &self) }
 
     /// Whole numbers on one line: `[1, 2]`, or `[]`.
-    public mutating func numbers(_ values: [Int]) {
+    @inlinable public mutating func numbers(_ values: [Int]) {
         put(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
             if index > 0 { put(UInt8(ascii: ",")); put(UInt8(ascii: " ")) }
@@ -141,13 +170,13 @@ public struct JSONWriter: ~Copyable, ByteSink {
         written.withUnsafeBufferPointer { put($0) }
     }
 
-    private mutating func open(_ bracket: UInt8) {
+    @inlinable mutating func open(_ bracket: UInt8) {
         put(bracket)
         level += 1
         if level <= 64 { startedBits &= ~(1 << UInt64(level - 1)) } else { startedDeeper.append(false) }
     }
 
-    private mutating func close(_ bracket: UInt8) {
+    @inlinable mutating func close(_ bracket: UInt8) {
         let hadMember = level <= 64 ? startedBits & (1 << UInt64(level - 1)) != 0 : startedDeeper.removeLast()
         level -= 1
         if hadMember {
@@ -159,21 +188,21 @@ public struct JSONWriter: ~Copyable, ByteSink {
 
     // MARK: - Bytes
 
-    private mutating func integer(_ value: Int64) { JSONValue.writeInteger(value, into: &self) }
+    @usableFromInline mutating func integer(_ value: Int64) { JSONValue.writeInteger(value, into: &self) }
 
     /// Two spaces per level.
-    private mutating func pad(_ level: Int) {
+    @inlinable mutating func pad(_ level: Int) {
         let width = 2 * level
         reserve(width)
         (base + count).update(repeating: UInt8(ascii: " "), count: width)
         count += width
     }
 
-    @inline(__always) private mutating func reserve(_ extra: Int) {
+    @inlinable @inline(__always) mutating func reserve(_ extra: Int) {
         if extra > capacity - count { grow(extra) }
     }
 
-    private mutating func grow(_ extra: Int) {
+    @usableFromInline mutating func grow(_ extra: Int) {
         let (needed, overflow) = count.addingReportingOverflow(extra)
         precondition(!overflow, "JSONWriter: the document outgrew the address space")
         let grown = Swift.max(needed, capacity > Int.max / 2 ? needed : 2 * capacity)
@@ -184,13 +213,13 @@ public struct JSONWriter: ~Copyable, ByteSink {
         capacity = grown
     }
 
-    @inline(__always) mutating func put(_ byte: UInt8) {
+    @inlinable @inline(__always) mutating func put(_ byte: UInt8) {
         reserve(1)
         base[count] = byte
         count += 1
     }
 
-    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+    @inlinable mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
         if bytes.count <= 32 {
@@ -201,4 +230,25 @@ public struct JSONWriter: ~Copyable, ByteSink {
         }
         count += bytes.count
     }
+}
+
+/// The table behind `JSONWriter`'s memory of the fractions it has written.
+public enum FractionCache {
+    @usableFromInline struct Entry {
+        var bits: UInt64
+        /// Where the number's text starts in the document, and its length (0: an empty slot).
+        var offset: Int32, length: Int32
+    }
+
+    static let slots = 512
+
+    static func allocate() -> UnsafeMutablePointer<Entry> {
+        let table = UnsafeMutablePointer<Entry>.allocate(capacity: slots)
+        table.initialize(repeating: Entry(bits: 0, offset: 0, length: 0), count: slots)
+        return table
+    }
+
+    /// Fibonacci hashing of the bit pattern onto the slots.
+    @inline(__always)
+    static func slot(of bits: UInt64) -> Int { Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> 55) }
 }

@@ -80,6 +80,24 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("fractions written again (the writer copies their earlier text) come out as the tree writes them")
+    func repeatedFractions() {
+        // 3,000 distinct fractions, more than the cache has slots, each written three times in a
+        // shuffled order, as tensors and as single numbers, with whole numbers and NaN between.
+        var generator = SystemRandomNumberGenerator()
+        let distinct = (0..<3_000).map { _ in Double.random(in: -1e3...1e3, using: &generator) / 7 }
+        let values = (distinct + distinct + distinct + [1, -0.0, .nan, 2.5, .infinity]).shuffled(using: &generator)
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("each"); json.beginArray()
+        for value in values { json.element(); json.beginObject(); json.key("v"); json.number(value); json.endObject() }
+        json.endArray()
+        json.key("tensor"); json.tensor(Tensor(shape: [values.count], storage: values))
+        json.endObject()
+        let tree = JSONValue.object(["each": .array(values.map { .object(["v": $0.isFinite ? .number($0) : .null]) }), "tensor": .tensor(Tensor(shape: [values.count], storage: values))])
+        #expect(String(decoding: json.bytes, as: UTF8.self) == tree.serialized())
+    }
+
     @Test("containers nested deeper than the writer's 64 bits of flags come out as the tree writes them")
     func deepNesting() {
         for depth in [63, 64, 65, 130] {
