@@ -321,6 +321,18 @@ public final class Graph {
         return tensorGradients[Int(slot)] ?? .zeros(tensorValues[Int(slot)].shape)
     }
 
+    /// The first node (in creation order) whose gradient has a NaN or an infinity, after backward;
+    /// scalars read in place, without a tensor per node.
+    public var firstNonFiniteGradient: NodeID? {
+        guard backwardOutput != nil else { return nil }
+        for index in 0..<Swift.min(count, reached.count) where reached[index] {
+            let slot = tensorSlots[index]
+            let finite = slot < 0 ? scalarGradients[index].isFinite : (tensorGradients[Int(slot)]?.isFinite ?? true)
+            if !finite { return nodeID(index) }
+        }
+        return nil
+    }
+
     /// The node's inputs, in order.
     public func inputs(of node: NodeID) -> [NodeID] {
         var result: [NodeID] = []

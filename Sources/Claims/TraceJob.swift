@@ -47,7 +47,7 @@ public struct TraceJob {
                 if error == .deadlinePassed { throw .failed(error.description) }
                 throw .failed("\(error)", at: SourceLocation(file: file))
             }
-            if let bad = graph.nodes.first(where: { graph.gradient(of: $0).map { !$0.isFinite } ?? false }) {
+            if let bad = graph.firstNonFiniteGradient {
                 throw TraceJob.nonFinite(program, node: bad, what: "gradient", file: file)
             }
         } else {

@@ -187,7 +187,8 @@ enum Engine {
 
     /// Refuses a trace whose values hold more than `RequestLimits.traceEntries` entries (the reply would be huge).
     static func limitTrace(_ trace: Trace) throws(WorkbenchFailure) {
-        let entries = trace.nodes.map(\.value.count).reduce(0, +)
+        // Each node read in place (a node copied out retains every string and tensor it holds).
+        let entries = trace.nodes.withUnsafeBufferPointer { nodes in nodes.indices.reduce(0) { $0 + nodes[$1].value.count } }
         guard entries <= RequestLimits.traceEntries else {
             throw .badInput("program: its \(trace.nodes.count) nodes hold \(entries) values; the server's limit is \(RequestLimits.traceEntries)")
         }
