@@ -147,6 +147,26 @@ final class Course: Sendable {
         let report: String
     }
 
+    /// The reply to an acknowledged attempt: `{"attempt": 12, "grade": {…}, "report": "…"}`, the grade
+    /// as `backprop grade --json` prints it, nested.
+    static func attemptReply(_ id: Int64, _ graded: Graded) -> Reply {
+        reply(["attempt": .number(Double(id)), "grade": .written(Array(graded.json.utf8)), "report": .string(graded.report)])
+    }
+
+    /// The teacher's view of one student: the count of attempts, the latest one's answers, grade and report.
+    static func feedbackReply(student: String, attempts: Int, latest: Int64, answers: String, _ graded: Graded) -> Reply {
+        reply(["student": .string(student), "attempts": .number(Double(attempts)), "latest": .number(Double(latest)),
+               "answers": .string(answers), "grade": .written(Array(graded.json.utf8)), "report": .string(graded.report)])
+    }
+
+    /// An object written as every JSON reply is (sorted keys, two-space indentation, strings escaped
+    /// as `JSONValue` escapes them), with a line break at the end.
+    private static func reply(_ members: [String: JSONValue]) -> Reply {
+        var bytes = JSONValue.object(members).utf8()
+        bytes.append(UInt8(ascii: "\n"))
+        return .json(bytes: bytes)
+    }
+
     /// Grades an answer file's bytes against lesson `number` with `backprop grade`'s grader.
     func grade(_ number: Int, answers bytes: [UInt8], file: String) -> Result<Graded, Reply> {
         do throws(WorkbenchFailure) {

@@ -120,14 +120,7 @@ extension WorkbenchServer {
         if let rejection = graded.rejection {
             return .error("\(file): \(rejection)", exitStatus: 2, attempt: id)
         }
-        return .json("{\n  \"attempt\": \(id),\n  \"grade\": \(Self.indented(graded.json)),\n  \"report\": \(Self.quote(graded.report))\n}\n")
-    }
-
-    /// A JSON document nested one level in: its lines after the first indented by two spaces.
-    static func indented(_ json: String) -> String { json.replacingOccurrences(of: "\n", with: "\n  ") }
-
-    static func quote(_ text: String) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: [text], options: [])) ?? Data("[\"\"]".utf8), as: UTF8.self).dropFirst().dropLast().description
+        return Course.attemptReply(id, graded)
     }
 
     // MARK: - The teacher's routes
@@ -210,7 +203,7 @@ extension WorkbenchServer {
             switch course.grade(number, answers: Array(last.answers.utf8), file: "attempt \(last.id)") {
             case .failure(let reply): return reply
             case .success(let grade):
-                return .json("{\n  \"student\": \(Self.quote(student)),\n  \"attempts\": \(attempts.count),\n  \"latest\": \(last.id),\n  \"answers\": \(Self.quote(last.answers)),\n  \"grade\": \(Self.indented(grade.json)),\n  \"report\": \(Self.quote(grade.report))\n}\n")
+                return Course.feedbackReply(student: student, attempts: attempts.count, latest: last.id, answers: last.answers, grade)
             }
         }
     }
