@@ -81,26 +81,21 @@ struct QuantityResolver {
             if let node = known[name] { return node }
             throw fail("the program does not define '\(name)'; " + ClaimCheck.hint(for: name, among: Array(known.keys)))
         }
-        var trimmed = text.trimmingCharacters(in: .whitespaces)
-        var entry: [Int]? = nil
-        if trimmed.hasSuffix("]"), let open = trimmed.lastIndex(of: "[") {
-            let parts = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)].split(separator: ",")
-            let numbers = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard numbers.count == parts.count, !numbers.isEmpty else { throw fail("an entry is written with whole numbers, e.g. s[0] or W[1, 2]") }
-            entry = numbers
-            trimmed = String(trimmed[..<open]).trimmingCharacters(in: .whitespaces)
-        }
+        // The grammar the lesson runner reads too (Lessons/QuantityText.swift).
+        let quantity: QuantityText
+        do { quantity = try QuantityText(text) } catch { throw fail(error.message) }
+        let entry = quantity.entry
         func pick(_ tensor: Tensor, _ what: String) throws(WorkbenchFailure) -> Tensor {
             guard let entry else { return tensor }
-            guard entry.count == tensor.rank, zip(entry, tensor.shape).allSatisfy({ $0 >= 0 && $0 < $1 }) else {
+            guard let value = QuantityText.pick(entry, in: tensor) else {
                 throw fail("no such entry in \(what), of shape \(Tensor.describe(shape: tensor.shape))")
             }
-            return Tensor(scalar: tensor.storage[zip(entry, Tensor.strides(of: tensor.shape)).map(*).reduce(0, +)])
+            return Tensor(scalar: value)
         }
         let suffix = entry.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" } ?? ""
         let graph = job.program.graph
-        if trimmed.hasPrefix("updated ") {
-            let name = String(trimmed.dropFirst("updated ".count)).trimmingCharacters(in: .whitespaces)
+        switch quantity.kind {
+        case .updated(let name):
             guard let update = lesson.update else { throw fail("'updated' needs the lesson's [update] section") }
             let id = try node(name)
             guard let gradient = graph.gradient(of: id) else { throw fail("\(name) gets no gradient") }
@@ -108,19 +103,17 @@ struct QuantityResolver {
             let step = Tensor(scalar: update.sign * update.rate) * gradient
             return Quantity(value: try pick(value + step, "updated \(name)"), display: "updated \(name)\(suffix)", node: id, entry: entry,
                             gradient: nil, otherDirection: try pick(value - step, "updated \(name)"))
-        }
-        for (d, slash) in [("d", "/d"), ("∂", "/∂")] where trimmed.hasPrefix(d) && trimmed.contains(slash) {
-            let parts = trimmed.dropFirst(d.count).components(separatedBy: slash).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else { break }
-            let of = try node(parts[0]), by = try node(parts[1])
-            guard graph.shape(of: of).isEmpty else { throw fail("\(parts[0]) has shape \(Tensor.describe(shape: graph.shape(of: of))); gradients are of a scalar") }
-            guard let program = program(backwardFrom: of) else { throw fail("backward from \(parts[0]) failed") }
+        case .gradient(let ofName, let byName):
+            let of = try node(ofName), by = try node(byName)
+            guard graph.shape(of: of).isEmpty else { throw fail("\(ofName) has shape \(Tensor.describe(shape: graph.shape(of: of))); gradients are of a scalar") }
+            guard let program = program(backwardFrom: of) else { throw fail("backward from \(ofName) failed") }
             let gradient = program.graph.gradient(of: by) ?? .zeros(program.graph.shape(of: by))
-            return Quantity(value: try pick(gradient, "∂\(parts[0])/∂\(parts[1])"), display: "∂\(parts[0])/∂\(parts[1])\(suffix)", node: by, entry: entry,
-                            gradient: (of, by, parts[0], parts[1], program), otherDirection: nil)
+            return Quantity(value: try pick(gradient, "∂\(ofName)/∂\(byName)"), display: "∂\(ofName)/∂\(byName)\(suffix)", node: by, entry: entry,
+                            gradient: (of, by, ofName, byName, program), otherDirection: nil)
+        case .value(let name):
+            let id = try node(name)
+            return Quantity(value: try pick(graph.value(of: id), name), display: name + suffix, node: id, entry: entry, gradient: nil, otherDirection: nil)
         }
-        let id = try node(trimmed)
-        return Quantity(value: try pick(graph.value(of: id), trimmed), display: trimmed + suffix, node: id, entry: entry, gradient: nil, otherDirection: nil)
     }
 
     /// An exercise's answer: a quantity, or an expression over the program's names (`w_new @ x`).

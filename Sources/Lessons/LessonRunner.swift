@@ -123,46 +123,37 @@ public struct LessonRun {
             }
             return node
         }
-        // `s[2]` or `W[0, 1]`: one entry of a tensor quantity.
-        var trimmed = text.trimmingCharacters(in: .whitespaces)
-        var entry: [Int]? = nil
-        if trimmed.hasSuffix("]"), let open = trimmed.lastIndex(of: "[") {
-            let parts = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)].split(separator: ",")
-            let numbers = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard numbers.count == parts.count, !numbers.isEmpty else {
-                throw .badInput("'\(text)': an entry is written with whole numbers, e.g. s[0] or W[1, 2]", at: SourceLocation(file: lesson.file, line: line))
-            }
-            entry = numbers
-            trimmed = String(trimmed[..<open])
+        // `s[2]` or `W[0, 1]`: one entry of a tensor quantity (the grammar the grader reads too).
+        let quantity: QuantityText
+        do { quantity = try QuantityText(text) } catch {
+            throw .badInput("'\(text)': \(error.message)", at: SourceLocation(file: lesson.file, line: line))
         }
         func scalar(_ tensor: Tensor?, _ what: String) throws(WorkbenchFailure) -> Double {
             guard let tensor else { throw .badInput("'\(text)': \(what) has no value", at: SourceLocation(file: lesson.file, line: line)) }
-            guard let entry else {
+            guard let entry = quantity.entry else {
                 guard tensor.count == 1 else {
-                    throw .badInput("'\(text)': \(what) has shape \(Tensor.describe(shape: tensor.shape)); name one entry, e.g. \(trimmed)[0]", at: SourceLocation(file: lesson.file, line: line))
+                    throw .badInput("'\(text)': \(what) has shape \(Tensor.describe(shape: tensor.shape)); name one entry, e.g. \(quantity.base)[0]", at: SourceLocation(file: lesson.file, line: line))
                 }
                 return tensor.storage[0]
             }
-            guard entry.count == tensor.rank, zip(entry, tensor.shape).allSatisfy({ $0 >= 0 && $0 < $1 }) else {
+            guard let value = QuantityText.pick(entry, in: tensor) else {
                 throw .badInput("'\(text)': no such entry in a tensor of shape \(Tensor.describe(shape: tensor.shape))", at: SourceLocation(file: lesson.file, line: line))
             }
-            return tensor.storage[zip(entry, Tensor.strides(of: tensor.shape)).map(*).reduce(0, +)]
+            return value
         }
-        if trimmed.hasPrefix("updated ") {
-            let name = String(trimmed.dropFirst("updated ".count))
+        switch quantity.kind {
+        case .updated(let name):
             guard let update = lesson.update else { throw .badInput("'\(text)' needs an [update] section", at: SourceLocation(file: lesson.file, line: line)) }
             let id = try node(name)
             return try scalar(graph.value(of: id), name) + update.sign * update.rate * (try scalar(graph.gradient(of: id), "the gradient of \(name)"))
-        }
-        for (d, slash) in [("d", "/d"), ("∂", "/∂")] where trimmed.hasPrefix(d) && trimmed.contains(slash) {
-            let parts = trimmed.dropFirst(d.count).components(separatedBy: slash)
-            guard parts.count == 2 else { break }
-            guard parts[0] == output else {
-                throw .badInput("'\(text)': gradients are of the output '\(output)', not '\(parts[0])'", at: SourceLocation(file: lesson.file, line: line))
+        case .gradient(let of, let by):
+            guard of == output else {
+                throw .badInput("'\(text)': gradients are of the output '\(output)', not '\(of)'", at: SourceLocation(file: lesson.file, line: line))
             }
-            return try scalar(graph.gradient(of: try node(parts[1])), "∂\(output)/∂\(parts[1])")
+            return try scalar(graph.gradient(of: try node(by)), "∂\(output)/∂\(by)")
+        case .value(let name):
+            return try scalar(graph.value(of: try node(name)), name)
         }
-        return try scalar(graph.value(of: try node(trimmed)), trimmed)
     }
 
     /// The lesson's steps as lines, with its narration, each step a separate entry (for `--step`).
