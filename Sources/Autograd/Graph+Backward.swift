@@ -116,9 +116,7 @@ extension Graph {
         guard case .elementwise(_, let local) = primitive.rule else { return [] }
         let inputNodes = inputs(of: node)
         // Scalars (most of what students trace): the rule on the numbers, no tensors to broadcast.
-        if tensorSlots[node.index] < 0 && inputNodes.allSatisfy({ tensorSlots[$0.index] < 0 }) {
-            let y = inputNodes.count > 1 ? scalarValues[inputNodes[1].index] : 0
-            let (dx, dy) = local(scalarValues[inputNodes[0].index], y, scalarValues[node.index])
+        if let (dx, dy) = scalarLocalGradients(at: node.index) {
             return inputNodes.count > 1 ? [Tensor(scalar: dx), Tensor(scalar: dy)] : [Tensor(scalar: dx)]
         }
         let output = value(of: node)
@@ -130,6 +128,15 @@ extension Graph {
         }
         let both = [Tensor(shape: output.shape, storage: dx), Tensor(shape: output.shape, storage: dy)]
         return Array(both.prefix(inputNodes.count))
+    }
+
+    /// For a scalar node of an elementwise primitive whose operands are scalars: ∂f/∂x and ∂f/∂y (0
+    /// for a unary operation), from the op table's scalar kernels; nil for anything else.
+    func scalarLocalGradients(at index: Int) -> (dx: Double, dy: Double)? {
+        let op = Int(operations[index].rawValue)
+        let x = Int(firstInputs[index]), y = Int(secondInputs[index])
+        guard x >= 0, kernels.arity[op] == (y < 0 ? 1 : 2), tensorSlots[index] < 0, tensorSlots[x] < 0, y < 0 || tensorSlots[y] < 0 else { return nil }
+        return kernels.local(op, scalarValues[x], y < 0 ? 0 : scalarValues[y], scalarValues[index])
     }
 
     func accumulate(_ contribution: Tensor, into node: Int) {

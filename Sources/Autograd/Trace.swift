@@ -142,9 +142,7 @@ extension Graph {
         for (index, name) in names { nameOf[Int(index)] = name }
         var attributeOf = [OperationAttribute?](repeating: nil, count: count)
         for (index, attribute) in attributes { attributeOf[Int(index)] = attribute }
-        let labels = (0..<count).map { index in
-            nameOf[index] ?? (operations[index] == .constant && tensorSlots[index] < 0 ? TraceFormat.number(scalarValues[index]) : "n\(index)")
-        }
+        let labels = (0..<count).map { label(at: $0, name: nameOf[$0]) }
         var contributionsByNode = [[Int]](repeating: [], count: count)
         var edges: [Trace.Edge] = []
         edges.reserveCapacity(2 * count)
@@ -152,17 +150,14 @@ extension Graph {
         operands.reserveCapacity(2)
         for index in 0..<count where !operations[index].isLeaf {
             let node = nodeID(index)
-            let op = Int(operations[index].rawValue)
-            let templates = TraceFormat.Template.table[op]
+            let templates = TraceFormat.Template.table[Int(operations[index].rawValue)]
             operands.removeAll(keepingCapacity: true)
             if firstInputs[index] >= 0 { operands.append(Int(firstInputs[index])) }
             if secondInputs[index] >= 0 { operands.append(Int(secondInputs[index])) }
             let upstream: Tensor?
             // Scalars through an elementwise rule (what students trace): the local gradients and
             // their products with the upstream gradient as numbers, one tensor for each value kept.
-            if kernels.arity[op] == operands.count && tensorSlots[index] < 0 && operands.allSatisfy({ tensorSlots[$0] < 0 }) {
-                let y = operands.count > 1 ? scalarValues[operands[1]] : 0
-                let (dx, dy) = kernels.local(op, scalarValues[operands[0]], y, scalarValues[index])
+            if let (dx, dy) = scalarLocalGradients(at: index) {
                 let reachedHere = hasGradients && index < reached.count && reached[index]
                 upstream = reachedHere ? Tensor(scalar: scalarGradients[index]) : nil
                 locals = operands.count > 1 ? [Tensor(scalar: dx), Tensor(scalar: dy)] : [Tensor(scalar: dx)]
@@ -227,10 +222,13 @@ extension Graph {
     }
 
     /// How prose refers to a node: its name, a constant's value, else `n<id>`.
-    public func label(of node: NodeID) -> String {
-        if let name = name(of: node) { return name }
-        if operations[node.index] == .constant && tensorSlots[node.index] < 0 { return TraceFormat.number(scalarValues[node.index]) }
-        return "n\(node.index)"
+    public func label(of node: NodeID) -> String { label(at: node.index, name: name(of: node)) }
+
+    /// The label of the node at `index`, whose name (if any) the caller has looked up.
+    func label(at index: Int, name: String?) -> String {
+        if let name { return name }
+        if operations[index] == .constant && tensorSlots[index] < 0 { return TraceFormat.number(scalarValues[index]) }
+        return "n\(index)"
     }
 }
 
