@@ -7,7 +7,7 @@ import Foundation
 /// quantities through this one grammar and resolve them against their own program.
 ///
 /// ```swift
-/// let quantity = try QuantityText("∂f/∂W[0, 1]").get()
+/// let quantity = try QuantityText("∂f/∂W[0, 1]")
 /// // quantity.kind == .gradient(of: "f", by: "W"), quantity.entry == [0, 1]
 /// ```
 public struct QuantityText: Equatable, Sendable {

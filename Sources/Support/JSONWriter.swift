@@ -18,16 +18,16 @@ import Autograd
 public struct JSONWriter: ~Copyable, ByteSink {
     /// The document so far, in memory of our own: appending to an `[UInt8]` checked its uniqueness
     /// and capacity at every byte, a third of writing a trace (perf).
-    @usableFromInline internal var base: UnsafeMutablePointer<UInt8>
-    @usableFromInline internal var capacity: Int
-    @usableFromInline internal var count = 0
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     /// The indentation of the members of the innermost open container.
-    @usableFromInline internal var level = 0
+    private var level = 0
     /// For each open container, whether it has a member yet: the innermost 64 as bits of
     /// `startedBits` (bit `level - 1` for the innermost), any deeper in `startedDeeper`. An array of
     /// flags checked its uniqueness at every member, a tenth of writing a trace (perf).
-    @usableFromInline internal var startedBits: UInt64 = 0
-    @usableFromInline internal var startedDeeper: [Bool] = []
+    private var startedBits: UInt64 = 0
+    private var startedDeeper: [Bool] = []
 
     public init(capacity: Int = 4096) {
         self.capacity = Swift.max(64, capacity)
@@ -39,7 +39,7 @@ public struct JSONWriter: ~Copyable, ByteSink {
     /// it and the contribution of the edge out of it), and formatting a `Double` (its description)
     /// was four tenths of writing a trace's JSON (callgrind). Direct-mapped, `FractionCache.slots`
     /// entries, allocated at the first fraction.
-    @usableFromInline var fractions: UnsafeMutablePointer<FractionCache.Entry>? = nil
+    private var fractions: UnsafeMutablePointer<FractionCache.Entry>? = nil
 
     deinit {
         base.deallocate()
@@ -49,15 +49,15 @@ public struct JSONWriter: ~Copyable, ByteSink {
     /// The document so far.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
-    @inlinable public mutating func beginObject() { open(UInt8(ascii: "{")) }
-    @inlinable public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
     /// An array written one element per line (elements start with `element()`).
-    @inlinable public mutating func beginArray() { open(UInt8(ascii: "[")) }
-    @inlinable public mutating func endArray() { close(UInt8(ascii: "]")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// Starts the member `name` of the open object; its value comes next. A name written in the
     /// code, copied as it is: it must need no escaping.
-    @inlinable public mutating func key(_ name: StaticString) {
+    public mutating func key(_ name: StaticString) {
         element()
         name.withUTF8Buffer { name in
             // One reservation for the quoted name, its colon and the space.
@@ -78,7 +78,7 @@ public struct JSONWriter: ~Copyable, ByteSink {
     }
 
     /// Starts the next element of the open array.
-    @inlinable public mutating func element() {
+    public mutating func element() {
         let hadMember: Bool
         if level <= 64 {
             let bit: UInt64 = 1 << UInt64(level - 1)
@@ -124,13 +124,13 @@ public struct JSONWriter: ~Copyable, ByteSink {
             slot.pointee = FractionCache.Entry(bits: bits, offset: Int32(start), length: Int32(count - start))
         }
     }
-    @inlinable public mutating func number(_ value: Int) { integer(Int64(value)) }
+    public mutating func number(_ value: Int) { integer(Int64(value)) }
 
     /// `value` as a JSON string, escaped as `JSONValue` escapes it.
     public mutating func string(_ value: String) { JSONValue.writeQuoted(value, into: &self) }
 
     /// Whole numbers on one line: `[1, 2]`, or `[]`.
-    @inlinable public mutating func numbers(_ values: [Int]) {
+    public mutating func numbers(_ values: [Int]) {
         put(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
             if index > 0 { put(UInt8(ascii: ",")); put(UInt8(ascii: " ")) }
@@ -170,13 +170,13 @@ public struct JSONWriter: ~Copyable, ByteSink {
         written.withUnsafeBufferPointer { put($0) }
     }
 
-    @inlinable mutating func open(_ bracket: UInt8) {
+    private mutating func open(_ bracket: UInt8) {
         put(bracket)
         level += 1
         if level <= 64 { startedBits &= ~(1 << UInt64(level - 1)) } else { startedDeeper.append(false) }
     }
 
-    @inlinable mutating func close(_ bracket: UInt8) {
+    private mutating func close(_ bracket: UInt8) {
         let hadMember = level <= 64 ? startedBits & (1 << UInt64(level - 1)) != 0 : startedDeeper.removeLast()
         level -= 1
         if hadMember {
@@ -188,21 +188,21 @@ public struct JSONWriter: ~Copyable, ByteSink {
 
     // MARK: - Bytes
 
-    @usableFromInline mutating func integer(_ value: Int64) { JSONValue.writeInteger(value, into: &self) }
+    private mutating func integer(_ value: Int64) { JSONValue.writeInteger(value, into: &self) }
 
     /// Two spaces per level.
-    @inlinable mutating func pad(_ level: Int) {
+    private mutating func pad(_ level: Int) {
         let width = 2 * level
         reserve(width)
         (base + count).update(repeating: UInt8(ascii: " "), count: width)
         count += width
     }
 
-    @inlinable @inline(__always) mutating func reserve(_ extra: Int) {
+    @inline(__always) private mutating func reserve(_ extra: Int) {
         if extra > capacity - count { grow(extra) }
     }
 
-    @usableFromInline mutating func grow(_ extra: Int) {
+    private mutating func grow(_ extra: Int) {
         let (needed, overflow) = count.addingReportingOverflow(extra)
         precondition(!overflow, "JSONWriter: the document outgrew the address space")
         let grown = Swift.max(needed, capacity > Int.max / 2 ? needed : 2 * capacity)
@@ -213,13 +213,13 @@ public struct JSONWriter: ~Copyable, ByteSink {
         capacity = grown
     }
 
-    @inlinable @inline(__always) mutating func put(_ byte: UInt8) {
+    @inline(__always) mutating func put(_ byte: UInt8) {
         reserve(1)
         base[count] = byte
         count += 1
     }
 
-    @inlinable mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
         if bytes.count <= 32 {
@@ -233,8 +233,8 @@ public struct JSONWriter: ~Copyable, ByteSink {
 }
 
 /// The table behind `JSONWriter`'s memory of the fractions it has written.
-public enum FractionCache {
-    @usableFromInline struct Entry {
+enum FractionCache {
+    struct Entry {
         var bits: UInt64
         /// Where the number's text starts in the document, and its length (0: an empty slot).
         var offset: Int32, length: Int32

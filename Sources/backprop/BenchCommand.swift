@@ -12,7 +12,7 @@ import Benchmarks
 /// `backprop bench`: benchmarks (never timed tests). Figures go to docs/performance.md.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks: engine (1M-op chain, micrograd's demo step) and diagrams (render times).",
+        commandName: "bench", abstract: "Benchmarks: engine (1M-op chain, micrograd's demo step), diagrams (render times), trace (one POST /api/trace's work), training and grading.",
         subcommands: [Engine.self, Diagrams.self, Trace.self, Train.self, Grade.self])
 
     struct Engine: ParsableCommand {
