@@ -90,10 +90,10 @@ public struct JSONWriter: ~Copyable, ByteSink {
         }
         // The comma, the line break and the indentation in one reservation.
         let width = 2 * level
-        reserve(width + 2)
+        reserve(width + 2 + 8)
         if hadMember { base[count] = UInt8(ascii: ","); count += 1 }
         base[count] = UInt8(ascii: "\n")
-        (base + count + 1).update(repeating: UInt8(ascii: " "), count: width)
+        spaces(width, at: count + 1)
         count += width + 1
     }
 
@@ -193,9 +193,21 @@ public struct JSONWriter: ~Copyable, ByteSink {
     /// Two spaces per level.
     private mutating func pad(_ level: Int) {
         let width = 2 * level
-        reserve(width)
-        (base + count).update(repeating: UInt8(ascii: " "), count: width)
+        reserve(width + 8)
+        spaces(width, at: count)
         count += width
+    }
+
+    /// `width` spaces from `offset`, eight at a time: a call to memset for a few bytes at every
+    /// member was a twentieth of writing a trace (callgrind). Writes up to 7 bytes past the
+    /// spaces, so the caller reserves 8 more than it keeps.
+    @inline(__always) private func spaces(_ width: Int, at offset: Int) {
+        var position = offset
+        let end = offset + width
+        while position < end {
+            UnsafeMutableRawPointer(base + position).storeBytes(of: 0x2020_2020_2020_2020 as UInt64, as: UInt64.self)
+            position += 8
+        }
     }
 
     @inline(__always) private mutating func reserve(_ extra: Int) {

@@ -77,6 +77,10 @@ struct JSONWriterTests {
             JSONValue.writeNumber(value, into: &bytes)
             let expected = value.isFinite ? TraceFormat.number(value) : "null"
             if String(decoding: bytes, as: UTF8.self) != expected { Issue.record("\(value.bitPattern): \(expected)"); return }
+            // Fractions are the standard library's `description`, byte for byte.
+            if value.isFinite && value != value.rounded() && String(decoding: bytes, as: UTF8.self) != value.description {
+                Issue.record("\(value.bitPattern): \(value.description)"); return
+            }
         }
     }
 
