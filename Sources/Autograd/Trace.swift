@@ -31,10 +31,11 @@ public struct Trace: Sendable {
         public let name: String?
         /// The ids of its inputs, in order.
         public let inputs: [Int]
-        /// The forward value.
-        public let value: Tensor
-        /// ∂output/∂node, or nil when backward has not run or did not reach it (constants, unused nodes).
-        public let gradient: Tensor?
+        /// The forward value, as the trace keeps it (a scalar as its number).
+        public let storedValue: TraceValue
+        /// ∂output/∂node as the trace keeps it, or nil when backward has not run or did not reach it
+        /// (constants, unused nodes).
+        public let storedGradient: TraceValue?
         /// The edges leaving this node whose contributions were summed into its gradient
         /// (more than one where the value fans out).
         public let contributions: [Int]
@@ -43,10 +44,15 @@ public struct Trace: Sendable {
         /// For sum/mean/reshape/index: the attribute, written as in a program (`axis 0`, `[2, 3]`, `[0, 1:3]`).
         public let detail: String?
 
+        /// The forward value.
+        public var value: Tensor { storedValue.tensor }
+        /// ∂output/∂node, or nil when backward has not run or did not reach it (constants, unused nodes).
+        public var gradient: Tensor? { storedGradient?.tensor }
+
         /// The name, else a constant's value, else `n<id>`: how prose and formulas refer to it.
         public var label: String {
             if let name { return name }
-            if kind == .constant && value.isScalar { return TraceFormat.number(value.scalar) }
+            if kind == .constant, case .scalar(let number) = storedValue { return TraceFormat.number(number) }
             return "n\(id)"
         }
     }
@@ -57,8 +63,11 @@ public struct Trace: Sendable {
         public let formula: String
         /// The whole statement, e.g. `∂f/∂q = z`.
         public let description: String
+        /// The value per entry (in the output's shape) for elementwise operations, as the trace
+        /// keeps it; nil for a Jacobian.
+        public let storedValue: TraceValue?
         /// The value per entry (in the output's shape) for elementwise operations; nil for a Jacobian.
-        public let value: Tensor?
+        public var value: Tensor? { storedValue?.tensor }
     }
 
     /// One use of a value: input → output of an operation.
@@ -73,10 +82,14 @@ public struct Trace: Sendable {
         public let operand: Int
         /// ∂to/∂from, in words and value.
         public let localGradient: LocalGradient
+        /// ∂output/∂to as the trace keeps it; nil before backward or for a constant input.
+        public let storedUpstream: TraceValue?
+        /// local × upstream as the trace keeps it; nil when not computed.
+        public let storedContribution: TraceValue?
         /// ∂output/∂to: the gradient arriving at the operation; nil before backward or for a constant input.
-        public let upstream: Tensor?
+        public var upstream: Tensor? { storedUpstream?.tensor }
         /// local × upstream (for tensors the vector-Jacobian product), shaped like `from`; nil when not computed.
-        public let contribution: Tensor?
+        public var contribution: Tensor? { storedContribution?.tensor }
     }
 
     /// Every node, in creation order.
@@ -107,7 +120,7 @@ public struct Trace: Sendable {
             while end > 0 {
                 var start = end - 1
                 while start > 0 && edges[start - 1].to == edges[end - 1].to { start -= 1 }
-                for index in start..<end where edges[index].upstream != nil { steps.append(edges[index].id) }
+                for index in start..<end where edges[index].storedUpstream != nil { steps.append(edges[index].id) }
                 end = start
             }
             return steps
@@ -146,31 +159,35 @@ extension Graph {
         var contributionsByNode = [[Int]](repeating: [], count: count)
         var edges: [Trace.Edge] = []
         edges.reserveCapacity(2 * count)
-        var operands: [Int] = [], locals: [Tensor] = [], products: [Tensor] = []
-        operands.reserveCapacity(2)
+        var operands: [Int] = [], locals: [TraceValue] = [], products: [TraceValue] = []
+        operands.reserveCapacity(2); locals.reserveCapacity(2); products.reserveCapacity(2)
         for index in 0..<count where !operations[index].isLeaf {
             let node = nodeID(index)
             let templates = TraceFormat.Template.table[Int(operations[index].rawValue)]
             operands.removeAll(keepingCapacity: true)
             if firstInputs[index] >= 0 { operands.append(Int(firstInputs[index])) }
             if secondInputs[index] >= 0 { operands.append(Int(secondInputs[index])) }
-            let upstream: Tensor?
+            let upstream: TraceValue?
+            locals.removeAll(keepingCapacity: true); products.removeAll(keepingCapacity: true)
             // Scalars through an elementwise rule (what students trace): the local gradients and
-            // their products with the upstream gradient as numbers, one tensor for each value kept.
+            // their products with the upstream gradient as numbers, with no tensor at all (a
+            // one-entry tensor is an allocation: 700 of them in a 102-node trace, dhat).
             if let (dx, dy) = scalarLocalGradients(at: index) {
                 let reachedHere = hasGradients && index < reached.count && reached[index]
-                upstream = reachedHere ? Tensor(scalar: scalarGradients[index]) : nil
-                locals = operands.count > 1 ? [Tensor(scalar: dx), Tensor(scalar: dy)] : [Tensor(scalar: dx)]
+                upstream = reachedHere ? .scalar(scalarGradients[index]) : nil
+                locals.append(.scalar(dx))
+                if operands.count > 1 { locals.append(.scalar(dy)) }
                 if reachedHere {
                     let g = scalarGradients[index]
-                    products = operands.count > 1 ? [Tensor(scalar: dx * g), Tensor(scalar: dy * g)] : [Tensor(scalar: dx * g)]
-                } else {
-                    products = []
+                    products.append(.scalar(dx * g))
+                    if operands.count > 1 { products.append(.scalar(dy * g)) }
                 }
             } else {
-                upstream = hasGradients ? gradient(of: node) : nil
-                locals = localGradients(at: node)
-                products = upstream != nil ? vectorJacobianProducts(at: node, locals: locals) : []
+                let gradient = hasGradients ? gradient(of: node) : nil
+                upstream = gradient.map(TraceValue.init)
+                let tensors = localGradients(at: node)
+                locals.append(contentsOf: tensors.map(TraceValue.init))
+                if gradient != nil { products.append(contentsOf: vectorJacobianProducts(at: node, locals: tensors).map(TraceValue.init)) }
             }
             let result = labels[index], operandLabels = operands.map { labels[$0] }
             for (operand, input) in operands.enumerated() {
@@ -181,9 +198,9 @@ extension Graph {
                     id: edgeID, from: input, to: index, operand: operand,
                     localGradient: Trace.LocalGradient(
                         formula: formula, description: "∂\(result)/∂\(labels[input]) = \(formula)",
-                        value: operand < locals.count ? locals[operand] : nil),
-                    upstream: needsGradient ? upstream : nil,
-                    contribution: needsGradient && upstream != nil ? products[operand] : nil))
+                        storedValue: operand < locals.count ? locals[operand] : nil),
+                    storedUpstream: needsGradient ? upstream : nil,
+                    storedContribution: needsGradient && upstream != nil ? products[operand] : nil))
                 if needsGradient && upstream != nil { contributionsByNode[input].append(edgeID) }
             }
         }
@@ -205,7 +222,7 @@ extension Graph {
             let node = nodeID(index)
             traceNodes.append(Trace.Node(
                 id: index, operation: primitive.name, symbol: primitive.symbol, kind: kind, name: nameOf[index],
-                inputs: inputs, value: value(of: node), gradient: traceGradient(of: node, hasGradients: hasGradients),
+                inputs: inputs, storedValue: storedValue(at: index), storedGradient: traceGradient(at: index, hasGradients: hasGradients),
                 contributions: contributionsByNode[index], isOutput: node == outputID,
                 detail: attributeOf[index].map(TraceFormat.describe)))
         }
@@ -215,10 +232,20 @@ extension Graph {
     /// A node's gradient for the trace: after backward, a node the output does not depend on has
     /// gradient 0 (as in mathematics, JAX and PyTorch with materialized gradients), not none;
     /// constants get none (backward sends them no gradient).
-    func traceGradient(of node: NodeID, hasGradients: Bool) -> Tensor? {
-        if let gradient = gradient(of: node) { return gradient }
-        guard hasGradients, operations[node.index] != .constant else { return nil }
-        return .zeros(shape(of: node))
+    func traceGradient(at index: Int, hasGradients: Bool) -> TraceValue? {
+        let slot = tensorSlots[index]
+        if hasGradients, index < reached.count, reached[index] {
+            if slot < 0 { return .scalar(scalarGradients[index]) }
+            return TraceValue(tensorGradients[Int(slot)] ?? .zeros(tensorValues[Int(slot)].shape))
+        }
+        guard hasGradients, operations[index] != .constant else { return nil }
+        return slot < 0 ? .scalar(0) : TraceValue(.zeros(tensorValues[Int(slot)].shape))
+    }
+
+    /// The node's value as a trace keeps it.
+    func storedValue(at index: Int) -> TraceValue {
+        let slot = tensorSlots[index]
+        return slot < 0 ? .scalar(scalarValues[index]) : TraceValue(tensorValues[Int(slot)])
     }
 
     /// How prose refers to a node: its name, a constant's value, else `n<id>`.
@@ -229,6 +256,34 @@ extension Graph {
         if let name { return name }
         if operations[index] == .constant && tensorSlots[index] < 0 { return TraceFormat.number(scalarValues[index]) }
         return "n\(index)"
+    }
+}
+
+/// A value or gradient as a trace keeps it: a scalar as its number, anything else as a tensor.
+/// A one-entry tensor allocates its storage; a trace of a scalar program held hundreds of them.
+public enum TraceValue: Sendable, Equatable {
+    /// A value of shape `[]`.
+    case scalar(Double)
+    /// A value of any other shape (a tensor of shape `[]` is kept as `.scalar`).
+    case tensor(Tensor)
+
+    /// `tensor` as a trace keeps it.
+    public init(_ tensor: Tensor) { self = tensor.isScalar ? .scalar(tensor.scalar) : .tensor(tensor) }
+
+    /// The value as a tensor (built anew for a scalar).
+    public var tensor: Tensor {
+        switch self {
+        case .scalar(let number): Tensor(scalar: number)
+        case .tensor(let tensor): tensor
+        }
+    }
+
+    /// The number of entries (1 for a scalar).
+    public var count: Int {
+        switch self {
+        case .scalar: 1
+        case .tensor(let tensor): tensor.count
+        }
     }
 }
 

@@ -107,7 +107,7 @@ public enum TraceReport {
     public static func jsonBytes(_ trace: Trace, check: GradientCheck? = nil, lineEnd: Bool = false) -> [UInt8] {
         // Room for a scalar trace at once (about 250 bytes a node and 400 an edge): growing a buffer
         // of 64 kB or more costs glibc a consolidation of its free lists, or an mmap, each time.
-        let entries = trace.nodes.withUnsafeBufferPointer { nodes in nodes.indices.reduce(0) { $0 + nodes[$1].value.count } }
+        let entries = trace.nodes.withUnsafeBufferPointer { nodes in nodes.indices.reduce(0) { $0 + nodes[$1].storedValue.count } }
         var json = JSONWriter(capacity: 1024 + 300 * trace.nodes.count + 450 * trace.edges.count + 60 * entries)
         json.beginObject()
         json.key("backward"); json.numbers(trace.backwardSteps)
@@ -128,7 +128,7 @@ public enum TraceReport {
         json.key("gradients"); json.beginObject()
         for label in byLabel.keys.sorted() {
             json.key(text: label)
-            optional(byLabel[label].flatMap { trace.nodes[$0].gradient }, into: &json)
+            optional(byLabel[label].flatMap { trace.nodes[$0].storedGradient }, into: &json)
         }
         json.endObject()
         json.key("nodes"); json.beginArray()
@@ -143,7 +143,7 @@ public enum TraceReport {
             json.endArray()
         }
         json.key("output"); json.number(trace.output)
-        json.key("value"); json.tensor(trace.outputNode.value)
+        json.key("value"); optional(trace.nodes[trace.output].storedValue, into: &json)
         json.endObject()
         if lineEnd { json.lineEnd() }
         return json.bytes
@@ -153,36 +153,42 @@ public enum TraceReport {
         json.beginObject()
         json.key("contributions"); json.numbers(node.contributions)
         if let detail = node.detail { json.key("detail"); json.string(detail) }
-        json.key("gradient"); optional(node.gradient, into: &json)
+        json.key("gradient"); optional(node.storedGradient, into: &json)
         json.key("id"); json.number(node.id)
         json.key("inputs"); json.numbers(node.inputs)
         json.key("kind"); json.string(node.kind.rawValue)
         json.key("label"); json.string(node.label)
         json.key("name"); if let name = node.name { json.string(name) } else { json.null() }
         json.key("operation"); json.string(node.operation)
-        json.key("shape"); json.numbers(node.value.shape)
-        json.key("value"); json.tensor(node.value)
+        switch node.storedValue {
+        case .scalar(let number): json.key("shape"); json.numbers([]); json.key("value"); json.number(number)
+        case .tensor(let tensor): json.key("shape"); json.numbers(tensor.shape); json.key("value"); json.tensor(tensor)
+        }
         json.endObject()
     }
 
     static func write(_ edge: Trace.Edge, into json: inout JSONWriter) {
         json.beginObject()
-        json.key("contribution"); optional(edge.contribution, into: &json)
+        json.key("contribution"); optional(edge.storedContribution, into: &json)
         json.key("from"); json.number(edge.from)
         json.key("id"); json.number(edge.id)
         json.key("local"); json.beginObject()
         json.key("description"); json.string(edge.localGradient.description)
         json.key("formula"); json.string(edge.localGradient.formula)
-        json.key("value"); optional(edge.localGradient.value, into: &json)
+        json.key("value"); optional(edge.localGradient.storedValue, into: &json)
         json.endObject()
         json.key("operand"); json.number(edge.operand)
         json.key("to"); json.number(edge.to)
-        json.key("upstream"); optional(edge.upstream, into: &json)
+        json.key("upstream"); optional(edge.storedUpstream, into: &json)
         json.endObject()
     }
 
-    static func optional(_ value: Tensor?, into json: inout JSONWriter) {
-        if let value { json.tensor(value) } else { json.null() }
+    static func optional(_ value: TraceValue?, into json: inout JSONWriter) {
+        switch value {
+        case .scalar(let number): json.number(number)
+        case .tensor(let tensor): json.tensor(tensor)
+        case nil: json.null()
+        }
     }
 
     static func checkJSON(_ check: GradientCheck) -> JSONValue {

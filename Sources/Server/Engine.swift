@@ -188,7 +188,7 @@ enum Engine {
     /// Refuses a trace whose values hold more than `RequestLimits.traceEntries` entries (the reply would be huge).
     static func limitTrace(_ trace: Trace) throws(WorkbenchFailure) {
         // Each node read in place (a node copied out retains every string and tensor it holds).
-        let entries = trace.nodes.withUnsafeBufferPointer { nodes in nodes.indices.reduce(0) { $0 + nodes[$1].value.count } }
+        let entries = trace.nodes.withUnsafeBufferPointer { nodes in nodes.indices.reduce(0) { $0 + nodes[$1].storedValue.count } }
         guard entries <= RequestLimits.traceEntries else {
             throw .badInput("program: its \(trace.nodes.count) nodes hold \(entries) values; the server's limit is \(RequestLimits.traceEntries)")
         }

@@ -229,4 +229,27 @@ struct TraceTests {
         #expect(bEdge.contribution == Tensor(scalar: 2))
         #expect(trace.nodes[b.index].gradient == Tensor(scalar: 2))
     }
+
+    @Test("scalars are kept as numbers and tensors as tensors; the Tensor views read the same values")
+    func storedForms() throws {
+        let graph = Graph()
+        let v = graph.input("v", Tensor(vector: [1, -2]))
+        let s = try graph.apply(.sum, graph.apply(.multiply, v, v))   // a tensor reduced to shape []
+        let x = graph.input("x", 3)
+        let f = try graph.apply(.multiply, s, x)
+        try graph.backward(from: f)
+        let trace = graph.trace()
+        #expect(trace.nodes[v.index].storedValue == .tensor(Tensor(vector: [1, -2])))
+        #expect(trace.nodes[s.index].storedValue == .scalar(5))
+        #expect(trace.nodes[s.index].value == Tensor(scalar: 5) && trace.nodes[s.index].value.isScalar)
+        #expect(trace.nodes[x.index].storedGradient == .scalar(5))
+        #expect(trace.nodes[v.index].storedGradient == .tensor(Tensor(vector: [6, -12])))
+        for edge in trace.edges {
+            #expect(edge.upstream == edge.storedUpstream?.tensor && edge.contribution == edge.storedContribution?.tensor)
+            #expect(edge.storedContribution.map { trace.nodes[edge.from].value.shape == $0.tensor.shape } ?? true)
+        }
+        // Built from a tensor of shape [], a trace value is a scalar; its tensor has shape [] again.
+        #expect(TraceValue(Tensor(scalar: 2)) == .scalar(2) && TraceValue(Tensor(scalar: 2)).tensor.shape == [])
+        #expect(TraceValue(Tensor(vector: [2])).count == 1 && TraceValue(Tensor(vector: [2])).tensor.shape == [1])
+    }
 }
