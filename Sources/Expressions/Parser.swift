@@ -25,7 +25,7 @@ struct Parser {
     let options: EvaluationOptions
     var inputs: [(name: String, node: NodeID)] = []
     var assignments: [(name: String, node: NodeID)] = []
-    var positions: [NodeID: SourcePosition] = [:]
+    var positions = NodePositions(capacity: 0)
     /// Every name some statement assigns, with where: a use before that point is a mistake worth naming.
     var assignedLater: [String: SourcePosition] = [:]
     let source: String
@@ -39,7 +39,7 @@ struct Parser {
         // arrays and the positions table are not grown and rehashed as the program is read (the
         // rehashing was a tenth of evaluating the server's 102-node program, perf).
         graph.reserveCapacity(tokens.count)
-        positions.reserveCapacity(tokens.count)
+        positions = NodePositions(capacity: tokens.count)
         var given: [String: Tensor] = [:]
         for (name, value) in options.inputs { given[name] = value }
         self.givenInputs = given
@@ -61,9 +61,11 @@ struct Parser {
 
     func isSymbol(_ symbol: String) -> Bool { current.kind == .symbol(symbol) }
 
-    mutating func expect(_ symbol: String, _ context: String) throws(ExpressionError) {
+    /// Steps over `symbol`, or throws naming what was found. `context` is written only for the
+    /// error: built for every call, its text was a tenth of parsing a program of calls (perf).
+    mutating func expect(_ symbol: String, _ context: @autoclosure () -> String) throws(ExpressionError) {
         guard isSymbol(symbol) else {
-            throw ExpressionError(.syntax("expected '\(symbol)' \(context), found \(describe(current))"), at: current.position)
+            throw ExpressionError(.syntax("expected '\(symbol)' \(context()), found \(describe(current))"), at: current.position)
         }
         _ = advance()
     }
@@ -319,7 +321,7 @@ struct Parser {
             if count > 2 { break }
         }
         try expect(")", "to close the call to \(name)")
-        let arityError = ExpressionError(.wrongArity(function: name, expected: builtin.expectedArguments, got: count), at: position)
+        var arityError: ExpressionError { ExpressionError(.wrongArity(function: name, expected: builtin.expectedArguments, got: count), at: position) }
         switch builtin.form {
         case .unary(let operation):
             guard count == 1 else { throw arityError }
@@ -344,7 +346,7 @@ struct Parser {
                         at position: SourcePosition) throws(ExpressionError) -> NodeID {
         do {
             let node = try graph.apply(operation, x, y, attribute: attribute)
-            positions[node] = position
+            positions.record(position, at: node.index)
             return node
         } catch {
             throw ExpressionError(.engine(error), at: position)

@@ -11,7 +11,7 @@ public struct Program {
     /// Every name the program assigned, with the node it names (the last assignment wins).
     public let assignments: [(name: String, node: NodeID)]
     /// Where each operation node's operator or function name stands in the source.
-    public let positions: [NodeID: SourcePosition]
+    public let positions: NodePositions
     /// The program text.
     public let source: String
     /// Names given a value that the program never uses, when `EvaluationOptions.keepUnusedInputs`
@@ -103,4 +103,24 @@ public enum Expressions {
 
     /// The names of the functions a program can call, sorted.
     public static var functionNames: [String] { Builtin.all.keys.sorted() }
+}
+
+/// Where each operation node's operator or function name stands in the source, by creation index.
+/// An array, not a dictionary keyed by `NodeID`: hashing a node (its index and its graph) at every
+/// operation was a twentieth of parsing (perf, the server's 102-node program).
+public struct NodePositions: Sendable {
+    private var byIndex: [SourcePosition?] = []
+
+    init(capacity: Int) { byIndex.reserveCapacity(capacity) }
+
+    /// Where `node` was written, or nil for a leaf, a constant or a node of another graph's size.
+    public subscript(node: NodeID) -> SourcePosition? { self[index: node.index] }
+
+    /// Where the node created `index`-th was written.
+    public subscript(index index: Int) -> SourcePosition? { byIndex.indices.contains(index) ? byIndex[index] : nil }
+
+    mutating func record(_ position: SourcePosition, at index: Int) {
+        if index >= byIndex.count { byIndex.append(contentsOf: repeatElement(nil, count: index + 1 - byIndex.count)) }
+        byIndex[index] = position
+    }
 }

@@ -132,7 +132,7 @@ struct LessonNarrator {
     func brief(_ id: Int) -> String {
         let node = trace.nodes[id]
         var text = names[id]
-        if let position = program.positions.first(where: { $0.key.index == id })?.value, let line = program.sourceLine(position.line) {
+        if let position = program.positions[index: id], let line = program.sourceLine(position.line) {
             let statements = line.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             if let source = statements.first(where: { $0.hasPrefix((node.name ?? "") + " ") || $0.hasPrefix((node.name ?? "") + "=") }),
                let equals = source.firstIndex(of: "=") {
