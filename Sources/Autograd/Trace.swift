@@ -189,15 +189,16 @@ extension Graph {
                 locals.append(contentsOf: tensors.map(TraceValue.init))
                 if gradient != nil { products.append(contentsOf: vectorJacobianProducts(at: node, locals: tensors).map(TraceValue.init)) }
             }
-            let result = labels[index], operandLabels = operands.map { labels[$0] }
+            let result = labels[index]
+            let first = labels[operands[0]], second = operands.count > 1 ? labels[operands[1]] : nil
             for (operand, input) in operands.enumerated() {
-                let formula = templates[operand].filled(operands: operandLabels, result: result)
+                let formula = templates[operand].filled(first, second, result: result)
                 let needsGradient = operations[input] != .constant
                 let edgeID = edges.count
                 edges.append(Trace.Edge(
                     id: edgeID, from: input, to: index, operand: operand,
                     localGradient: Trace.LocalGradient(
-                        formula: formula, description: "∂\(result)/∂\(labels[input]) = \(formula)",
+                        formula: formula, description: TraceFormat.statement(result, labels[input], formula),
                         storedValue: operand < locals.count ? locals[operand] : nil),
                     storedUpstream: needsGradient ? upstream : nil,
                     storedContribution: needsGradient && upstream != nil ? products[operand] : nil))
@@ -359,11 +360,18 @@ public enum TraceFormat {
 
         /// The template with its words replaced; an operand the node does not have stays its letter.
         func filled(operands: [String], result: String) -> String {
+            filled(operands.first, operands.count > 1 ? operands[1] : nil, result: result)
+        }
+
+        /// The template with `x` replaced by `first`, `y` by `second` and `f` by `result`: no
+        /// array of labels per node (an allocation for each of a trace's operations).
+        func filled(_ first: String?, _ second: String?, result: String) -> String {
             var output = ""
             for part in parts {
                 switch part {
                 case .text(let text): output += text
-                case .operand(let index): output += index < operands.count ? wrap(operands[index]) : (index == 0 ? "x" : "y")
+                case .operand(0): output += first.map(wrap) ?? "x"
+                case .operand: output += second.map(wrap) ?? "y"
                 case .result: output += wrap(result)
                 }
             }
@@ -400,6 +408,17 @@ public enum TraceFormat {
         }
         flush()
         return output
+    }
+
+    /// `∂result/∂input = formula`, an edge's local gradient in words. Built in one piece of
+    /// memory of the right size, or none when it fits in a String's own 15 bytes: interpolation
+    /// reserves memory first, an allocation for every edge of a trace (dhat).
+    static func statement(_ result: String, _ input: String, _ formula: String) -> String {
+        let length = 3 + result.utf8.count + 4 + input.utf8.count + 3 + formula.utf8.count
+        var text = ""
+        if length > 15 { text.reserveCapacity(length) }
+        text += "∂"; text += result; text += "/∂"; text += input; text += " = "; text += formula
+        return text
     }
 
     /// Wraps a negative number in parentheses so `x·y` reads `(-2)·y`, not `-2·y` ambiguity-free.
