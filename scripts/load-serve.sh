@@ -15,6 +15,8 @@
 # Builds the release binary first and installs wrk if missing (scripts/install-deps.sh --with-wrk).
 # SERVE_LOADS=traces runs only the trace loads (closed and paced): no answers, drawing nor kill.
 # BACKPROP_BINARY=path measures that binary (say, a build of an earlier commit) instead of building.
+# SERVE_CPU_QUOTA=P runs the server in a cgroup allowed P% of one CPU in every 10 ms (as root): a
+# stand-in for a slower CPU. Two cores 1.33x slower do the work of 150, 1.5x slower of 133.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
@@ -34,6 +36,7 @@ start_server() {
     # The per-client limit is off: every request comes from 127.0.0.1 here.
     "$binary" serve --port 0 --data "$work/data" --client-rate 0 --teacher-token-file "$work/token" > "$work/serve.log" 2>&1 &
     server=$!
+    limit_cpu
     for _ in $(seq 1 200); do
         url=$(sed -n 's/^backprop serve: listening on //p' "$work/serve.log")
         [ -n "$url" ] && return 0
@@ -42,12 +45,31 @@ start_server() {
     echo "load-serve: the server did not start:" >&2; cat "$work/serve.log" >&2; exit 1
 }
 
+# limit_cpu: with SERVE_CPU_QUOTA set, moves the server into a cgroup with that CPU quota.
+limit_cpu() {
+    [ -n "${SERVE_CPU_QUOTA:-}" ] || return 0
+    local group
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then   # cgroup v2
+        group=/sys/fs/cgroup/backprop-load
+        echo +cpu > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+        mkdir -p "$group"
+        echo "$((SERVE_CPU_QUOTA * 100)) 10000" > "$group/cpu.max"
+    else                                                 # cgroup v1
+        group=/sys/fs/cgroup/cpu/backprop-load
+        mkdir -p "$group"
+        echo 10000 > "$group/cpu.cfs_period_us"
+        echo "$((SERVE_CPU_QUOTA * 100))" > "$group/cpu.cfs_quota_us"
+    fi
+    echo "$server" > "$group/cgroup.procs"
+}
+
 stored_attempts() {
     curl -s -H "Authorization: Bearer $(cat "$work/token")" "${url}api/teacher/lessons/1/stats" | sed -n 's/^  "attempts" : \([0-9]*\),$/\1/p'
 }
 
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; kernel $(uname -r); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "load: ${seconds} s at ${connections} connections, wrk -t2, loopback; $(date -u '+%Y-%m-%d %H:%M UTC')"
+[ -z "${SERVE_CPU_QUOTA:-}" ] || echo "server limited to ${SERVE_CPU_QUOTA}% of one CPU (a cgroup's quota, 10 ms periods)"
 start_server
 closed="trace-small trace-100"
 [ "$loads" = traces ] || closed="$closed answers"
