@@ -98,6 +98,6 @@ let package = Package(
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
         .testTarget(name: "LibraryTests"),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport"]),
     ]
 )
