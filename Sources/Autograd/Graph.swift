@@ -302,9 +302,12 @@ public final class Graph {
     // MARK: - Reading the graph
 
     /// The node's forward value.
-    public func value(of node: NodeID) -> Tensor {
-        let slot = tensorSlots[node.index]
-        return slot < 0 ? Tensor(scalar: scalarValues[node.index]) : tensorValues[Int(slot)]
+    public func value(of node: NodeID) -> Tensor { storedValue(at: node.index).tensor }
+
+    /// The forward value of the node at `index`, a scalar as its number (no tensor to allocate).
+    func storedValue(at index: Int) -> TraceValue {
+        let slot = tensorSlots[index]
+        return slot < 0 ? .scalar(scalarValues[index]) : TraceValue(tensorValues[Int(slot)])
     }
 
     /// A scalar node's value without building a `Tensor` (the first entry of a tensor node).
@@ -314,11 +317,15 @@ public final class Graph {
     }
 
     /// The node's gradient after backward, or nil before backward or when backward did not reach it.
-    public func gradient(of node: NodeID) -> Tensor? {
-        guard backwardOutput != nil, node.index < reached.count, reached[node.index] else { return nil }
-        let slot = tensorSlots[node.index]
-        if slot < 0 { return Tensor(scalar: scalarGradients[node.index]) }
-        return tensorGradients[Int(slot)] ?? .zeros(tensorValues[Int(slot)].shape)
+    public func gradient(of node: NodeID) -> Tensor? { storedGradient(at: node.index)?.tensor }
+
+    /// The gradient of the node at `index` after backward, a scalar as its number; nil before
+    /// backward or when backward did not reach it.
+    func storedGradient(at index: Int) -> TraceValue? {
+        guard backwardOutput != nil, index < reached.count, reached[index] else { return nil }
+        let slot = tensorSlots[index]
+        if slot < 0 { return .scalar(scalarGradients[index]) }
+        return TraceValue(tensorGradients[Int(slot)] ?? .zeros(tensorValues[Int(slot)].shape))
     }
 
     /// The first node (in creation order) whose gradient has a NaN or an infinity, after backward;

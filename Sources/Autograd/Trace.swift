@@ -183,11 +183,10 @@ extension Graph {
                     if operands.count > 1 { products.append(.scalar(dy * g)) }
                 }
             } else {
-                let gradient = hasGradients ? gradient(of: node) : nil
-                upstream = gradient.map(TraceValue.init)
+                upstream = storedGradient(at: index)
                 let tensors = localGradients(at: node)
                 locals.append(contentsOf: tensors.map(TraceValue.init))
-                if gradient != nil { products.append(contentsOf: vectorJacobianProducts(at: node, locals: tensors).map(TraceValue.init)) }
+                if upstream != nil { products.append(contentsOf: vectorJacobianProducts(at: node, locals: tensors).map(TraceValue.init)) }
             }
             let result = labels[index]
             let first = labels[operands[0]], second = operands.count > 1 ? labels[operands[1]] : nil
@@ -234,19 +233,9 @@ extension Graph {
     /// gradient 0 (as in mathematics, JAX and PyTorch with materialized gradients), not none;
     /// constants get none (backward sends them no gradient).
     func traceGradient(at index: Int, hasGradients: Bool) -> TraceValue? {
-        let slot = tensorSlots[index]
-        if hasGradients, index < reached.count, reached[index] {
-            if slot < 0 { return .scalar(scalarGradients[index]) }
-            return TraceValue(tensorGradients[Int(slot)] ?? .zeros(tensorValues[Int(slot)].shape))
-        }
+        if let gradient = storedGradient(at: index) { return gradient }
         guard hasGradients, operations[index] != .constant else { return nil }
-        return slot < 0 ? .scalar(0) : TraceValue(.zeros(tensorValues[Int(slot)].shape))
-    }
-
-    /// The node's value as a trace keeps it.
-    func storedValue(at index: Int) -> TraceValue {
-        let slot = tensorSlots[index]
-        return slot < 0 ? .scalar(scalarValues[index]) : TraceValue(tensorValues[Int(slot)])
+        return TraceValue(.zeros(shape(of: nodeID(index))))
     }
 
     /// How prose refers to a node: its name, a constant's value, else `n<id>`.
