@@ -23,6 +23,11 @@ seconds=${1:-20}
 connections=${2:-300}
 rate=${3:-2000}
 loads=${SERVE_LOADS:-all}
+if [ -n "${SERVE_CPU_QUOTA:-}" ]; then
+    case "$SERVE_CPU_QUOTA" in
+        *[!0-9]*|0*) echo "load-serve: SERVE_CPU_QUOTA=$SERVE_CPU_QUOTA: give a whole percentage of one CPU, 1 or more (150 = 1.5 CPUs)" >&2; exit 2 ;;
+    esac
+fi
 
 scripts/install-deps.sh --with-wrk
 binary=${BACKPROP_BINARY:-.build/release/backprop}
