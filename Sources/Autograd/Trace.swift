@@ -61,8 +61,12 @@ public struct Trace: Sendable {
     public struct LocalGradient: Sendable {
         /// The formula with the program's names, e.g. `z` for the edge q → f of `f = q * z`.
         public let formula: String
-        /// The whole statement, e.g. `∂f/∂q = z`.
-        public let description: String
+        /// The labels of the operation and of the input, `f` and `q` in `∂f/∂q = z`.
+        public let resultLabel: String, inputLabel: String
+        /// The whole statement, e.g. `∂f/∂q = z`: built when read, not kept, since most edges'
+        /// statements are longer than a String holds without memory of its own (an allocation per
+        /// edge of a trace, most of them never read: the JSON writes the parts).
+        public var description: String { TraceFormat.statement(resultLabel, inputLabel, formula) }
         /// The value per entry (in the output's shape) for elementwise operations, as the trace
         /// keeps it; nil for a Jacobian.
         public let storedValue: TraceValue?
@@ -197,7 +201,7 @@ extension Graph {
                 edges.append(Trace.Edge(
                     id: edgeID, from: input, to: index, operand: operand,
                     localGradient: Trace.LocalGradient(
-                        formula: formula, description: TraceFormat.statement(result, labels[input], formula),
+                        formula: formula, resultLabel: result, inputLabel: labels[input],
                         storedValue: operand < locals.count ? locals[operand] : nil),
                     storedUpstream: needsGradient ? upstream : nil,
                     storedContribution: needsGradient && upstream != nil ? products[operand] : nil))

@@ -129,8 +129,16 @@ public enum TraceFormat {
         let length = 3 + result.utf8.count + 4 + input.utf8.count + 3 + formula.utf8.count
         var text = ""
         if length > 15 { text.reserveCapacity(length) }
-        text += "∂"; text += result; text += "/∂"; text += input; text += " = "; text += formula
+        statement(result, input, formula, literal: { text += $0.description }, text: { text += $0 })
         return text
+    }
+
+    /// The statement `∂result/∂input = formula` in its parts, in order: the fixed text (`∂`, `/∂`,
+    /// ` = `) to `literal`, the labels and the formula to `text`. For writers that need no String of
+    /// the whole (the trace's JSON, which need not look at the fixed text for characters to escape).
+    public static func statement(_ result: String, _ input: String, _ formula: String,
+                                 literal: (StaticString) -> Void, text: (String) -> Void) {
+        literal("∂"); text(result); literal("/∂"); text(input); literal(" = "); text(formula)
     }
 
     /// Wraps a negative number in parentheses so `x·y` reads `(-2)·y`, not `-2·y` ambiguity-free.

@@ -173,7 +173,13 @@ public enum TraceReport {
         json.key("from"); json.number(edge.from)
         json.key("id"); json.number(edge.id)
         json.key("local"); json.beginObject()
-        json.key("description"); json.string(edge.localGradient.description)
+        json.key("description")
+        // The statement `∂f/∂q = z` written from its parts: no String of it per edge.
+        let local = edge.localGradient
+        json.beginString()
+        TraceFormat.statement(local.resultLabel, local.inputLabel, local.formula,
+                              literal: { json.stringPart(literal: $0) }, text: { json.stringPart($0) })
+        json.endString()
         json.key("formula"); json.string(edge.localGradient.formula)
         json.key("value"); optional(edge.localGradient.storedValue, into: &json)
         json.endObject()

@@ -168,6 +168,13 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// characters (bidi overrides) as \u escapes: valid JSON that cannot act on a terminal that shows it.
     static func writeQuoted<Sink: ByteSink & ~Copyable>(_ text: String, into output: inout Sink) {
         output.put(UInt8(ascii: "\""))
+        writeEscaped(text, into: &output)
+        output.put(UInt8(ascii: "\""))
+    }
+
+    /// `text` escaped as a JSON string's contents, without the quotes: a string written in parts
+    /// escapes as the whole would, since every character is escaped on its own.
+    static func writeEscaped<Sink: ByteSink & ~Copyable>(_ text: String, into output: inout Sink) {
         // Most strings of a trace (labels, operations, kinds) are printable ASCII without quotes or
         // backslashes: one scan of the bytes and one copy.
         // Other characters that need no escape (∂, −, ², σ: a trace's descriptions) are copied as
@@ -193,7 +200,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             output.put(bytes)
             return true
         } ?? false
-        if copied { output.put(UInt8(ascii: "\"")); return }
+        if copied { return }
         for scalar in text.unicodeScalars {
             let value = scalar.value
             // Printable ASCII, Latin-1's letters and signs and the mathematical operators (∂, −, ×,
@@ -219,7 +226,6 @@ public indirect enum JSONValue: Sendable, Equatable {
                 }
             }
         }
-        output.put(UInt8(ascii: "\""))
     }
 
     /// Whether a scalar outside printable ASCII is written as it is (not as a `\u` escape).

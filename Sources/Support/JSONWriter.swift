@@ -129,6 +129,14 @@ public struct JSONWriter: ~Copyable, ByteSink {
     /// `value` as a JSON string, escaped as `JSONValue` escapes it.
     public mutating func string(_ value: String) { JSONValue.writeQuoted(value, into: &self) }
 
+    /// A string written in parts, escaped as the whole would be, with no String of the whole:
+    /// `beginString()`, `stringPart(_:)` for each part, `endString()`.
+    public mutating func beginString() { put(UInt8(ascii: "\"")) }
+    public mutating func stringPart(_ part: String) { JSONValue.writeEscaped(part, into: &self) }
+    /// A part written in the code, copied as it is: it must need no escaping.
+    public mutating func stringPart(literal part: StaticString) { part.withUTF8Buffer { put($0) } }
+    public mutating func endString() { put(UInt8(ascii: "\"")) }
+
     /// Whole numbers on one line: `[1, 2]`, or `[]`.
     public mutating func numbers(_ values: [Int]) {
         put(UInt8(ascii: "["))

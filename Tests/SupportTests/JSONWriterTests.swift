@@ -124,6 +124,29 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("a string written in parts (an edge's statement) is the whole string escaped, wherever the parts split it")
+    func stringInParts() {
+        let texts = ["∂f/∂x = σ(x)·(1 − σ(x))", "∂a\u{202E}b = \"q\"\\", "é\u{85}\n∂\u{1F600}", "a\u{AD}∂\t"]
+        for text in texts {
+            let scalars = Array(text.unicodeScalars)
+            // Every split into three parts at scalar boundaries.
+            for first in 0...scalars.count {
+                for second in first...scalars.count {
+                    let parts = [scalars[..<first], scalars[first..<second], scalars[second...]].map { String(String.UnicodeScalarView($0)) }
+                    var json = JSONWriter()
+                    json.beginArray(); json.element()
+                    json.beginString(); for part in parts { json.stringPart(part) }; json.endString()
+                    json.endArray()
+                    #expect(String(decoding: json.bytes, as: UTF8.self) == JSONValue.array([.string(text)]).serialized(), "\(parts)")
+                }
+            }
+        }
+        var json = JSONWriter()
+        json.beginString(); json.stringPart(literal: "∂"); json.stringPart("n10"); json.stringPart(literal: "/∂")
+        json.stringPart("x\""); json.stringPart(literal: " = "); json.stringPart("w"); json.endString()
+        #expect(String(decoding: json.bytes, as: UTF8.self) == JSONValue.string("∂n10/∂x\" = w").serialized())
+    }
+
     @Test("a written document nested in a tree is indented to its place")
     func writtenNested() {
         let inner = JSONValue.object(["a": .array([.number(1), .string("x")]), "b": .tensor(Tensor(shape: [2, 1], storage: [1, 2]))])
