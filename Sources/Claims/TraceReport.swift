@@ -105,6 +105,13 @@ public enum TraceReport {
     /// The text of `json(_:check:)`: keys in sorted order, as `JSONValue` writes an object.
     /// - Parameter lineEnd: ends the text with a line break (as the server sends it).
     public static func jsonBytes(_ trace: Trace, check: GradientCheck? = nil, lineEnd: Bool = false) -> [UInt8] {
+        withJSONBytes(trace, check: check, lineEnd: lineEnd) { Array($0) }
+    }
+
+    /// Hands the text of `json(_:check:)` to `body` in the writer's own memory, for a caller that
+    /// copies it once into a buffer of its own (the server's reply): no `[UInt8]` in between.
+    public static func withJSONBytes<Result>(_ trace: Trace, check: GradientCheck? = nil, lineEnd: Bool = false,
+                                             _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         // Room for a scalar trace at once (about 250 bytes a node and 400 an edge): growing a buffer
         // of 64 kB or more costs glibc a consolidation of its free lists, or an mmap, each time.
         let entries = trace.nodes.withUnsafeBufferPointer { nodes in nodes.indices.reduce(0) { $0 + nodes[$1].storedValue.count } }
@@ -146,7 +153,7 @@ public enum TraceReport {
         json.key("value"); optional(trace.nodes[trace.output].storedValue, into: &json)
         json.endObject()
         if lineEnd { json.lineEnd() }
-        return json.bytes
+        return json.withBytes(body)
     }
 
     static func write(_ node: Trace.Node, into json: inout JSONWriter) {

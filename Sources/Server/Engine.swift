@@ -6,6 +6,7 @@ import Support
 import Claims
 import Lessons
 import Grading
+import NIOCore
 import Pages
 
 // The playground's work, done by the same library functions as `backprop trace` and `backprop
@@ -15,26 +16,30 @@ import Pages
 // WorkbenchServer.swift CKernels for the allocator's settings).
 
 /// What a handler sends back: Sendable bytes, ready before they leave the worker thread. (An
-/// `Error` too, so that a refusal can travel in a `Result`.)
+/// `Error` too, so that a refusal can travel in a `Result`.) The body is the `ByteBuffer` the
+/// response sends, written once: a trace's 77 kB went writer → `[UInt8]` → `ByteBuffer` before.
 struct Reply: Error, Sendable {
     /// The HTTP status: 200, or 400 for bad input (the CLI's exit 2), 422 for failed work (exit 1).
     var status: Int
     var contentType: String
-    var body: [UInt8]
+    var body: ByteBuffer
     /// The exit status `backprop` would have ended with (0, 1 or 2), sent as `Backprop-Exit-Status`.
     var exitStatus: Int32
 
     static func json(_ text: String, exitStatus: Int32 = 0) -> Reply {
-        Reply(status: 200, contentType: "application/json; charset=utf-8", body: Array(text.utf8), exitStatus: exitStatus)
+        Reply(status: 200, contentType: "application/json; charset=utf-8", body: ByteBuffer(string: text), exitStatus: exitStatus)
     }
 
-    static func json(bytes: [UInt8], exitStatus: Int32 = 0) -> Reply {
-        Reply(status: 200, contentType: "application/json; charset=utf-8", body: bytes, exitStatus: exitStatus)
+    static func json(bytes: some Sequence<UInt8>, exitStatus: Int32 = 0) -> Reply {
+        Reply(status: 200, contentType: "application/json; charset=utf-8", body: ByteBuffer(bytes: bytes), exitStatus: exitStatus)
     }
 
     static func text(_ text: String, type: String, exitStatus: Int32 = 0) -> Reply {
-        Reply(status: 200, contentType: type, body: Array(text.utf8), exitStatus: exitStatus)
+        Reply(status: 200, contentType: type, body: ByteBuffer(string: text), exitStatus: exitStatus)
     }
+
+    /// The body as text (tests, logs).
+    var bodyText: String { String(buffer: body) }
 
     /// An error as JSON: the CLI's message, its position when it has one, and the exit status.
     ///
@@ -50,7 +55,7 @@ struct Reply: Error, Sendable {
         if let line = location?.line { object["line"] = .number(Double(line)) }
         if let column = location?.column { object["column"] = .number(Double(column)) }
         return Reply(status: httpStatus ?? (exitStatus == 1 ? 422 : 400), contentType: "application/json; charset=utf-8",
-                     body: JSONValue.object(object).utf8(capacity: 256), exitStatus: exitStatus)
+                     body: ByteBuffer(bytes: JSONValue.object(object).utf8(capacity: 256)), exitStatus: exitStatus)
     }
 
     /// A diagnostic as the CLI prints it (`program:1:5: error: …`, or only what went wrong when it has
@@ -87,7 +92,7 @@ enum Engine {
             let check = try body.bool("check") == true ? try job.gradientCheck() : nil
             let status: Int32 = check.map { $0.passed ? 0 : 1 } ?? 0
             // Written straight into the reply's bytes: no String of the whole document in between.
-            return .json(bytes: TraceReport.jsonBytes(job.trace, check: check, lineEnd: true), exitStatus: status)
+            return TraceReport.withJSONBytes(job.trace, check: check, lineEnd: true) { .json(bytes: $0, exitStatus: status) }
         } catch { return .failure(error) }
     }
 

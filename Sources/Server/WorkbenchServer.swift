@@ -152,7 +152,7 @@ extension Reply {
         headers[.contentType] = contentType
         headers[.exitStatus] = String(exitStatus)
         headers[.cacheControl] = "no-store"
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: body))
     }
 }
 

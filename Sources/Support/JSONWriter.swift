@@ -49,6 +49,11 @@ public struct JSONWriter: ~Copyable, ByteSink {
     /// The document so far.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
+    /// The document so far, lent to `body` without a copy; the pointer is valid only inside it.
+    public func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        body(UnsafeBufferPointer(start: base, count: count))
+    }
+
     public mutating func beginObject() { open(UInt8(ascii: "{")) }
     public mutating func endObject() { close(UInt8(ascii: "}")) }
     /// An array written one element per line (elements start with `element()`).

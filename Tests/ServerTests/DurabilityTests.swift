@@ -91,10 +91,10 @@ struct LimitTests {
         while gate.busy == 0 { try? await Task.sleep(for: .milliseconds(10)) }
         let turnedAway = await gate.run { .json("{}") }
         #expect(turnedAway.status == 503)
-        #expect(String(decoding: turnedAway.body, as: UTF8.self).contains("the server is busy"))
+        #expect(turnedAway.bodyText.contains("the server is busy"))
         let late = await slow
         #expect(late.status == 503)
-        #expect(String(decoding: late.body, as: UTF8.self).contains("took longer than 0.2 s"))
+        #expect(late.bodyText.contains("took longer than 0.2 s"))
         #expect(gate.busy == 1)   // the slow work still holds its slot until it ends
         let patience = Date().addingTimeInterval(20)
         while gate.busy > 0 && Date() < patience { try? await Task.sleep(for: .milliseconds(50)) }
