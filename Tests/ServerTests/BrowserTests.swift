@@ -16,8 +16,8 @@ struct BrowserTests {
 
     @Test("playground, exercises and the teacher's view", .enabled(if: HeadlessChromium.isAvailable))
     func classroom() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
+        let server = try ServerProcess.start()
+        defer { server.stop() }
         let browser = try HeadlessChromium(opening: server.base, timeout: 300)
         defer { browser.close() }
         let page = Page(browser: browser)

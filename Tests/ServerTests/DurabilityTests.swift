@@ -6,7 +6,7 @@ import Testing
 /// `backprop serve` as a process: killed mid-load it loses no acknowledged attempt; SIGTERM stops it cleanly.
 @Suite("serve: the process", .serialized)
 struct DurabilityTests {
-    /// Submissions from 16 clients at once; SIGKILL after a second; a second server on the same data
+    /// Submissions from 16 clients at once; SIGKILL after 1.5 s and 40 acknowledged attempts; a second server on the same data
     /// must list every attempt the first one acknowledged.
     @Test("SIGKILL mid-load: every acknowledged attempt is in the store after a restart")
     func killMidLoad() async throws {
@@ -35,7 +35,11 @@ struct DurabilityTests {
                 }
             }
             group.addTask {
+                // Killed mid-load: after 1.5 s and at least 40 acknowledged attempts (a minute at
+                // most), so a slow build (AddressSanitizer, 16 acknowledged in 1.5 s) still tests something.
                 try await Task.sleep(for: .milliseconds(1500))
+                let patience = Date().addingTimeInterval(60)
+                while load.acknowledged.withLock({ $0.count }) < 40 && Date() < patience { try await Task.sleep(for: .milliseconds(50)) }
                 kill(pid, SIGKILL)
                 try await Task.sleep(for: .milliseconds(500))
                 load.stop.store(true, ordering: .relaxed)
@@ -86,8 +90,16 @@ struct LimitTests {
     @Test("the gate turns requests away beyond its capacity, and answers at the deadline")
     func gate() async {
         let gate = EvaluationGate(capacity: 1, deadline: .milliseconds(200))
-        // The slow work outlasts the 0.2 s deadline by far, so its slot is still held when the late reply comes, even on a loaded machine.
-        async let slow = gate.run { usleep(8_000_000); return .json("{}") }
+        // The slow work runs until the test lets it end (at most a minute), so its slot is held when
+        // the late reply comes however slow the machine: with 8 s of sleep instead, a run under
+        // AddressSanitizer, its cooperative threads busy with other suites, saw the late reply after
+        // the work had ended.
+        let release = Load()   // its `stop` lets the slow work end
+        async let slow = gate.run {
+            let patience = Date().addingTimeInterval(60)
+            while !release.stop.load(ordering: .relaxed) && Date() < patience { usleep(10_000) }
+            return .json("{}")
+        }
         while gate.busy == 0 { try? await Task.sleep(for: .milliseconds(10)) }
         let turnedAway = await gate.run { .json("{}") }
         #expect(turnedAway.status == 503)
@@ -96,6 +108,7 @@ struct LimitTests {
         #expect(late.status == 503)
         #expect(late.bodyText.contains("took longer than 0.2 s"))
         #expect(gate.busy == 1)   // the slow work still holds its slot until it ends
+        release.stop.store(true, ordering: .relaxed)
         let patience = Date().addingTimeInterval(20)
         while gate.busy > 0 && Date() < patience { try? await Task.sleep(for: .milliseconds(50)) }
         #expect(gate.busy == 0)

@@ -46,6 +46,35 @@ final class TestServer: Sendable {
     }
 }
 
+/// `backprop serve` as its own process, as the teacher runs it: for tests whose thread blocks on
+/// something else (Chromium's DevTools pipe), which would hold one of the cooperative threads an
+/// in-process server needs. Under AddressSanitizer, with every suite running at once, the in-process
+/// server of the Chromium test got no thread for minutes and the test timed out (`make sanitize`).
+struct ServerProcess {
+    let base: URL
+    let token: String
+    let process: Process
+
+    static func start() throws -> ServerProcess {
+        let data = try temporaryDirectory()
+        let tokenFile = data + "-token"
+        let token = "browser-teacher-token-0123456789"
+        try (token + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let started = try Backprop.serve(data: data, tokenFile: tokenFile)
+        return ServerProcess(base: URL(string: started.url)!, token: token, process: started.process)
+    }
+
+    func request(_ method: String, _ path: String, teacher: Bool = false) async throws -> HTTPReply {
+        try await HTTPReply.send(method, base.absoluteString + path.dropFirst(), token: teacher ? token : nil)
+    }
+
+    /// SIGTERM, and waits for the server to stop.
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
 /// One HTTP exchange's result.
 struct HTTPReply: Sendable {
     let status: Int
