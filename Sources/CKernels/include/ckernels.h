@@ -55,9 +55,13 @@ void ck_adam_f32(float *p, const float *gradient, float *m, float *v, long n, fl
                  float decay, float beta1, float beta2, float epsilon);
 void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float rate, float decay, float momentum, int nesterov);
 
-/// glibc's allocator set for a server: blocks up to 4 MB from the heap (not an mmap each time), and
-/// up to 64 MB of free heap kept rather than given back and asked for again (Server's MemoryTuning).
+/// glibc's allocator set for a server: blocks up to 4 MB from the heap (not an mmap each time), up
+/// to 64 MB of free heap kept rather than given back and asked for again, heaps grown 16 MB at a time
+/// (Server's MemoryTuning).
 void ck_memory_tune_for_serving(void);
+/// Whether glibc serves a block of `bytes` with an mmap of its own (1), from the heap (0), or -1
+/// when not glibc or the block could not be had: lets a test see that the tuning above is in effect.
+int ck_memory_is_mapped_alone(size_t bytes);
 
 /// Subnormal floats flushed to zero (FTZ and DAZ) on the calling thread; returns the state to restore.
 unsigned ck_denormals_flush(void);
