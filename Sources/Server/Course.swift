@@ -1,7 +1,6 @@
 import Autograd
 import Diagrams
 import Foundation
-import Synchronization
 import Support
 import Claims
 import Lessons
@@ -15,8 +14,8 @@ import Pages
 /// between threads: each lesson's set is used under its own lock.
 final class Course: Sendable {
     let lessons: [Lesson]
-    private let pages = Mutex<[Int: Reply]>([:])
-    private let reports = Mutex<[Int: Reply]>([:])
+    private let pages = Locked<[Int: Reply]>([:])
+    private let reports = Locked<[Int: Reply]>([:])
     private let sets: [Int: LockedSet]
 
     /// One lesson's exercise set, prepared on first use and then used by one thread at a time.

@@ -30,7 +30,7 @@ final class EvaluationGate: Sendable {
     /// cannot hold them back.
     private let deadlines = DispatchQueue(label: "backprop.serve.deadlines", qos: .userInteractive)
     /// The requests whose work has not answered yet: when each must be answered, and how.
-    private let pending = Mutex<[UInt64: (stop: ContinuousClock.Instant, expire: @Sendable () -> Void)]>([:])
+    private let pending = Locked<[UInt64: (stop: ContinuousClock.Instant, expire: @Sendable () -> Void)]>([:])
     private let nextID = Atomic<UInt64>(0)
     /// One repeating timer looks for requests past their deadline every `GateTiming.sweepMilliseconds`. A timer
     /// per request (`asyncAfter`) kept Dispatch's manager thread at 4.5% of the server's CPU under
@@ -128,7 +128,7 @@ enum GateTiming {
 /// bursts of `2 × rate`); `rate` 0 turns the limit off (the load test measures the server itself).
 final class ClientLimiter: Sendable {
     let rate: Double
-    private let buckets = Mutex<[String: (tokens: Double, time: Double)]>([:])
+    private let buckets = Locked<[String: (tokens: Double, time: Double)]>([:])
 
     init(rate: Double) { self.rate = rate }
 

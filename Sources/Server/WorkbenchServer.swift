@@ -5,7 +5,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 
 /// How `backprop serve` is set up.
 public struct ServeOptions: Sendable {
@@ -53,7 +52,7 @@ public final class WorkbenchServer: Sendable {
     let gate: EvaluationGate
     let limiter: ClientLimiter
     let token: String
-    private let group = Mutex<ServiceGroup?>(nil)
+    private let group = Locked<ServiceGroup?>(nil)
 
     /// Loads the lessons and opens the store. Throws `ServerFailure` (one line) if either is unusable.
     public init(_ options: ServeOptions) throws(ServerFailure) {
