@@ -9,27 +9,16 @@
 #include <malloc.h>
 #endif
 
-void ck_memory_tune_for_serving(void) {
+int ck_memory_tune_for_serving(void) {
 #if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    int accepted = 0;
+    accepted += mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    accepted += mallopt(M_TRIM_THRESHOLD, 64 << 20);
     /* Each arena grows 16 MB at a time: fewer mprotect calls as the worker threads' arenas grow.
        Address space only; pages not touched take no memory. */
-    mallopt(M_TOP_PAD, 16 << 20);
-#endif
-}
-
-int ck_memory_is_mapped_alone(size_t bytes) {
-#if defined(__GLIBC__)
-    struct mallinfo2 before = mallinfo2();
-    void *block = malloc(bytes);
-    if (block == NULL) return -1;
-    ((volatile char *)block)[0] = 1;
-    struct mallinfo2 during = mallinfo2();
-    free(block);
-    return during.hblks > before.hblks ? 1 : 0;
+    accepted += mallopt(M_TOP_PAD, 16 << 20);
+    return accepted;
 #else
-    (void)bytes;
-    return -1;
+    return 0;
 #endif
 }

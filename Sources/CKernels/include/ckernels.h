@@ -57,11 +57,8 @@ void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float ra
 
 /// glibc's allocator set for a server: blocks up to 4 MB from the heap (not an mmap each time), up
 /// to 64 MB of free heap kept rather than given back and asked for again, heaps grown 16 MB at a time
-/// (Server's MemoryTuning).
-void ck_memory_tune_for_serving(void);
-/// Whether glibc serves a block of `bytes` with an mmap of its own (1), from the heap (0), or -1
-/// when not glibc or the block could not be had: lets a test see that the tuning above is in effect.
-int ck_memory_is_mapped_alone(size_t bytes);
+/// (Server's MemoryTuning). Returns how many of the three settings glibc accepted (0 without glibc).
+int ck_memory_tune_for_serving(void);
 
 /// Subnormal floats flushed to zero (FTZ and DAZ) on the calling thread; returns the state to restore.
 unsigned ck_denormals_flush(void);
