@@ -187,8 +187,8 @@ public enum TraceReport {
         TraceFormat.statement(local.resultLabel, local.inputLabel, local.formula,
                               literal: { json.stringPart(literal: $0) }, text: { json.stringPart($0) })
         json.endString()
-        json.key("formula"); json.string(edge.localGradient.formula)
-        json.key("value"); optional(edge.localGradient.storedValue, into: &json)
+        json.key("formula"); json.string(local.formula)
+        json.key("value"); optional(local.storedValue, into: &json)
         json.endObject()
         json.key("operand"); json.number(edge.operand)
         json.key("to"); json.number(edge.to)
