@@ -35,9 +35,11 @@ public struct GraphIdentity: Hashable, Sendable, CustomStringConvertible {
 extension Graph {
     /// The node at creation position `index` in this graph: how to find, in a graph rebuilt from
     /// the same program, the node that had that position in an earlier graph.
-    /// - Precondition: `0 <= index < count`.
-    public func node(at index: Int) -> NodeID {
-        precondition(index >= 0 && index < count, "node index \(index) is out of range: the graph has \(count) nodes")
+    /// - Throws: `AutogradError.invalidOperand` when `index` is not in `0..<count`.
+    public func node(at index: Int) throws(AutogradError) -> NodeID {
+        guard index >= 0 && index < count else {
+            throw .invalidOperand(operation: "node(at:)", reason: "node index \(index) is out of range: the graph has \(count) nodes")
+        }
         return nodeID(index)
     }
 

@@ -75,16 +75,17 @@ public final class Graph {
     @exclusivity(unchecked) public internal(set) var backwardOutput: NodeID?
     /// The first node whose value has a NaN or an infinity, if any.
     @exclusivity(unchecked) public private(set) var firstNonFiniteNode: NodeID?
-    /// How many tensor entries an operation may add (GraphLimits.swift); unlimited unless set.
-    public var limits = GraphLimits.unlimited
+    /// How big a value, and the graph, may grow (GraphLimits.swift): `GraphLimits.standard` unless
+    /// set; trainers that check their batches themselves set `.unlimited`.
+    public var limits: GraphLimits
     /// The tensor entries of every tensor node recorded so far.
     public private(set) var entries = 0
     /// When to stop: tensor operations, backward and the gradient check give up past it
     /// (EvaluationDeadline.swift). The deadline in force where the graph is created; nil: never.
     public var deadline: ContinuousClock.Instant? = EvaluationDeadline.current
 
-    /// An empty graph.
-    public init() {}
+    /// An empty graph whose operations are held to `limits` (the expression language's by default).
+    public init(limits: GraphLimits = .standard) { self.limits = limits }
 
     /// Reserves room for `count` nodes, so a long build never reallocates.
     public func reserveCapacity(_ count: Int) {
@@ -221,15 +222,15 @@ public final class Graph {
             var inputs = [value(of: x)]
             if yi >= 0 { inputs.append(value(of: nodeID(yi))) }
             let attribute = try Graph.validate(attribute, for: operation, on: inputs[0].shape)
-            // A product's result can be far bigger than its operands ([n, 1] @ [1, n]): check it first.
-            if operation == .matmul, inputs.count == 2, let m = inputs[0].shape.first, let n = inputs[1].shape.last,
-               inputs[0].rank == 2 && inputs[1].rank == 2 {
-                try checkSize([m, n], for: primitive.symbol)
-            }
+            // Every size is checked before the work: a product's result can be far bigger than its
+            // operands ([n, 1] @ [1, n]), and an empty value's axes can be huge.
+            let predicted = Graph.resultShape(of: operation, inputs.map(\.shape), attribute)
+            if let predicted { try checkSize(predicted, for: primitive.symbol) }
+            if operation == .conv2d { try checkConvolutionColumns(inputs.map(\.shape), attribute) }
             switch forward(inputs, attribute) {
             case .failure(let error): throw error
             case .success(let value):
-                if limits != .unlimited { try checkSize(value.shape, for: primitive.symbol) }
+                if predicted != value.shape { try checkSize(value.shape, for: primitive.symbol) }
                 let id = record(operation, xi, yi, value)
                 if let attribute { attributes[Int32(id.index)] = attribute }
                 return id
@@ -249,6 +250,9 @@ public final class Graph {
             }
             return .axis(axis)
         case .shape(let raw):
+            guard raw.count <= GraphLimits.maximumRank else {
+                throw .invalidOperand(operation: "reshape", reason: "the new shape has \(raw.count) axes; a value has at most \(GraphLimits.maximumRank)")
+            }
             // Checked products: [65536, 65536, 65536, 65536] must not wrap around to 0 entries.
             guard raw.allSatisfy({ $0 >= 0 || $0 == -1 }) else {
                 throw .invalidOperand(operation: "reshape", reason: "invalid shape \(Tensor.describe(shape: raw))")
