@@ -21,8 +21,8 @@ public struct GraphLimits: Sendable, Equatable {
         self.entriesPerGraph = entriesPerGraph
     }
 
-    /// The most axes a value may have: 16, as in ONNX Runtime's and TensorFlow Lite's kernels. A
-    /// one-entry value of rank 10,000 passed every entry limit and printed as 800 MB of brackets.
+    /// The most axes a value may have: 16 (the lessons use at most 4, [N, C, H, W]). A one-entry
+    /// value of rank 10,000 passed every entry limit and printed as 800 MB of brackets.
     public static let maximumRank = 16
 
     /// The bytes of one entry (a `Double`).
