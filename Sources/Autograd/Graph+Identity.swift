@@ -47,6 +47,16 @@ extension Graph {
     @inline(__always)
     func nodeID(_ index: Int) -> NodeID { NodeID(index: index, graph: identity) }
 
+    /// Stops the program when `node` is not this graph's: reading another graph's node by its
+    /// position read whatever sat there (issue 30). A graph evaluated again from the same program
+    /// finds its own node with `node(at:)`.
+    @inline(__always)
+    func requireOwn(_ node: NodeID, _ function: StaticString) {
+        guard node.graph == identity else {
+            fatalError("\(function): \(foreignNodeError(node)); a graph evaluated again from the same program finds its node with graph.node(at: id.index)")
+        }
+    }
+
     /// The error for a node of another graph (or of this one before `removeAll`).
     func foreignNodeError(_ node: NodeID) -> AutogradError {
         .foreignNode(node: node.description, nodeGraph: node.graph.description, graph: identity.description)

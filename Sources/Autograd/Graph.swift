@@ -8,9 +8,10 @@ import Foundation
 /// `removeAll`), so nothing is recorded on a wrong operand. To find the node at the same position
 /// in a graph rebuilt from the same program, ask that graph: `graph.node(at: id.index)`.
 ///
-/// The reading functions (`value(of:)`, `gradient(of:)`, …) read by position and do not check
-/// the identity yet: the claim checker and the exercises still read a program evaluated again at
-/// another point with the first evaluation's ids.
+/// `value(of:)` and `gradient(of:)` stop the program on a node of another graph (a programmer
+/// error, like an index out of range); the claim checker and the exercises, which read a program
+/// evaluated again at another point, translate their ids with `node(at:)` first. The other
+/// reading functions (`shape(of:)`, `inputs(of:)`, …) read by position.
 ///
 /// Eight bytes: the index as an `Int32` (the arena stores its edges as `Int32` already, so no
 /// graph holds more nodes) and the graph's identity as a `UInt32`.
@@ -306,7 +307,12 @@ public final class Graph {
     // MARK: - Reading the graph
 
     /// The node's forward value.
-    public func value(of node: NodeID) -> Tensor { storedValue(at: node.index).tensor }
+    /// - Precondition: the node belongs to this graph (its `graph` is this graph's `identity`); a
+    ///   node of another graph stops the program with the engine's sentence, as the operators do.
+    public func value(of node: NodeID) -> Tensor {
+        requireOwn(node, "value(of:)")
+        return storedValue(at: node.index).tensor
+    }
 
     /// The forward value of the node at `index`, a scalar as its number (no tensor to allocate).
     func storedValue(at index: Int) -> TraceValue {
@@ -321,7 +327,11 @@ public final class Graph {
     }
 
     /// The node's gradient after backward, or nil before backward or when backward did not reach it.
-    public func gradient(of node: NodeID) -> Tensor? { storedGradient(at: node.index)?.tensor }
+    /// - Precondition: the node belongs to this graph, as for `value(of:)`.
+    public func gradient(of node: NodeID) -> Tensor? {
+        requireOwn(node, "gradient(of:)")
+        return storedGradient(at: node.index)?.tensor
+    }
 
     /// The gradient of the node at `index` after backward, a scalar as its number; nil before
     /// backward or when backward did not reach it.

@@ -136,3 +136,20 @@ struct ShapeLimitTests {
         #expect(wide.shape(of: y) == [1, 1, 18, 18])
     }
 }
+
+@Suite("Reading a node checks its graph (issue 30)")
+struct ForeignReadTests {
+    @Test("node(at:) translates an id to a graph rebuilt from the same program; the reads then agree")
+    func translate() throws {
+        let first = Graph(), second = Graph()
+        let x1 = first.input("x", 2), x2 = second.input("x", 5)
+        let f1 = try first.apply(.multiply, x1, x1), f2 = try second.apply(.multiply, x2, x2)
+        try first.backward(from: f1); try second.backward(from: f2)
+        let same = try second.node(at: x1.index)
+        #expect(same == x2 && second.value(of: same) == Tensor(scalar: 5) && second.gradient(of: same) == Tensor(scalar: 10))
+        #expect(first.value(of: x1) == Tensor(scalar: 2) && first.gradient(of: x1) == Tensor(scalar: 4))
+        // Reading x1 in `second` is a programmer error: value(of:) and gradient(of:) stop with the
+        // engine's sentence (fatalError) instead of reading whatever sits at x1's position.
+        #expect(x1.graph != second.identity)
+    }
+}
