@@ -125,7 +125,7 @@ extension Graph {
     /// `limits`, or the graph's total would. Called before the operation allocates anything.
     func checkSize(_ shape: [Int], for operation: String) throws(AutogradError) {
         if let problem = limits.problem(with: shape) { throw .invalidOperand(operation: operation, reason: problem) }
-        let count = shape.reduce(1, &*)   // checked by `problem(with:)` above
+        let count = Tensor.product(shape)
         let (total, overflow) = entries.addingReportingOverflow(count)
         guard !overflow, total <= limits.entriesPerGraph else {
             throw .invalidOperand(operation: operation, reason: "the program would hold more than \(limits.entriesPerGraph) tensor entries in all (this result adds \(count)); that is the limit per program (docs/reliability.md says how to raise it)")

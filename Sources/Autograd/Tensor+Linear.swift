@@ -115,9 +115,8 @@ extension Tensor {
         }
         var newShape = shape
         newShape.remove(at: axis)
-        // A tensor's axes multiply without overflow (its initializers check), so these products fit.
-        let outer = shape[..<axis].reduce(1, &*), size = shape[axis], inner = shape[(axis + 1)...].reduce(1, &*)
-        var out = [Double](repeating: 0, count: outer * inner)
+        let outer = Tensor.product(shape[..<axis]), size = shape[axis], inner = Tensor.product(shape[(axis + 1)...])
+        var out = [Double](repeating: 0, count: Tensor.product(newShape))
         guard count > 0 else { return Tensor(shape: newShape, storage: out) }
         for o in 0..<outer {
             for s in 0..<size {
@@ -136,8 +135,8 @@ extension Tensor {
         guard GraphLimits.extent(of: newShape) != nil, let total = GraphLimits.entries(of: newShape) else {
             fatalError("Tensor.expanded(alongAxis:size:): the shape \(Tensor.describe(shape: newShape)) overflows")
         }
-        let outer = shape[..<axis].reduce(1, &*)
-        let inner = shape[axis...].reduce(1, &*)
+        let outer = Tensor.product(shape[..<axis])
+        let inner = Tensor.product(shape[axis...])
         var out = [Double](repeating: 0, count: total)
         guard total > 0 else { return Tensor(shape: newShape, storage: out) }
         for o in 0..<outer {
@@ -198,7 +197,7 @@ extension Tensor {
             }
             switch components[axis] {
             case .position(let raw):
-                let i = raw < 0 ? raw &+ size : raw
+                let i = raw < 0 ? raw + size : raw
                 guard i >= 0 && i < size else {
                     return .failure(IndexError(message: "index \(raw) is out of range for axis \(axis) of size \(size)"))
                 }

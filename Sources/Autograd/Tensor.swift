@@ -94,6 +94,16 @@ public struct Tensor: Sendable, Equatable, Hashable {
         return strides
     }
 
+    /// The product of some of a tensor's axes (the entries before or after an axis), with checked
+    /// arithmetic. A tensor's axes always multiply without overflow (its initializers check), so
+    /// nil here is a mistake in the engine: it stops with a sentence instead of wrapping around.
+    static func product(_ axes: some Sequence<Int>) -> Int {
+        guard let product = GraphLimits.entries(of: axes) else {
+            fatalError("the axes \(Array(axes)) do not multiply to an integer; every tensor's shape is checked before it is made")
+        }
+        return product
+    }
+
     /// A shape written as the notes write it: `[2, 3]`, and `[]` for a scalar.
     public static func describe(shape: [Int]) -> String {
         "[" + shape.map(String.init).joined(separator: ", ") + "]"
