@@ -8,12 +8,15 @@ struct Convolution {
     let outHeight: Int, outWidth: Int
 
     init?(input shape: [Int], size: Int, stride: Int, padding: Int) {
-        guard shape.count == 4, size >= 1, stride >= 1, padding >= 0 else { return nil }
+        // Checked arithmetic: a window, stride or padding from a file must not overflow.
+        guard shape.count == 4, size >= 1, stride >= 1, padding >= 0, padding <= Int.max / 4,
+              shape.allSatisfy({ $0 >= 0 && $0 <= Int.max / 4 }) else { return nil }
         (batch, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
         (self.size, self.stride, self.padding) = (size, stride, padding)
+        guard height + 2 * padding >= size, width + 2 * padding >= size else { return nil }
         outHeight = (height + 2 * padding - size) / stride + 1
         outWidth = (width + 2 * padding - size) / stride + 1
-        guard height + 2 * padding >= size, width + 2 * padding >= size, outHeight > 0, outWidth > 0 else { return nil }
+        guard outHeight > 0, outWidth > 0 else { return nil }
     }
 
     /// The kernels layer's window over one example's planes.

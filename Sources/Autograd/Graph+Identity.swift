@@ -35,15 +35,27 @@ public struct GraphIdentity: Hashable, Sendable, CustomStringConvertible {
 extension Graph {
     /// The node at creation position `index` in this graph: how to find, in a graph rebuilt from
     /// the same program, the node that had that position in an earlier graph.
-    /// - Precondition: `0 <= index < count`.
-    public func node(at index: Int) -> NodeID {
-        precondition(index >= 0 && index < count, "node index \(index) is out of range: the graph has \(count) nodes")
+    /// - Throws: `AutogradError.invalidOperand` when `index` is not in `0..<count`.
+    public func node(at index: Int) throws(AutogradError) -> NodeID {
+        guard index >= 0 && index < count else {
+            throw .invalidOperand(operation: "node(at:)", reason: "node index \(index) is out of range: the graph has \(count) nodes")
+        }
         return nodeID(index)
     }
 
     /// A node id of this graph, unchecked (the callers take the index from the arena itself).
     @inline(__always)
     func nodeID(_ index: Int) -> NodeID { NodeID(index: index, graph: identity) }
+
+    /// Stops the program when `node` is not this graph's: reading another graph's node by its
+    /// position read whatever sat there (issue 30). A graph evaluated again from the same program
+    /// finds its own node with `node(at:)`.
+    @inline(__always)
+    func requireOwn(_ node: NodeID, _ function: StaticString) {
+        guard node.graph == identity else {
+            fatalError("\(function): \(foreignNodeError(node)); a graph evaluated again from the same program finds its node with graph.node(at: id.index)")
+        }
+    }
 
     /// The error for a node of another graph (or of this one before `removeAll`).
     func foreignNodeError(_ node: NodeID) -> AutogradError {

@@ -8,9 +8,10 @@ import Foundation
 /// `removeAll`), so nothing is recorded on a wrong operand. To find the node at the same position
 /// in a graph rebuilt from the same program, ask that graph: `graph.node(at: id.index)`.
 ///
-/// The reading functions (`value(of:)`, `gradient(of:)`, …) read by position and do not check
-/// the identity yet: the claim checker and the exercises still read a program evaluated again at
-/// another point with the first evaluation's ids.
+/// `value(of:)` and `gradient(of:)` stop the program on a node of another graph (a programmer
+/// error, like an index out of range); the claim checker and the exercises, which read a program
+/// evaluated again at another point, translate their ids with `node(at:)` first. The other
+/// reading functions (`shape(of:)`, `inputs(of:)`, …) read by position.
 ///
 /// Eight bytes: the index as an `Int32` (the arena stores its edges as `Int32` already, so no
 /// graph holds more nodes) and the graph's identity as a `UInt32`.
@@ -75,16 +76,17 @@ public final class Graph {
     @exclusivity(unchecked) public internal(set) var backwardOutput: NodeID?
     /// The first node whose value has a NaN or an infinity, if any.
     @exclusivity(unchecked) public private(set) var firstNonFiniteNode: NodeID?
-    /// How many tensor entries an operation may add (GraphLimits.swift); unlimited unless set.
-    public var limits = GraphLimits.unlimited
+    /// How big a value, and the graph, may grow (GraphLimits.swift): `GraphLimits.standard` unless
+    /// set; trainers that check their batches themselves set `.unlimited`.
+    public var limits: GraphLimits
     /// The tensor entries of every tensor node recorded so far.
     public private(set) var entries = 0
     /// When to stop: tensor operations, backward and the gradient check give up past it
     /// (EvaluationDeadline.swift). The deadline in force where the graph is created; nil: never.
     public var deadline: ContinuousClock.Instant? = EvaluationDeadline.current
 
-    /// An empty graph.
-    public init() {}
+    /// An empty graph whose operations are held to `limits` (the expression language's by default).
+    public init(limits: GraphLimits = .standard) { self.limits = limits }
 
     /// Reserves room for `count` nodes, so a long build never reallocates.
     public func reserveCapacity(_ count: Int) {
@@ -221,15 +223,15 @@ public final class Graph {
             var inputs = [value(of: x)]
             if yi >= 0 { inputs.append(value(of: nodeID(yi))) }
             let attribute = try Graph.validate(attribute, for: operation, on: inputs[0].shape)
-            // A product's result can be far bigger than its operands ([n, 1] @ [1, n]): check it first.
-            if operation == .matmul, inputs.count == 2, let m = inputs[0].shape.first, let n = inputs[1].shape.last,
-               inputs[0].rank == 2 && inputs[1].rank == 2 {
-                try checkSize([m, n], for: primitive.symbol)
-            }
+            // Every size is checked before the work: a product's result can be far bigger than its
+            // operands ([n, 1] @ [1, n]), and an empty value's axes can be huge.
+            let predicted = Graph.resultShape(of: operation, inputs.map(\.shape), attribute)
+            if let predicted { try checkSize(predicted, for: primitive.symbol) }
+            if operation == .conv2d { try checkConvolutionColumns(inputs.map(\.shape), attribute) }
             switch forward(inputs, attribute) {
             case .failure(let error): throw error
             case .success(let value):
-                if limits != .unlimited { try checkSize(value.shape, for: primitive.symbol) }
+                if predicted != value.shape { try checkSize(value.shape, for: primitive.symbol) }
                 let id = record(operation, xi, yi, value)
                 if let attribute { attributes[Int32(id.index)] = attribute }
                 return id
@@ -249,6 +251,9 @@ public final class Graph {
             }
             return .axis(axis)
         case .shape(let raw):
+            guard raw.count <= GraphLimits.maximumRank else {
+                throw .invalidOperand(operation: "reshape", reason: "the new shape has \(raw.count) axes; a value has at most \(GraphLimits.maximumRank)")
+            }
             // Checked products: [65536, 65536, 65536, 65536] must not wrap around to 0 entries.
             guard raw.allSatisfy({ $0 >= 0 || $0 == -1 }) else {
                 throw .invalidOperand(operation: "reshape", reason: "invalid shape \(Tensor.describe(shape: raw))")
@@ -302,7 +307,12 @@ public final class Graph {
     // MARK: - Reading the graph
 
     /// The node's forward value.
-    public func value(of node: NodeID) -> Tensor { storedValue(at: node.index).tensor }
+    /// - Precondition: the node belongs to this graph (its `graph` is this graph's `identity`); a
+    ///   node of another graph stops the program with the engine's sentence, as the operators do.
+    public func value(of node: NodeID) -> Tensor {
+        requireOwn(node, "value(of:)")
+        return storedValue(at: node.index).tensor
+    }
 
     /// The forward value of the node at `index`, a scalar as its number (no tensor to allocate).
     func storedValue(at index: Int) -> TraceValue {
@@ -317,7 +327,11 @@ public final class Graph {
     }
 
     /// The node's gradient after backward, or nil before backward or when backward did not reach it.
-    public func gradient(of node: NodeID) -> Tensor? { storedGradient(at: node.index)?.tensor }
+    /// - Precondition: the node belongs to this graph, as for `value(of:)`.
+    public func gradient(of node: NodeID) -> Tensor? {
+        requireOwn(node, "gradient(of:)")
+        return storedGradient(at: node.index)?.tensor
+    }
 
     /// The gradient of the node at `index` after backward, a scalar as its number; nil before
     /// backward or when backward did not reach it.

@@ -42,7 +42,7 @@ extension Primitive {
         /// Sum of all entries, or along one axis; backward copies the upstream to every summed entry.
         structural(.sum, "sum", symbol: "sum", arity: 1, local: ["1 for every entry (upstream copied back)"],
                    forward: { inputs, attribute in
-                       if case .axis(let axis) = attribute { return .success(inputs[0].sum(alongAxis: axis)) }
+                       if case .axis(let axis) = attribute { return Result { () throws(AutogradError) in try inputs[0].sum(alongAxis: axis) } }
                        return .success(inputs[0].sum())
                    },
                    backward: { inputs, _, upstream, attribute in
@@ -56,7 +56,7 @@ extension Primitive {
                        let x = inputs[0]
                        if case .axis(let axis) = attribute {
                            let n = Double(x.shape[axis])
-                           return .success(x.sum(alongAxis: axis).map { $0 / n })
+                           return Result { () throws(AutogradError) in try x.sum(alongAxis: axis).map { $0 / n } }
                        }
                        return .success(Tensor(scalar: x.storage.reduce(0, +) / Double(x.count)))
                    },
@@ -71,7 +71,7 @@ extension Primitive {
         /// The same entries under a new shape; backward reshapes the upstream back.
         structural(.reshape, "reshape", symbol: "reshape", arity: 1, local: ["upstream reshaped back"],
                    forward: { inputs, attribute in
-                       guard case .shape(let shape) = attribute, shape.reduce(1, *) == inputs[0].count else {
+                       guard case .shape(let shape) = attribute, GraphLimits.entries(of: shape) == inputs[0].count else {
                            return .failure(.invalidOperand(operation: "reshape", reason: "the new shape must keep the number of entries"))
                        }
                        return .success(inputs[0].reshaped(shape))

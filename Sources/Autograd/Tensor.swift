@@ -13,9 +13,27 @@ public struct Tensor: Sendable, Equatable, Hashable {
     public var storage: [Double]
 
     /// A tensor of the given shape over the given row-major entries.
-    /// - Precondition: `storage.count` equals the product of `shape` (a programmer error otherwise).
+    /// - Precondition: `storage.count` equals the product of `shape`, and the product of the axes
+    ///   with zeros counted as 1 fits in an `Int`, so no stride overflows (a programmer error
+    ///   otherwise). For a shape that comes from data, use `init(validatingShape:storage:)`.
     public init(shape: [Int], storage: [Double]) {
-        precondition(shape.reduce(1, *) == storage.count, "storage does not fill shape \(shape)")
+        guard GraphLimits.extent(of: shape) != nil, GraphLimits.entries(of: shape) == storage.count else {
+            fatalError("Tensor(shape:storage:): \(storage.count) entries do not fill shape \(Tensor.describe(shape: shape)), or its axes overflow; use Tensor(validatingShape:storage:) for a shape from data")
+        }
+        self.shape = shape
+        self.storage = storage
+    }
+
+    /// A tensor of the given shape over the given row-major entries, or a thrown
+    /// `AutogradError.invalidOperand` when the shape has more than `GraphLimits.maximumRank` axes,
+    /// a negative axis, axes whose product overflows, or not `storage.count` entries.
+    public init(validatingShape shape: [Int], storage: [Double]) throws(AutogradError) {
+        if let problem = GraphLimits.unlimited.problem(with: shape) {
+            throw .invalidOperand(operation: "tensor", reason: problem)
+        }
+        guard GraphLimits.entries(of: shape) == storage.count else {
+            throw .invalidOperand(operation: "tensor", reason: "\(storage.count) entries do not fill the shape \(Tensor.describe(shape: shape))")
+        }
         self.shape = shape
         self.storage = storage
     }
@@ -33,9 +51,13 @@ public struct Tensor: Sendable, Equatable, Hashable {
     }
 
     /// A tensor of the given shape with every entry equal to `value`.
+    /// - Precondition: the shape's axes are not negative and do not overflow (see `init(shape:storage:)`).
     public init(repeating value: Double, shape: [Int]) {
+        guard GraphLimits.extent(of: shape) != nil, let count = GraphLimits.entries(of: shape) else {
+            fatalError("Tensor(repeating:shape:): the shape \(Tensor.describe(shape: shape)) has a negative axis or overflows")
+        }
         self.shape = shape
-        self.storage = Array(repeating: value, count: shape.reduce(1, *))
+        self.storage = Array(repeating: value, count: count)
     }
 
     /// A tensor of zeros shaped like `shape`.
@@ -61,14 +83,25 @@ public struct Tensor: Sendable, Equatable, Hashable {
     }
 
     /// Row-major strides of `shape` (the step in `storage` for one step along each axis).
+    ///
+    /// A tensor's own shape always has strides (its initializers check the axes); for any other
+    /// shape, ask `GraphLimits.strides(of:)`, which returns nil instead of stopping.
+    /// - Precondition: the strides fit in an `Int`.
     public static func strides(of shape: [Int]) -> [Int] {
-        var strides = Array(repeating: 1, count: shape.count)
-        var step = 1
-        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
-            strides[axis] = step
-            step *= shape[axis]
+        guard let strides = GraphLimits.strides(of: shape) else {
+            fatalError("Tensor.strides(of:): the strides of \(describe(shape: shape)) do not fit in an integer")
         }
         return strides
+    }
+
+    /// The product of some of a tensor's axes (the entries before or after an axis), with checked
+    /// arithmetic. A tensor's axes always multiply without overflow (its initializers check), so
+    /// nil here is a mistake in the engine: it stops with a sentence instead of wrapping around.
+    static func product(_ axes: some Sequence<Int>) -> Int {
+        guard let product = GraphLimits.entries(of: axes) else {
+            fatalError("the axes \(Array(axes)) do not multiply to an integer; every tensor's shape is checked before it is made")
+        }
+        return product
     }
 
     /// A shape written as the notes write it: `[2, 3]`, and `[]` for a scalar.
@@ -91,8 +124,21 @@ extension Tensor {
     /// Elementwise negation.
     public static prefix func - (x: Tensor) -> Tensor { x.map { -$0 } }
 
+    /// Combines two tensors entry by entry under NumPy broadcasting, or throws
+    /// `AutogradError.shapeMismatch` when the shapes do not broadcast and `.invalidOperand` when the
+    /// result would pass `limits` (`GraphLimits.standard` unless given). Nothing is allocated first.
+    public static func broadcasting(_ x: Tensor, _ y: Tensor, limits: GraphLimits = .standard, symbol: String = "broadcast",
+                                    _ combine: (Double, Double) -> Double) throws(AutogradError) -> Tensor {
+        guard let shape = broadcastShape(x.shape, y.shape) else {
+            throw .shapeMismatch(operation: symbol, left: x.shape, right: y.shape)
+        }
+        if let problem = limits.problem(with: shape) { throw .invalidOperand(operation: symbol, reason: problem) }
+        return broadcastMap(x, y, combine)
+    }
+
     /// Combines two tensors entry by entry under NumPy broadcasting.
-    /// - Precondition: the shapes broadcast (check with `broadcastShape` first for user input).
+    /// - Precondition: the shapes broadcast and the result fits in memory (a programmer error, like
+    ///   an array index out of range; `broadcasting(_:_:limits:symbol:_:)` throws instead).
     public static func broadcastMap(_ x: Tensor, _ y: Tensor, _ combine: (Double, Double) -> Double) -> Tensor {
         if x.shape == y.shape {
             var out = [Double](repeating: 0, count: x.count)
@@ -111,12 +157,12 @@ extension Tensor {
             let value = x.storage[0]
             return Tensor(shape: broadcastShape(x.shape, y.shape) ?? y.shape, storage: y.storage.map { combine(value, $0) })
         }
-        guard let shape = broadcastShape(x.shape, y.shape) else {
-            preconditionFailure("shapes \(x.shape) and \(y.shape) do not broadcast")
+        guard let shape = broadcastShape(x.shape, y.shape), let count = GraphLimits.entries(of: shape),
+              GraphLimits.extent(of: shape) != nil else {
+            fatalError("\(AutogradError.shapeMismatch(operation: "broadcast", left: x.shape, right: y.shape))")
         }
         let xStrides = broadcastStrides(of: x.shape, to: shape)
         let yStrides = broadcastStrides(of: y.shape, to: shape)
-        let count = shape.reduce(1, *)
         var out = [Double](repeating: 0, count: count)
         var index = [Int](repeating: 0, count: shape.count)
         var xOffset = 0, yOffset = 0
@@ -168,10 +214,14 @@ extension Tensor {
     /// Axes that broadcasting added are summed away; axes stretched from 1 are summed with the size kept at 1.
     public func reduced(to target: [Int]) -> Tensor {
         if shape == target { return self }
-        if target.reduce(1, *) == 1 {
+        // `target` broadcasts to this tensor's shape, so it has no more entries than this one.
+        guard let targetCount = GraphLimits.entries(of: target), GraphLimits.extent(of: target) != nil else {
+            fatalError("Tensor.reduced(to:): the shape \(Tensor.describe(shape: target)) overflows")
+        }
+        if targetCount == 1 {
             return Tensor(shape: target, storage: [storage.reduce(0, +)])
         }
-        var out = [Double](repeating: 0, count: target.reduce(1, *))
+        var out = [Double](repeating: 0, count: targetCount)
         let targetStrides = Tensor.broadcastStrides(of: target, to: shape)
         var index = [Int](repeating: 0, count: shape.count)
         var offset = 0

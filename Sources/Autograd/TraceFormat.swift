@@ -28,6 +28,9 @@ public enum TraceFormat {
     public static func tensor(_ value: Tensor, significantDigits: Int? = nil) -> String {
         let format: (Double) -> String = { x in significantDigits.map { number(x, significantDigits: $0) } ?? number(x) }
         if value.isScalar { return format(value.scalar) }
+        // An empty tensor prints as NumPy prints it, `[]`, whatever its shape: the work is per
+        // entry, never per position of an axis ([1000000, 0] would be a million `[]`s).
+        if value.count == 0 { return "[]" }
         func nest(_ axis: Int, _ offset: Int) -> String {
             let strides = Tensor.strides(of: value.shape)
             let items = (0..<value.shape[axis]).map { i -> String in

@@ -233,7 +233,8 @@ public struct ClaimCheck {
 
     /// ∂A/∂B from the engine: zeros shaped like B when A does not depend on B.
     public static func engineGradient(_ program: Program, of: NodeID, withRespectTo node: NodeID) -> Tensor {
-        program.graph.gradient(of: node) ?? .zeros(program.graph.shape(of: node))
+        let node = program.counterpart(node)
+        return program.graph.gradient(of: node) ?? .zeros(program.graph.shape(of: node))
     }
 
     public static func check(_ claim: Claim, points: [Point], evaluator: inout Evaluator) -> Result {
@@ -268,7 +269,7 @@ public struct ClaimCheck {
         if case .value(_, let given) = claim.kind { tolerances = given }
         let rounded = tolerances != nil && !agree(claimed, engine, tolerances: nil)
         var explanation: String? = nil
-        if program.graph.gradient(of: claim.withRespectToNode) == nil && claim.ofNode != claim.withRespectToNode {
+        if program.graph.gradient(of: program.counterpart(claim.withRespectToNode)) == nil && claim.ofNode != claim.withRespectToNode {
             explanation = "\(claim.of) does not depend on \(claim.withRespectTo)"
         }
         return Result(claim: claim, passed: true, claimed: claimed, engine: engine, pointIndex: index, pointsTried: tried,
@@ -278,8 +279,8 @@ public struct ClaimCheck {
     /// The local gradient's formula when B feeds A through exactly one edge, the only way from B to A.
     public static func engineFormula(_ claim: Claim, program: Program) -> String? {
         let graph = program.graph
-        guard graph.gradient(of: claim.withRespectToNode) != nil else { return nil }
-        let trace = graph.trace(output: claim.ofNode)
+        guard graph.gradient(of: program.counterpart(claim.withRespectToNode)) != nil else { return nil }
+        let trace = graph.trace(output: program.counterpart(claim.ofNode))
         let node = trace.nodes[claim.withRespectToNode.index]
         guard node.contributions.count == 1 else { return nil }
         let edge = trace.edges[node.contributions[0]]
@@ -316,7 +317,7 @@ public struct ClaimCheck {
     static func diagnoses(_ claim: Claim, claimed: Tensor, engine: Tensor, program: Program,
                           tolerances: [Double]?) -> (mistakes: [(mistake: Mistake, explanation: String)], plain: String?) {
         let graph = program.graph
-        let A = claim.ofNode, B = claim.withRespectToNode
+        let A = program.counterpart(claim.ofNode), B = program.counterpart(claim.withRespectToNode)
         let left = claim.left
         func same(_ a: Tensor, _ b: Tensor) -> Bool { agree(a, b, tolerances: tolerances) }
         func show(_ value: Tensor) -> String { ClaimCheck.format(value) }
@@ -432,4 +433,13 @@ public struct ClaimCheck {
         return true
     }
 
+}
+
+extension Program {
+    /// The node of this program's graph at `node`'s position. A claim's nodes come from the first
+    /// evaluation; a program evaluated again from the same source at another point has the same
+    /// nodes at the same positions, and its graph only reads its own ids (`Graph.value(of:)`).
+    func counterpart(_ node: NodeID) -> NodeID {
+        node.graph == graph.identity ? node : (try? graph.node(at: node.index)) ?? node
+    }
 }

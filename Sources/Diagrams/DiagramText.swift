@@ -23,13 +23,15 @@ struct DiagramText {
     /// ```
     func inline(_ value: Tensor) -> String {
         if value.isScalar { return number(value.scalar) }
+        // Empty: `[]` whatever the shape, as NumPy prints it; never one `[]` per position of an axis.
+        if value.count == 0 { return "[]" }
         return nest(value, axis: 0, offset: 0)
     }
 
     /// A value as lines: one line for a scalar or vector, one line per outermost row otherwise, so a
     /// matrix reads as a matrix.
     func lines(_ value: Tensor) -> [String] {
-        guard value.rank >= 2 else { return [inline(value)] }
+        guard value.rank >= 2, value.count > 0 else { return [inline(value)] }
         let strides = Tensor.strides(of: value.shape)
         let rows = positions(count: value.shape[0], summarized: isSummarized(value)).map { row in
             row.map { nest(value, axis: 1, offset: $0 * strides[0]) } ?? "…"

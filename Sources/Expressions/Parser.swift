@@ -362,6 +362,9 @@ struct Parser {
         guard !values.isEmpty else {
             throw ExpressionError(.syntax("a tensor literal cannot be empty"), at: open)
         }
+        guard shape.count <= GraphLimits.maximumRank else {
+            throw ExpressionError(.syntax("this tensor has \(shape.count) axes; a value has at most \(GraphLimits.maximumRank)"), at: open)
+        }
         return Tensor(shape: shape, storage: values)
     }
 

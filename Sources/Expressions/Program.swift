@@ -69,10 +69,10 @@ public enum ExpressionLimits {
     public static let maximumDepth = 200
     /// The most entries one value of a program may have (2²⁰ = 1,048,576, 8 MB of `Double`s):
     /// `BACKPROP_MAX_VALUE_ENTRIES` raises or lowers it.
-    public static let entriesPerValue = GraphLimits.environment("BACKPROP_MAX_VALUE_ENTRIES", default: 1 << 20)
+    public static let entriesPerValue = GraphLimits.standard.entriesPerValue
     /// The most tensor entries all the values of a program may hold together (2²³ = 8,388,608,
     /// 64 MB, as much again for the gradients): `BACKPROP_MAX_PROGRAM_ENTRIES` raises or lowers it.
-    public static let entriesPerProgram = GraphLimits.environment("BACKPROP_MAX_PROGRAM_ENTRIES", default: 1 << 23)
+    public static let entriesPerProgram = GraphLimits.standard.entriesPerGraph
     /// The limits every program's graph is recorded under.
     public static var graph: GraphLimits { GraphLimits(entriesPerValue: entriesPerValue, entriesPerGraph: entriesPerProgram) }
 }

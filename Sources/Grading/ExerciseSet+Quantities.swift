@@ -107,7 +107,7 @@ struct QuantityResolver {
             let of = try node(ofName), by = try node(byName)
             guard graph.shape(of: of).isEmpty else { throw fail("\(ofName) has shape \(Tensor.describe(shape: graph.shape(of: of))); gradients are of a scalar") }
             guard let program = program(backwardFrom: of) else { throw fail("backward from \(ofName) failed") }
-            let gradient = program.graph.gradient(of: by) ?? .zeros(program.graph.shape(of: by))
+            let gradient = ClaimCheck.engineGradient(program, of: of, withRespectTo: by)   // by is a node of the job's graph
             return Quantity(value: try pick(gradient, "∂\(ofName)/∂\(byName)"), display: "∂\(ofName)/∂\(byName)\(suffix)", node: by, entry: entry,
                             gradient: (of, by, ofName, byName, program), otherDirection: nil)
         case .value(let name):

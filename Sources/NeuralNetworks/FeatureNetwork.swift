@@ -48,7 +48,7 @@ public enum InputGradientError: Error, Sendable, Equatable, CustomStringConverti
 ///
 /// ```swift
 /// let network = try FeatureNetwork(spec: .preset(named: "digits-cnn")!, weights: w, biases: b)
-/// let graph = Graph()
+/// let graph = Graph(limits: .unlimited)
 /// let recording = try network.record(image, on: graph)   // image: [1, 8, 8]
 /// try graph.backward(from: recording.score(of: 3, on: graph))
 /// graph.gradient(of: recording.input)                      // ∂y₃/∂x, shape [1, 1, 8, 8]
@@ -179,7 +179,7 @@ public struct FeatureNetwork: Sendable {
 
     /// The class scores y of one image (a forward pass only).
     public func scores(of image: Tensor) throws(InputGradientError) -> [Double] {
-        let graph = Graph()
+        let graph = Graph(limits: .unlimited)
         return graph.value(of: try record(image, on: graph).scores).storage
     }
 

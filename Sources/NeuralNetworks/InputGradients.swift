@@ -60,7 +60,7 @@ public struct GradCAM: Sendable {
         guard let lastConvolution = network.convolutionFeatureLayers.last else { throw .noConvolution(model: network.spec.name) }
         let layer = layer ?? lastConvolution
         try network.checkFeatureMaps(layer: layer)
-        let graph = Graph()
+        let graph = Graph(limits: .unlimited)
         let recording = try network.record(image, on: graph)
         let scores = graph.value(of: recording.scores).storage
         guard graph.shape(of: recording.scores).count == 2 else { throw .notClassScores(shape: Array(graph.shape(of: recording.scores).dropFirst())) }

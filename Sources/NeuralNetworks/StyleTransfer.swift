@@ -120,7 +120,7 @@ public struct StyleTransfer: Sendable {
         self.styleLayers = styleLayers
         self.styleWeights = styleWeights
 
-        let graph = Graph()
+        let graph = Graph(limits: .unlimited)
         let contentRecording = try network.record(content, on: graph, name: "p")
         self.content = content.reshaped(network.spec.inputShape)
         self.contentFeatures = StyleTransfer.flattened(graph.value(of: contentRecording.layerOutputs[contentLayer - 1]))
@@ -172,7 +172,7 @@ public struct StyleTransfer: Sendable {
 
     /// L_content, L_style, L_total and ∂L_total/∂x at `image`, from one forward and one backward pass.
     public func evaluate(_ image: Tensor) throws(InputGradientError) -> Evaluation {
-        let graph = Graph()
+        let graph = Graph(limits: .unlimited)
         let recording = try network.record(image, on: graph)
         do {
             let contentMaps = recording.layerOutputs[contentLayer - 1]

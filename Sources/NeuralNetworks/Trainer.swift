@@ -75,7 +75,7 @@ public final class Trainer {
     /// (log-softmax is idempotent), so the log-probabilities are not normalized twice.
     private let lossKind: LossKind
     private var random: SeededGenerator
-    private let graph = Graph()
+    private let graph = Graph(limits: .unlimited)
 
     /// A model with PyTorch's default initialization of each linear layer: weights and biases
     /// uniform in ±1/√inputs, drawn from `settings.seed`.

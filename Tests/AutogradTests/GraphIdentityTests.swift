@@ -61,7 +61,7 @@ struct GraphIdentityTests {
         let first = Graph(), second = Graph()
         let f1 = try first.apply(.multiply, first.input("x", 2), first.input("y", 3))
         let f2 = try second.apply(.multiply, second.input("x", 2), second.input("y", 4))
-        let same = second.node(at: f1.index)
+        let same = try second.node(at: f1.index)
         #expect(same == f2 && second.scalarValue(of: same) == 8)
     }
 

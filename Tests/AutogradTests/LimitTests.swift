@@ -32,12 +32,12 @@ struct LimitTests {
         graph.limits = GraphLimits(entriesPerValue: 1000, entriesPerGraph: 1_000_000)
         let column = graph.input("c", Tensor(shape: [100, 1], storage: Array(repeating: 1, count: 100)))
         let row = graph.input("r", Tensor(shape: [100], storage: Array(repeating: 1, count: 100)))
-        #expect(throws: AutogradError.invalidOperand(operation: "*", reason: "the result would have 10000 entries (shape [100, 100]); the limit is 1000 entries per value (docs/reliability.md says how to raise it)")) {
+        #expect(throws: AutogradError.invalidOperand(operation: "*", reason: "the result would have 10000 entries (shape [100, 100]); the limit is 1000 entries per value (it would take 80 kB; docs/reliability.md says how to raise the limit)")) {
             try graph.apply(.multiply, column, row)
         }
         let a = graph.input("a", Tensor(shape: [100, 1], storage: Array(repeating: 1, count: 100)))
         let b = graph.input("b", Tensor(shape: [1, 100], storage: Array(repeating: 1, count: 100)))
-        #expect(throws: AutogradError.invalidOperand(operation: "@", reason: "the result would have 10000 entries (shape [100, 100]); the limit is 1000 entries per value (docs/reliability.md says how to raise it)")) {
+        #expect(throws: AutogradError.invalidOperand(operation: "@", reason: "the result would have 10000 entries (shape [100, 100]); the limit is 1000 entries per value (it would take 80 kB; docs/reliability.md says how to raise the limit)")) {
             try graph.apply(.matmul, a, b)
         }
         // Within the limit, the same operations work.
