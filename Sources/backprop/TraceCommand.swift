@@ -66,6 +66,8 @@ struct TraceCommand: ParsableCommand {
 
     func run() throws {
         let (source, name) = try input.source()
+        // Before any work: no output may replace the program file.
+        try RunFiles(inputs: [(input.file, "the program file")]).check([("-o", output), ("--html", html)])
 
         let job = try TraceJob(source: source, file: name, inputs: input.at, parameters: params)
         for note in job.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
