@@ -78,7 +78,8 @@ struct TraceCommand: ParsableCommand {
         try Drawing.write(job.trace, options: options, output: output, steps: steps, html: html, full: full)
 
         if json {
-            print(String(decoding: TraceReport.jsonBytes(job.trace, check: gradientCheck), as: UTF8.self))
+            let bytes = try TraceReport.jsonBytes(job.trace, check: gradientCheck, limit: TraceReport.jsonByteLimit)
+            print(String(decoding: bytes, as: UTF8.self))
         } else {
             print(TraceReport.table(job.trace, full: full))
             if let gradientCheck { print(TraceReport.checkTable(gradientCheck)) }
