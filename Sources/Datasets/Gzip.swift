@@ -12,7 +12,7 @@ public enum Compressed {
         do { bytes = try RegularFile.read(path, limit: limit) } catch {
             switch error {
             case .tooLarge(let size, _):
-                throw DatasetError(file: path, "is \(size) bytes or more; the limit for a data file is \(limit) (BACKPROP_MAX_DATA_BYTES raises it)")
+                throw DatasetError(file: path, "is \(size.map { "\($0) bytes" } ?? "more than \(limit) bytes"); the limit for a data file is \(limit) (BACKPROP_MAX_DATA_BYTES raises it)")
             default: throw DatasetError(file: path, error.description)
             }
         }

@@ -22,8 +22,8 @@ public enum RegularFile {
         case missing
         /// A directory, a named pipe, a device or a socket: the words say which.
         case notRegular(String)
-        /// Bigger than the limit (`size` is what was seen: the file's size, or limit + 1 read).
-        case tooLarge(size: Int, limit: Int)
+        /// Bigger than the limit: its size, or nil when it grew past the limit while being read.
+        case tooLarge(size: Int?, limit: Int)
         /// The OS refused: its reason (`Permission denied`).
         case unreadable(String)
 
@@ -32,7 +32,7 @@ public enum RegularFile {
             switch self {
             case .missing: "no such file"
             case .notRegular(let kind): "is \(kind), not a regular file; only regular files are read"
-            case .tooLarge(let size, let limit): "is \(size) bytes or more; the limit is \(limit) bytes"
+            case .tooLarge(let size, let limit): "is \(size.map { "\($0) bytes" } ?? "more than \(limit) bytes"); the limit is \(limit) bytes"
             case .unreadable(let reason): "cannot be read: \(reason)"
             }
         }
@@ -69,7 +69,7 @@ public enum RegularFile {
         var count = 0
         while true {
             if count == bytes.count {
-                guard count <= limit else { throw .tooLarge(size: count, limit: limit) }
+                guard count <= limit else { throw .tooLarge(size: nil, limit: limit) }
                 bytes.append(contentsOf: repeatElement(0, count: min(max(count, 4096), limit + 1 - count)))
             }
             let got = bytes.withUnsafeMutableBytes { buffer in
@@ -82,7 +82,7 @@ public enum RegularFile {
             if got == 0 { break }
             count += got
         }
-        guard count <= limit else { throw .tooLarge(size: count, limit: limit) }
+        guard count <= limit else { throw .tooLarge(size: nil, limit: limit) }
         bytes.removeLast(bytes.count - count)
         return bytes
     }

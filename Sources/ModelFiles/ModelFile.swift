@@ -198,8 +198,8 @@ extension ModelFile {
         guard !spec.layers.isEmpty else { throw ModelProblem(layer: nil, message: "a model needs at least one layer") }
         // Checked: [4000000, 4000000, 4000000] has each size within the limit and a product no Int holds.
         guard let inputElements = ModelSpec.entries(of: spec.inputShape), inputElements <= Limits.elements else {
-            let shown = ModelSpec.entries(of: spec.inputShape).map { "\($0) elements" } ?? "more elements than an integer can count"
-            throw ModelProblem(layer: nil, message: "the input \(spec.inputShape) has \(shown); the limit is \(Limits.elements)")
+            let shown = ModelSpec.entries(of: spec.inputShape).map { "has \($0) elements" } ?? "\(spec.inputShape) has more elements than an integer can count"
+            throw ModelProblem(layer: nil, message: "the input \(shown); the limit is \(Limits.elements)")
         }
         var total = 0
         for count in 1...spec.layers.count {
