@@ -102,6 +102,31 @@ public enum TraceReport {
         .written(jsonBytes(trace, check: check))
     }
 
+    /// The most bytes `backprop trace --json` writes: 64 MiB (`BACKPROP_MAX_JSON_BYTES` raises it).
+    public static var jsonByteLimit: Int { GraphLimits.environment("BACKPROP_MAX_JSON_BYTES", default: 64 << 20) }
+
+    /// The text of `json(_:check:)` within `limit` bytes, with memory bounded before it is written.
+    ///
+    /// Every tensor entry the document holds takes at least 3 bytes (`0, ` or `[0]`), so a trace
+    /// with more than `limit / 3` of them is refused at once, before a byte is written; one under
+    /// that is written (at most about 26 bytes an entry) and refused if it came out over the limit.
+    /// - Throws: `WorkbenchFailure.badInput` (exit 2) with the size and the limit.
+    public static func jsonBytes(_ trace: Trace, check: GradientCheck? = nil, limit: Int) throws(WorkbenchFailure) -> [UInt8] {
+        var entries = 0
+        func add(_ value: TraceValue?) { entries += value?.count ?? 0 }
+        for node in trace.nodes { add(node.storedValue); add(node.storedGradient) }
+        for edge in trace.edges { add(edge.storedContribution); add(edge.localGradient.storedValue); add(edge.storedUpstream) }
+        for node in trace.nodes where node.kind == .input || node.kind == .parameter { add(node.storedGradient) }
+        let (least, overflow) = entries.multipliedReportingOverflow(by: 3)
+        let raise = "the limit for --json is \(limit) bytes (BACKPROP_MAX_JSON_BYTES raises it; the table and -o drawings summarize large values)"
+        guard !overflow, least <= limit else {
+            throw .badInput("the trace's JSON would be at least \(overflow ? "more bytes than an integer can count" : "\(least) bytes") (\(entries) numbers); \(raise)")
+        }
+        let bytes = jsonBytes(trace, check: check)
+        guard bytes.count <= limit else { throw .badInput("the trace's JSON is \(bytes.count) bytes; \(raise)") }
+        return bytes
+    }
+
     /// The text of `json(_:check:)`: keys in sorted order, as `JSONValue` writes an object.
     /// - Parameter lineEnd: ends the text with a line break (as the server sends it).
     public static func jsonBytes(_ trace: Trace, check: GradientCheck? = nil, lineEnd: Bool = false) -> [UInt8] {

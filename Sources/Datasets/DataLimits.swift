@@ -8,6 +8,10 @@ public enum DataLimits {
     /// The most bytes a data file may have, on disk and after decompression (64 MiB; MNIST's
     /// largest file, the training images, is 47,040,016 bytes). `BACKPROP_MAX_DATA_BYTES` raises it.
     public static var fileBytes: Int { positive("BACKPROP_MAX_DATA_BYTES") ?? 64 << 20 }
+    /// The most bytes one line of a CSV file may have (1 MiB: 100,000 features of ten characters).
+    /// Every line is measured before any is parsed, so a file of one 60 MB line is refused at once,
+    /// with its line number. `BACKPROP_MAX_CSV_LINE_BYTES` raises it.
+    public static var lineBytes: Int { positive("BACKPROP_MAX_CSV_LINE_BYTES") ?? 1 << 20 }
     /// The most classes a CSV file's labels may name (labels 0 to 999).
     public static let classes = 1000
 

@@ -8,22 +8,15 @@ public enum Compressed {
     /// - Parameter limit: the most bytes read or decompressed (`DataLimits.fileBytes` by default).
     public static func contents(of path: String, limit: Int = DataLimits.fileBytes) throws(DatasetError) -> [UInt8] {
         // Only regular files, and no bigger than the limit: a FIFO or /dev/zero would never end.
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
-            if let type = attributes[.type] as? FileAttributeType, type != .typeRegular, type != .typeDirectory {
-                throw DatasetError(file: path, "is not a regular file")
-            }
-            if let size = (attributes[.size] as? NSNumber)?.intValue, size > limit {
-                throw DatasetError(file: path, "is \(size) bytes; the limit for a data file is \(limit) (BACKPROP_MAX_DATA_BYTES raises it)")
+        let bytes: [UInt8]
+        do { bytes = try RegularFile.read(path, limit: limit) } catch {
+            switch error {
+            case .tooLarge(let size, _):
+                throw DatasetError(file: path, "is \(size.map { "\($0) bytes" } ?? "more than \(limit) bytes"); the limit for a data file is \(limit) (BACKPROP_MAX_DATA_BYTES raises it)")
+            default: throw DatasetError(file: path, error.description)
             }
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                throw DatasetError(file: path, isDirectory.boolValue ? "is a directory, not a file" : "cannot be read (permission denied?)")
-            }
-            throw DatasetError(file: path, "no such file")
-        }
-        return try decompressed([UInt8](data), file: path, limit: limit)
+        return try decompressed(bytes, file: path, limit: limit)
     }
 
     /// `bytes` decompressed when they start with gzip's magic number, else as they are.

@@ -16,12 +16,44 @@ public struct LabeledData: Sendable {
     /// The number of examples.
     public var count: Int { labels.count }
 
+    /// Data the caller built and knows to agree: `features.count` is `labels.count` times the
+    /// entries of `featureShape`, and every label is below `classNames.count` (a precondition).
+    /// Data from a file goes through `init(checking:…)`, which throws instead.
     public init(features: [Float], featureShape: [Int], labels: [Int], classNames: [String]) {
-        precondition(features.count == labels.count * featureShape.reduce(1, *))
+        precondition(LabeledData.problem(features.count, featureShape, labels, classNames.count) == nil)
+        self.init(trusted: features, featureShape: featureShape, labels: labels, classNames: classNames)
+    }
+
+    /// Data from a file: every size checked with checked arithmetic (no shape can overflow).
+    /// - Throws: `DatasetError` naming `file` when the features do not fill whole examples of
+    ///   `featureShape`, a size is not positive or overflows, or a label is out of range.
+    public init(checking features: [Float], featureShape: [Int], labels: [Int], classNames: [String], file: String) throws(DatasetError) {
+        if let problem = LabeledData.problem(features.count, featureShape, labels, classNames.count) {
+            throw DatasetError(file: file, problem)
+        }
+        self.init(trusted: features, featureShape: featureShape, labels: labels, classNames: classNames)
+    }
+
+    private init(trusted features: [Float], featureShape: [Int], labels: [Int], classNames: [String]) {
         self.features = features
         self.featureShape = featureShape
         self.labels = labels
         self.classNames = classNames
+    }
+
+    /// Why these sizes do not make labeled data, or nil when they do.
+    static func problem(_ featureTotal: Int, _ shape: [Int], _ labels: [Int], _ classes: Int) -> String? {
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), let perExample = DataLimits.product(shape) else {
+            return "an example's shape \(shape) is not a list of positive sizes whose product an integer can count"
+        }
+        let (total, overflow) = perExample.multipliedReportingOverflow(by: labels.count)
+        guard !overflow, total == featureTotal else {
+            return "\(featureTotal) feature values do not make \(labels.count) examples of shape \(shape) (\(perExample) each)"
+        }
+        if let bad = labels.first(where: { !(0..<classes).contains($0) }) {
+            return "label \(bad) is out of range: \(classes) class\(classes == 1 ? "" : "es")"
+        }
+        return nil
     }
 
     /// How many examples each class has, in label order.
@@ -37,7 +69,7 @@ public struct LabeledData: Sendable {
         var features = [Float]()
         features.reserveCapacity(indices.count * n)
         for index in indices { features.append(contentsOf: self.features[index * n ..< (index + 1) * n]) }
-        return LabeledData(features: features, featureShape: featureShape, labels: indices.map { labels[$0] }, classNames: classNames)
+        return LabeledData(trusted: features, featureShape: featureShape, labels: indices.map { labels[$0] }, classNames: classNames)
     }
 
     /// A seeded split into a training and a held-out part, stratified by class so both keep the
@@ -128,6 +160,6 @@ extension LabeledData {
         let n = featureCount
         var scaled = features
         for index in scaled.indices { scaled[index] = (scaled[index] - mean[index % n]) / deviation[index % n] }
-        return LabeledData(features: scaled, featureShape: featureShape, labels: labels, classNames: classNames)
+        return LabeledData(trusted: scaled, featureShape: featureShape, labels: labels, classNames: classNames)
     }
 }

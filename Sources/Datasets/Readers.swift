@@ -33,8 +33,8 @@ public enum Datasets {
             throw DatasetError(file: labelPath, place: "byte \(8 + bad)", "label \(labels.bytes[bad]) of example \(bad) is out of range 0…\(classNames.count - 1)")
         }
         let shape = images.dimensions.count == 3 ? [1] + Array(images.dimensions[1...]) : Array(images.dimensions[1...])
-        return LabeledData(features: images.bytes.map { Float($0) / 255 }, featureShape: shape,
-                           labels: labels.bytes.map(Int.init), classNames: classNames)
+        return try LabeledData(checking: images.bytes.map { Float($0) / 255 }, featureShape: shape,
+                               labels: labels.bytes.map(Int.init), classNames: classNames, file: imagePath)
     }
 
     /// scikit-learn's Iris CSV (a header `150,4,setosa,versicolor,virginica`, then 4 features and a label).
@@ -43,7 +43,10 @@ public enum Datasets {
     /// scikit-learn's 8×8 digits (no header; 64 pixels 0…16 then the label), pixels scaled to [0, 1].
     public static func digits(path: String) throws(DatasetError) -> LabeledData {
         let data = try csv(path: path, classNames: (0...9).map(String.init))
-        return LabeledData(features: data.features.map { $0 / 16 }, featureShape: [1, 8, 8], labels: data.labels, classNames: data.classNames)
+        guard data.featureCount == 64 else {
+            throw DatasetError(file: path, place: "1", "a digits row has 64 pixels and a label; this file's rows have \(data.featureCount) feature\(data.featureCount == 1 ? "" : "s") and a label")
+        }
+        return try LabeledData(checking: data.features.map { $0 / 16 }, featureShape: [1, 8, 8], labels: data.labels, classNames: data.classNames, file: path)
     }
 
     /// A CSV file of numbers whose last column is an integer class label.
@@ -58,6 +61,7 @@ public enum Datasets {
 
     /// `csv(path:)` on bytes already read and decompressed (`file` names them in errors).
     public static func csv(bytes: [UInt8], file path: String, classNames given: [String]? = nil) throws(DatasetError) -> LabeledData {
+        try checkLines(bytes, file: path)
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw DatasetError(file: path, "not UTF-8 text") }
         // "\r\n" is one Character in Swift, so splitting on "\n" alone would keep CRLF lines whole.
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
@@ -113,6 +117,26 @@ public enum Datasets {
             throw DatasetError(file: path, place: "1", "the header says \(declaredCount) rows, the file has \(labels.count)")
         }
         let names = classNames ?? (0...(labels.max() ?? 0)).map(String.init)
-        return LabeledData(features: features, featureShape: [width! - 1], labels: labels, classNames: names)
+        return try LabeledData(checking: features, featureShape: [width! - 1], labels: labels, classNames: names, file: path)
+    }
+
+    /// Refuses the first line longer than `DataLimits.lineBytes`, before anything is parsed.
+    static func checkLines(_ bytes: [UInt8], file path: String) throws(DatasetError) {
+        let limit = DataLimits.lineBytes
+        let long: (line: Int, bytes: Int)? = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return nil }
+            var line = 1, start = 0
+            while start <= buffer.count {
+                // memchr: the scan costs a fraction of a second even in a debug build.
+                let end = memchr(base + start, 0x0A, buffer.count - start).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? buffer.count
+                if end - start > limit { return (line, end - start) }
+                start = end + 1
+                line += 1
+            }
+            return nil
+        }
+        if let long {
+            throw DatasetError(file: path, place: "\(long.line)", "the line is \(long.bytes) bytes; the limit for a CSV line is \(limit) (BACKPROP_MAX_CSV_LINE_BYTES raises it)")
+        }
     }
 }

@@ -29,6 +29,23 @@ public enum FeedbackPages {
         return pages
     }
 
+    /// Writes the pages into `directory` (created if missing) through one descriptor of it
+    /// (`OutputDirectory`): a symbolic link planted at a page's name is refused, never followed, and
+    /// no page replaces an input of the run (`guardian`). Returns how many pages were written.
+    /// - Throws: `WorkbenchFailure.badInput` naming the folder or the page and why.
+    public static func write(_ grades: [SubmissionGrade], set: ExerciseSet, format: Format, to directory: String,
+                             guardian: OutputGuard) throws(WorkbenchFailure) -> Int {
+        let folder: OutputDirectory
+        do { folder = try OutputDirectory(creating: directory) } catch { throw .badInput(TerminalText.safe("--feedback: \(error)")) }
+        try guardian.checkDirectory(directory, option: "--feedback")
+        let pages = pages(grades, set: set, format: format)
+        for page in pages {
+            _ = try guardian.check((directory as NSString).appendingPathComponent(page.name), option: "--feedback")
+            do { try folder.write(page.text, to: page.name) } catch { throw .badInput(TerminalText.safe("--feedback: \(error)")) }
+        }
+        return pages.count
+    }
+
     /// A file name from a student id: letters, digits, `.`, `_`, `-` and `@` kept, anything else `_`;
     /// never hidden, never `.` or `..`.
     public static func fileStem(_ student: String) -> String {

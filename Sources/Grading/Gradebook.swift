@@ -31,10 +31,10 @@ public struct Roster {
     public init(file: String) throws(WorkbenchFailure) {
         self.file = file
         let shown = TerminalText.safe(file)
-        guard let handle = FileHandle(forReadingAtPath: file) else { throw .badInput("--roster \(shown): cannot be read") }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: Roster.maximumBytes + 1)) ?? Data()
-        guard data.count <= Roster.maximumBytes else { throw .badInput("--roster \(shown): larger than 10 MB") }
+        let data: Data
+        do { data = Data(try InputFile.bytes(file, limit: Roster.maximumBytes)) } catch {
+            throw .badInput("--roster \(shown): \(TerminalText.safe(error.what))")
+        }
         guard let text = String(data: data, encoding: .utf8) else { throw .badInput("--roster \(shown): not UTF-8 text; save it as CSV UTF-8") }
         let csv: EnumeratedCSV
         do { csv = try EnumeratedCSV(string: text, loadColumns: false) } catch {

@@ -19,18 +19,7 @@ import Support
 /// `fstat`. A link out of the directory, through another link, or to a link is not followed.
 public final class SafeDirectory {
     /// The identity of a file: its device and inode. Outputs are compared with the inputs by it.
-    public struct FileID: Hashable, Sendable {
-        public let device: UInt64
-        public let inode: UInt64
-        init(_ info: stat) { device = UInt64(info.st_dev); inode = UInt64(info.st_ino) }
-
-        /// The identity of the file at `path` (links followed), or nil when there is none.
-        public init?(path: String) {
-            var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
-            self.init(info)
-        }
-    }
+    public typealias FileID = FileIdentity
 
     /// The directory as named.
     public let path: String

@@ -196,23 +196,27 @@ extension ModelFile {
     /// shape is computed from one that is already too big (no overflow on any file).
     static func check(_ spec: ModelSpec) throws(ModelProblem) {
         guard !spec.layers.isEmpty else { throw ModelProblem(layer: nil, message: "a model needs at least one layer") }
-        guard spec.inputShape.reduce(1, *) <= Limits.elements else {
-            throw ModelProblem(layer: nil, message: "the input has \(spec.inputShape.reduce(1, *)) elements; the limit is \(Limits.elements)")
+        // Checked: [4000000, 4000000, 4000000] has each size within the limit and a product no Int holds.
+        guard let inputElements = ModelSpec.entries(of: spec.inputShape), inputElements <= Limits.elements else {
+            let shown = ModelSpec.entries(of: spec.inputShape).map { "has \($0) elements" } ?? "\(spec.inputShape) has more elements than an integer can count"
+            throw ModelProblem(layer: nil, message: "the input \(shown); the limit is \(Limits.elements)")
         }
         var total = 0
         for count in 1...spec.layers.count {
             let prefix = ModelSpec(name: spec.name, inputShape: spec.inputShape, layers: Array(spec.layers.prefix(count)))
             let rows: [ModelSpec.Row]
-            do { rows = try prefix.summary() } catch { throw ModelProblem(layer: error.layer, message: error.message) }
+            do { rows = try prefix.summary() } catch { throw ModelProblem(layer: error.layer == 0 ? nil : error.layer, message: error.message) }
             guard let row = rows.last else { continue }
-            let elements = row.outputShape.reduce(1, *)
+            let elements = ModelSpec.entries(of: row.outputShape) ?? Int.max
             guard elements <= Limits.elements else {
                 throw ModelProblem(layer: count, message: "\(row.layer.typeName) outputs \(row.outputShape) = \(elements) elements per example; the limit is \(Limits.elements)")
             }
-            total += row.parameters
-            guard row.parameters <= Limits.parameters, total <= Limits.parameters else {
-                throw ModelProblem(layer: count, message: "\(row.layer.typeName) brings the model to \(total) parameters; the limit is \(Limits.parameters)")
+            let (sum, overflow) = total.addingReportingOverflow(row.parameters)
+            guard !overflow, sum <= Limits.parameters else {
+                let shown = overflow ? "more than an integer can count" : "\(sum)"
+                throw ModelProblem(layer: count, message: "\(row.layer.typeName) brings the model to \(shown) parameters; the limit is \(Limits.parameters)")
             }
+            total = sum
         }
     }
 }

@@ -50,7 +50,7 @@ public enum TrainingData {
 
     /// Why `set` cannot feed `spec` — "MODEL takes inputs of shape …, but DATA has …" — or nil when it can.
     public static func inputMismatch(_ model: String, _ spec: ModelSpec, _ dataName: String, _ set: LabeledData) -> String? {
-        set.featureCount == spec.inputShape.reduce(1, *) ? nil
+        set.featureCount == ModelSpec.entries(of: spec.inputShape) ? nil
             : "\(model) takes inputs of shape \(spec.inputShape), but \(dataName) has \(set.featureShape)"
     }
 
@@ -119,7 +119,7 @@ public enum TrainingData {
         }
         let count = min(limit, labels.dimensions[0]), size = images.dimensions[1] * images.dimensions[2]
         let features = images.bytes.withUnsafeBufferPointer { bytes in (0..<count * size).map { Float(bytes[$0]) / 255 } }
-        return (LabeledData(features: features, featureShape: [1, images.dimensions[1], images.dimensions[2]],
-                            labels: labels.bytes[..<count].map(Int.init), classNames: (0...9).map(String.init)), labels.dimensions[0])
+        return (try LabeledData(checking: features, featureShape: [1, images.dimensions[1], images.dimensions[2]],
+                                labels: labels.bytes[..<count].map(Int.init), classNames: (0...9).map(String.init), file: imagePath), labels.dimensions[0])
     }
 }

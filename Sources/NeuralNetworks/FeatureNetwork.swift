@@ -72,7 +72,8 @@ public struct FeatureNetwork: Sendable {
         var parameterShapes: [(weight: [Int], bias: [Int])] = [], layerShapes: [[Int]] = []
         for (index, layer) in spec.layers.enumerated() {
             switch layer {
-            case .flatten: shape = [shape.reduce(1, *)]
+            // Checked (a model's sizes come from a file): an overflow becomes -1, refused below.
+            case .flatten: shape = [ModelSpec.entries(of: shape) ?? -1]
             case .dropout: break
             case .activation(let name) where FeatureNetwork.activations.contains(name): break
             case .linear(let outputs) where shape.count == 1:
@@ -80,10 +81,10 @@ public struct FeatureNetwork: Sendable {
                 shape = [outputs]
             case .conv2d(let filters, let kernel, let stride, let padding) where shape.count == 3:
                 parameterShapes.append(([filters, shape[0], kernel, kernel], [filters, 1, 1]))
-                shape = [filters, ModelSpec.outputSize(shape[1], kernel, stride, padding), ModelSpec.outputSize(shape[2], kernel, stride, padding)]
+                shape = [filters, ModelSpec.checkedOutputSize(shape[1], kernel, stride, padding) ?? -1, ModelSpec.checkedOutputSize(shape[2], kernel, stride, padding) ?? -1]
             case .maxPool2d(let size, let stride) where shape.count == 3, .avgPool2d(let size, let stride) where shape.count == 3:
-                shape = [shape[0], ModelSpec.outputSize(shape[1], size, stride ?? size, 0), ModelSpec.outputSize(shape[2], size, stride ?? size, 0)]
-            case .reshape(let target) where target.reduce(1, *) == shape.reduce(1, *):
+                shape = [shape[0], ModelSpec.checkedOutputSize(shape[1], size, stride ?? size, 0) ?? -1, ModelSpec.checkedOutputSize(shape[2], size, stride ?? size, 0) ?? -1]
+            case .reshape(let target) where ModelSpec.entries(of: target) != nil && ModelSpec.entries(of: target) == ModelSpec.entries(of: shape):
                 shape = target
             default:
                 throw .unsupportedLayer(index + 1, layer.typeName)
@@ -91,7 +92,7 @@ public struct FeatureNetwork: Sendable {
             guard shape.allSatisfy({ $0 > 0 }) else { throw .unsupportedLayer(index + 1, layer.typeName + " (its window does not fit)") }
             layerShapes.append(shape)
         }
-        let expectedWeights = parameterShapes.map { $0.weight.reduce(1, *) }, expectedBiases = parameterShapes.map { $0.bias.reduce(1, *) }
+        let expectedWeights = parameterShapes.map { ModelSpec.entries(of: $0.weight) ?? -1 }, expectedBiases = parameterShapes.map { ModelSpec.entries(of: $0.bias) ?? -1 }
         guard weights.map(\.count) == expectedWeights, biases.map(\.count) == expectedBiases else {
             throw .parametersDoNotFit(model: spec.name, expectedWeights: expectedWeights, expectedBiases: expectedBiases)
         }
@@ -133,7 +134,7 @@ public struct FeatureNetwork: Sendable {
     /// image as an input leaf named `name`; the weights are constants and dropout is off (inference).
     /// - Throws: `InputGradientError.imageShape` when the image does not fit the model.
     public func record(_ image: Tensor, on graph: Graph, name: String = "x") throws(InputGradientError) -> Recording {
-        guard image.count == spec.inputShape.reduce(1, *), image.rank == spec.inputShape.count || image.rank == 1 else {
+        guard image.count == ModelSpec.entries(of: spec.inputShape), image.rank == spec.inputShape.count || image.rank == 1 else {
             throw .imageShape(expected: spec.inputShape, got: image.shape)
         }
         let input = graph.input(name, image.reshaped([1] + spec.inputShape))

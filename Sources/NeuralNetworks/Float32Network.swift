@@ -139,6 +139,7 @@ final class Float32Network {
             if case .relu = stages[i], case .maxPool = stages[i + 1] { stages.swapAt(i, i + 1) }
         }
         self.stages = stages
+        // Built only by `Trainer`, after `spec.summary()` multiplied every shape with checked arithmetic.
         var widths = [spec.inputShape.reduce(1, *)]
         for stage in stages {
             let last = widths.last!
@@ -232,15 +233,24 @@ final class Float32Network {
     /// Bytes of workspace a batch of `batch` examples takes: activations and their gradients,
     /// masks and argmaxes, and the padded inputs of the convolutions (the columns are bounded).
     func workspaceBytes(batch: Int) -> Int {
-        var perExample = 2 * widths.reduce(0, +)
+        // Checked throughout (a model's sizes come from a file): an overflow reads as "too big".
+        func add(_ a: Int, _ b: Int?) -> Int {
+            guard let b else { return .max }
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            return overflow ? .max : sum
+        }
+        var perExample = 0
+        for width in widths { perExample = add(perExample, ModelSpec.entries(of: [2, width])) }
         for (index, stage) in stages.enumerated() {
             switch stage {
-            case .conv(_, _, let w) where w.stride == 1: perExample += w.channels * (w.height + 2 * w.padding) * (w.width + 2 * w.padding)
-            case .maxPool, .dropout: perExample += widths[index + 1]
+            case .conv(_, _, let w) where w.stride == 1:
+                let height = w.height.addingReportingOverflow(2 * w.padding), width = w.width.addingReportingOverflow(2 * w.padding)
+                perExample = add(perExample, height.overflow || width.overflow ? nil : ModelSpec.entries(of: [w.channels, height.partialValue, width.partialValue]))
+            case .maxPool, .dropout: perExample = add(perExample, widths[index + 1])
             default: break
             }
         }
-        return perExample * batch * MemoryLayout<Float>.size
+        return ModelSpec.entries(of: [perExample, batch, MemoryLayout<Float>.size]) ?? .max
     }
 
     func reserve(_ batch: Int) {

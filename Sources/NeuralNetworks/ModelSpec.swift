@@ -1,3 +1,5 @@
+import Autograd
+
 /// A model's architecture: its input shape and its layers, from which the output shape and the
 /// parameter count of every layer follow (what `backprop summary` prints).
 ///
@@ -47,10 +49,10 @@ public struct ModelSpec: Sendable, Equatable {
 
     /// Why a model does not fit together.
     public struct ShapeError: Error, Sendable, Equatable, CustomStringConvertible {
-        /// The 1-based layer number.
+        /// The 1-based layer number; 0 for the input shape.
         public let layer: Int
         public let message: String
-        public var description: String { "layer \(layer): \(message)" }
+        public var description: String { layer == 0 ? message : "layer \(layer): \(message)" }
     }
 
     public let name: String
@@ -63,39 +65,70 @@ public struct ModelSpec: Sendable, Equatable {
         self.layers = layers
     }
 
+    /// The entries of `shape` (its sizes multiplied, with checked arithmetic: the engine's
+    /// `GraphLimits.entries(of:)`), or nil when a size is negative or the product overflows.
+    /// Every size derived from a model goes through this or `summary()`, so no model can wrap around.
+    public static func entries(of shape: [Int]) -> Int? { GraphLimits.entries(of: shape) }
+
     /// Every layer's output shape and parameter count, in order.
+    ///
+    /// Every product and sum is checked: a shape or a parameter count that an `Int` cannot hold is
+    /// refused as a `ShapeError` (layer 0 means the input), never computed.
     /// - Throws: `ShapeError` at the first layer that cannot take its input's shape.
     public func summary() throws(ShapeError) -> [Row] {
         var shape = inputShape
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), let inputEntries = ModelSpec.entries(of: shape) else {
+            throw ShapeError(layer: 0, message: "the input shape \(shape) must be positive sizes whose product an integer can count")
+        }
+        var entries = inputEntries
         var rows: [Row] = []
         for (index, layer) in layers.enumerated() {
             func fail(_ message: String) -> ShapeError { ShapeError(layer: index + 1, message: "\(layer.typeName) " + message) }
+            func product(_ sizes: [Int]) throws(ShapeError) -> Int {
+                guard let value = ModelSpec.entries(of: sizes) else { throw fail("has sizes \(sizes) whose product an integer cannot hold") }
+                return value
+            }
+            func sum(_ a: Int, _ b: Int) throws(ShapeError) -> Int {
+                let (value, overflow) = a.addingReportingOverflow(b)
+                guard !overflow else { throw fail("has more parameters than an integer can count") }
+                return value
+            }
             var parameters = 0
             switch layer {
             case .linear(let outputs):
                 guard shape.count == 1 else { throw fail("needs a vector, got shape \(shape) (add a flatten first)") }
-                parameters = shape[0] * outputs + outputs
+                guard outputs > 0 else { throw fail("needs at least one output") }
+                parameters = try sum(try product([shape[0], outputs]), outputs)
                 shape = [outputs]
             case .conv2d(let filters, let kernel, let stride, let padding):
                 guard shape.count == 3 else { throw fail("needs channels × height × width, got shape \(shape)") }
-                let (height, width) = (ModelSpec.outputSize(shape[1], kernel, stride, padding), ModelSpec.outputSize(shape[2], kernel, stride, padding))
+                guard filters > 0, kernel > 0, stride > 0, padding >= 0 else { throw fail("needs positive filters, kernel and stride, and padding of 0 or more") }
+                guard let height = ModelSpec.checkedOutputSize(shape[1], kernel, stride, padding),
+                      let width = ModelSpec.checkedOutputSize(shape[2], kernel, stride, padding) else {
+                    throw fail("has a padding or kernel too large to compute")
+                }
                 guard height > 0, width > 0 else { throw fail("with a \(kernel)×\(kernel) kernel does not fit a \(shape[1])×\(shape[2]) input") }
-                parameters = filters * shape[0] * kernel * kernel + filters
+                parameters = try sum(try product([filters, shape[0], kernel, kernel]), filters)
                 shape = [filters, height, width]
             case .maxPool2d(let size, let stride), .avgPool2d(let size, let stride):
                 guard shape.count == 3 else { throw fail("needs channels × height × width, got shape \(shape)") }
                 let step = stride ?? size
+                guard size > 0, step > 0 else { throw fail("needs a positive window and stride") }
                 let (height, width) = (ModelSpec.outputSize(shape[1], size, step, 0), ModelSpec.outputSize(shape[2], size, step, 0))
                 guard height > 0, width > 0 else { throw fail("window \(size) does not fit a \(shape[1])×\(shape[2]) input") }
                 shape = [shape[0], height, width]
             case .flatten:
-                shape = [shape.reduce(1, *)]
+                shape = [entries]
             case .dropout, .activation:
                 break
             case .reshape(let target):
-                guard target.reduce(1, *) == shape.reduce(1, *) else { throw fail("to \(target) needs \(target.reduce(1, *)) elements, got \(shape.reduce(1, *))") }
+                guard !target.isEmpty, target.allSatisfy({ $0 > 0 }), let wanted = ModelSpec.entries(of: target) else {
+                    throw fail("to \(target) needs positive sizes whose product an integer can count")
+                }
+                guard wanted == entries else { throw fail("to \(target) needs \(wanted) elements, got \(entries)") }
                 shape = target
             }
+            entries = try product(shape)
             rows.append(Row(layer: layer, outputShape: shape, parameters: parameters))
         }
         return rows
@@ -104,6 +137,15 @@ public struct ModelSpec: Sendable, Equatable {
     /// The notes' output size: floor((W + 2P − K) / S) + 1.
     public static func outputSize(_ input: Int, _ kernel: Int, _ stride: Int, _ padding: Int) -> Int {
         (input + 2 * padding - kernel) / stride + 1
+    }
+
+    /// `outputSize` with checked arithmetic, or nil when it overflows.
+    public static func checkedOutputSize(_ input: Int, _ kernel: Int, _ stride: Int, _ padding: Int) -> Int? {
+        let (twice, o1) = padding.multipliedReportingOverflow(by: 2)
+        let (padded, o2) = input.addingReportingOverflow(twice)
+        let (span, o3) = padded.subtractingReportingOverflow(kernel)
+        guard !o1, !o2, !o3, stride > 0 else { return nil }
+        return span / stride + 1
     }
 
     /// The models of the notes, by name.

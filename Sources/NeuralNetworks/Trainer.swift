@@ -80,6 +80,16 @@ public final class Trainer {
     /// A model with PyTorch's default initialization of each linear layer: weights and biases
     /// uniform in ±1/√inputs, drawn from `settings.seed`.
     public init(spec: ModelSpec, settings: Settings) throws(Unsupported) {
+        // Every shape and parameter count of the model, with checked arithmetic, before anything is
+        // allocated: the products below are of sizes `summary()` has already multiplied.
+        let rows: [ModelSpec.Row]
+        do { rows = try spec.summary() } catch { throw Unsupported(description: error.description) }
+        var entriesPerExample = ModelSpec.entries(of: spec.inputShape) ?? 0
+        for row in rows {
+            let (sum, overflow) = entriesPerExample.addingReportingOverflow(ModelSpec.entries(of: row.outputShape) ?? .max)
+            guard !overflow else { throw Unsupported(description: "\(spec.name) has more values per example than an integer can count") }
+            entriesPerExample = sum
+        }
         self.spec = spec
         self.settings = settings
         var random = SeededGenerator(seed: settings.seed)
@@ -87,6 +97,7 @@ public final class Trainer {
         var shapes: [(weight: [Int], bias: [Int])] = []
         var weights: [[Double]] = [], biases: [[Double]] = []
         // PyTorch's default initialization: uniform in ±1/√fan-in for weights and biases.
+        // (The shapes' products below were multiplied with checked arithmetic by `summary()` above.)
         func add(weight: [Int], bias: [Int], fanIn: Int) {
             let bound = 1 / Double(fanIn).squareRoot()
             weights.append((0..<weight.reduce(1, *)).map { _ in Double.random(in: -bound...bound, using: &random) })
@@ -118,9 +129,8 @@ public final class Trainer {
             }
         }
         self.shapes = shapes
-        let rows = (try? spec.summary()) ?? []
         self.outputShape = rows.last?.outputShape ?? spec.inputShape
-        self.entriesPerExample = rows.map { $0.outputShape.reduce(1, *) }.reduce(spec.inputShape.reduce(1, *), +)
+        self.entriesPerExample = entriesPerExample
         self.lossKind = spec.layers.last == .activation("log_softmax") && settings.loss == .crossEntropy ? .nll : settings.loss
         self.engineWeights = weights
         self.engineBiases = biases
@@ -196,13 +206,13 @@ public final class Trainer {
         guard outputShape.count == 1, data.classNames.count == outputShape[0] else {
             throw Unsupported(description: "\(spec.name) does not end in one score per class for the \(data.classNames.count) classes of the data (its output has shape \(outputShape)); give its last linear layer \(data.classNames.count) outputs")
         }
-        guard data.featureCount == spec.inputShape.reduce(1, *) else {
+        guard data.featureCount == ModelSpec.entries(of: spec.inputShape) else {
             throw Unsupported(description: "\(spec.name) takes inputs of shape \(spec.inputShape), but the data's examples have shape \(data.featureShape)")
         }
         // A batch's workspace is allocated whole; refuse one that would not fit rather than be killed.
         // The engine path records each layer as about three nodes (product, bias, activation), each
         // with a Double value and gradient.
-        let engineBytes = 3 * 2 * MemoryLayout<Double>.size * indices.count * entriesPerExample
+        let engineBytes = ModelSpec.entries(of: [3 * 2 * MemoryLayout<Double>.size, indices.count, entriesPerExample]) ?? .max
         if fast == nil && engineBytes > Trainer.workspaceLimit {
             throw Unsupported(description: "a batch of \(indices.count) examples needs about \(engineBytes >> 20) MB of graph for \(spec.name) on the engine (the limit is \(Trainer.workspaceLimit >> 20) MB); use a smaller --batch")
         }

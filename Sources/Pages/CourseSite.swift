@@ -34,12 +34,21 @@ public enum CourseSite {
         guard site != kept, !kept.hasPrefix(site + "/") else {
             throw .badInput("the solutions folder \(teacher) must not be inside the site \(directory): the site is for students")
         }
-        for path in [directory, directory + "/lessons", directory + "/sheets", teacher] {
-            do { try AtomicFile.createDirectory(path) } catch { throw .badInput("\(path): \(error)") }
+        // Each folder opened once and written through its descriptor (`OutputDirectory`): a link
+        // planted at a page's name, or in place of lessons/ or sheets/, is refused, never followed.
+        let siteFolder: OutputDirectory, lessonFolder: OutputDirectory, sheetFolder: OutputDirectory, teacherFolder: OutputDirectory
+        do {
+            siteFolder = try OutputDirectory(creating: directory)
+            lessonFolder = try siteFolder.subdirectory("lessons")
+            sheetFolder = try siteFolder.subdirectory("sheets")
+            teacherFolder = try OutputDirectory(creating: teacher)
+        } catch { throw .badInput("\(error)") }
+        guard siteFolder.id != teacherFolder.id else {
+            throw .badInput("the solutions folder \(teacher) is the site \(directory): the site is for students")
         }
         var files = 0
-        func save(_ text: String, _ path: String) throws(WorkbenchFailure) {
-            try Drawing.save(Array(text.utf8), to: path)
+        func save(_ text: String, _ folder: OutputDirectory, _ name: String) throws(WorkbenchFailure) {
+            do { try folder.write(text, to: name) } catch { throw .badInput("\(error)") }
             files += 1
         }
         var rows: [String] = []
@@ -49,16 +58,16 @@ public enum CourseSite {
             let run = try LessonRun(lesson)
             var links = [(text: "all lessons", href: "../index.html")]
             if !lesson.exercises.isEmpty { links.append((text: "exercise sheet", href: "../sheets/\(name).html")) }
-            try save(try LessonPage.html(run, links: links), "\(directory)/lessons/\(name).html")
+            try save(try LessonPage.html(run, links: links), lessonFolder, "\(name).html")
             var sheetCell = "—"
             if !lesson.exercises.isEmpty {
                 let set = try ExerciseSet(lesson)
                 let back = "<p class=\"links\"><a href=\"../index.html\">all lessons</a> · <a href=\"../lessons/\(name).html\">the lesson</a></p>"
                 let sheet = try set.html(solutions: false)
-                try save(sheet.replacingOccurrences(of: "<body>\n", with: "<body>\n" + back + "\n"), "\(directory)/sheets/\(name).html")
-                try save(set.markdown(solutions: false), "\(directory)/sheets/\(name).md")
-                try save(try set.html(solutions: true), "\(teacher)/\(name).html")
-                try save(set.markdown(solutions: true), "\(teacher)/\(name).md")
+                try save(sheet.replacingOccurrences(of: "<body>\n", with: "<body>\n" + back + "\n"), sheetFolder, "\(name).html")
+                try save(set.markdown(solutions: false), sheetFolder, "\(name).md")
+                try save(try set.html(solutions: true), teacherFolder, "\(name).html")
+                try save(set.markdown(solutions: true), teacherFolder, "\(name).md")
                 sheetCell = "<a href=\"sheets/\(name).html\">\(set.items.count) exercises</a> (<a href=\"sheets/\(name).md\">Markdown</a>)"
                 sheets += 1
             }
@@ -90,7 +99,7 @@ public enum CourseSite {
             </html>
 
             """
-        try save(index, "\(directory)/index.html")
+        try save(index, siteFolder, "index.html")
         return Summary(lessons: lessons.count, sheets: sheets, files: files)
     }
 }

@@ -190,7 +190,7 @@ public enum AtomicFile {
     }
 
     /// Writes every byte to `fd`, retrying short writes and interruptions.
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
+    static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
         try bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -217,7 +217,7 @@ public enum AtomicFile {
     }
 
     /// `strerror(errno)`.
-    private static func osReason() -> String {
+    static func osReason() -> String {
         let code = errno
         guard let text = strerror(code) else { return "error \(code)" }
         return String(cString: text)

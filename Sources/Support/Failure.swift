@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 
 /// What a command's failure means for its exit status: the one place statuses are decided.
 public enum ExitStatus: Int32, Sendable {
@@ -98,6 +99,15 @@ public struct WorkbenchFailure: Diagnostic, Sendable {
 
 /// Reading what the user gave us: program files, stdin, lesson files. Size-limited and UTF-8 checked.
 public enum InputFile {
+    /// The bytes of the regular file at `path`, at most `limit` of them (`Datasets.RegularFile`:
+    /// a named pipe, a device or a directory is refused, never waited on).
+    /// - Throws: `WorkbenchFailure.badInput` naming the path and the reason.
+    public static func bytes(_ path: String, limit: Int) throws(WorkbenchFailure) -> [UInt8] {
+        do { return try RegularFile.read(path, limit: limit) } catch {
+            throw .badInput(error.description, at: SourceLocation(file: path))
+        }
+    }
+
     /// Reads `path` (`-` for standard input) as UTF-8 text of at most `limit` bytes.
     /// - Throws: `WorkbenchFailure.badInput` naming the path and the reason.
     public static func text(_ path: String, limit: Int = 1_000_000) throws(WorkbenchFailure) -> String {
@@ -105,15 +115,11 @@ public enum InputFile {
         if path == "-" {
             data = FileHandle.standardInput.readData(ofLength: limit + 1)
         } else {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw .badInput("no such file", at: SourceLocation(file: path))
-            }
-            guard !isDirectory.boolValue else { throw .badInput("is a directory, not a file", at: SourceLocation(file: path)) }
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw .badInput("cannot be read (permission denied?)", at: SourceLocation(file: path)) }
-            defer { try? handle.close() }
-            do { data = try handle.read(upToCount: limit + 1) ?? Data() } catch {
-                throw .badInput("cannot be read: \(error.localizedDescription)", at: SourceLocation(file: path))
+            // The one way an input file is opened (Datasets.RegularFile): regular files only, so a
+            // named pipe or a device is refused instead of waited on; never more than the limit.
+            do { data = Data(try RegularFile.read(path, limit: limit)) } catch {
+                if case .tooLarge = error { throw .badInput("longer than the limit of \(limit) bytes", at: SourceLocation(file: path)) }
+                throw .badInput(error.description, at: SourceLocation(file: path))
             }
         }
         let name = path == "-" ? "standard input" : path

@@ -38,6 +38,8 @@ struct ExercisesCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any work: no output may replace the lesson file.
+        try RunFiles(inputs: [(lesson.flatMap { Int($0) == nil ? $0 : nil }, "the lesson file")]).check([("-o", output), ("--html", html)])
         var sheets: [String] = []
         if all {
             let lessons = try LessonLibrary.all().filter { !$0.exercises.isEmpty }

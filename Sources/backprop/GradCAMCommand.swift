@@ -33,6 +33,7 @@ struct GradCAMCommand: ParsableCommand {
 
     func run() throws {
         if let output { try PictureOutput.check(output) }
+        try RunFiles(inputs: [(file, "the saved model")]).check(output, option: "-o")
         let loaded = try LoadedModel(file: file, data: data)
         let image = try loaded.heldOutImage(index, option: "--index")
         let cam: GradCAM

@@ -149,15 +149,7 @@ struct GradeCommand: ParsableCommand {
 
     func writePages(_ grades: [SubmissionGrade], set: ExerciseSet, format: FeedbackPages.Format, guardian: OutputGuard) throws -> Int {
         guard let feedback else { return 0 }
-        do { try AtomicFile.createDirectory(feedback) } catch { throw WorkbenchFailure.badInput("--feedback: \(error)") }
-        try guardian.checkDirectory(feedback, option: "--feedback")
-        let pages = FeedbackPages.pages(grades, set: set, format: format)
-        for page in pages {
-            let target = (feedback as NSString).appendingPathComponent(page.name)
-            _ = try guardian.check(target, option: "--feedback")
-            try GradeCommand.write(page.text, to: target)
-        }
-        return pages.count
+        return try FeedbackPages.write(grades, set: set, format: format, to: feedback, guardian: guardian)
     }
 
     func gradeFile(format: Gradebook.Format, roster: Roster?, pages: FeedbackPages.Format) throws {

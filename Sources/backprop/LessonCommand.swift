@@ -46,6 +46,10 @@ struct LessonCommand: ParsableCommand {
                 lessons = [try LessonLibrary.lesson(number)]   // a broken other lesson file does not stop this one
             } else { lessons = [try Lesson(file: lesson!)] }
 
+            // Before any work: no output may replace a lesson file.
+            var files = RunFiles()
+            for lesson in lessons { files.add(lesson.file, as: "the lesson file \(lesson.file)") }
+            try files.check([("-o", output), ("--html", html), ("--plot", plot)])
             var failed: [Int] = []
             var reports: [JSONValue] = []
             let interactive = step && isatty(0) == 1 && isatty(1) == 1

@@ -50,6 +50,7 @@ struct StyleCommand: ParsableCommand {
 
     func run() throws {
         if let output { try PictureOutput.check(output) }
+        try RunFiles(inputs: [(file, "the saved model")]).check(output, option: "-o")
         let layers = try styleLayers.map { text in
             try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
                 guard let layer = Int(part.trimmingCharacters(in: .whitespaces)) else {

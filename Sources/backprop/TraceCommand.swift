@@ -66,6 +66,8 @@ struct TraceCommand: ParsableCommand {
 
     func run() throws {
         let (source, name) = try input.source()
+        // Before any work: no output may replace the program file.
+        try RunFiles(inputs: [(input.file, "the program file")]).check([("-o", output), ("--html", html)])
 
         let job = try TraceJob(source: source, file: name, inputs: input.at, parameters: params)
         for note in job.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
@@ -76,7 +78,8 @@ struct TraceCommand: ParsableCommand {
         try Drawing.write(job.trace, options: options, output: output, steps: steps, html: html, full: full)
 
         if json {
-            print(String(decoding: TraceReport.jsonBytes(job.trace, check: gradientCheck), as: UTF8.self))
+            let bytes = try TraceReport.jsonBytes(job.trace, check: gradientCheck, limit: TraceReport.jsonByteLimit)
+            print(String(decoding: bytes, as: UTF8.self))
         } else {
             print(TraceReport.table(job.trace, full: full))
             if let gradientCheck { print(TraceReport.checkTable(gradientCheck)) }

@@ -48,6 +48,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let (spec, modelFile) = try ModelFile.model(model)
+        // Before any work: no output may replace the model file.
+        try RunFiles(inputs: [(modelFile?.file, "the model file")]).check([("--save", save), ("--curves", curves), ("--trace", trace)])
         if let folds { return try crossValidate(spec, folds: folds) }
         let (seed, batch) = (options.seed, options.batch)
         // With --limit, MNIST decodes only the images it trains on (the same prefix as before).

@@ -238,7 +238,7 @@ struct GradebookTests {
             (["--format", "canvas", "--roster", out + "/other.csv"], "--format canvas needs --csv FILE"),
             (["--format", "blackboard"], "--format blackboard: use csv, moodle or canvas"),
             (["--format", "moodle", "--roster", out + "/other.csv", "--csv", out + "/m.csv"], "no column holds the students' ids"),
-            (["--format", "moodle", "--roster", out + "/missing.csv", "--csv", out + "/m.csv"], "cannot be read"),
+            (["--format", "moodle", "--roster", out + "/missing.csv", "--csv", out + "/m.csv"], "missing.csv: no such file"),
         ] {
             let result = try CLI.run(["grade", directory, "--lesson", "1"] + arguments)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
