@@ -27,6 +27,8 @@ public struct Lesson: Sendable {
         /// False for a figure the notes do not print (lost with a slide's picture, or derived):
         /// the check says so, and the figure is the lesson's, checked against the engine.
         public var printed = true
+        /// True when the file gives `tolerance`: a bar of the lesson (training error), not the notes' rounding.
+        public var toleranceGiven = false
     }
 
     /// A formula the notes print for a gradient, written in the expression language as a claim
@@ -42,7 +44,10 @@ public struct Lesson: Sendable {
     /// into it (`after = "df/dq"`).
     public struct Narration: Sendable {
         public let after: String
-        public let text: String
+        /// As written in the file; `LessonRun` replaces its `{…}` placeholders with the run's values.
+        public internal(set) var text: String
+        /// The line of its `[[narration]]`, for messages.
+        public var line = 0
     }
 
     /// A gradient step on the leaves after backward: new = old ± rate × gradient.
@@ -61,7 +66,7 @@ public struct Lesson: Sendable {
     /// `--at` text of the inputs, e.g. `x=-2,y=5,z=-4`.
     public let inputs: String
     public let parameters: [String]
-    public let narration: [Narration]
+    public internal(set) var narration: [Narration]
     public let update: Update?
     public let checks: [Check]
     public let formulas: [Formula]
@@ -165,7 +170,7 @@ public struct Lesson: Sendable {
             line = lineOf("narration", after: line)
             guard let entry = item.table else { throw fail(line, "each [[narration]] must be a table") }
             try checkKeys(entry, allowed: Lesson.narrationKeys, section: " in [[narration]]", line: line)
-            narration.append(Narration(after: try string(entry, "after", line: line)!, text: try string(entry, "text", line: line)!))
+            narration.append(Narration(after: try string(entry, "after", line: line)!, text: try string(entry, "text", line: line)!, line: line))
         }
         self.narration = narration
 
@@ -210,6 +215,7 @@ public struct Lesson: Sendable {
                 guard let flag = printed.bool else { throw fail(lineOf("printed", after: line - 1), "'printed' must be true or false") }
                 check.printed = flag
             }
+            check.toleranceGiven = entry["tolerance"] != nil
             checks.append(check)
         }
         var formulas: [Formula] = []

@@ -37,7 +37,7 @@ public struct LessonRun {
     public let point: String
 
     public init(_ lesson: Lesson, full: Bool = false) throws(WorkbenchFailure) {
-        self.lesson = lesson
+        var lesson = lesson
         self.full = full
         var point = lesson.inputs
         var losses: [(Int, Double)] = []
@@ -50,6 +50,12 @@ public struct LessonRun {
         do { job = try TraceJob(source: lesson.program, file: "\(lesson.file) (program)", inputs: point, parameters: lesson.parameters) }
         catch { throw error }
         self.job = job
+        // Narration names the run's values ({s}, {df/dw}); nothing in it is typed by hand.
+        for index in lesson.narration.indices {
+            let line = lesson.narration[index]
+            lesson.narration[index].text = try NarrationTemplate.resolve(line.text, job: job, lesson: lesson, line: line.line)
+        }
+        self.lesson = lesson
         var results: [Result] = []
         for check in lesson.checks {
             results.append(Result(check: check, engine: try LessonRun.quantity(check.quantity, job: job, lesson: lesson, line: check.line)))
@@ -212,7 +218,7 @@ public struct LessonRun {
             else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) {
                 // Rounding only when the engine's figure rounds to the notes' at their digits; a wider
                 // tolerance (training error, the notes' rounded inputs) is named as such.
-                let rounding = abs(result.engine - check.notes) <= Lesson.halfUnit(check.notes, digits: check.digits) * (1 + 1e-9)
+                let rounding = !check.toleranceGiven && abs(result.engine - check.notes) <= Lesson.halfUnit(check.notes, digits: check.digits) * (1 + 1e-9)
                 line += rounding ? "   (the notes round to \(check.digits) digit\(check.digits == 1 ? "" : "s"))"
                                  : "   (within the tolerance \(TraceFormat.number(check.tolerance)))"
             }
@@ -222,7 +228,8 @@ public struct LessonRun {
         }
         if results.isEmpty { lines.removeAll() }
         if let formulas {
-            lines.append("formulas (checked at the lesson's point and at \(formulas.randomPointCount) random points)")
+            lines.append(formulas.randomPointCount == 0 ? "formulas (checked at the lesson's point only)"
+                         : "formulas (checked at the lesson's point and at \(formulas.randomPointCount) random points)")
             // The report's first line names the point and its last the verdict; between them, one line per claim, then notes.
             let table = formulas.table().split(separator: "\n").map(String.init)
             let claimLines = table.dropFirst().prefix(formulas.results.count)
