@@ -14,7 +14,8 @@ public struct CitationText: Sendable, Equatable {
     public let offset: Int
 
     static let citation = #"\b(00[0-4])(?:_[0-9a-f]+\.txt)?:(\d+)(?:[-–](\d+))?"#
-    static let quote = #"(?:'((?:[^'\n]|'(?=\p{L}))*)'|“([^”]*)”|"([^"\n]*)")"#
+    /// An opening quote follows no letter or digit (`003's` is not one); inside, `'` before a letter is an apostrophe.
+    static let quote = #"(?:(?<![\p{L}\p{N}])'((?:[^'\n]|'(?=\p{L}))*)'|“([^”]*)”|"([^"\n]*)")"#
     /// A citation and its quotation after it, or a quotation and its citation after it in brackets.
     public static let quotedPattern = citation + #"(?:\s*\((?:and|also) [\d, ]+\))?:?\s*"# + quote
         + "|" + quote + #"\s*\("# + citation + #"\)"#

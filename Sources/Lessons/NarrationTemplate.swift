@@ -13,6 +13,7 @@ import Support
 /// {s}            the value of s            {df/dw}        ∂f/∂w, as backward computed it
 /// {w_new[1]:2}   one entry, 2 digits       {exp(5) / exp(0)}   an expression, on the engine
 /// {updated w}    w after the [update] step
+/// {[[a, b], [c, d]]}   values of separate statements, stacked
 /// ```
 ///
 /// A scalar is printed as the trace prints numbers, a tensor as the trace prints tensors.
@@ -66,6 +67,21 @@ enum NarrationTemplate {
     /// An expression over the program's names, with each gradient `dOUT/dNAME` (or `∂OUT/∂NAME`)
     /// of the output bound to the engine's gradient.
     static func evaluate(_ text: String, program: Program, fail: (String) -> WorkbenchFailure) throws(WorkbenchFailure) -> Tensor {
+        // `[a, b]` of expressions (nested for a matrix): the expression language's literals hold
+        // numbers only, so a map of separate statements is stacked here.
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("["), trimmed.hasSuffix("]") {
+            var items: [String] = [], depth = 0, current = ""
+            for c in trimmed.dropFirst().dropLast() {
+                if c == "[" || c == "(" { depth += 1 } else if c == "]" || c == ")" { depth -= 1 }
+                if c == ",", depth == 0 { items.append(current); current = "" } else { current.append(c) }
+            }
+            items.append(current)
+            var parts: [Tensor] = []
+            for item in items { parts.append(try evaluate(item, program: program, fail: fail)) }
+            guard let shape = parts.first?.shape, parts.allSatisfy({ $0.shape == shape }) else { throw fail("the entries of [ … ] differ in shape") }
+            return Tensor(shape: [parts.count] + shape, storage: parts.flatMap(\.storage))
+        }
         let graph = program.graph
         let output = graph.label(of: program.output)
         var names = ClaimCheck.names(of: program)

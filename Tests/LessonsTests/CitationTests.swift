@@ -45,7 +45,9 @@ private func printedForms(_ value: Double) -> [String] {
         return [plain, (value < 0 ? "-" : "") + grouped]
     }
     if plain.hasSuffix(".0") { plain.removeLast(2) }
-    return [plain, plain.replacingOccurrences(of: "-", with: "−"), plain.hasPrefix("0.") ? String(plain.dropFirst()) : plain]
+    // A negative figure may be printed as a term: 7x_2 - 12x_1 - 1 = 0 prints -12 and -1.
+    return [plain, plain.replacingOccurrences(of: "-", with: "−"), plain.hasPrefix("0.") ? String(plain.dropFirst()) : plain,
+            value < 0 ? "- " + String(plain.dropFirst()) : plain]
 }
 
 @Suite("Citations of the notes", .enabled(if: notesAvailable, "skipped: the notes are not in ../shared/seeds beside the repository"))
