@@ -70,6 +70,10 @@ struct NarrationFigureTests {
         for file in files {
             let lesson = try Lesson(file: root + "/lessons/" + file)
             let found = lesson.narration.map { ($0, NarrationFigures.handTyped(in: $0.text)) }.filter { !$0.1.isEmpty }
+            // Braces always open a placeholder, so LaTeX such as \bar{y} cannot stand in narration.
+            for narration in lesson.narration where narration.text.range(of: #"\\[A-Za-z]+\{"#, options: .regularExpression) != nil {
+                Issue.record("\(file):\(narration.line): a LaTeX brace opens a placeholder: “\(narration.text)”")
+            }
             for (narration, figures) in found {
                 Issue.record("\(file):\(narration.line): hand-typed \(figures.joined(separator: ", ")) in “\(narration.text)”")
             }
