@@ -21,7 +21,7 @@ public struct Lesson: Sendable {
         /// The largest |engine − notes| that still agrees (default: half a unit in the last printed digit).
         public let tolerance: Double
         /// Why the notes' figure differs from the exact one, when it does (shown beside the check).
-        public let why: String?
+        public internal(set) var why: String?
         /// The line of the check in the file, for messages.
         public let line: Int
         /// False for a figure the notes do not print (lost with a slide's picture, or derived):
@@ -36,7 +36,7 @@ public struct Lesson: Sendable {
     /// lesson's point and at seeded random points, since a formula can agree at one point by chance.
     public struct Formula: Sendable {
         public let claim: String
-        public let why: String?
+        public internal(set) var why: String?
         public let line: Int
     }
 
@@ -55,7 +55,7 @@ public struct Lesson: Sendable {
         public let rate: Double
         /// +1 to move up the gradient (the notes' "f should be 3"), −1 for descent.
         public let sign: Double
-        public let why: String?
+        public internal(set) var why: String?
     }
 
     public let number: Int
@@ -67,14 +67,14 @@ public struct Lesson: Sendable {
     public let inputs: String
     public let parameters: [String]
     public internal(set) var narration: [Narration]
-    public let update: Update?
-    public let checks: [Check]
-    public let formulas: [Formula]
+    public internal(set) var update: Update?
+    public internal(set) var checks: [Check]
+    public internal(set) var formulas: [Formula]
     /// The exercises for students (`[[exercise]]`), in file order; their answers come from the engine
     /// (Sources/Workbench/Exercises.swift, docs/grading.md).
     public let exercises: [Exercise]
     /// Gradient descent on the parameters before the checks (`[training]`), for lessons that learn.
-    public let training: Training?
+    public internal(set) var training: Training?
     /// One of the notes' models, trained on real data, with checks of its figures (`[model]`).
     public let model: Model?
     /// The file it was read from.
@@ -89,7 +89,7 @@ public struct Lesson: Sendable {
         /// Steps of the short run (the default) and of the notes' full setting (`--full`).
         public let steps: Int, fullSteps: Int
         public let rate: Double
-        public let why: String?
+        public internal(set) var why: String?
     }
 
     static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent"] + Presentation.keys

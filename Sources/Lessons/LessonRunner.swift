@@ -55,6 +55,16 @@ public struct LessonRun {
             let line = lesson.narration[index]
             lesson.narration[index].text = try NarrationTemplate.resolve(line.text, job: job, lesson: lesson, line: line.line)
         }
+        // So do the lines under an update, a training run, a check and a formula (`why`).
+        let written = lesson
+        func resolve(_ text: String?, line: Int) throws(WorkbenchFailure) -> String? {
+            guard let text else { return nil }
+            return try NarrationTemplate.resolve(text, job: job, lesson: written, line: line)
+        }
+        lesson.update?.why = try resolve(written.update?.why, line: 0)
+        lesson.training?.why = try resolve(written.training?.why, line: 0)
+        for index in lesson.checks.indices { lesson.checks[index].why = try resolve(written.checks[index].why, line: written.checks[index].line) }
+        for index in lesson.formulas.indices { lesson.formulas[index].why = try resolve(written.formulas[index].why, line: written.formulas[index].line) }
         self.lesson = lesson
         var results: [Result] = []
         for check in lesson.checks {

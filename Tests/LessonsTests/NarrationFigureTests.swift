@@ -22,6 +22,7 @@ enum NarrationFigures {
         t = remove(#"`[^`]*`"#, in: t)                                                     // a command or code
         t = remove(CitationText.quotedPattern, in: t)                                      // a citation with its quotation
         t = remove(#"\b00[0-4](?::\d+(?:[-–]\d+)?)?\b"#, in: t)                            // 003, or a bare 003:12 (its own test)
+        t = remove(#"\beq\. \d+"#, in: t)                                                 // a paper's equation: Gatys et al., eq. 6
         t = remove(#"\b[Ll]essons? \d+(?:\s*(?:[-–]|and|to)\s*\d+)?"#, in: t)              // lesson 18, lessons 26-28
         t = remove(#"([\p{L}_][\p{L}\p{N}_]*)\[[^\]]*\]"#, in: t, template: "$1 ")                 // w[0]
         t = remove(#"(?<![\d.])\d+(?=\s*×)|(?<=×)\s*\d+(?![\d.])|\b\d+(?:x\d+)+\b"#, in: t)    // sizes: 3 × 3, 28x28x6
@@ -69,7 +70,11 @@ struct NarrationFigureTests {
         #expect(files.count >= 30)
         for file in files {
             let lesson = try Lesson(file: root + "/lessons/" + file)
-            let found = lesson.narration.map { ($0, NarrationFigures.handTyped(in: $0.text)) }.filter { !$0.1.isEmpty }
+            // Narration, and the lines under an update, a training run, a check and a formula.
+            let whys = [lesson.update?.why, lesson.training?.why].compactMap { $0 }.map { Lesson.Narration(after: "", text: $0, line: 0) }
+                + lesson.checks.compactMap { c in c.why.map { Lesson.Narration(after: "", text: $0, line: c.line) } }
+                + lesson.formulas.compactMap { f in f.why.map { Lesson.Narration(after: "", text: $0, line: f.line) } }
+            let found = (lesson.narration + whys).map { ($0, NarrationFigures.handTyped(in: $0.text)) }.filter { !$0.1.isEmpty }
             // Braces always open a placeholder, so LaTeX such as \bar{y} cannot stand in narration.
             for narration in lesson.narration where narration.text.range(of: #"\\[A-Za-z]+\{"#, options: .regularExpression) != nil {
                 Issue.record("\(file):\(narration.line): a LaTeX brace opens a placeholder: “\(narration.text)”")
