@@ -75,6 +75,19 @@ struct CitationTests {
         }
     }
 
+    @Test("no LaTeX backslash is read as a TOML escape (\\times would print a tab)")
+    func noEscapedLaTeX() throws {
+        let directory = root.appendingPathComponent("lessons").path
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasSuffix(".toml") {
+            let lines = try String(contentsOfFile: directory + "/" + file, encoding: .utf8).components(separatedBy: "\n")
+            for (index, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") {
+                // An odd run of backslashes before a letter is an escape in a TOML basic string.
+                #expect(line.range(of: #"(?<!\\)(?:\\\\)*\\[A-Za-z]"#, options: .regularExpression) == nil,
+                        "\(file):\(index + 1): write \\\\ for a backslash: \(line)")
+            }
+        }
+    }
+
     @Test("every citation a student sees carries a quotation")
     func visibleCitationsQuote() throws {
         for (name, text) in try lessonFiles() {
