@@ -16,7 +16,8 @@ import Support
 /// {[[a, b], [c, d]]}   values of separate statements, stacked
 /// ```
 ///
-/// A scalar is printed as the trace prints numbers, a tensor as the trace prints tensors.
+/// A scalar is printed as the trace prints numbers, a tensor as the trace prints tensors. A
+/// placeholder that is only a number, `{11}` or `{(2)}`, is refused.
 enum NarrationTemplate {
     /// The placeholders of `text`: each one's range (braces included) and its inside.
     static func placeholders(in text: String) -> [(range: Range<String.Index>, body: String)] {
@@ -99,8 +100,9 @@ enum NarrationTemplate {
             names.append((name, graph.gradient(of: node) ?? .zeros(graph.shape(of: node))))
             expression.replaceSubrange(range, with: name)
         }
-        do { return try ClaimCheck.formulaValue(expression, names: names).value } catch {
-            throw fail(error.message)
-        }
+        // `{11}` would be a figure typed by hand in braces (or LaTeX such as w_{11} read as one).
+        let bare = expression.filter { !"() ".contains($0) }
+        guard Double(bare) == nil else { throw fail("is a number, not a value of the run; a placeholder shows the engine's figures") }
+        do { return try ClaimCheck.formulaValue(expression, names: names).value } catch { throw fail(error.message) }
     }
 }

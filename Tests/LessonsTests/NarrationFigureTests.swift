@@ -60,6 +60,10 @@ struct NarrationFigureTests {
         let failure = Result { () throws(WorkbenchFailure) -> LessonRun in try LessonRun(try Lesson(text: bad, file: "t.toml")) }
         guard case .failure(let failure) = failure else { Issue.record("an unknown name in a placeholder was accepted"); return }
         #expect(failure.message.contains("{zz}"), "\(failure.message)")
+        let literal = templated.replacingOccurrences(of: "{updated q}", with: "{11}")
+        let refused = Result { () throws(WorkbenchFailure) -> LessonRun in try LessonRun(try Lesson(text: literal, file: "t.toml")) }
+        guard case .failure(let typed) = refused else { Issue.record("a placeholder with no name of the run was accepted"); return }
+        #expect(typed.message.contains("is a number, not a value of the run"), "\(typed.message)")
         let expected = try Lesson(text: templated, file: "t.toml").narration.first { $0.text.hasPrefix("T: ") }?.line
         #expect(expected != nil && failure.location?.line == expected, "\(failure)")
     }
@@ -74,11 +78,11 @@ struct NarrationFigureTests {
             let whys = [lesson.update?.why, lesson.training?.why].compactMap { $0 }.map { Lesson.Narration(after: "", text: $0, line: 0) }
                 + lesson.checks.compactMap { c in c.why.map { Lesson.Narration(after: "", text: $0, line: c.line) } }
                 + lesson.formulas.compactMap { f in f.why.map { Lesson.Narration(after: "", text: $0, line: f.line) } }
-            let found = (lesson.narration + whys).map { ($0, NarrationFigures.handTyped(in: $0.text)) }.filter { !$0.1.isEmpty }
-            // Braces always open a placeholder, so LaTeX such as \bar{y} cannot stand in narration.
-            for narration in lesson.narration where narration.text.range(of: #"\\[A-Za-z]+\{"#, options: .regularExpression) != nil {
+            // Braces always open a placeholder, so LaTeX such as \bar{y} or W_{j,:} cannot stand there.
+            for narration in lesson.narration + whys where narration.text.range(of: #"\\[A-Za-z]+\{|_\{|\^\{\("#, options: .regularExpression) != nil {
                 Issue.record("\(file):\(narration.line): a LaTeX brace opens a placeholder: “\(narration.text)”")
             }
+            let found = (lesson.narration + whys).map { ($0, NarrationFigures.handTyped(in: $0.text)) }.filter { !$0.1.isEmpty }
             for (narration, figures) in found {
                 Issue.record("\(file):\(narration.line): hand-typed \(figures.joined(separator: ", ")) in “\(narration.text)”")
             }
