@@ -103,6 +103,14 @@ enum NarrationTemplate {
         // `{11}` would be a figure typed by hand in braces (or LaTeX such as w_{11} read as one).
         let bare = expression.filter { !"() ".contains($0) }
         guard Double(bare) == nil else { throw fail("is a number, not a value of the run; a placeholder shows the engine's figures") }
-        do { return try ClaimCheck.formulaValue(expression, names: names).value } catch { throw fail(error.message) }
+        do { return try ClaimCheck.formulaValue(expression, names: names).value } catch {
+            // A name the program lacks reaches the evaluator as an input without a value.
+            if case .missingInput(let name) = error.kind {
+                let known = names.map(\.name).filter { !$0.hasPrefix("gradient_") }
+                let near = known.min { editDistance(name, $0) < editDistance(name, $1) }
+                throw fail("'\(name)' is not a name of the program" + (near.map { "; did you mean '\($0)'?" } ?? ""))
+            }
+            throw fail(error.message)
+        }
     }
 }
