@@ -266,7 +266,17 @@ public struct LessonRun {
         } else {
             lines.append("\(failed) of \(total) \(plural) disagree with \(against)")
         }
-        if unprinted > 0 {
+        // Model counts the notes do not print, and bars on a run, are the lesson's own too: say so,
+        // so that "agree with the notes" is not read as covering them.
+        let ownModel = model?.results.filter { result in
+            guard result.checked else { return false }
+            switch result.check.expected {
+            case .count, .shape: return !result.check.printed
+            case .atLeast, .atMost: return true
+            }
+        }.count ?? 0
+        let own = ownModel + (descent?.results.count ?? 0)
+        if unprinted > 0 && own == 0 {
             // The lesson's own figures agree with the engine, not with anything the notes print.
             let whole = unprinted == results.count && formulas == nil && model == nil && descent == nil
             lines[lines.count - 1] = lines[lines.count - 1]
@@ -276,6 +286,14 @@ public struct LessonRun {
         }
         if skipped > 0 {
             lines[lines.count - 1] += "; \(skipped) skipped (checked only with --full)"
+        }
+        if own > 0 {
+            let all = own + unprinted
+            if all == total && formulas == nil, let first = lines.indices.last {
+                lines[first] = lines[first].replacingOccurrences(of: "with the notes and the engine", with: "with the engine")
+                    .replacingOccurrences(of: "with the notes", with: "with the engine")
+            }
+            lines.append("(\(all) of them \(all == 1 ? "is" : "are") the lesson's own, not figures of the notes: counts marked ours, or bars)")
         }
         return lines
     }
