@@ -21,12 +21,14 @@ public struct Lesson: Sendable {
         /// The largest |engine − notes| that still agrees (default: half a unit in the last printed digit).
         public let tolerance: Double
         /// Why the notes' figure differs from the exact one, when it does (shown beside the check).
-        public let why: String?
+        public internal(set) var why: String?
         /// The line of the check in the file, for messages.
         public let line: Int
         /// False for a figure the notes do not print (lost with a slide's picture, or derived):
         /// the check says so, and the figure is the lesson's, checked against the engine.
         public var printed = true
+        /// True when the file gives `tolerance`: a bar of the lesson (training error), not the notes' rounding.
+        public var toleranceGiven = false
     }
 
     /// A formula the notes print for a gradient, written in the expression language as a claim
@@ -34,7 +36,7 @@ public struct Lesson: Sendable {
     /// lesson's point and at seeded random points, since a formula can agree at one point by chance.
     public struct Formula: Sendable {
         public let claim: String
-        public let why: String?
+        public internal(set) var why: String?
         public let line: Int
     }
 
@@ -42,7 +44,10 @@ public struct Lesson: Sendable {
     /// into it (`after = "df/dq"`).
     public struct Narration: Sendable {
         public let after: String
-        public let text: String
+        /// As written in the file; `LessonRun` replaces its `{…}` placeholders with the run's values.
+        public internal(set) var text: String
+        /// The line of its `[[narration]]`, for messages.
+        public var line = 0
     }
 
     /// A gradient step on the leaves after backward: new = old ± rate × gradient.
@@ -50,7 +55,7 @@ public struct Lesson: Sendable {
         public let rate: Double
         /// +1 to move up the gradient (the notes' "f should be 3"), −1 for descent.
         public let sign: Double
-        public let why: String?
+        public internal(set) var why: String?
     }
 
     public let number: Int
@@ -61,15 +66,15 @@ public struct Lesson: Sendable {
     /// `--at` text of the inputs, e.g. `x=-2,y=5,z=-4`.
     public let inputs: String
     public let parameters: [String]
-    public let narration: [Narration]
-    public let update: Update?
-    public let checks: [Check]
-    public let formulas: [Formula]
+    public internal(set) var narration: [Narration]
+    public internal(set) var update: Update?
+    public internal(set) var checks: [Check]
+    public internal(set) var formulas: [Formula]
     /// The exercises for students (`[[exercise]]`), in file order; their answers come from the engine
     /// (Sources/Workbench/Exercises.swift, docs/grading.md).
     public let exercises: [Exercise]
     /// Gradient descent on the parameters before the checks (`[training]`), for lessons that learn.
-    public let training: Training?
+    public internal(set) var training: Training?
     /// One of the notes' models, trained on real data, with checks of its figures (`[model]`).
     public let model: Model?
     /// The file it was read from.
@@ -84,7 +89,7 @@ public struct Lesson: Sendable {
         /// Steps of the short run (the default) and of the notes' full setting (`--full`).
         public let steps: Int, fullSteps: Int
         public let rate: Double
-        public let why: String?
+        public internal(set) var why: String?
     }
 
     static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent"] + Presentation.keys
@@ -165,7 +170,7 @@ public struct Lesson: Sendable {
             line = lineOf("narration", after: line)
             guard let entry = item.table else { throw fail(line, "each [[narration]] must be a table") }
             try checkKeys(entry, allowed: Lesson.narrationKeys, section: " in [[narration]]", line: line)
-            narration.append(Narration(after: try string(entry, "after", line: line)!, text: try string(entry, "text", line: line)!))
+            narration.append(Narration(after: try string(entry, "after", line: line)!, text: try string(entry, "text", line: line)!, line: line))
         }
         self.narration = narration
 
@@ -210,6 +215,7 @@ public struct Lesson: Sendable {
                 guard let flag = printed.bool else { throw fail(lineOf("printed", after: line - 1), "'printed' must be true or false") }
                 check.printed = flag
             }
+            check.toleranceGiven = entry["tolerance"] != nil
             checks.append(check)
         }
         var formulas: [Formula] = []

@@ -37,7 +37,7 @@ public struct LessonRun {
     public let point: String
 
     public init(_ lesson: Lesson, full: Bool = false) throws(WorkbenchFailure) {
-        self.lesson = lesson
+        var lesson = lesson
         self.full = full
         var point = lesson.inputs
         var losses: [(Int, Double)] = []
@@ -50,6 +50,22 @@ public struct LessonRun {
         do { job = try TraceJob(source: lesson.program, file: "\(lesson.file) (program)", inputs: point, parameters: lesson.parameters) }
         catch { throw error }
         self.job = job
+        // Narration names the run's values ({s}, {df/dw}); nothing in it is typed by hand.
+        for index in lesson.narration.indices {
+            let line = lesson.narration[index]
+            lesson.narration[index].text = try NarrationTemplate.resolve(line.text, job: job, lesson: lesson, line: line.line)
+        }
+        // So do the lines under an update, a training run, a check and a formula (`why`).
+        let written = lesson
+        func resolve(_ text: String?, line: Int) throws(WorkbenchFailure) -> String? {
+            guard let text else { return nil }
+            return try NarrationTemplate.resolve(text, job: job, lesson: written, line: line)
+        }
+        lesson.update?.why = try resolve(written.update?.why, line: 0)
+        lesson.training?.why = try resolve(written.training?.why, line: 0)
+        for index in lesson.checks.indices { lesson.checks[index].why = try resolve(written.checks[index].why, line: written.checks[index].line) }
+        for index in lesson.formulas.indices { lesson.formulas[index].why = try resolve(written.formulas[index].why, line: written.formulas[index].line) }
+        self.lesson = lesson
         var results: [Result] = []
         for check in lesson.checks {
             results.append(Result(check: check, engine: try LessonRun.quantity(check.quantity, job: job, lesson: lesson, line: check.line)))
@@ -212,7 +228,7 @@ public struct LessonRun {
             else if abs(result.engine - check.notes) > 1e-12 * max(1, abs(check.notes)) {
                 // Rounding only when the engine's figure rounds to the notes' at their digits; a wider
                 // tolerance (training error, the notes' rounded inputs) is named as such.
-                let rounding = abs(result.engine - check.notes) <= Lesson.halfUnit(check.notes, digits: check.digits) * (1 + 1e-9)
+                let rounding = !check.toleranceGiven && abs(result.engine - check.notes) <= Lesson.halfUnit(check.notes, digits: check.digits) * (1 + 1e-9)
                 line += rounding ? "   (the notes round to \(check.digits) digit\(check.digits == 1 ? "" : "s"))"
                                  : "   (within the tolerance \(TraceFormat.number(check.tolerance)))"
             }
@@ -222,7 +238,8 @@ public struct LessonRun {
         }
         if results.isEmpty { lines.removeAll() }
         if let formulas {
-            lines.append("formulas (checked at the lesson's point and at \(formulas.randomPointCount) random points)")
+            lines.append(formulas.randomPointCount == 0 ? "formulas (checked at the lesson's point only)"
+                         : "formulas (checked at the lesson's point and at \(formulas.randomPointCount) random points)")
             // The report's first line names the point and its last the verdict; between them, one line per claim, then notes.
             let table = formulas.table().split(separator: "\n").map(String.init)
             let claimLines = table.dropFirst().prefix(formulas.results.count)
@@ -249,7 +266,17 @@ public struct LessonRun {
         } else {
             lines.append("\(failed) of \(total) \(plural) disagree with \(against)")
         }
-        if unprinted > 0 {
+        // Model counts the notes do not print, and bars on a run, are the lesson's own too: say so,
+        // so that "agree with the notes" is not read as covering them.
+        let ownModel = model?.results.filter { result in
+            guard result.checked else { return false }
+            switch result.check.expected {
+            case .count, .shape: return !result.check.printed
+            case .atLeast, .atMost: return true
+            }
+        }.count ?? 0
+        let own = ownModel + (descent?.results.count ?? 0)
+        if unprinted > 0 && own == 0 {
             // The lesson's own figures agree with the engine, not with anything the notes print.
             let whole = unprinted == results.count && formulas == nil && model == nil && descent == nil
             lines[lines.count - 1] = lines[lines.count - 1]
@@ -259,6 +286,14 @@ public struct LessonRun {
         }
         if skipped > 0 {
             lines[lines.count - 1] += "; \(skipped) skipped (checked only with --full)"
+        }
+        if own > 0 {
+            let all = own + unprinted
+            if all == total && formulas == nil, let first = lines.indices.last {
+                lines[first] = lines[first].replacingOccurrences(of: "with the notes and the engine", with: "with the engine")
+                    .replacingOccurrences(of: "with the notes", with: "with the engine")
+            }
+            lines.append("(\(all) of them \(all == 1 ? "is" : "are") the lesson's own, not figures of the notes: counts marked ours, or bars)")
         }
         return lines
     }

@@ -1,0 +1,116 @@
+import Autograd
+import Claims
+import Expressions
+import Foundation
+import Support
+
+/// Narration that names the run's values instead of typing them (docs/lesson-format.md,
+/// "Figures in narration"). A placeholder `{…}` holds a quantity as a `[[check]]` writes it, or an
+/// expression in the expression language over the program's names and its output's gradients,
+/// optionally followed by `:N` for N significant digits (6 by default):
+///
+/// ```
+/// {s}            the value of s            {df/dw}        ∂f/∂w, as backward computed it
+/// {w_new[1]:2}   one entry, 2 digits       {exp(5) / exp(0)}   an expression, on the engine
+/// {updated w}    w after the [update] step
+/// {[[a, b], [c, d]]}   values of separate statements, stacked
+/// ```
+///
+/// A scalar is printed as the trace prints numbers, a tensor as the trace prints tensors. A
+/// placeholder that is only a number, `{11}` or `{(2)}`, is refused.
+enum NarrationTemplate {
+    /// The placeholders of `text`: each one's range (braces included) and its inside.
+    static func placeholders(in text: String) -> [(range: Range<String.Index>, body: String)] {
+        var found: [(Range<String.Index>, String)] = []
+        var index = text.startIndex
+        while let open = text[index...].firstIndex(of: "{") {
+            guard let close = text[open...].firstIndex(of: "}") else { break }
+            found.append((open..<text.index(after: close), String(text[text.index(after: open)..<close])))
+            index = text.index(after: close)
+        }
+        return found
+    }
+
+    /// `text` with every placeholder replaced by the engine's value at the run's point.
+    /// - Throws: `WorkbenchFailure.badInput` naming the `[[narration]]` line when a placeholder
+    ///   names nothing the program defines, or does not parse.
+    static func resolve(_ text: String, job: TraceJob, lesson: Lesson, line: Int) throws(WorkbenchFailure) -> String {
+        var result = text
+        for (range, body) in placeholders(in: text).reversed() {
+            result.replaceSubrange(range, with: try value(body, job: job, lesson: lesson, line: line))
+        }
+        return result
+    }
+
+    /// One placeholder's inside, `expression` or `expression:N`, as text.
+    static func value(_ body: String, job: TraceJob, lesson: Lesson, line: Int) throws(WorkbenchFailure) -> String {
+        func fail(_ message: String) -> WorkbenchFailure {
+            .badInput("narration placeholder {\(body)}: \(message)", at: SourceLocation(file: lesson.file, line: line))
+        }
+        var expression = body.trimmingCharacters(in: .whitespaces)
+        var digits = 6
+        if let colon = expression.lastIndex(of: ":"), let n = Int(expression[expression.index(after: colon)...]) {
+            guard (1...17).contains(n) else { throw fail("digits must be 1 to 17") }
+            digits = n
+            expression = String(expression[..<colon]).trimmingCharacters(in: .whitespaces)
+        }
+        guard !expression.isEmpty else { throw fail("empty; write a name, a gradient df/dx or an expression") }
+        let value: Tensor
+        if expression.hasPrefix("updated ") {
+            value = Tensor(scalar: try LessonRun.quantity(expression, job: job, lesson: lesson, line: line))
+        } else {
+            value = try evaluate(expression, program: job.program, fail: fail)
+        }
+        return value.isScalar ? TraceFormat.number(value.scalar, significantDigits: digits)
+                              : TraceFormat.tensor(value, significantDigits: digits)
+    }
+
+    /// An expression over the program's names, with each gradient `dOUT/dNAME` (or `∂OUT/∂NAME`)
+    /// of the output bound to the engine's gradient.
+    static func evaluate(_ text: String, program: Program, fail: (String) -> WorkbenchFailure) throws(WorkbenchFailure) -> Tensor {
+        // `[a, b]` of expressions (nested for a matrix): the expression language's literals hold
+        // numbers only, so a map of separate statements is stacked here.
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("["), trimmed.hasSuffix("]") {
+            var items: [String] = [], depth = 0, current = ""
+            for c in trimmed.dropFirst().dropLast() {
+                if c == "[" || c == "(" { depth += 1 } else if c == "]" || c == ")" { depth -= 1 }
+                if c == ",", depth == 0 { items.append(current); current = "" } else { current.append(c) }
+            }
+            items.append(current)
+            var parts: [Tensor] = []
+            for item in items { parts.append(try evaluate(item, program: program, fail: fail)) }
+            guard let shape = parts.first?.shape, parts.allSatisfy({ $0.shape == shape }) else { throw fail("the entries of [ … ] differ in shape") }
+            return Tensor(shape: [parts.count] + shape, storage: parts.flatMap(\.storage))
+        }
+        let graph = program.graph
+        let output = graph.label(of: program.output)
+        var names = ClaimCheck.names(of: program)
+        var expression = text
+        let pattern = #"(?<![\p{L}\p{N}_])[d∂]([\p{L}_][\p{L}\p{N}_]*)\s*/\s*[d∂]([\p{L}_][\p{L}\p{N}_]*)"#
+        var counter = 0
+        while let range = expression.range(of: pattern, options: .regularExpression) {
+            let parts = expression[range].dropFirst().components(separatedBy: "/")
+            let of = parts[0].trimmingCharacters(in: .whitespaces)
+            let by = String(parts[1].trimmingCharacters(in: .whitespaces).dropFirst())
+            guard of == output else { throw fail("gradients are of the output '\(output)', not '\(of)'") }
+            guard let node = program.node(named: by) else { throw fail("'\(by)' is not a name of the program") }
+            counter += 1
+            let name = "gradient_\(counter)_"
+            names.append((name, graph.gradient(of: node) ?? .zeros(graph.shape(of: node))))
+            expression.replaceSubrange(range, with: name)
+        }
+        // `{11}` would be a figure typed by hand in braces (or LaTeX such as w_{11} read as one).
+        let bare = expression.filter { !"() ".contains($0) }
+        guard Double(bare) == nil else { throw fail("is a number, not a value of the run; a placeholder shows the engine's figures") }
+        do { return try ClaimCheck.formulaValue(expression, names: names).value } catch {
+            // A name the program lacks reaches the evaluator as an input without a value.
+            if case .missingInput(let name) = error.kind {
+                let known = names.map(\.name).filter { !$0.hasPrefix("gradient_") }
+                let near = known.min { editDistance(name, $0) < editDistance(name, $1) }
+                throw fail("'\(name)' is not a name of the program" + (near.map { "; did you mean '\($0)'?" } ?? ""))
+            }
+            throw fail(error.message)
+        }
+    }
+}
