@@ -2,7 +2,8 @@ import Autograd
 import Foundation
 import Support
 
-/// Writing the pictures a command asks for: `-o FILE`, `--steps DIR`, `--html FILE`. All atomic.
+/// Writing the pictures a command asks for: `-o FILE`, `--steps DIR`, `--html FILE`. All atomic;
+/// the frames of `--steps DIR` through `OutputDirectory`, which never follows a link inside DIR.
 public enum Drawing {
     /// Draws `trace` to the requested outputs; big graphs are collapsed unless `full`.
     /// - Throws: `WorkbenchFailure.badInput` for a bad path or format, `.failed` if Graphviz fails.
@@ -32,9 +33,12 @@ public enum Drawing {
         }
         if let steps {
             if big { throw .badInput("--steps: the graph has \(trace.nodes.count) nodes, one frame per step would be \(frames) drawings; use -o for one drawing\(insist)") }
-            do { try AtomicFile.createDirectory(steps) } catch { throw .badInput("--steps \(steps): \(error)") }
+            // One descriptor for the folder: a link planted at a frame's name is refused, never followed.
+            let folder: OutputDirectory
+            do { folder = try OutputDirectory(creating: steps) } catch { throw .badInput("--steps \(steps): \(error)") }
             for frame in Diagram.frames(for: trace, options: options) {
-                try save(try render(frame.dot, .svg), to: (steps as NSString).appendingPathComponent(frame.fileName(as: .svg)))
+                let bytes = try render(frame.dot, .svg)
+                do { try folder.write(bytes, to: frame.fileName(as: .svg)) } catch { throw .badInput("\(error)") }
             }
         }
         if let html {

@@ -139,4 +139,22 @@ struct FilesAndModelsTests {
         #expect(result.status == 2 && result.stderr.contains("site/lessons"), "\(result.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/elsewhere").isEmpty)
     }
+    @Test("trace --steps and lesson --svg do not follow a link planted at a frame's name")
+    func framesLink() throws {
+        let directory = try CLI.temporaryDirectory()
+        let outside = try Self.plant("the student's own file\n", "outside.txt", in: directory)
+        for (arguments, folder) in [(["trace", "q = x + y; f = q * z", "--at", "x=-2,y=5,z=-4", "--steps", "frames"], "frames"),
+                                    (["lesson", "1", "--svg", "lessonframes"], "lessonframes")] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + folder, withIntermediateDirectories: true)
+            #expect(symlink("../outside.txt", directory + "/" + folder + "/step-001-forward-n2.svg") == 0)
+            try Self.refused(arguments, in: directory, folder + "/step-001-forward-n2.svg: it is a symbolic link")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/outside.txt")) == outside)
+            // Without the link every frame is written, each a regular file in the folder.
+            #expect(unlink(directory + "/" + folder + "/step-001-forward-n2.svg") == 0)
+            let again = try CLI.run(arguments, in: directory, environment: Self.lessons)
+            #expect(again.status == 0, "\(again.stderr)")
+            var info = stat()
+            #expect(lstat(directory + "/" + folder + "/step-001-forward-n2.svg", &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG)
+        }
+    }
 }
