@@ -4,8 +4,10 @@ extension Graph {
     /// Runs backward from `output`: every ancestor gets ∂output/∂node, summed over its uses.
     ///
     /// Nodes are visited in reverse creation order, which is a reverse topological order, in one
-    /// loop: a chain of a million operations needs no recursion and no extra stack. Constants get
-    /// no gradient; nodes that do not lead to the output are not reached (their gradient is nil).
+    /// loop: a chain of a million operations needs no recursion and no extra stack. Nodes that do
+    /// not require a gradient (constants, and operations on constants only, as `1 + 1`: PyTorch's
+    /// `requires_grad`) get none, so nothing is computed for them; nodes that do not lead to the
+    /// output are not reached (their gradient is nil).
     /// - Parameter seed: the gradient of the output; required when the output is not a scalar.
     /// - Throws: `AutogradError.backwardTwice` on a second call, `.nonScalarOutput` without a seed,
     ///   `.foreignNode` for an output of another graph.
@@ -35,7 +37,7 @@ extension Graph {
             defer { node -= 1 }
             let contributions = vectorJacobianProducts(at: nodeID(node))
             for (input, contribution) in zip(inputs(of: nodeID(node)), contributions)
-            where operations[input.index] != .constant {
+            where requiresGrad[input.index] {
                 accumulate(contribution, into: input.index)
                 reached[input.index] = true
             }
@@ -60,6 +62,7 @@ extension Graph {
         secondInputs.withUnsafeBufferPointer { secondInputs in
         scalarValues.withUnsafeBufferPointer { values in
         tensorSlots.withUnsafeBufferPointer { tensorSlots in
+        requiresGrad.withUnsafeBufferPointer { requires in
         scalarGradients.withUnsafeMutableBufferPointer { gradients in
         reached.withUnsafeMutableBufferPointer { reached in
             var node = start
@@ -70,15 +73,19 @@ extension Graph {
                 let kind = arity[op]
                 if kind == 0 { continue }                                   // a leaf
                 if kind < 0 || tensorSlots[node] >= 0 { return node }       // needs the general path
-                // Contribution = local gradient × upstream, added to each input that is not a constant.
+                // Contribution = local gradient × upstream (0 where the op masks), added to each
+                // input that requires a gradient.
                 let upstream = gradients[node]
                 let x = Int(firstInputs[node]), y = Int(secondInputs[node])
-                let (dx, dy) = kernel[op]._withUnsafeGuaranteedRef { $0.local(values[x], y < 0 ? 0 : values[y], values[node]) }
-                if operations[x] != .constant { gradients[x] += dx * upstream; reached[x] = true }
-                if y >= 0 && operations[y] != .constant { gradients[y] += dy * upstream; reached[y] = true }
+                let vx = values[x], vy = y < 0 ? 0 : values[y]
+                let (cx, cy) = kernel[op]._withUnsafeGuaranteedRef {
+                    $0.contributions(vx, vy, local: $0.local(vx, vy, values[node]), upstream: upstream)
+                }
+                if requires[x] { gradients[x] += cx; reached[x] = true }
+                if y >= 0 && requires[y] { gradients[y] += cy; reached[y] = true }
             }
             return -1
-        }}}}}}}}}
+        }}}}}}}}}}
     }
 
     /// The contribution this node sends back to each of its inputs: the local gradient times the
@@ -97,10 +104,21 @@ extension Graph {
         case .leaf:
             return []
         case .elementwise:
-            return (known ?? localGradients(at: node)).enumerated().map { position, local in
-                // A scalar times a scalar, as `*` computes it, without broadcasting.
-                if local.isScalar && upstream.isScalar && inputValues[position].isScalar { return Tensor(scalar: local.scalar * upstream.scalar) }
-                return (local * upstream).reduced(to: inputValues[position].shape)
+            let locals = known ?? localGradients(at: node)
+            // Where the op masks (relu, step, max/min, …), the entry is 0 whatever the upstream.
+            let masks = primitive.mask.map { mask in
+                let x = inputValues[0].broadcast(to: output.shape)
+                let y = inputValues.count > 1 ? inputValues[1].broadcast(to: output.shape) : .zeros(output.shape)
+                return zip(x.storage, y.storage).map { mask($0, $1) }
+            }
+            return locals.enumerated().map { position, local in
+                var product = local.isScalar && upstream.isScalar && inputValues[position].isScalar
+                    ? Tensor(scalar: local.scalar * upstream.scalar)    // a scalar times a scalar, without broadcasting
+                    : local * upstream
+                if let masks {
+                    for i in product.storage.indices where position == 0 ? masks[i].0 : masks[i].1 { product.storage[i] = 0 }
+                }
+                return product.reduced(to: inputValues[position].shape)
             }
         case .structural(_, let backward):
             let contributions = backward(inputValues, output, upstream, attribute(of: node))

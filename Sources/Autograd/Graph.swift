@@ -60,8 +60,12 @@ public final class Graph {
     @exclusivity(unchecked) var tensorValues: [Tensor] = []
     @exclusivity(unchecked) var scalarGradients: [Double] = []
     @exclusivity(unchecked) var tensorGradients: [Tensor?] = []
-    /// Whether backward reached the node (an ancestor of the output that is not a constant).
+    /// Whether backward reached the node (an ancestor of the output that requires a gradient).
     @exclusivity(unchecked) var reached: [Bool] = []
+    /// Whether each node requires a gradient, as PyTorch's `requires_grad`: inputs and parameters
+    /// do, constants do not, and an operation does when one of its operands does. Backward computes
+    /// no gradient for a node that does not (a constant subexpression such as `1 + 1`).
+    @exclusivity(unchecked) var requiresGrad: [Bool] = []
     @exclusivity(unchecked) var names: [Int32: String] = [:]
     @exclusivity(unchecked) var attributes: [Int32: OperationAttribute] = [:]
     let primitives = Primitive.table
@@ -91,7 +95,7 @@ public final class Graph {
     /// Reserves room for `count` nodes, so a long build never reallocates.
     public func reserveCapacity(_ count: Int) {
         operations.reserveCapacity(count); firstInputs.reserveCapacity(count); secondInputs.reserveCapacity(count)
-        scalarValues.reserveCapacity(count); tensorSlots.reserveCapacity(count)
+        scalarValues.reserveCapacity(count); tensorSlots.reserveCapacity(count); requiresGrad.reserveCapacity(count)
     }
 
     /// Removes every node, name and gradient, leaving an empty graph ready for the next build.
@@ -111,6 +115,7 @@ public final class Graph {
         scalarGradients.removeAll(keepingCapacity: keepCapacity)
         tensorGradients.removeAll(keepingCapacity: keepCapacity)
         reached.removeAll(keepingCapacity: keepCapacity)
+        requiresGrad.removeAll(keepingCapacity: keepCapacity)
         names.removeAll(keepingCapacity: keepCapacity)
         attributes.removeAll(keepingCapacity: keepCapacity)
         backwardOutput = nil
@@ -244,6 +249,8 @@ public final class Graph {
                          on shape: [Int]) throws(AutogradError) -> OperationAttribute? {
         switch attribute {
         case .axis(let raw):
+            // A scalar is a 0-d tensor: as PyTorch, sum(x, 0) and mean(x, -1) of one are x itself.
+            if shape.isEmpty && (raw == 0 || raw == -1) && (operation == .sum || operation == .mean) { return nil }
             let axis = raw < 0 ? raw + shape.count : raw
             guard axis >= 0 && axis < shape.count else {
                 throw .invalidOperand(operation: operation.primitive.name,
@@ -288,7 +295,16 @@ public final class Graph {
         secondInputs.append(y)
         scalarValues.append(value)
         tensorSlots.append(-1)
+        requiresGrad.append(requiresGradient(operation, x, y))
         return id
+    }
+
+    /// PyTorch's rule: a leaf requires a gradient when it is an input or a parameter; an operation
+    /// when one of its operands does.
+    @inline(__always)
+    func requiresGradient(_ operation: Operation, _ x: Int32, _ y: Int32) -> Bool {
+        if x < 0 { return operation == .input || operation == .parameter }
+        return requiresGrad[Int(x)] || (y >= 0 && requiresGrad[Int(y)])
     }
 
     func append(_ operation: Operation, _ x: Int32, _ y: Int32, _ value: Tensor) -> NodeID {
@@ -299,6 +315,7 @@ public final class Graph {
         secondInputs.append(y)
         scalarValues.append(.nan)
         tensorSlots.append(Int32(tensorValues.count))
+        requiresGrad.append(requiresGradient(operation, x, y))
         tensorValues.append(value)
         entries &+= value.count
         return id
@@ -354,6 +371,24 @@ public final class Graph {
         return nil
     }
 
+    /// Whether the node requires a gradient (PyTorch's `requires_grad`): it is an input or a
+    /// parameter, or an operation with an operand that requires one. Backward gives the others none.
+    public func requiresGradient(_ node: NodeID) -> Bool { requiresGrad[node.index] }
+
+    /// The first input or parameter (in creation order) whose gradient has a NaN or an infinity,
+    /// after backward: what PyTorch would leave in `x.grad`. An operation's gradient may be infinite
+    /// where a mask downstream sends 0 (`sqrt(relu(x))` at x = −1: ∞ reaches relu, 0 leaves it).
+    public var firstNonFiniteInputGradient: NodeID? {
+        guard backwardOutput != nil else { return nil }
+        for index in 0..<Swift.min(count, reached.count)
+        where reached[index] && (operations[index] == .input || operations[index] == .parameter) {
+            let slot = tensorSlots[index]
+            let finite = slot < 0 ? scalarGradients[index].isFinite : (tensorGradients[Int(slot)]?.isFinite ?? true)
+            if !finite { return nodeID(index) }
+        }
+        return nil
+    }
+
     /// The node's inputs, in order.
     public func inputs(of node: NodeID) -> [NodeID] {
         var result: [NodeID] = []
@@ -381,7 +416,7 @@ public final class Graph {
         let arrays = operations.capacity * MemoryLayout<Operation>.stride
             + (firstInputs.capacity + secondInputs.capacity + tensorSlots.capacity) * MemoryLayout<Int32>.stride
             + (scalarValues.capacity + scalarGradients.capacity) * MemoryLayout<Double>.stride
-            + reached.capacity * MemoryLayout<Bool>.stride
+            + (reached.capacity + requiresGrad.capacity) * MemoryLayout<Bool>.stride
         return Double(arrays) / Double(count)
     }
 }
@@ -410,10 +445,10 @@ struct ScalarKernels: @unchecked Sendable {
         owners = Primitive.table.map { primitive in
             switch primitive.rule {
             case .elementwise(let forward, let local):
-                return ScalarKernel(arity: Int8(primitive.arity), forward: forward, local: local)
+                return ScalarKernel(arity: Int8(primitive.arity), forward: forward, local: local, mask: primitive.mask)
             case .leaf, .structural:
                 return ScalarKernel(arity: primitive.operation.isLeaf ? 0 : -1,
-                                    forward: { _, _ in .nan }, local: { _, _, _ in (.nan, .nan) })
+                                    forward: { _, _ in .nan }, local: { _, _, _ in (.nan, .nan) }, mask: nil)
             }
         }
         arity = owners.map(\.arity)
@@ -431,6 +466,12 @@ struct ScalarKernels: @unchecked Sendable {
     func local(_ op: Int, _ x: Double, _ y: Double, _ f: Double) -> (Double, Double) {
         kernels[op]._withUnsafeGuaranteedRef { $0.local(x, y, f) }
     }
+
+    /// What operation `op` sends back to `x` and `y` from `upstream`, given its local gradients.
+    @inline(__always)
+    func contributions(_ op: Int, _ x: Double, _ y: Double, local: (Double, Double), upstream: Double) -> (Double, Double) {
+        kernels[op]._withUnsafeGuaranteedRef { $0.contributions(x, y, local: local, upstream: upstream) }
+    }
 }
 
 /// One operation's scalar functions, in immutable fields so they can be called without a copy.
@@ -438,11 +479,27 @@ final class ScalarKernel: Sendable {
     let arity: Int8
     let forward: @Sendable (Double, Double) -> Double
     let local: @Sendable (Double, Double, Double) -> (Double, Double)
+    let mask: (@Sendable (Double, Double) -> (Bool, Bool))?
 
     init(arity: Int8, forward: @escaping @Sendable (Double, Double) -> Double,
-         local: @escaping @Sendable (Double, Double, Double) -> (Double, Double)) {
+         local: @escaping @Sendable (Double, Double, Double) -> (Double, Double),
+         mask: (@Sendable (Double, Double) -> (Bool, Bool))?) {
         self.arity = arity
         self.forward = forward
         self.local = local
+        self.mask = mask
+    }
+
+    /// local × upstream for each operand, except where the op table's mask selects 0 (PyTorch's
+    /// backward selects there, so ∞ or NaN upstream still gives 0).
+    @inline(__always)
+    func contributions(_ x: Double, _ y: Double, local: (Double, Double), upstream: Double) -> (Double, Double) {
+        var result = (local.0 * upstream, local.1 * upstream)
+        if let mask {
+            let (maskX, maskY) = mask(x, y)
+            if maskX { result.0 = 0 }
+            if maskY { result.1 = 0 }
+        }
+        return result
     }
 }

@@ -13,7 +13,7 @@ extension Primitive {
         backward: @escaping @Sendable ([Tensor], Tensor, Tensor, OperationAttribute?) -> [Tensor]
     ) -> Primitive {
         Primitive(operation: operation, name: name, symbol: symbol, arity: arity, localGradient: local,
-                  rule: .structural(forward: forward, backward: backward), kinkDistance: nil)
+                  rule: .structural(forward: forward, backward: backward), kinkDistance: nil, mask: nil)
     }
 
     static let structuralEntries: [Primitive] = [
@@ -100,11 +100,13 @@ extension Primitive {
                    }),
         /// log-softmax along the last axis, computed as x − max − log Σ exp(x − max) so large scores do
         /// not overflow; backward is upstream − softmax · Σ upstream along that axis (softmax = e^f).
+        /// A scalar is a 0-d tensor, one entry along its only "axis", as in PyTorch: log_softmax of
+        /// it is 0 and its gradient 0.
         structural(.logSoftmax, "log_softmax", symbol: "log_softmax", arity: 1,
                    local: ["upstream − softmax(x) · Σ upstream (along the last axis)"],
                    forward: { inputs, _ in
                        let x = inputs[0]
-                       guard x.rank >= 1, let width = x.shape.last, width > 0 else {
+                       guard let width = x.rank == 0 ? 1 : x.shape.last, width > 0 else {
                            return .failure(.invalidOperand(operation: "log_softmax", reason: "needs a vector or a batch of rows, got shape \(Tensor.describe(shape: x.shape))"))
                        }
                        var out = [Double](repeating: 0, count: x.count)

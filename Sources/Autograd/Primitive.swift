@@ -68,6 +68,10 @@ public struct Primitive: Sendable {
     public let rule: PrimitiveRule
     /// For kinked primitives, how far an input point is from the kink (0 exactly at it); nil when smooth.
     public let kinkDistance: (@Sendable (Double, Double) -> Double)?
+    /// Where PyTorch's backward selects rather than multiplies (`threshold_backward`, `masked_fill`,
+    /// `where`): given the operands `x`, `y`, whether the contribution to each is 0 whatever the
+    /// upstream gradient, even ±∞ or NaN. Nil when the contributions are always local × upstream.
+    public let mask: (@Sendable (Double, Double) -> (Bool, Bool))?
 
     /// Whether the primitive computes entry by entry.
     public var isElementwise: Bool { if case .elementwise = rule { return true } else { return false } }
@@ -90,30 +94,34 @@ public struct Primitive: Sendable {
 
 extension Primitive {
     static func leaf(_ operation: Operation, _ name: String) -> Primitive {
-        Primitive(operation: operation, name: name, symbol: name, arity: 0, localGradient: [], rule: .leaf, kinkDistance: nil)
+        Primitive(operation: operation, name: name, symbol: name, arity: 0, localGradient: [], rule: .leaf, kinkDistance: nil, mask: nil)
     }
 
     static func unary(
         _ operation: Operation, _ name: String, symbol: String? = nil, local description: String,
         kink: (@Sendable (Double, Double) -> Double)? = nil,
+        mask: (@Sendable (Double) -> Bool)? = nil,
         forward: @escaping @Sendable (Double) -> Double,
         local: @escaping @Sendable (_ x: Double, _ f: Double) -> Double
     ) -> Primitive {
-        Primitive(
+        var binaryMask: (@Sendable (Double, Double) -> (Bool, Bool))?
+        if let mask { binaryMask = { x, _ in (mask(x), false) } }
+        return Primitive(
             operation: operation, name: name, symbol: symbol ?? name, arity: 1, localGradient: [description],
             rule: .elementwise(forward: { x, _ in forward(x) }, local: { x, _, f in (local(x, f), 0) }),
-            kinkDistance: kink)
+            kinkDistance: kink, mask: binaryMask)
     }
 
     static func binary(
         _ operation: Operation, _ name: String, symbol: String, local descriptions: [String],
         kink: (@Sendable (Double, Double) -> Double)? = nil,
+        mask: (@Sendable (Double, Double) -> (Bool, Bool))? = nil,
         forward: @escaping @Sendable (Double, Double) -> Double,
         local: @escaping @Sendable (Double, Double, Double) -> (Double, Double)
     ) -> Primitive {
         Primitive(
             operation: operation, name: name, symbol: symbol, arity: 2, localGradient: descriptions,
-            rule: .elementwise(forward: forward, local: local), kinkDistance: kink)
+            rule: .elementwise(forward: forward, local: local), kinkDistance: kink, mask: mask)
     }
 }
 
@@ -138,8 +146,11 @@ extension Primitive {
             binary(.divide, "divide", symbol: "/", local: ["1/y", "−x/y²"],
                    forward: { x, y in x / y }, local: { x, y, _ in (1 / y, -x / (y * y)) }),
             // As PyTorch: ∂/∂x is 0 where y = 0; ∂/∂y is 0 at x = 0 with y ≥ 0 and f·ln x everywhere else:
-            // NaN for x < 0, −∞ for 0^(negative) = ∞ (only needed when the exponent is not a constant).
+            // NaN for x < 0, −∞ for 0^(negative) = ∞ (computed only when the exponent requires a
+            // gradient: `x ^ 2` and `x ^ (1 + 1)` never compute it). PyTorch's pow_backward_self
+            // selects (`where(exponent == 0, 0, grad·…)`), its pow_backward_exponent multiplies.
             binary(.power, "power", symbol: "^", local: ["y·x^(y−1)", "x^y·ln(x)"],
+                   mask: { _, y in (y == 0, false) },
                    forward: { x, y in Foundation.pow(x, y) },
                    local: { x, y, f in
                        let dx = y == 0 ? 0 : y * Foundation.pow(x, y - 1)
@@ -147,17 +158,20 @@ extension Primitive {
                        return (dx, dy)
                    }),
             // A tie sends half the gradient to each side (PyTorch's and JAX's choice); a tie is a kink.
+            // The side not chosen gets 0 whatever the upstream (PyTorch's `masked_fill_(self > other, 0)`).
             binary(.minimum, "min", symbol: "min", local: ["1 if x < y, ½ on a tie, else 0", "1 if y < x, ½ on a tie, else 0"],
-                   kink: { x, y in Swift.abs(x - y) },
+                   kink: { x, y in Swift.abs(x - y) }, mask: { x, y in (x > y, y > x) },
                    forward: { x, y in Swift.min(x, y) },
                    local: { x, y, _ in (selection(x < y, tie: x == y), selection(y < x, tie: x == y)) }),
             binary(.maximum, "max", symbol: "max", local: ["1 if x > y, ½ on a tie, else 0", "1 if y > x, ½ on a tie, else 0"],
-                   kink: { x, y in Swift.abs(x - y) },
+                   kink: { x, y in Swift.abs(x - y) }, mask: { x, y in (x < y, y < x) },
                    forward: { x, y in Swift.max(x, y) },
                    local: { x, y, _ in (selection(x > y, tie: x == y), selection(y > x, tie: x == y)) }),
             // leaky_relu(x, a) = x for x > 0, a·x otherwise (PyTorch's convention at 0: slope a).
+            // As PyTorch's prelu backward: ∂/∂x multiplies (grad or a·grad); the slope gets 0 where x > 0
+            // whatever the upstream, x·grad elsewhere.
             binary(.leakyRelu, "leaky_relu", symbol: "leaky_relu", local: ["1 if x > 0 else y", "0 if x > 0 else x"],
-                   kink: { x, _ in Swift.abs(x) },
+                   kink: { x, _ in Swift.abs(x) }, mask: { x, _ in (false, x > 0) },
                    forward: { x, a in x > 0 ? x : a * x },
                    local: { x, a, _ in x > 0 ? (1, 0) : (a, x) }),
 
@@ -174,15 +188,18 @@ extension Primitive {
             unary(.tanh, "tanh", local: "1 − tanh²(x)", forward: { Foundation.tanh($0) }, local: { _, f in 1 - f * f }),
             // σ′ = σ(1 − σ), from the result; σ itself is computed without overflow.
             unary(.sigmoid, "sigmoid", symbol: "σ", local: "σ(x)·(1 − σ(x))", forward: logistic, local: { _, f in f * (1 - f) }),
-            // relu at 0 has gradient 0 (PyTorch's and JAX's choice); 0 is a kink.
-            unary(.relu, "relu", local: "1 if x > 0 else 0", kink: { x, _ in Swift.abs(x) },
+            // relu at 0 has gradient 0 (PyTorch's and JAX's choice); 0 is a kink. Where x ≤ 0 the
+            // contribution is 0 whatever the upstream, even ∞ (PyTorch's threshold_backward selects).
+            unary(.relu, "relu", local: "1 if x > 0 else 0", kink: { x, _ in Swift.abs(x) }, mask: { x in !(x > 0) },
                   forward: { $0 > 0 ? $0 : 0 }, local: { x, _ in x > 0 ? 1 : 0 }),
-            // abs at 0 has gradient sign(0) = 0; 0 is a kink.
+            // abs at 0 has gradient sign(0) = 0; 0 is a kink. PyTorch multiplies (grad·sgn(x)), so
+            // ∞ upstream at x = 0 gives NaN there too: no mask.
             unary(.abs, "abs", local: "sign(x)", kink: { x, _ in Swift.abs(x) },
                   forward: { Swift.abs($0) }, local: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }),
             // The binary step of the notes (004): 1 for x ≥ 0, else 0. Flat on both sides, so its
-            // gradient is 0; at 0 it is undefined (a kink).
-            unary(.step, "step", local: "0", kink: { x, _ in Swift.abs(x) },
+            // gradient is 0; at 0 it is undefined (a kink). Its contribution is 0 whatever the
+            // upstream, as PyTorch's flat functions (sign, round, heaviside-like) give zeros_like(grad).
+            unary(.step, "step", local: "0", kink: { x, _ in Swift.abs(x) }, mask: { _ in true },
                   forward: { $0 >= 0 ? 1 : 0 }, local: { _, _ in 0 }),
             // softplus x = ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|)), whose derivative is σ(x).
             unary(.softplus, "softplus", local: "σ(x)",

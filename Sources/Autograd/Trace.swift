@@ -33,20 +33,23 @@ public struct Trace: Sendable {
         public let inputs: [Int]
         /// The forward value, as the trace keeps it (a scalar as its number).
         public let storedValue: TraceValue
-        /// ∂output/∂node as the trace keeps it, or nil when backward has not run or did not reach it
-        /// (constants, unused nodes).
+        /// ∂output/∂node as the trace keeps it, or nil when backward has not run or the node
+        /// requires no gradient (constants and operations on constants only).
         public let storedGradient: TraceValue?
         /// The edges leaving this node whose contributions were summed into its gradient
         /// (more than one where the value fans out).
         public let contributions: [Int]
         /// Whether this is the output backward ran from (or the last node, before backward).
         public let isOutput: Bool
+        /// Whether the node requires a gradient (PyTorch's `requires_grad`): inputs, parameters and
+        /// operations with such an operand. The others (constants, `1 + 1`) get no gradient.
+        public let requiresGradient: Bool
         /// For sum/mean/reshape/index: the attribute, written as in a program (`axis 0`, `[2, 3]`, `[0, 1:3]`).
         public let detail: String?
 
         /// The forward value.
         public var value: Tensor { storedValue.tensor }
-        /// ∂output/∂node, or nil when backward has not run or did not reach it (constants, unused nodes).
+        /// ∂output/∂node, or nil when backward has not run or the node requires no gradient.
         public var gradient: Tensor? { storedGradient?.tensor }
 
         /// The name, else a constant's value, else `n<id>`: how prose and formulas refer to it.
@@ -182,9 +185,11 @@ extension Graph {
                 locals.append(.scalar(dx))
                 if operands.count > 1 { locals.append(.scalar(dy)) }
                 if reachedHere {
-                    let g = scalarGradients[index]
-                    products.append(.scalar(dx * g))
-                    if operands.count > 1 { products.append(.scalar(dy * g)) }
+                    let x = scalarValues[operands[0]], y = operands.count > 1 ? scalarValues[operands[1]] : 0
+                    let (cx, cy) = kernels.contributions(Int(operations[index].rawValue), x, y, local: (dx, dy),
+                                                         upstream: scalarGradients[index])
+                    products.append(.scalar(cx))
+                    if operands.count > 1 { products.append(.scalar(cy)) }
                 }
             } else {
                 upstream = storedGradient(at: index)
@@ -196,7 +201,7 @@ extension Graph {
             let first = labels[operands[0]], second = operands.count > 1 ? labels[operands[1]] : nil
             for (operand, input) in operands.enumerated() {
                 let formula = templates[operand].filled(first, second, result: result)
-                let needsGradient = operations[input] != .constant
+                let needsGradient = requiresGrad[input]
                 let edgeID = edges.count
                 edges.append(Trace.Edge(
                     id: edgeID, from: input, to: index, operand: operand,
@@ -227,7 +232,7 @@ extension Graph {
             traceNodes.append(Trace.Node(
                 id: index, operation: primitive.name, symbol: primitive.symbol, kind: kind, name: nameOf[index],
                 inputs: inputs, storedValue: storedValue(at: index), storedGradient: traceGradient(at: index, hasGradients: hasGradients),
-                contributions: contributionsByNode[index], isOutput: node == outputID,
+                contributions: contributionsByNode[index], isOutput: node == outputID, requiresGradient: requiresGrad[index],
                 detail: attributeOf[index].map(TraceFormat.describe)))
         }
         return Trace(nodes: traceNodes, edges: edges, output: outputID.index, hasGradients: hasGradients)
@@ -235,10 +240,10 @@ extension Graph {
 
     /// A node's gradient for the trace: after backward, a node the output does not depend on has
     /// gradient 0 (as in mathematics, JAX and PyTorch with materialized gradients), not none;
-    /// constants get none (backward sends them no gradient).
+    /// nodes that require no gradient (constants, `1 + 1`) get none: backward computes none for them.
     func traceGradient(at index: Int, hasGradients: Bool) -> TraceValue? {
         if let gradient = storedGradient(at: index) { return gradient }
-        guard hasGradients, operations[index] != .constant else { return nil }
+        guard hasGradients, requiresGrad[index] else { return nil }
         return TraceValue(.zeros(shape(of: nodeID(index))))
     }
 

@@ -78,6 +78,9 @@ extension ClaimCheck {
             let value = TraceFormat.tensor(graph.value(of: by)).replacingOccurrences(of: " ", with: "")
             throw fail("\(byName) is a constant (\(byName) = \(value) in the program), and backward sends constants no gradient; to claim about it, drop that assignment and give --at \(byName)=\(value)", at: byColumn)
         }
+        if !graph.requiresGradient(by) && by != of {
+            throw fail("\(byName) depends on no input (it is computed from constants only), so backward computes no gradient for it, as PyTorch's requires_grad; claim about an input instead", at: byColumn)
+        }
         let ofShape = graph.shape(of: of)
         guard ofShape.isEmpty else {
             throw fail("\(ofName) has shape \(Tensor.describe(shape: ofShape)); a claim's A must be a scalar: name one in the program, e.g. s = sum(\(ofName)), and claim about ds/d\(byName)", at: ofColumn)

@@ -47,7 +47,9 @@ public struct TraceJob {
                 if error == .deadlinePassed { throw .failed(error.description) }
                 throw .failed("\(error)", at: SourceLocation(file: file))
             }
-            if let bad = graph.firstNonFiniteGradient {
+            // The inputs' gradients, as PyTorch's x.grad: an operation's may be ∞ where a mask
+            // (relu, max, …) sends 0 on, and a constant subexpression has none.
+            if let bad = graph.firstNonFiniteInputGradient {
                 throw TraceJob.nonFinite(program, node: bad, what: "gradient", file: file)
             }
         } else {

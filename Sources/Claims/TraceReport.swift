@@ -192,6 +192,7 @@ public enum TraceReport {
         json.key("label"); json.string(node.label)
         json.key("name"); if let name = node.name { json.string(name) } else { json.null() }
         json.key("operation"); json.string(node.operation)
+        json.key("requires_grad"); json.bool(node.requiresGradient)
         switch node.storedValue {
         case .scalar(let number): json.key("shape"); json.numbers([]); json.key("value"); json.number(number)
         case .tensor(let tensor): json.key("shape"); json.numbers(tensor.shape); json.key("value"); json.tensor(tensor)

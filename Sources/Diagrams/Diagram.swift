@@ -57,9 +57,9 @@ public enum Diagram {
             if options.highlight == element {
                 attributes = highlighted(attributes, filled: false)
             }
-            // An edge from a constant carries nothing unless asked: no gradient flows into a number
-            // of the program, and `∂f/∂2 = x` only crowds the picture.
-            if trace.nodes[edge.from].kind != .constant || options.labelConstantEdges {
+            // An edge from a constant (or a constant subexpression such as `1 + 1`) carries nothing
+            // unless asked: no gradient flows into it, and `∂f/∂2 = x` only crowds the picture.
+            if trace.nodes[edge.from].requiresGradient || options.labelConstantEdges {
                 attributes.append(("label", "<" + labels.edge(edge) + ">"))
             } else {
                 attributes.append(("style", "\"dashed\""))

@@ -141,7 +141,7 @@ struct DiagramLabels {
     /// The numbers of `local × upstream = contribution`, `?` where not known yet; nil when no gradient
     /// flows back along the edge (from a constant, or from an operation that does not reach the output).
     func numbers(_ edge: Trace.Edge, format: (Tensor) -> String) -> EdgeNumbers? {
-        if trace.nodes[edge.from].kind == .constant { return nil }
+        if !trace.nodes[edge.from].requiresGradient { return nil }
         let local = edge.localGradient.value.map { knowledge.valueKnown[edge.to] ? format($0) : "?" }
         guard knowledge.edgeUsed[edge.id] else {
             return EdgeNumbers(local: local, upstream: "?", contribution: "?", isSummed: false)

@@ -36,7 +36,8 @@ struct Knowledge: Sendable {
 
     /// What a node's gradient looks like under this knowledge.
     func gradient(of node: Trace.Node, in trace: Trace) -> GradientState {
-        if node.kind == .constant && node.gradient == nil { return .none }
+        // A constant, or an operation on constants only (`1 + 1`): it requires no gradient.
+        if !node.requiresGradient && node.gradient == nil { return .none }
         guard backwardStarted else { return .unknown }
         guard let gradient = node.gradient else { return .unreached }
         if node.isOutput || node.contributions.isEmpty { return .known(gradient, terms: []) }

@@ -44,7 +44,7 @@ extension Diagram {
             } else {
                 rows.append(row("value", DotEscape.html(text.inline(node.value)), Palette.value, hidden: false))
             }
-            if node.kind != .constant, let gradient = node.gradient {
+            if node.kind != .constant && (node.requiresGradient || node.isOutput), let gradient = node.gradient {
                 if let label = blank(node.id, true) {
                     rows.append(row("grad", DotEscape.html(showBlanks ? text.inline(gradient) : "[\(label)]"), Palette.gradient, hidden: true))
                 } else if let exercise = mask.gradients[node.id] {
@@ -59,7 +59,7 @@ extension Diagram {
         }
         for edge in trace.edges {
             var attributes = [("id", DotEscape.quoted("e\(edge.id)"))]
-            if trace.nodes[edge.from].kind == .constant && !options.labelConstantEdges {
+            if !trace.nodes[edge.from].requiresGradient && !options.labelConstantEdges {
                 attributes.append(("style", "\"dashed\""))
             } else {
                 let local = mask.edges[edge.id].map { exercise in

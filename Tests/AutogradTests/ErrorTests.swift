@@ -61,8 +61,9 @@ let errorCases: [ErrorCase] = [
                .invalidOperand(operation: "sum", reason: "axis 2 is out of range for shape [2, 3]")),
     unaryError("mean along axis -3 of [2,3]", .mean, [2, 3], .axis(-3),
                .invalidOperand(operation: "mean", reason: "axis -3 is out of range for shape [2, 3]")),
-    unaryError("sum along axis 0 of a scalar", .sum, [], .axis(0),
-               .invalidOperand(operation: "sum", reason: "axis 0 is out of range for shape []")),
+    // A scalar is a 0-d tensor: axes 0 and -1 are allowed (PyTorch), 1 is not.
+    unaryError("sum along axis 1 of a scalar", .sum, [], .axis(1),
+               .invalidOperand(operation: "sum", reason: "axis 1 is out of range for shape []")),
     // Reshapes that cannot keep the entries.
     unaryError("reshape [2,3] to [4]", .reshape, [2, 3], .shape([4]),
                .invalidOperand(operation: "reshape", reason: "cannot reshape [2, 3] (6 entries) to [4]")),

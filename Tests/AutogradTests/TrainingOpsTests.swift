@@ -48,10 +48,15 @@ struct TrainingOpsTests {
         #expect(check.passed, "\(check.entries.filter { $0.status == .fail })")
     }
 
-    @Test("log_softmax of a scalar is refused")
-    func logSoftmaxScalar() {
+    @Test("log_softmax of a scalar is 0, as of a 0-d tensor in PyTorch; of an empty row it is refused")
+    func logSoftmaxScalar() throws {
         let graph = Graph()
         let x = graph.input("x", 2.0)
-        #expect(throws: AutogradError.self) { try graph.apply(.logSoftmax, x) }
+        let logp = try graph.apply(.logSoftmax, x)
+        #expect(graph.scalarValue(of: logp) == 0)
+        try graph.backward(from: logp)
+        #expect(graph.gradient(of: x)?.scalar == 0)        // grad − exp(0)·grad
+        let empty = graph.constant(Tensor(shape: [2, 0], storage: []))
+        #expect(throws: AutogradError.self) { try graph.apply(.logSoftmax, empty) }
     }
 }

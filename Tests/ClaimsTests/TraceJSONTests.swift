@@ -13,6 +13,7 @@ struct TraceJSONTests {
         let nodes = trace.nodes.map { node -> JSONValue in
             var object: [String: JSONValue] = [
                 "id": .number(Double(node.id)), "operation": .string(node.operation), "kind": .string(node.kind.rawValue),
+                "requires_grad": .bool(node.requiresGradient),
                 "label": .string(node.label), "inputs": .array(node.inputs.map { .number(Double($0)) }),
                 "shape": .array(node.value.shape.map { .number(Double($0)) }), "value": .tensor(node.value),
                 "gradient": node.gradient.map(JSONValue.tensor) ?? .null,
