@@ -15,12 +15,14 @@ import Synchronization
 //   timeout passes after its connection, however many bytes it sent.
 // - Body and reply time: `ConnectionDeadlines`, below: a request's body must have arrived within
 //   `bodyTimeout` of its head, a reply must have been handed to the kernel within `writeTimeout`.
-// - Connections: `LimitedHTTP1Channel` serves at most `limit` at once and closes any more at once,
-//   so that open sockets never reach the process's file limit (`FileLimit`).
+// - Connections: `LimitedHTTP1Channel` serves at most `limit` at once (below the process's file
+//   limit, `FileLimit`); at the limit a new one replaces the connection idle the longest.
 
-/// HTTP/1 as Hummingbird serves it, at most `limit` connections at once; one more is closed as soon
-/// as it is accepted (its socket is the only cost), so idle clients can hold `limit` connections
-/// but never the file descriptors SQLite and Graphviz need.
+/// HTTP/1 as Hummingbird serves it, at most `limit` connections at once. At the limit a new
+/// connection takes the place of the connection idle the longest (no request being read or
+/// answered), which is closed; when every connection is busy, the new one is closed at once (its
+/// socket is the only cost). So idle clients never hold the file descriptors SQLite and Graphviz
+/// need, and never keep a new client out.
 struct LimitedHTTP1Channel: ServerChildChannel {
     struct Value: ServerChildChannelValue {
         let inner: HTTP1Channel.Value?
@@ -31,11 +33,11 @@ struct LimitedHTTP1Channel: ServerChildChannel {
     let counter: ConnectionCounter
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        guard counter.open() else {
+        guard counter.open(channel) else {
             // Closed in `handle`, once NIO has registered it: an unregistered channel is not ours to close.
             return channel.eventLoop.makeSucceededFuture(Value(inner: nil, channel: channel))
         }
-        channel.closeFuture.whenComplete { [counter] _ in counter.close() }
+        channel.closeFuture.whenComplete { [counter] _ in counter.close(channel) }
         return inner.setup(channel: channel, logger: logger).map { Value(inner: $0, channel: channel) }
     }
 
@@ -48,28 +50,63 @@ struct LimitedHTTP1Channel: ServerChildChannel {
     }
 }
 
-/// The number of connections being served, and the most allowed.
+/// The connections being served, each with its requests in progress, and the most allowed.
 final class ConnectionCounter: Sendable {
     let limit: Int
-    private let open_ = Atomic<Int>(0)
-    private let refused_ = Atomic<Int>(0)
+    private struct Entry { let channel: any Channel; var requests: Int; var idleSince: UInt64 }
+    private struct Table: @unchecked Sendable {   // channels are thread-safe; the table is only used under its lock
+        var entries: [ObjectIdentifier: Entry] = [:]
+        var tick: UInt64 = 0
+        var refused = 0, evicted = 0
+    }
+    private let table = Locked(Table())
 
     init(limit: Int) { self.limit = limit }
 
-    /// Counts one more connection if there is room.
-    func open() -> Bool {
-        if open_.add(1, ordering: .relaxed).newValue <= limit { return true }
-        open_.subtract(1, ordering: .relaxed)
-        refused_.add(1, ordering: .relaxed)
-        return false
+    /// Counts `channel` in if there is room, or in place of the connection idle the longest (which
+    /// is closed); false if every connection is busy.
+    func open(_ channel: any Channel) -> Bool {
+        let (accepted, victim) = table.withLock { table -> (Bool, (any Channel)?) in
+            table.tick += 1
+            var victim: (any Channel)?
+            if table.entries.count >= limit {
+                // A scan, only at the limit: cheaper than keeping an order on every request.
+                var oldest: (key: ObjectIdentifier, since: UInt64)?
+                for (key, entry) in table.entries where entry.requests == 0 && entry.idleSince < (oldest?.since ?? .max) {
+                    oldest = (key, entry.idleSince)
+                }
+                guard let oldest else { table.refused += 1; return (false, nil) }
+                victim = table.entries.removeValue(forKey: oldest.key)?.channel
+                table.evicted += 1
+            }
+            table.entries[ObjectIdentifier(channel)] = Entry(channel: channel, requests: 0, idleSince: table.tick)
+            return (true, victim)
+        }
+        victim?.close(promise: nil)
+        return accepted
     }
 
-    func close() { open_.subtract(1, ordering: .relaxed) }
+    func close(_ channel: any Channel) {
+        table.withLock { _ = $0.entries.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// A request's head was read on `channel` (`started`), or its reply written.
+    func request(on channel: any Channel, started: Bool) {
+        table.withLock { table in
+            let key = ObjectIdentifier(channel)
+            guard var entry = table.entries[key] else { return }
+            entry.requests = max(0, entry.requests + (started ? 1 : -1))
+            if entry.requests == 0 { table.tick += 1; entry.idleSince = table.tick }
+            table.entries[key] = entry
+        }
+    }
 
     /// Connections served now.
-    var current: Int { open_.load(ordering: .relaxed) }
-    /// Connections closed at once because `limit` were open (since the start).
-    var refused: Int { refused_.load(ordering: .relaxed) }
+    var current: Int { table.withLock { $0.entries.count } }
+    /// Connections closed at once because `limit` were open and busy (since the start).
+    var refused: Int { table.withLock { $0.refused } }
+    /// Idle connections closed to make room for a new one (since the start).
+    var evicted: Int { table.withLock { $0.evicted } }
 }
 
 /// Closes a connection whose request body has not arrived within `body` of its head, or whose reply
@@ -82,17 +119,21 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
 
     let body: TimeAmount
     let write: TimeAmount
+    let counter: ConnectionCounter
     private var reading: Scheduled<Void>?
     private var writing: Scheduled<Void>?
 
-    init(body: Duration, write: Duration) {
+    init(body: Duration, write: Duration, counter: ConnectionCounter) {
         self.body = TimeAmount(body)
         self.write = TimeAmount(write)
+        self.counter = counter
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: reading = close(context, after: body)
+        case .head:
+            counter.request(on: context.channel, started: true)
+            reading = close(context, after: body)
         case .end: reading?.cancel(); reading = nil
         case .body: break
         }
@@ -109,7 +150,11 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
             // Cancelled once the end is written: the whole reply has left the process.
             let promise = promise ?? context.eventLoop.makePromise()
             let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
-            promise.futureResult.whenComplete { _ in loop.value.writing?.cancel(); loop.value.writing = nil }
+            let channel = context.channel
+            promise.futureResult.whenComplete { _ in
+                loop.value.writing?.cancel(); loop.value.writing = nil
+                loop.value.counter.request(on: channel, started: false)
+            }
             context.write(data, promise: promise)
         case .body:
             context.write(data, promise: promise)

@@ -30,8 +30,9 @@ public struct ServeOptions: Sendable {
     public var bodyTimeout: Duration = .seconds(30)
     /// How long a reply may take to be written to a client that reads slowly, from its head.
     public var writeTimeout: Duration = .seconds(60)
-    /// Connections served at once; more are closed as soon as accepted. nil: the soft limit of open
-    /// files (raised to the hard limit at start) less a reserve (`FileLimit`).
+    /// Connections served at once; at the limit a new one replaces the one idle the longest, or is
+    /// closed at once if all are busy. nil: the soft limit of open files (raised to the hard limit
+    /// at start) less a reserve (`FileLimit`).
     public var connections: Int?
     /// The largest reply, in bytes; a larger one is refused with 413 and its size.
     public var replyBytes = 16 << 20
@@ -103,7 +104,7 @@ public final class WorkbenchServer: Sendable {
         connections.withLock { $0 = counter }
         let (bodyTimeout, writeTimeout) = (options.bodyTimeout, options.writeTimeout)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionDeadlines(body: bodyTimeout, write: writeTimeout)],
+            additionalChannelHandlers: [ConnectionDeadlines(body: bodyTimeout, write: writeTimeout, counter: counter)],
             idleTimeout: TimeAmount(options.idleTimeout))
         let server = HTTPServerBuilder { responder in
             LimitedHTTP1Channel(inner: HTTP1Channel(responder: responder, configuration: http1), counter: counter)

@@ -20,20 +20,48 @@ struct HostileClientTests {
         #expect(reply.object["value"] as? Double == -12)
     }
 
-    @Test("idle connections: past the connection limit new ones are closed at once; idle ones are closed after the idle timeout; then a request is answered")
+    @Test("idle connections: at the connection limit a new one replaces the one idle the longest; busy ones are kept, and a new one is closed at once")
     func idleConnections() async throws {
-        let server = try await TestServer.start { $0.connections = 8; $0.idleTimeout = .seconds(1) }
+        let server = try await TestServer.start { $0.connections = 8; $0.bodyTimeout = .seconds(2) }
         defer { Task { await server.stop() } }
         let port = server.base.port!
-        let held = try (0..<8).map { _ in try RawConnection(port: port) }
-        try await Task.sleep(for: .milliseconds(300))
         let counter = try #require(server.server.connections.withLock { $0 })
+        var held: [RawConnection] = []
+        for _ in 0..<8 { held.append(try RawConnection(port: port)); try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(300))
         #expect(counter.current == 8)
-        let extra = try (0..<6).map { _ in try RawConnection(port: port) }
-        for connection in extra { #expect(await connection.closed(within: 5), "a connection past the limit was kept open") }
-        #expect(counter.refused >= 6)
-        // The idle timeout frees the slots: every idle connection is closed, though none sent anything.
-        for connection in held { #expect(await connection.closed(within: 10), "an idle connection was kept past the idle timeout") }
+        // Six more: the six oldest idle connections make room, the newer two stay.
+        let newer = try (0..<6).map { _ in try RawConnection(port: port) }
+        for connection in held.prefix(6) { #expect(await connection.closed(within: 5), "an idle connection was kept past the limit") }
+        for connection in held.suffix(2) + newer { #expect(!connection.isClosed()) }
+        #expect(counter.evicted == 6)
+        #expect(counter.current == 8)
+        // The class's request is answered at once, without waiting for any timeout.
+        try await Self.answersNormally(server)
+
+        // Eight connections in the middle of a request (a head read, the body still coming) are busy:
+        // none is closed for a new connection, which is closed at once instead.
+        let busy = try (0..<8).map { _ in try RawConnection(port: port) }
+        for connection in busy {
+            #expect(connection.send("POST /api/trace HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let refusedBefore = counter.refused
+        let turnedAway = try RawConnection(port: port)
+        #expect(await turnedAway.closed(within: 5), "a connection past a limit of busy connections was kept")
+        #expect(counter.refused == refusedBefore + 1)
+        for connection in busy { #expect(!connection.isClosed(), "a busy connection was closed before its body deadline") }
+        // The body deadline (2 s here) ends them, and the class is answered again.
+        for connection in busy { #expect(await connection.closed(within: 10)) }
+        try await Self.answersNormally(server)
+    }
+
+    @Test("idle timeout: an idle connection is closed after it, though it sent nothing")
+    func idleTimeout() async throws {
+        let server = try await TestServer.start { $0.idleTimeout = .seconds(1) }
+        defer { Task { await server.stop() } }
+        let idle = try RawConnection(port: server.base.port!)
+        #expect(await idle.closed(within: 10))
         try await Self.answersNormally(server)
     }
 
