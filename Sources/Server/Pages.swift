@@ -302,13 +302,15 @@ enum Pages {
               row.commonWrongAnswers.map(item => item.answer + ' ×' + item.count).join(', '),
               row.commonMistakes.map(item => item.mistake + ' ×' + item.count).join(', ')]));
           table(document.getElementById('submissions'), ['attempt', 'received', 'student', 'name', 'points', 'rejected'], []);
-          await more(base, '');
+          await more(base, null);
         }
-        // The submissions, newest first, a page at a time: the button asks for the page before the last row shown.
+        // The submissions, newest first, a page at a time: the button asks for the page before the
+        // last row shown. `/teacher?page=N` sets the page's size (the server's default is 500).
         let nextPage = null;
-        async function more(base, query) {
-          const button = document.getElementById('more');
-          const list = await api('GET', base + '/submissions' + query, undefined, auth());
+        async function more(base, before) {
+          const button = document.getElementById('more'), pageSize = new URLSearchParams(location.search).get('page');
+          const query = [before === null ? null : 'before=' + before, pageSize ? 'limit=' + encodeURIComponent(pageSize) : null].filter(Boolean);
+          const list = await api('GET', base + '/submissions' + (query.length ? '?' + query.join('&') : ''), undefined, auth());
           if (!list.ok) { status.textContent = errorText(list.data); return; }
           const node = document.getElementById('submissions');
           for (const row of list.data.submissions) {
@@ -323,7 +325,7 @@ enum Pages {
               const td = line.insertCell(); if (cell instanceof Node) td.appendChild(cell); else td.textContent = cell;
             }
           }
-          nextPage = list.data.next === null ? null : () => more(base, '?before=' + list.data.next);
+          nextPage = list.data.next === null ? null : () => more(base, list.data.next);
           button.hidden = nextPage === null;
         }
         document.getElementById('more').addEventListener('click', () => { if (nextPage) nextPage(); });
