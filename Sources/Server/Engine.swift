@@ -91,8 +91,10 @@ enum Engine {
             let (source, at) = try program(body)
             let params = try body.strings("params") ?? []
             let job = try evaluate(source, at: at, parameters: params)
-            if let refusal = tooBig(job.trace, replyLimit) { return refusal }
             let check = try body.bool("check") == true ? try job.gradientCheck() : nil
+            // The gradient check adds an entry of about 150 bytes per input entry checked.
+            let estimate = ReplyEstimate.Sum(ReplyEstimate.trace(job.trace)).adding(check?.entries.count ?? 0, times: 200)
+            if let refusal = tooBig(estimate, nodes: job.trace.nodes.count, replyLimit) { return refusal }
             let status: Int32 = check.map { $0.passed ? 0 : 1 } ?? 0
             // Written straight into the reply's bytes: no String of the whole document in between.
             return TraceReport.withJSONBytes(job.trace, check: check, lineEnd: true) { .json(bytes: $0, exitStatus: status) }
@@ -115,7 +117,7 @@ enum Engine {
             try limitInputs(at)
             let check = try ClaimCheck(source: source, file: "program", inputs: at, claims: claims, randomPoints: points, seed: UInt64(seed))
             try limitTrace(check.job.trace)
-            if let refusal = tooBig(check.job.trace, replyLimit) { return refusal }
+            if let refusal = tooBig(ReplyEstimate.check(check), nodes: check.job.trace.nodes.count, replyLimit) { return refusal }
             guard case .object(var object) = check.json() else { return .error("internal: the check's JSON is not an object", exitStatus: 1) }
             object["report"] = .string(check.table())
             var bytes = JSONValue.object(object).utf8()
@@ -156,11 +158,10 @@ enum Engine {
 
     // MARK: - Shared steps
 
-    /// The 413 of a trace whose JSON would pass `limit` bytes (`ReplyEstimate`), before any of it is written.
-    static func tooBig(_ trace: Trace, _ limit: Int) -> Reply? {
-        let estimate = ReplyEstimate.trace(trace)
+    /// The 413 of a reply estimated (`ReplyEstimate`) at more than `limit` bytes, before any of it is written.
+    static func tooBig(_ estimate: Int, nodes: Int, _ limit: Int) -> Reply? {
         guard estimate > limit else { return nil }
-        return .error("program: the reply would be about \(ByteCount.text(estimate)) of JSON (\(trace.nodes.count) nodes); "
+        return .error("program: the reply would be about \(ByteCount.text(estimate)) of JSON (\(nodes) nodes); "
                       + "the server's limit is \(ByteCount.text(limit)) a reply", exitStatus: 2, httpStatus: 413)
     }
 

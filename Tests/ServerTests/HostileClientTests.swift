@@ -108,6 +108,12 @@ struct HostileClientTests {
         #expect(message.hasPrefix("program: the reply would be about "), "\(message)")
         #expect(message.hasSuffix("the server's limit is 100 kB a reply"), "\(message)")
         try await Self.answersNormally(server)
+        // A check writes its input at every point tried: 21 points of 5,000 entries.
+        let check = try await server.request("POST", "/api/check", json: ["program": "f = sum(x * x)", "at": x, "claims": ["df/dx = 2 * x"], "points": 20])
+        #expect(check.status == 413)
+        #expect((check.object["error"] as? String ?? "").hasPrefix("program: the reply would be about "), "\(check.text)")
+        let small = try await server.request("POST", "/api/check", json: ["program": Self.program, "at": Self.at, "claims": ["df/dx = z"]])
+        #expect(small.status == 200)
 
         // One entry at rank 10,000: its JSON is nested and indented, tens of MB (or refused for its rank by the engine).
         let ones = Array(repeating: "1", count: 10_000).joined(separator: ",")
