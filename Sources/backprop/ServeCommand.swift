@@ -28,7 +28,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Read the teacher's token from this file (its first line) instead of making a random one.") var teacherTokenFile: String?
     @Option(help: "Requests a second allowed per client address (0: no limit).") var clientRate: Double = 100
     @Option(help: "Evaluations running or waiting at once; more are answered 503.") var evaluations = 512
-    @Option(help: "Connections served at once; more are closed at once (default: the open-file limit less 256).") var connections: Int?
+    @Option(help: "Connections served at once; beyond, the longest idle one is closed for a new one (default: the open-file limit less 256).") var connections: Int?
     @Option(help: "Megabytes all requests may hold at once; more are answered 503 (default: half the memory, 512 to 8192).") var memoryBudget: Int?
 
     func validate() throws {
