@@ -29,7 +29,7 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	.build/debug/backprop lesson --all > /dev/null
-	@for s in expression claim lesson answer model saved idx csv; do \
+	@for s in expression claim lesson answer model saved idx csv api; do \
 	    .build/debug/FuzzTargets $$s Fuzz/Corpus/$$s $$(test -d Fuzz/Regressions/$$s && echo Fuzz/Regressions/$$s) || exit 1; done
 
 goldens: deps

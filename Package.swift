@@ -80,7 +80,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The fuzz targets (Fuzz/, docs/reliability.md): libFuzzer's entry with -DFUZZING, a corpus replayer without.
-        .executableTarget(name: "FuzzTargets", dependencies: ["Support", "Claims", "ModelFiles", "Lessons", "Grading", "Autograd", "Expressions", "NeuralNetworks", "Datasets"],
+        .executableTarget(name: "FuzzTargets", dependencies: ["Server", "Support", "Claims", "ModelFiles", "Lessons", "Grading", "Autograd", "Expressions", "NeuralNetworks", "Datasets"],
                           path: "Fuzz/Sources"),
         .target(name: "TestSupport", dependencies: ["Autograd"], path: "Tests/TestSupport"),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),

@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [SECONDS] [SURFACE…]     each surface for SECONDS (default 5), all surfaces by default
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh 3600 expression    a long run: stops at FUZZ_RUNS executions or SECONDS
 #
-# Surfaces: expression claim lesson answer model saved idx csv (Fuzz/Sources/Fuzz.swift).
+# Surfaces: expression claim lesson answer model saved idx csv api (Fuzz/Sources/Fuzz.swift).
 # Builds FuzzTargets with -sanitize=fuzzer,address into .build-fuzz (libFuzzer ships with the Swift
 # toolchain on Linux: no extra package). Each run starts from the committed corpus Fuzz/Corpus/SURFACE
 # and the crashes fixed so far, Fuzz/Regressions/SURFACE, in a scratch copy (the committed corpus does
@@ -13,7 +13,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-5}
 [ $# -gt 0 ] && shift
-SURFACES=${*:-expression claim lesson answer model saved idx csv}
+SURFACES=${*:-expression claim lesson answer model saved idx csv api}
 OUT=${FUZZ_OUT:-/tmp/backprop-fuzz}
 mkdir -p "$OUT"
 swift build --product FuzzTargets -c debug --scratch-path .build-fuzz \

@@ -1,7 +1,7 @@
 // Coverage-guided fuzzing of every door that reads untrusted input (docs/reliability.md).
 //
 // One executable, one surface per run, chosen by BACKPROP_FUZZ_SURFACE (or the first argument of
-// the replay build): expression, claim, lesson, answer, model, saved, idx, csv.
+// the replay build): expression, claim, lesson, answer, model, saved, idx, csv, api.
 //
 // Built with `-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING` (scripts/fuzz.sh), libFuzzer
 // supplies `main` and calls `LLVMFuzzerTestOneInput` for each input. Built plainly (`swift build`),
@@ -20,9 +20,10 @@ import Claims
 import ModelFiles
 import Lessons
 import Grading
+import Server
 
 enum Surface: String, CaseIterable {
-    case expression, claim, lesson, answer, model, saved, idx, csv
+    case expression, claim, lesson, answer, model, saved, idx, csv, api
 }
 
 /// The repository's root, found from this file (lessons/001-sum-times.toml is the answers' lesson).
@@ -77,6 +78,10 @@ func exercise(_ surface: Surface, _ data: [UInt8]) {
         guard let bytes = try? Compressed.decompressed(data, file: "fuzz.csv"),
               let set = try? Datasets.csv(bytes: bytes, file: "fuzz.csv") else { return }
         _ = set.split(heldOut: 0.2, seed: 1)
+    case .api:
+        // The first byte picks the route ('0' trace, '1' check, '2' diagram, '3' answers), the rest is its body.
+        guard let first = data.first else { return }
+        RequestBodies.handle(route: RequestBodies.routes[Int(first) % RequestBodies.routes.count], body: Array(data.dropFirst()))
     }
 }
 

@@ -82,6 +82,15 @@ final class AttemptStore: Sendable {
         }
     }
 
+    /// The attempts at `lesson` with ids between `after` and `before` (both excluded), newest first,
+    /// at most `limit`: the teacher's list a page at a time.
+    func newest(lesson: Int, after: Int64, before: Int64, limit: Int) async throws -> [Attempt] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE lesson = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?",
+                             arguments: [lesson, after, before, limit]).map(AttemptStore.attempt)
+        }
+    }
+
     /// Each student's latest attempt at `lesson`, ordered by student id.
     func latest(lesson: Int) async throws -> [Attempt] {
         try await pool.read { db in

@@ -78,18 +78,23 @@ public enum RequestLimits {
     public static let claims = 50
     /// The most random points a formula claim is tried at.
     public static let points = 100
+    /// The largest reply, in bytes (`ServeOptions.replyBytes` sets the server's).
+    public static let replyBytes = 16 << 20
 }
 
 /// The playground's requests, read from JSON bodies that mirror the CLI's flags.
 enum Engine {
     /// `POST /api/trace`: `{"program": "...", "at": "x=-2,y=5", "params": ["w"], "check": true}`; the
     /// body of the reply is exactly what `backprop trace --json` prints.
-    static func trace(_ body: JSONBody) -> Reply {
+    static func trace(_ body: JSONBody, replyLimit: Int = RequestLimits.replyBytes) -> Reply {
         do throws(WorkbenchFailure) {
             let (source, at) = try program(body)
             let params = try body.strings("params") ?? []
             let job = try evaluate(source, at: at, parameters: params)
             let check = try body.bool("check") == true ? try job.gradientCheck() : nil
+            // The gradient check adds an entry of about 150 bytes per input entry checked.
+            let estimate = ReplyEstimate.Sum(ReplyEstimate.trace(job.trace)).adding(check?.entries.count ?? 0, times: 200)
+            if let refusal = tooBig(estimate, nodes: job.trace.nodes.count, replyLimit) { return refusal }
             let status: Int32 = check.map { $0.passed ? 0 : 1 } ?? 0
             // Written straight into the reply's bytes: no String of the whole document in between.
             return TraceReport.withJSONBytes(job.trace, check: check, lineEnd: true) { .json(bytes: $0, exitStatus: status) }
@@ -98,7 +103,7 @@ enum Engine {
 
     /// `POST /api/check`: `{"program": "...", "at": "...", "claims": ["df/dx = z"], "points": 5, "seed": 1}`;
     /// the reply is `backprop check --json`'s object plus `report`, the text `backprop check` prints.
-    static func check(_ body: JSONBody) -> Reply {
+    static func check(_ body: JSONBody, replyLimit: Int = RequestLimits.replyBytes) -> Reply {
         do throws(WorkbenchFailure) {
             let (source, at) = try program(body)
             guard let claims = try body.strings("claims"), !claims.isEmpty else {
@@ -112,6 +117,7 @@ enum Engine {
             try limitInputs(at)
             let check = try ClaimCheck(source: source, file: "program", inputs: at, claims: claims, randomPoints: points, seed: UInt64(seed))
             try limitTrace(check.job.trace)
+            if let refusal = tooBig(ReplyEstimate.check(check), nodes: check.job.trace.nodes.count, replyLimit) { return refusal }
             guard case .object(var object) = check.json() else { return .error("internal: the check's JSON is not an object", exitStatus: 1) }
             object["report"] = .string(check.table())
             var bytes = JSONValue.object(object).utf8()
@@ -151,6 +157,13 @@ enum Engine {
     }
 
     // MARK: - Shared steps
+
+    /// The 413 of a reply estimated (`ReplyEstimate`) at more than `limit` bytes, before any of it is written.
+    static func tooBig(_ estimate: Int, nodes: Int, _ limit: Int) -> Reply? {
+        guard estimate > limit else { return nil }
+        return .error("program: the reply would be about \(ByteCount.text(estimate)) of JSON (\(nodes) nodes); "
+                      + "the server's limit is \(ByteCount.text(limit)) a reply", exitStatus: 2, httpStatus: 413)
+    }
 
     /// Parses the body as a JSON object and hands it to `work`; a body that is not one is bad input.
     static func withBody(_ bytes: [UInt8], _ work: (JSONBody) -> Reply) -> Reply {

@@ -272,6 +272,7 @@ enum Pages {
         <table id="stats"></table>
         <h2>Submissions</h2>
         <table id="submissions"></table>
+        <p><button id="more" type="button" hidden>Older submissions</button></p>
         <h2>Feedback</h2>
         <pre id="feedback">Pick a student above.</pre>
         <pre id="gradebook" hidden></pre>
@@ -300,18 +301,34 @@ enum Pages {
             stats.data.exercises.map(row => [row.id, row.answers, row.right, row.studentsRight + ' of ' + stats.data.students,
               row.commonWrongAnswers.map(item => item.answer + ' ×' + item.count).join(', '),
               row.commonMistakes.map(item => item.mistake + ' ×' + item.count).join(', ')]));
-          const list = await api('GET', base + '/submissions', undefined, auth());
-          table(document.getElementById('submissions'), ['attempt', 'received', 'student', 'name', 'points', 'rejected'],
-            list.data.submissions.slice().reverse().map(row => {
-              const who = element('a', row.student === null ? '(none)' : row.student); who.href = '#';
-              who.addEventListener('click', async event => {
-                event.preventDefault();
-                const result = await api('GET', base + '/students/' + encodeURIComponent(row.student), undefined, auth());
-                document.getElementById('feedback').textContent = result.ok ? result.data.report + '\\n\\n' + result.data.attempts + ' attempt(s)' : errorText(result.data);
-              });
-              return [row.attempt, row.received, who, row.name === null ? '' : row.name, row.points + '/' + row.maxPoints, row.rejection || ''];
-            }));
+          table(document.getElementById('submissions'), ['attempt', 'received', 'student', 'name', 'points', 'rejected'], []);
+          await more(base, null);
         }
+        // The submissions, newest first, a page at a time: the button asks for the page before the
+        // last row shown. `/teacher?page=N` sets the page's size (the server's default is 500).
+        let nextPage = null;
+        async function more(base, before) {
+          const button = document.getElementById('more'), pageSize = new URLSearchParams(location.search).get('page');
+          const query = [before === null ? null : 'before=' + before, pageSize ? 'limit=' + encodeURIComponent(pageSize) : null].filter(Boolean);
+          const list = await api('GET', base + '/submissions' + (query.length ? '?' + query.join('&') : ''), undefined, auth());
+          if (!list.ok) { status.textContent = errorText(list.data); return; }
+          const node = document.getElementById('submissions');
+          for (const row of list.data.submissions) {
+            const who = element('a', row.student === null ? '(none)' : row.student); who.href = '#';
+            who.addEventListener('click', async event => {
+              event.preventDefault();
+              const result = await api('GET', base + '/students/' + encodeURIComponent(row.student), undefined, auth());
+              document.getElementById('feedback').textContent = result.ok ? result.data.report + '\\n\\n' + result.data.attempts + ' attempt(s)' : errorText(result.data);
+            });
+            const line = node.insertRow();
+            for (const cell of [row.attempt, row.received, who, row.name === null ? '' : row.name, row.points + '/' + row.maxPoints, row.rejection || '']) {
+              const td = line.insertCell(); if (cell instanceof Node) td.appendChild(cell); else td.textContent = cell;
+            }
+          }
+          nextPage = list.data.next === null ? null : () => more(base, list.data.next);
+          button.hidden = nextPage === null;
+        }
+        document.getElementById('more').addEventListener('click', () => { if (nextPage) nextPage(); });
         document.getElementById('load').addEventListener('click', show);
         document.getElementById('download').addEventListener('click', async () => {
           const response = await fetch('/api/teacher/lessons/' + lesson.value + '/gradebook.csv', { headers: auth() });

@@ -26,10 +26,10 @@ extension WorkbenchServer {
 
         // The JSON API: the CLI's commands.
         router.post("/api/trace") { request, context in
-            await self.evaluate(request, context) { Engine.trace($0) }
+            await self.evaluate(request, context) { [replyBytes = self.options.replyBytes] in Engine.trace($0, replyLimit: replyBytes) }
         }
         router.post("/api/check") { request, context in
-            await self.evaluate(request, context) { Engine.check($0) }
+            await self.evaluate(request, context) { [replyBytes = self.options.replyBytes] in Engine.check($0, replyLimit: replyBytes) }
         }
         router.post("/api/diagram") { request, context in
             await self.evaluate(request, context) { Engine.diagram($0) }
@@ -63,23 +63,35 @@ extension WorkbenchServer {
             await self.teacherReply(context) { number in try await self.gradebook(number, csv: false) }.response
         }
         teacher.get("/lessons/:n/students/:student") { _, context in
-            await self.teacherReply(context) { number in
-                try await self.feedback(number, student: context.parameters.get("student") ?? "")
-            }.response
+            // The id as the page sends it, percent-encoded (`encodeURIComponent`): `@`, spaces, `+`, any letter.
+            let raw = context.parameters.get("student") ?? ""
+            guard let student = raw.removingPercentEncoding else {
+                return Reply.error("'\(raw)' is not a percent-encoded student id", exitStatus: 2, httpStatus: 400).response
+            }
+            return await self.teacherReply(context) { number in try await self.feedback(number, student: student) }.response
         }
     }
+
+    /// The most attempts one page of `submissions` lists.
+    static let pageLimit = 1000
 
     static func badNumber(_ context: ServerContext) -> Reply {
         .error("'\(context.parameters.get("n") ?? "")' is not a lesson number; the lessons are listed at GET /api/lessons")
     }
 
 
-    /// Reads the body (at most 64 kB), then runs `work` on it through the gate.
+    /// Reads the body (at most 64 kB), then runs `work` on it through the gate. Once it has a worker
+    /// thread, the work holds from the memory budget the most a program may use, until it ends.
     func evaluate(_ request: Request, _ context: ServerContext, _ work: @escaping @Sendable (JSONBody) -> Reply) async -> Response {
         switch await body(request) {
         case .failure(let reply): return reply.response
         case .success(let bytes):
-            return await gate.run(cancelling: true) { Engine.withBody(bytes, work) }.response
+            let budget = self.budget, cost = MemoryBudget.evaluationBytes(replyLimit: options.replyBytes)
+            return await gate.run(cancelling: true) {
+                guard let held = budget.reserve(cost) else { return budget.refusal(cost, for: "a program") }
+                defer { held.release() }
+                return Engine.withBody(bytes, work)
+            }.response
         }
     }
 
@@ -131,10 +143,22 @@ extension WorkbenchServer {
         do { return try await work(number) } catch { return .error("the answer store failed: \(error)", exitStatus: 1, httpStatus: 500) }
     }
 
-    /// Every attempt at the lesson (`?after=ID` for the newer ones only), newest last.
+    /// The attempts at the lesson, newest first, a page at a time: `?before=ID` continues after a
+    /// page (its `next`), `?after=ID` keeps the newer ones only, `?limit=N` (1 to 1,000; 500).
     func submissions(_ number: Int, _ request: Request) async throws -> Reply {
-        let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
-        let attempts = try await store.attempts(lesson: number, after: after)
+        let query = request.uri.queryParameters
+        func whole<T: LosslessStringConvertible>(_ key: String, _ range: ClosedRange<T>, default value: T) -> T? {
+            guard let text = query[key[...]] else { return value }
+            guard let number = T(String(text)), range.contains(number) else { return nil }
+            return number
+        }
+        guard let limit = whole("limit", 1...Self.pageLimit, default: 500), let after = whole("after", 0...Int64.max, default: 0),
+              let before = whole("before", 0...Int64.max, default: Int64.max) else {
+            return .error("submissions: use ?before=ID, ?after=ID (attempt numbers) and ?limit=N (1 to \(Self.pageLimit))")
+        }
+        let page = try await store.newest(lesson: number, after: after, before: before, limit: limit + 1)
+        let attempts = page.prefix(limit)
+        let next: Any = page.count > limit ? attempts.last!.id : NSNull()
         let rows = attempts.map { attempt -> [String: Any] in
             var row: [String: Any] = ["attempt": attempt.id, "received": ISO8601DateFormatter().string(from: attempt.received),
                                       "points": attempt.points, "maxPoints": attempt.maxPoints, "client": attempt.client]
@@ -143,7 +167,7 @@ extension WorkbenchServer {
             row["rejection"] = attempt.rejection ?? NSNull()
             return row
         }
-        return .json(Self.serialize(["lesson": number, "submissions": rows]))
+        return .json(Self.serialize(["lesson": number, "submissions": rows, "next": next]))
     }
 
     /// Per exercise: students right now (their latest attempts), and over all attempts how often

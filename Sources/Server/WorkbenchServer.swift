@@ -2,6 +2,7 @@ import CKernels
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -22,6 +23,22 @@ public struct ServeOptions: Sendable {
     public var evaluations = 512
     /// How long one evaluation may take before the request is answered with 503.
     public var deadline: Duration = .seconds(2)
+    /// How long a connection may stay without a complete request head (idle between requests, or
+    /// sending its header slowly): Hummingbird's idle timeout, from the connection's start or its last reply.
+    public var idleTimeout: Duration = .seconds(30)
+    /// How long a request's body may take to arrive, from its head.
+    public var bodyTimeout: Duration = .seconds(30)
+    /// How long a reply may take to be written to a client that reads slowly, from its head.
+    public var writeTimeout: Duration = .seconds(60)
+    /// Connections served at once; at the limit a new one replaces the one idle the longest, or is
+    /// closed at once if all are busy. nil: the soft limit of open files (raised to the hard limit
+    /// at start) less a reserve (`FileLimit`).
+    public var connections: Int?
+    /// The largest reply, in bytes; a larger one is refused with 413 and its size.
+    public var replyBytes = 16 << 20
+    /// The bytes all requests may hold at once; a request that would pass it gets 503. nil: half the
+    /// machine's memory, between 512 MiB and 8 GiB.
+    public var memoryBudget: Int?
 
     public init() {}
 }
@@ -51,7 +68,10 @@ public final class WorkbenchServer: Sendable {
     let store: AttemptStore
     let gate: EvaluationGate
     let limiter: ClientLimiter
+    let budget: MemoryBudget
     let token: String
+    /// The connections being served (set when the server starts: the file limit is read then).
+    let connections = Locked<ConnectionCounter?>(nil)
     private let group = Locked<ServiceGroup?>(nil)
 
     /// Loads the lessons and opens the store. Throws `ServerFailure` (one line) if either is unusable.
@@ -61,6 +81,7 @@ public final class WorkbenchServer: Sendable {
         store = try AttemptStore(directory: options.dataDirectory)
         gate = EvaluationGate(capacity: options.evaluations, deadline: options.deadline)
         limiter = ClientLimiter(rate: options.clientRate)
+        budget = MemoryBudget(capacity: options.memoryBudget ?? MemoryBudget.defaultCapacity)
         token = options.teacherToken ?? WorkbenchServer.randomToken()
     }
 
@@ -76,13 +97,24 @@ public final class WorkbenchServer: Sendable {
     public func run(started: @escaping @Sendable (ServeStart) -> Void) async throws {
         MemoryTuning.forServing()
         let router = Router(context: ServerContext.self)
-        router.add(middleware: Guard(limiter: limiter))
+        router.add(middleware: Guard(limiter: limiter, budget: budget, replyBytes: options.replyBytes))
         routes(router)
+        let files = FileLimit.raise()
+        let counter = ConnectionCounter(limit: options.connections ?? FileLimit.connections(files: files))
+        connections.withLock { $0 = counter }
+        let (bodyTimeout, writeTimeout) = (options.bodyTimeout, options.writeTimeout)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionDeadlines(body: bodyTimeout, write: writeTimeout, counter: counter)],
+            idleTimeout: TimeAmount(options.idleTimeout))
+        let server = HTTPServerBuilder { responder in
+            LimitedHTTP1Channel(inner: HTTP1Channel(responder: responder, configuration: http1), counter: counter)
+        }
         var logger = Logger(label: "backprop-serve")
         logger.logLevel = .warning
         let stored = (try? await store.count()) ?? 0
         let app = Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "backprop", backlog: 1024),
             onServerRunning: { [options, store, token, course] channel in
                 let port = channel.localAddress?.port ?? options.port
@@ -117,8 +149,35 @@ struct ServerContext: RequestContext {
 struct Guard: RouterMiddleware {
     typealias Context = ServerContext
     let limiter: ClientLimiter
+    let budget: MemoryBudget
+    let replyBytes: Int
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        var response = try await answer(request, context: context, next: next)
+        // Every reply's bytes are held from the budget until written (a client that reads slowly
+        // holds them, up to the write timeout); one over the reply limit is not sent at all.
+        let size = response.body.contentLength ?? 0
+        if size > replyBytes {
+            response = Reply.error("the reply would be \(ByteCount.text(size)); the server's limit is \(ByteCount.text(replyBytes)) a reply",
+                                   exitStatus: 2, httpStatus: 413).response
+        }
+        let bytes = response.body.contentLength ?? 0
+        if let held = budget.reserve(bytes) {
+            let body = response.body
+            response.body = ResponseBody(contentLength: bytes) { writer in
+                defer { held.release() }
+                try await body.write(writer)
+            }
+        } else {
+            response = budget.refusal(bytes, for: "the reply").response
+        }
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'"
+        response.headers[.referrerPolicy] = "no-referrer"
+        return response
+    }
+
+    private func answer(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var response: Response
         if limiter.allow(context.client) {
             do { response = try await next(request, context) } catch let error as HTTPError {
@@ -132,9 +191,6 @@ struct Guard: RouterMiddleware {
                                    exitStatus: 1, httpStatus: 429).response
             response.headers[.retryAfter] = "1"
         }
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'"
-        response.headers[.referrerPolicy] = "no-referrer"
         return response
     }
 }

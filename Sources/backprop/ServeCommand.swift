@@ -28,11 +28,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Read the teacher's token from this file (its first line) instead of making a random one.") var teacherTokenFile: String?
     @Option(help: "Requests a second allowed per client address (0: no limit).") var clientRate: Double = 100
     @Option(help: "Evaluations running or waiting at once; more are answered 503.") var evaluations = 512
+    @Option(help: "Connections served at once; beyond, the longest idle one is closed for a new one (default: the open-file limit less 256).") var connections: Int?
+    @Option(help: "Megabytes all requests may hold at once; more are answered 503 (default: half the memory, 512 to 8192).") var memoryBudget: Int?
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port \(port): use 0 to 65535") }
         if clientRate < 0 || !clientRate.isFinite { throw ValidationError("--client-rate \(clientRate): use a number ≥ 0") }
         if !(1...10_000).contains(evaluations) { throw ValidationError("--evaluations \(evaluations): use 1 to 10000") }
+        if let connections, !(1...1_000_000).contains(connections) { throw ValidationError("--connections \(connections): use 1 to 1000000") }
+        if let memoryBudget, !(64...1_048_576).contains(memoryBudget) { throw ValidationError("--memory-budget \(memoryBudget): use 64 to 1048576 (megabytes)") }
     }
 
     func run() throws {
@@ -42,6 +46,8 @@ struct ServeCommand: ParsableCommand {
         options.dataDirectory = data
         options.clientRate = clientRate
         options.evaluations = evaluations
+        options.connections = connections
+        options.memoryBudget = memoryBudget.map { $0 << 20 }
         if let teacherTokenFile {
             let token = try InputFile.text(teacherTokenFile, limit: 4096).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             guard token.count >= 16, token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {

@@ -80,17 +80,33 @@ struct BrowserTests {
         #expect(try page.string("document.querySelector('#exercise-df-dq-formula .feedback').dataset.verdict") == "right")
         #expect(try page.string("document.getElementById('total').textContent").hasPrefix("total 2/"))
 
-        // The teacher sees the class, the student's feedback, and downloads the gradebook.
+        // Two more students, with ids the page must encode and the server decode.
+        for student in ["Ada Lovelace", "ada@uni.example"] {
+            let sent = try await HTTPReply.send("POST", server.base.absoluteString + "api/exercises/1/answers", json: ["student": student, "answers": ["q-value": 3]])
+            #expect(sent.status == 200)
+        }
+
+        // The teacher sees the class, newest first, a page (of one here) at a time, the student's feedback, and downloads the gradebook.
         try page.go("/teacher", until: "document.querySelectorAll('#lesson option').length > 0")
+        try browser.evaluate("history.replaceState(null, '', '/teacher?page=1')")
         try page.type("token", server.token)
         try page.click("load")
-        try page.waitFor("document.querySelectorAll('#submissions tr').length === 2")
-        #expect(try page.string("document.querySelector('#submissions tr:nth-child(2) td:nth-child(4)').textContent") == name)
+        try page.waitFor("document.querySelectorAll('#submissions tr').length === 2 && !document.getElementById('more').hidden")
+        #expect(try page.string("document.querySelector('#submissions tr:nth-child(2) td:nth-child(3)').textContent") == "ada@uni.example")
+        try page.click("more")
+        try page.waitFor("document.querySelectorAll('#submissions tr').length === 3")
+        try page.click("more")
+        try page.waitFor("document.querySelectorAll('#submissions tr').length === 4 && document.getElementById('more').hidden")
+        #expect(try page.string("document.querySelector('#submissions tr:nth-child(3) td:nth-child(3)').textContent") == "Ada Lovelace")
+        #expect(try page.string("document.querySelector('#submissions tr:nth-child(4) td:nth-child(4)').textContent") == name)
         #expect(try browser.evaluate("document.querySelectorAll('img').length === 0 && window.injected === undefined") as? Bool == true,
                 "a student's name must show as text, never as HTML")
         #expect(try page.string("document.querySelector('#stats tr:nth-child(2) td:nth-child(1)').textContent") == "q-value")
+        // The newest row's id has an `@`, the next a space: both are looked up.
         try browser.evaluate("document.querySelector('#submissions a').click()")
         try page.waitFor("document.getElementById('feedback').textContent.includes('✓ q-value')")
+        try browser.evaluate("document.querySelector('#submissions tr:nth-child(3) a').click()")
+        try page.waitFor("document.getElementById('feedback').textContent.includes('Ada Lovelace')")
         try page.click("download")
         try page.waitFor("document.getElementById('gradebook').textContent.length > 0")
         let csv = try await server.request("GET", "/api/teacher/lessons/1/gradebook.csv", teacher: true)

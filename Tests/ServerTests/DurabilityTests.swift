@@ -53,8 +53,15 @@ struct DurabilityTests {
 
         let second = try Backprop.serve(data: data, tokenFile: tokenFile)
         defer { second.process.terminate(); second.process.waitUntilExit() }
-        let stored = try await HTTPReply.send("GET", second.url + "api/teacher/lessons/1/submissions", token: "teacher-token-for-tests-0123456789")
-        let ids = Set((stored.object["submissions"] as? [[String: Any]] ?? []).compactMap { $0["attempt"] as? Int })
+        // Every page of the list, newest first, following `next` to the end.
+        var ids = Set<Int>()
+        var query = ""
+        while true {
+            let stored = try await HTTPReply.send("GET", second.url + "api/teacher/lessons/1/submissions" + query, token: "teacher-token-for-tests-0123456789")
+            ids.formUnion((stored.object["submissions"] as? [[String: Any]] ?? []).compactMap { $0["attempt"] as? Int })
+            guard let next = stored.object["next"] as? Int else { break }
+            query = "?before=\(next)"
+        }
         let lost = Set(acked).subtracting(ids)
         #expect(lost.isEmpty, "acknowledged but lost: \(lost.sorted().prefix(10))")
         #expect(ids.count >= acked.count)

@@ -102,7 +102,7 @@ struct ExerciseTests {
         #expect((q["commonWrongAnswers"] as? [[String: Any]])?.count == 2)
 
         let submissions = try await server.request("GET", "/api/teacher/lessons/1/submissions", teacher: true)
-        #expect((submissions.object["submissions"] as? [[String: Any]])?.map { $0["student"] as? String } == ["s1", "s2", "s1", "s3"])
+        #expect((submissions.object["submissions"] as? [[String: Any]])?.map { $0["student"] as? String } == ["s3", "s1", "s2", "s1"])   // newest first
         let feedback = try await server.request("GET", "/api/teacher/lessons/1/students/s1", teacher: true)
         #expect(feedback.object["attempts"] as? Int == 2)
         #expect((feedback.object["report"] as? String)?.contains("✓ q-value") == true)
