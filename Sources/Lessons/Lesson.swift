@@ -61,7 +61,10 @@ public struct Lesson: Sendable {
     public let number: Int
     public let title: String
     public let source: String
-    public let introduction: String
+    /// The introduction; after `LessonRun`, with its placeholders replaced by the run's values.
+    public internal(set) var introduction: String
+    /// The line of `introduction =` in the file (for a placeholder's error), 1 when there is none.
+    public let introductionLine: Int
     public let program: String
     /// `--at` text of the inputs, e.g. `x=-2,y=5,z=-4`.
     public let inputs: String
@@ -148,6 +151,7 @@ public struct Lesson: Sendable {
         self.title = try string(table, "title", line: 1)!
         self.source = try string(table, "source", line: 1)!
         self.introduction = try string(table, "introduction", line: 1, required: false) ?? ""
+        self.introductionLine = lineOf("introduction")
         self.program = try string(table, "program", line: 1)!
         guard let inputs = table["inputs"]?.table else { throw fail(lineOf("inputs"), "missing table [inputs] (name = number or array)") }
         var pairs: [String] = []

@@ -61,6 +61,8 @@ public struct LessonRun {
             guard let text else { return nil }
             return try NarrationTemplate.resolve(text, job: job, lesson: written, line: line)
         }
+        // The introduction too: the terminal and the page print the resolved text.
+        lesson.introduction = try resolve(written.introduction, line: written.introductionLine) ?? ""
         lesson.update?.why = try resolve(written.update?.why, line: 0)
         lesson.training?.why = try resolve(written.training?.why, line: 0)
         for index in lesson.checks.indices { lesson.checks[index].why = try resolve(written.checks[index].why, line: written.checks[index].line) }

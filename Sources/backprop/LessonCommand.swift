@@ -67,7 +67,7 @@ struct LessonCommand: ParsableCommand {
                 let show = { (text: String) in print(LessonText.fit(text)) }
                 show("Lesson \(lesson.number): \(lesson.title)")
                 show("from the notes: \(lesson.source)")
-                if !lesson.introduction.isEmpty { show("\n" + lesson.introduction.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                if !run.lesson.introduction.isEmpty { show("\n" + run.lesson.introduction.trimmingCharacters(in: .whitespacesAndNewlines)) }
                 show("\nprogram:\n" + lesson.program.trimmingCharacters(in: .newlines).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n")
                 for line in run.steps() {
                     show(line)

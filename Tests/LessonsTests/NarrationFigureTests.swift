@@ -33,6 +33,9 @@ enum NarrationFigures {
     }
 }
 
+/// Lessons whose introductions still type figures of a `[descent]` or `[model]` (issue 29, item 1).
+let introductionsToDo: Set<Int> = [15, 25, 26, 28]
+
 @Suite("Narration figures come from the run")
 struct NarrationFigureTests {
     @Test("the rule finds hand-typed figures and allows placeholders, citations, names and shapes")
@@ -68,14 +71,39 @@ struct NarrationFigureTests {
         #expect(expected != nil && failure.location?.line == expected, "\(failure)")
     }
 
+    @Test("the introduction is resolved on the run, and a wrong placeholder there names its line")
+    func introduction() throws {
+        let text = try String(contentsOfFile: root + "/lessons/001-sum-times.toml", encoding: .utf8)
+        let written = text.replacingOccurrences(of: "introduction = \"\"\"\n", with: "introduction = \"\"\"\nI: q = {q}, ∂f/∂x = {df/dx}.\n")
+        let lesson = try Lesson(text: written, file: "t.toml")
+        #expect(lesson.introduction.hasPrefix("I: q = {q}"), "\(lesson.introduction)")
+        let run = try LessonRun(lesson)
+        #expect(run.lesson.introduction.hasPrefix("I: q = 3, ∂f/∂x = -4."), "\(run.lesson.introduction)")
+        let bad = Result { () throws(WorkbenchFailure) -> LessonRun in
+            try LessonRun(try Lesson(text: written.replacingOccurrences(of: "{q}", with: "{qq}"), file: "t.toml"))
+        }
+        guard case .failure(let failure) = bad else { Issue.record("an unknown name in the introduction was accepted"); return }
+        #expect(failure.message.contains("{qq}") && failure.location?.line == lesson.introductionLine, "\(failure)")
+    }
+
     @Test("no lesson types a figure into its narration")
     func noHandTypedFigures() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: root + "/lessons").filter { $0.hasSuffix(".toml") }.sorted()
         #expect(files.count >= 30)
         for file in files {
             let lesson = try Lesson(file: root + "/lessons/" + file)
-            // Narration, and the lines under an update, a training run, a check and a formula.
+            // Narration, the introduction, and the lines under an update, a training run, a check and a formula.
+            // The introduction is held to the same rule: the terminal and the page print it resolved.
+            // Not yet for the lessons in `introductionsToDo`, whose figures are [descent] and [model]
+            // settings that placeholders cannot reach yet; one that passes must leave the list.
+            let introduction = Lesson.Narration(after: "", text: lesson.introduction, line: lesson.introductionLine)
+            if introductionsToDo.contains(lesson.number) {
+                if NarrationFigures.handTyped(in: lesson.introduction).isEmpty {
+                    Issue.record("\(file): its introduction passes now; take lesson \(lesson.number) off introductionsToDo")
+                }
+            }
             let whys = [lesson.update?.why, lesson.training?.why].compactMap { $0 }.map { Lesson.Narration(after: "", text: $0, line: 0) }
+                + (introductionsToDo.contains(lesson.number) ? [] : [introduction])
                 + lesson.checks.compactMap { c in c.why.map { Lesson.Narration(after: "", text: $0, line: c.line) } }
                 + lesson.formulas.compactMap { f in f.why.map { Lesson.Narration(after: "", text: $0, line: f.line) } }
             // Braces always open a placeholder, so LaTeX such as \bar{y} or W_{j,:} cannot stand there.
