@@ -103,6 +103,8 @@ final class ConnectionCounter: Sendable {
 
     /// Connections served now.
     var current: Int { table.withLock { $0.entries.count } }
+    /// Connections in the middle of a request now (a head read, its reply not yet written).
+    var busy: Int { table.withLock { $0.entries.values.filter { $0.requests > 0 }.count } }
     /// Connections closed at once because `limit` were open and busy (since the start).
     var refused: Int { table.withLock { $0.refused } }
     /// Idle connections closed to make room for a new one (since the start).

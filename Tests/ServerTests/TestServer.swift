@@ -90,6 +90,9 @@ struct HTTPReply: Sendable {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.timeoutInterval = 120   // generous: a loaded 2-core CI machine builds and tests at once
+        // No pooled connection: tests start and stop many servers, and a port the system hands out
+        // again would otherwise meet a kept-alive socket of a server that is gone (reset by peer).
+        request.setValue("close", forHTTPHeaderField: "Connection")
         if let json {
             request.httpBody = try JSONSerialization.data(withJSONObject: json)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
