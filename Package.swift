@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "BackpropWorkbench",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],   // Synchronization's Atomic and Mutex (the server) need macOS 15
     products: [
         .executable(name: "backprop", targets: ["backprop"]),
         .library(name: "Autograd", targets: ["Autograd"]),
@@ -56,9 +56,12 @@ let package = Package(
         // Model files (TOML), saved models (JSON), the shipped training data and training progress.
         .target(name: "ModelFiles", dependencies: ["NeuralNetworks", "Datasets", "Support"]),
         // Lesson files, their runs (steps, checks, model lessons) and the library of lessons.
-        .target(name: "Lessons", dependencies: ["Claims", "Diagrams", "ModelFiles", "Support"]),
+        .target(name: "Lessons", dependencies: ["Autograd", "Expressions", "Datasets", "NeuralNetworks", "Claims", "ModelFiles", "Support",
+                                                .product(name: "TOMLKit", package: "TOMLKit")]),
         // Exercise sets and sheets, answer files, grades and the gradebook.
-        .target(name: "Grading", dependencies: ["Lessons", "Claims", "Support",
+        .target(name: "Grading", dependencies: ["Autograd", "Expressions", "NeuralNetworks", "ModelFiles", "Diagrams",
+                                                "Lessons", "Claims", "Support",
+                                                .product(name: "TOMLKit", package: "TOMLKit"),
                                                 .product(name: "SwiftCSV", package: "SwiftCSV")]),
         // Pages: the lesson as a web page, printing through headless Chromium, the course as a site.
         .target(name: "Pages", dependencies: ["Grading", "Lessons", "Claims", "Diagrams", "Support"]),

@@ -1,5 +1,4 @@
 import Autograd
-import Diagrams
 import Expressions
 import Foundation
 import NeuralNetworks

@@ -5,7 +5,6 @@ import TOMLKit
 import Support
 import Claims
 import ModelFiles
-import Diagrams
 
 /// A lesson: one worked example of the notes as data (a TOML file in `lessons/`), replayed by the
 /// engine and checked against the figures the notes print. The format is in docs/lesson-format.md.

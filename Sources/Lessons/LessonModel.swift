@@ -6,7 +6,6 @@ import TOMLKit
 import Support
 import Claims
 import ModelFiles
-import Diagrams
 
 extension Lesson {
     /// `[model]`: one of the notes' models (a preset of `backprop summary`), trained on a shipped data

@@ -4,7 +4,6 @@ import Foundation
 import Support
 import Claims
 import ModelFiles
-import Diagrams
 
 /// Replays a lesson on the engine: forward steps, backward steps, the update, then the checks.
 public struct LessonRun {

@@ -6,7 +6,6 @@ import TOMLKit
 import Support
 import Claims
 import ModelFiles
-import Diagrams
 
 extension ModelRun {
     // MARK: - Narration

@@ -7,7 +7,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop check`: check claims about gradients (`df/dx = z`) against the engine.
 struct CheckCommand: ParsableCommand {

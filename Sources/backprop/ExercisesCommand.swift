@@ -7,7 +7,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop exercises N`: a lesson's exercise sheet, with the engine's answers for the teacher.
 struct ExercisesCommand: ParsableCommand {

@@ -10,7 +10,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop gradcam MODEL.json --index N`: Grad-CAM and the saliency map of one held-out image.
 struct GradCAMCommand: ParsableCommand {

@@ -7,7 +7,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop grade`: grade answer files against the answers the engine computes for a lesson's exercises.
 struct GradeCommand: ParsableCommand {

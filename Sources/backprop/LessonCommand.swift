@@ -7,7 +7,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop lesson N`: replay a worked example of the notes and check its numbers.
 struct LessonCommand: ParsableCommand {

@@ -6,7 +6,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// Where a program comes from and its input values: what `trace` and `check` share.
 struct ProgramOptions: ParsableArguments {

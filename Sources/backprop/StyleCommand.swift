@@ -9,7 +9,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop style MODEL.json --content N --style M`: neural style transfer on a saved CNN.
 struct StyleCommand: ParsableCommand {

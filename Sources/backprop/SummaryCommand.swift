@@ -7,7 +7,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop summary MODEL`: a model's layers, output shapes and parameter counts.
 struct SummaryCommand: ParsableCommand {

@@ -8,7 +8,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop trace`: evaluate a program, run backward, print the steps; draw it on request.
 struct TraceCommand: ParsableCommand {

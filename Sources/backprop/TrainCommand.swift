@@ -9,7 +9,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// `backprop train MODEL --data …`: train one of the notes' fully connected models on the engine.
 struct TrainCommand: ParsableCommand {

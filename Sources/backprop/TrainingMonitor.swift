@@ -6,7 +6,6 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
-import Benchmarks
 
 /// What `backprop train` shows and records while it trains: the progress line redrawn in place on a
 /// terminal (plain epoch lines otherwise), and with `--curves` the figures of every batch and epoch,
