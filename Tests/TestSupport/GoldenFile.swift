@@ -3,8 +3,9 @@ import Foundation
 /// Golden files: expected output kept next to the tests in a `Goldens/` folder, compared byte for byte.
 ///
 /// With `BACKPROP_RECORD_GOLDENS=1` in the environment (`make goldens`) the file is written instead
-/// of compared. A golden file that does not exist yet is always written, and reported as a problem
-/// so the new file is noticed and reviewed.
+/// of compared. Otherwise a golden file that does not exist is a failure, every time: nothing is
+/// written into the tests' folder (the output goes to a temporary file to review), so a test can
+/// never pass on a second run because its first run wrote what it compares against.
 public enum GoldenFile {
     /// Whether this run records goldens instead of comparing them.
     public static var isRecording: Bool { ProcessInfo.processInfo.environment["BACKPROP_RECORD_GOLDENS"] == "1" }
@@ -14,14 +15,18 @@ public enum GoldenFile {
     public static func compare(_ actual: String, against name: String, in directory: URL) throws -> String? {
         let url = directory.appendingPathComponent(name)
         let exists = FileManager.default.fileExists(atPath: url.path)
-        if isRecording || !exists {
+        if isRecording {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data(actual.utf8).write(to: url, options: .atomic)
-            return exists || isRecording ? nil : "Recorded the missing golden file \(url.path); review it and run again."
+            return nil
+        }
+        let actualURL = FileManager.default.temporaryDirectory.appendingPathComponent("actual-" + name)
+        guard exists else {
+            try? Data(actual.utf8).write(to: actualURL, options: .atomic)
+            return "The golden file \(url.path) is missing (the output is in \(actualURL.path)); run `make goldens` to record it, and review it."
         }
         let expected = try Data(contentsOf: url)
         guard expected != Data(actual.utf8) else { return nil }
-        let actualURL = FileManager.default.temporaryDirectory.appendingPathComponent("actual-" + name)
         try? Data(actual.utf8).write(to: actualURL, options: .atomic)
         return """
             \(name) differs from its golden file (\(firstDifference(String(decoding: expected, as: UTF8.self), actual))).
