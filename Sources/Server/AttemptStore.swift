@@ -25,7 +25,7 @@ final class AttemptStore: Sendable {
     }
 
     let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (or creates) `directory/attempts.sqlite`.
     /// - Throws: a message naming the path when the directory or the file cannot be used.
@@ -56,15 +56,20 @@ final class AttemptStore: Sendable {
                     );
                     CREATE INDEX IF NOT EXISTS attempt_lesson_student ON attempt (lesson, student, id);
                     """)
+                try SignIn.createTables(db)
             }
         } catch {
             throw ServerFailure("\(path): cannot open the answer store: \(error)")
         }
     }
 
-    /// Stores one attempt and returns its id once the commit is on disk.
-    func record(lesson: Int, client: String, answers: String, graded: Course.Graded) async throws -> Int64 {
+    /// Stores one attempt and returns its id once the commit is on disk; nil, storing nothing, when
+    /// `student` already has `maxAttempts` graded attempts at the lesson (counted in the same transaction,
+    /// so that attempts sent at once cannot pass the limit together).
+    func record(lesson: Int, client: String, answers: String, graded: Course.Graded, maxAttempts: Int? = nil) async throws -> Int64? {
         try await pool.write { db in
+            if let maxAttempts, let student = graded.student,
+               try AttemptStore.graded(db, lesson: lesson, student: student) >= maxAttempts { return nil }
             try db.execute(sql: """
                 INSERT INTO attempt (received, lesson, student, name, client, answers, points, max_points, rejection, grade)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -89,6 +94,16 @@ final class AttemptStore: Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE lesson = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?",
                              arguments: [lesson, after, before, limit]).map(AttemptStore.attempt)
         }
+    }
+
+    /// How many graded (not rejected) attempts `student` has at `lesson`.
+    func gradedAttempts(lesson: Int, student: String) async throws -> Int {
+        try await pool.read { db in try AttemptStore.graded(db, lesson: lesson, student: student) }
+    }
+
+    static func graded(_ db: Database, lesson: Int, student: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM attempt WHERE lesson = ? AND student = ? AND rejection IS NULL",
+                         arguments: [lesson, student]) ?? 0
     }
 
     /// Each student's latest attempt at `lesson`, ordered by student id.
