@@ -85,8 +85,24 @@ struct HTTPReply: Sendable {
     var object: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     var exitStatus: String? { headers["backprop-exit-status"] }
 
+    /// No cookie store (a test sends its cookies itself), and redirects followed only when asked.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        return URLSession(configuration: configuration, delegate: Redirects(), delegateQueue: nil)
+    }()
+
+    final class Redirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+            completionHandler(task.originalRequest?.value(forHTTPHeaderField: "X-Test-No-Redirect") == nil ? request : nil)
+        }
+    }
+
     static func send(_ method: String, _ url: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
-                     token: String? = nil) async throws -> HTTPReply {
+                     token: String? = nil, cookie: String? = nil, followRedirects: Bool = true) async throws -> HTTPReply {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.timeoutInterval = 120   // generous: a loaded 2-core CI machine builds and tests at once
@@ -97,7 +113,9 @@ struct HTTPReply: Sendable {
         if let body { request.httpBody = body }
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
+        if !followRedirects { request.setValue("1", forHTTPHeaderField: "X-Test-No-Redirect") }
+        let (data, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
