@@ -19,11 +19,15 @@ public enum SignIn {
     public static let sessionSeconds: Double = 7 * 24 * 3600
     public static let cookieName = "backprop_session"
 
-    /// 24 random bytes as URL-safe base64 without padding (32 characters, 192 bits).
+    /// 24 random bytes as URL-safe base64 without padding (32 characters, 192 bits), drawn again when
+    /// it would start with `-` (a spreadsheet would read the CSV cell as a formula; 191.9 bits remain).
     static func randomCode() -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        while true {
+            let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let code = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            if !code.hasPrefix("-") { return code }
+        }
     }
 
     /// SHA-256 (swift-crypto) of a code, a session id or a token, as 64 lowercase hex digits.
@@ -64,7 +68,8 @@ public enum SignIn {
         var text = ""
         for row in rows {
             let link = (baseURL ?? "") + "/join/" + row.code
-            text += [row.student.id, row.student.name ?? "", row.code, link].map(csvField).joined(separator: ",") + "\n"
+            // Only the roster's text can start like a formula; codes never do, and are written as they are.
+            text += [csvField(row.student.id), csvField(row.student.name ?? ""), row.code, link].joined(separator: ",") + "\n"
         }
         try appendSecret(csv, header: "student,name,code,link\n", text: text)
         do {

@@ -69,6 +69,10 @@ struct CourseTests {
         let codes = try Self.codes(server)
         #expect(Set(codes.keys) == ["s1001", "s1002"])
         #expect(codes.values.allSatisfy { $0.count >= 22 })   // ≥ 128 bits of base64
+        // Codes are 32 characters of URL-safe base64, all different, and none starts like a spreadsheet formula.
+        let many = (0..<2000).map { _ in SignIn.randomCode() }
+        #expect(Set(many).count == many.count)
+        #expect(many.allSatisfy { $0.count == 32 && !$0.hasPrefix("-") && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } })
 
         // The cookie: HttpOnly, SameSite=Strict, for the whole site; /join redirects to the lessons.
         let joined = try await HTTPReply.send("GET", server.base.absoluteString + "join/" + codes["s1001"]!, followRedirects: false)
