@@ -117,6 +117,20 @@ final class AttemptStore: Sendable {
         }
     }
 
+    /// Each student's best attempt at `lesson` (most points among the graded ones, the later on a
+    /// tie; the latest when none was graded), ordered by student id: a course's `counts = "best"`.
+    func best(lesson: Int) async throws -> [Attempt] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM attempt WHERE id IN
+                    (SELECT COALESCE((SELECT b.id FROM attempt b WHERE b.lesson = a.lesson AND b.student = a.student AND b.rejection IS NULL
+                                      ORDER BY b.points DESC, b.id DESC LIMIT 1), MAX(a.id))
+                     FROM attempt a WHERE a.lesson = ? AND a.student IS NOT NULL GROUP BY a.student)
+                ORDER BY student
+                """, arguments: [lesson]).map(AttemptStore.attempt)
+        }
+    }
+
     /// One student's attempts at `lesson`, oldest first.
     func attempts(lesson: Int, student: String) async throws -> [Attempt] {
         try await pool.read { db in

@@ -36,6 +36,9 @@ extension WorkbenchServer {
             }
         }
         router.get("/api/me") { request, context in
+            guard self.courseFile != nil else {
+                return Reply.error("this server has no course (backprop serve --course FILE): answers are practice", exitStatus: 2, httpStatus: 404).response
+            }
             switch await self.signedIn(request, context) {
             case .failure(let reply): return reply.response
             case .success(nil): return Self.notSignedIn.response

@@ -239,9 +239,11 @@ extension WorkbenchServer {
         return .json(Self.serialize(["lesson": number, "students": latest.count, "attempts": all.count, "exercises": rows]))
     }
 
-    /// The gradebook of each student's latest attempt, in `backprop grade`'s CSV or JSON.
+    /// The gradebook of each student's latest attempt (best, with a course whose assignment counts
+    /// the best), in `backprop grade`'s CSV or JSON.
     func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
-        let files = try await store.latest(lesson: number).map { (file: "attempt \($0.id)", bytes: Array($0.answers.utf8)) }
+        let best = courseFile?.assignment(number)?.counts == .best
+        let files = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (file: "attempt \($0.id)", bytes: Array($0.answers.utf8)) }
         let course = self.course
         return await gate.run { course.gradebook(number, files: files, csv: csv) }
     }

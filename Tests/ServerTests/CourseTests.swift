@@ -212,6 +212,43 @@ struct CourseTests {
         #expect((reply.object["report"] as? String)?.contains("the engine gives -4") == true, "\(reply.text)")
     }
 
+    @Test("counts = \"best\": the teacher's gradebook takes each student's best attempt; an answer file naming a classmate is 403")
+    func bestAndAnswerFiles() async throws {
+        let server = try await Self.start(try Self.course(attempts: 3))
+        defer { Task { await server.stop() } }
+        let codes = try Self.codes(server)
+        let q = try server.server.course.exercises(1).with { set -> Double in
+            guard case .number(let value, _) = set.items.first(where: { $0.exercise.id == "q-value" })!.expected else { return .nan }
+            return value
+        }
+        let better = try await Self.send(server, "POST", "/api/exercises/1/answers", json: ["answers": ["q-value": q]], code: codes["s1001"]!)
+        let worse = try await Self.send(server, "POST", "/api/exercises/1/answers", json: ["answers": ["q-value": q + 1]], code: codes["s1001"]!)
+        #expect((better.object["grade"] as? [String: Any])?["points"] as? Double == 1)
+        #expect((worse.object["grade"] as? [String: Any])?["points"] as? Double == 0)
+        let book = try await Self.send(server, "GET", "/api/teacher/lessons/1/gradebook.json", token: Self.teacherToken)
+        let rows = (try? JSONSerialization.jsonObject(with: book.body)) as? [[String: Any]] ?? []
+        #expect(rows.count == 1 && rows.first?["points"] as? Double == 1, "\(book.text)")
+
+        // An answer file (application/toml) sent by s1001 but naming s1002: 403, not stored.
+        let file = "student = \"s1002\"\nlesson = 1\n[answers]\n\"q-value\" = \(Int(q))\n"
+        let forged = try await HTTPReply.send("POST", server.base.absoluteString + "api/exercises/1/answers", body: Data(file.utf8),
+                                              contentType: "application/toml", token: codes["s1001"]!)
+        #expect(forged.status == 403, "\(forged.text)")
+        #expect(try await Self.submissions(server).count == 2)
+        // The exercise page says who is signed in; /api/me without a course is 404.
+        let me = try await Self.send(server, "GET", "/api/me", code: codes["s1002"]!)
+        #expect(me.object["student"] as? String == "s1002")
+        #expect((me.object["assignments"] as? [[String: Any]])?.first?["counts"] as? String == "best")
+    }
+
+    @Test("without a course: /join and /api/me say there is none")
+    func noCourse() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        #expect(try await server.request("GET", "/api/me").status == 404)
+        #expect(try await server.request("GET", "/join/abcdefabcdefabcdefabcdef").status == 404)
+    }
+
     @Test("a wrong code many times from one address: 429")
     func rateLimited() async throws {
         let server = try await Self.start(try Self.course())
