@@ -36,9 +36,8 @@ extension WorkbenchServer {
             }
         }
         router.get("/api/me") { request, context in
-            guard self.courseFile != nil else {
-                return Reply.error("this server has no course (backprop serve --course FILE): answers are practice", exitStatus: 2, httpStatus: 404).response
-            }
+            // Without a course: 200 with no course and no student (a page asks this without failing).
+            guard self.courseFile != nil else { return Reply.json(Self.serialize(["course": NSNull(), "student": NSNull()])).response }
             switch await self.signedIn(request, context) {
             case .failure(let reply): return reply.response
             case .success(nil): return Self.notSignedIn.response

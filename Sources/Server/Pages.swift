@@ -192,8 +192,9 @@ enum Pages {
           // With a course the student is who signed in (their /join link); without one answers are practice.
           const me = await fetch('/api/me');
           const course = document.getElementById('course');
-          if (me.status === 200) {
-            signedIn = await me.json();
+          const who = me.status === 200 ? await me.json() : null;
+          if (who && who.student) {
+            signedIn = who;
             student.value = signedIn.student; student.readOnly = true; name.value = signedIn.name || ''; name.readOnly = true;
             course.textContent = signedIn.course + ': signed in as ' + signedIn.student + '.';
           } else if (me.status === 401) {
