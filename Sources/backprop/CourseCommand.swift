@@ -16,8 +16,8 @@ struct CourseCommand: ParsableCommand {
             commandName: "reissue",
             abstract: "Revoke a student's sign-in code and sessions and issue a new code, appended to DATA/sign-in.csv.",
             discussion: """
-                The old code stops working at once, also on a running server (they share DATA/attempts.sqlite); the
-                student's sessions end. The new code is printed and appended to DATA/sign-in.csv as a new row.
+                The old code stops working at once, also on a running server (they share DATA/attempts.sqlite),
+                and the student's sessions end. The new code is printed and appended to DATA/sign-in.csv.
                   backprop course reissue s2001 --course course.toml --data course-data
                 Exit status: 0 issued; 2 no such student, a bad course file or data directory.
                 """)

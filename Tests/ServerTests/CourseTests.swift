@@ -241,6 +241,20 @@ struct CourseTests {
         #expect((me.object["assignments"] as? [[String: Any]])?.first?["counts"] as? String == "best")
     }
 
+    @Test("attempts sent at once cannot pass the limit: one of eight is stored, the others are 409")
+    func concurrentAttempts() async throws {
+        let server = try await Self.start(try Self.course(attempts: 1))
+        defer { Task { await server.stop() } }
+        let code = try Self.codes(server)["s1002"]!
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 { group.addTask { try await Self.send(server, "POST", "/api/exercises/1/answers", json: ["answers": ["q-value": 1]], code: code).status } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
+        #expect(statuses.filter { $0 == 409 }.count == 7, "\(statuses)")
+        #expect(try await Self.submissions(server).count == 1)
+    }
+
     @Test("without a course: /join is 404, /api/me says there is no course")
     func noCourse() async throws {
         let server = try await TestServer.start()
@@ -283,11 +297,15 @@ struct CourseTests {
         let server = try await Self.start(courseFile)
         defer { Task { await server.stop() } }
         let old = try Self.codes(server)["s1001"]!
+        let signedIn = try await Self.send(server, "POST", "/api/sign-in", json: ["code": old])
+        let session = String((signedIn.headers["set-cookie"] ?? "").split(separator: ";")[0])
+        #expect(try await Self.send(server, "GET", "/api/me", cookie: session).status == 200)
         let new = try SignIn.reissue(student: "s1001", courseFile: courseFile, dataDirectory: server.dataDirectory)
         #expect(new != old)
         #expect(try Self.codes(server)["s1001"] == new)   // the later row wins
         let stale = try await Self.send(server, "GET", "/api/me", code: old)
         #expect(stale.status == 401)
+        #expect(try await Self.send(server, "GET", "/api/me", cookie: session).status == 401)   // the old session ended too
         let fresh = try await Self.send(server, "GET", "/api/me", code: new)
         #expect(fresh.object["student"] as? String == "s1001")
     }
