@@ -54,6 +54,14 @@ struct ServerProcess {
     let base: URL
     let token: String
     let process: Process
+    var data = ""
+
+    /// `backprop serve --course FILE` (the teacher's token is then the course file's).
+    static func start(course: String, token: String) throws -> ServerProcess {
+        let data = try temporaryDirectory()
+        let started = try Backprop.serve(data: data, tokenFile: nil, extra: ["--course", course])
+        return ServerProcess(base: URL(string: started.url)!, token: token, process: started.process, data: data)
+    }
 
     static func start() throws -> ServerProcess {
         let data = try temporaryDirectory()
@@ -158,10 +166,10 @@ enum Backprop {
     }
 
     /// Starts `backprop serve --port 0 …` as a separate process and reads its URL from the first line.
-    static func serve(data: String, tokenFile: String) throws -> (process: Process, url: String, output: Pipe, start: String) {
+    static func serve(data: String, tokenFile: String?, extra: [String] = []) throws -> (process: Process, url: String, output: Pipe, start: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--port", "0", "--data", data, "--client-rate", "0", "--teacher-token-file", tokenFile]
+        process.arguments = ["serve", "--port", "0", "--data", data, "--client-rate", "0"] + (tokenFile.map { ["--teacher-token-file", $0] } ?? []) + extra
         process.currentDirectoryURL = TestServer.packageRoot
         let output = Pipe()
         process.standardOutput = output
