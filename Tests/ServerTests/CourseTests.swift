@@ -291,6 +291,20 @@ struct CourseTests {
         }
     }
 
+    @Test("due as a TOML offset date-time or an RFC 3339 string: the same instant")
+    func dueTimes() throws {
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let expected = utc.date(from: DateComponents(year: 2026, month: 12, day: 20, hour: 22, minute: 59))!
+        for due in ["2026-12-20T23:59:00+01:00", "\"2026-12-20T23:59:00+01:00\"", "2026-12-20T22:59:00Z"] {
+            let course = try CourseFile(file: try Self.course(due: due))
+            #expect(course.assignment(1)?.due == expected, "\(due)")
+            #expect(course.assignment(1)?.reveals(at: expected.addingTimeInterval(-1)) == false)
+            #expect(course.assignment(1)?.reveals(at: expected) == true)
+            #expect(course.students.map(\.id) == ["s1001", "s1002"] && course.students.first?.name == "Ada Lovelace")
+        }
+    }
+
     @Test("course reissue: the old code stops working, the new one is appended to sign-in.csv")
     func reissue() async throws {
         let courseFile = try Self.course()
