@@ -9,7 +9,7 @@ import TOMLKit
 /// ```toml
 /// name = "Deep learning, autumn 2026"
 /// roster = "roster.csv"            # the LMS's export, relative to this file (as `grade --roster` reads it)
-/// teachers = [ { name = "Ada", token_sha256 = "<64 hex digits: sha256sum of the token>" } ]
+/// teachers = [ { name = "Ada", token_sha256 = "<64 hex digits: sha256sum of the token>" } ]   # or "teachers.txt"
 ///
 /// [[assignment]]
 /// lesson = 1
@@ -116,16 +116,34 @@ public struct CourseFile: Sendable {
         self.students = students
 
         var teachers: [Teacher] = []
-        guard let teacherList = table["teachers"]?.array, !teacherList.isEmpty else {
-            throw fail("teachers", nil, "'teachers' must list the teachers: teachers = [ { name = \"Ada\", token_sha256 = \"<sha256sum of the token>\" } ]")
-        }
-        for entry in teacherList {
-            guard let teacher = entry.table, let name = teacher["name"]?.string, !name.isEmpty,
-                  let hex = teacher["token_sha256"]?.string, let digest = Self.hexBytes(hex), digest.count == 32,
-                  teacher.keys.allSatisfy({ ["name", "token_sha256"].contains($0) }) else {
-                throw fail("teachers", nil, "each teacher is { name = \"…\", token_sha256 = \"…\" }, the token's SHA-256 as 64 hex digits (printf %s TOKEN | sha256sum)")
+        if let teacherFile = table["teachers"]?.string {
+            // A file of its own: one teacher a line, `SHA256HEX NAME`; `#` starts a comment.
+            let path = teacherFile.hasPrefix("/") || directory.isEmpty ? teacherFile : (directory as NSString).appendingPathComponent(teacherFile)
+            let text = try InputFile.text(path, limit: 64 << 10)
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) ?? ""
+                guard !content.isEmpty else { continue }
+                let parts = content.split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let digest = Self.hexBytes(parts[0]), digest.count == 32 else {
+                    throw .badInput("a teacher is one line: the token's SHA-256 (64 hex digits, printf %s TOKEN | sha256sum), a space, the name",
+                                    at: SourceLocation(file: path, line: index + 1, column: 1))
+                }
+                teachers.append(Teacher(name: parts[1].trimmingCharacters(in: .whitespaces), tokenSHA256: digest))
             }
-            teachers.append(Teacher(name: name, tokenSHA256: digest))
+            guard !teachers.isEmpty else { throw fail("teachers", nil, "\(teacherFile): no teacher in it") }
+        }
+        if teachers.isEmpty {
+            guard let teacherList = table["teachers"]?.array, !teacherList.isEmpty else {
+                throw fail("teachers", nil, "'teachers' must list the teachers, teachers = [ { name = \"Ada\", token_sha256 = \"<sha256sum of the token>\" } ], or name a file of them, teachers = \"teachers.txt\"")
+            }
+            for entry in teacherList {
+                guard let teacher = entry.table, let name = teacher["name"]?.string, !name.isEmpty,
+                      let hex = teacher["token_sha256"]?.string, let digest = Self.hexBytes(hex), digest.count == 32,
+                      teacher.keys.allSatisfy({ ["name", "token_sha256"].contains($0) }) else {
+                    throw fail("teachers", nil, "each teacher is { name = \"…\", token_sha256 = \"…\" }, the token's SHA-256 as 64 hex digits (printf %s TOKEN | sha256sum)")
+                }
+                teachers.append(Teacher(name: name, tokenSHA256: digest))
+            }
         }
         self.teachers = teachers
 

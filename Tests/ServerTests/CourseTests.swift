@@ -305,6 +305,26 @@ struct CourseTests {
         }
     }
 
+    @Test("teachers from a file of their own: each token works, another does not; a bad line is refused with its place")
+    func teacherFile() async throws {
+        let file = try Self.course()
+        let directory = (file as NSString).deletingLastPathComponent
+        let tokens = ["first-teacher-token-0123456789", "second-teacher-token-0123456789"]
+        try ("# course teachers\n" + tokens.enumerated().map { SignIn.digest($1) + " Teacher \($0)  # a comment" }.joined(separator: "\n") + "\n")
+            .write(toFile: directory + "/teachers.txt", atomically: true, encoding: .utf8)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let line = text.split(separator: "\n").first { $0.hasPrefix("teachers") }!
+        try text.replacingOccurrences(of: line, with: "teachers = \"teachers.txt\"").write(toFile: file, atomically: true, encoding: .utf8)
+        let server = try await Self.start(file)
+        defer { Task { await server.stop() } }
+        for token in tokens { #expect(try await Self.send(server, "GET", "/api/teacher/lessons/1/stats", token: token).status == 200) }
+        #expect(try await Self.send(server, "GET", "/api/teacher/lessons/1/stats", token: Self.teacherToken).status == 401)
+        try "abc Someone\n".write(toFile: directory + "/teachers.txt", atomically: true, encoding: .utf8)
+        do { _ = try CourseFile(file: file); Issue.record("accepted a teacher line without a SHA-256") } catch {
+            #expect(error.location?.file.hasSuffix("teachers.txt") == true && error.location?.line == 1, "\(error.what)")
+        }
+    }
+
     @Test("course reissue: the old code stops working, the new one is appended to sign-in.csv")
     func reissue() async throws {
         let courseFile = try Self.course()
