@@ -73,6 +73,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "TOMLKit", package: "TOMLKit"),   // the course file (CourseFile.swift)
         ]),
         // Every `bench` workload; the command line only prints them.
         .target(name: "Benchmarks", dependencies: ["Grading", "Lessons", "Claims", "Diagrams", "Expressions", "Datasets", "NeuralNetworks"]),
@@ -101,6 +102,8 @@ let package = Package(
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
         .testTarget(name: "LibraryTests"),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport", "Grading",
+                                                       .product(name: "GRDB", package: "GRDB.swift"),
+                                                       .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )
