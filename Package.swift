@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // `serve --course`: SHA-256 of sign-in codes, session ids and teacher tokens (never stored in the clear).
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // The C side of the kernels layer: cpuid, and OpenBLAS loaded with dlopen once its core is chosen
@@ -73,6 +75,8 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "TOMLKit", package: "TOMLKit"),   // the course file (CourseFile.swift)
         ]),
         // Every `bench` workload; the command line only prints them.
         .target(name: "Benchmarks", dependencies: ["Grading", "Lessons", "Claims", "Diagrams", "Expressions", "Datasets", "NeuralNetworks"]),
@@ -101,6 +105,8 @@ let package = Package(
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
         .testTarget(name: "LibraryTests"),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport", "Grading",
+                                                       .product(name: "GRDB", package: "GRDB.swift"),
+                                                       .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

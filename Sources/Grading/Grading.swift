@@ -23,8 +23,11 @@ import Darwin
 
 extension ExerciseSet {
     /// Grades a submission read from `bytes` (never modified, never executed).
-    public func grade(bytes: [UInt8], file: String) -> SubmissionGrade {
-        do { return grade(try Submission(bytes: bytes, file: file)) } catch {
+    /// - Parameter reveal: whether a wrong answer's feedback may give the engine's figure (its value,
+    ///   the right choice, shape or count, a blank's value). False (`serve --course` before the due
+    ///   time): the verdict and the mistake's hint only. A right answer's feedback always names it.
+    public func grade(bytes: [UInt8], file: String, reveal: Bool = true) -> SubmissionGrade {
+        do { return grade(try Submission(bytes: bytes, file: file), reveal: reveal) } catch {
             return rejected(file: file, student: error.student, reason: error.reason)
         }
     }
@@ -36,8 +39,8 @@ extension ExerciseSet {
                         notes: [], maxPoints: maxPoints)
     }
 
-    /// Grades every exercise of a submission.
-    public func grade(_ submission: Submission) -> SubmissionGrade {
+    /// Grades every exercise of a submission (`reveal`: as in `grade(bytes:file:reveal:)`).
+    public func grade(_ submission: Submission, reveal: Bool = true) -> SubmissionGrade {
         guard submission.lesson == lesson.number else {
             return rejected(file: submission.file, student: submission.student, lesson: submission.lesson,
                             reason: "the answers are for lesson \(submission.lesson), not lesson \(lesson.number)")
@@ -60,27 +63,30 @@ extension ExerciseSet {
                                             feedback: "not graded: the submission used up its \(TraceFormat.number(AnswerLimits.secondsPerSubmission)) s of grading time", mistake: nil))
                 continue
             }
-            grades.append(grade(answers[item.exercise.id], item: item))
+            grades.append(grade(answers[item.exercise.id], item: item, reveal: reveal))
         }
         return SubmissionGrade(file: submission.file, student: submission.student, name: submission.name, lesson: submission.lesson,
                                rejection: nil, exercises: grades, notes: notes, maxPoints: maxPoints)
     }
 
-    /// Grades one answer.
-    func grade(_ answer: AnswerValue?, item: Item) -> ExerciseGrade {
+    /// Grades one answer; a wrong one's feedback ends with the engine's figure only when `reveal`.
+    func grade(_ answer: AnswerValue?, item: Item, reveal: Bool = true) -> ExerciseGrade {
         let exercise = item.exercise
         guard let answer else {
             return ExerciseGrade(id: exercise.id, points: 0, maxPoints: exercise.points, verdict: .missing, given: nil, feedback: "no answer", mistake: nil)
         }
-        let outcome: Outcome
+        var outcome: Outcome
         switch item.expected {
         case .number(let value, let tolerance): outcome = gradeNumber(answer, expected: value, tolerance: tolerance, item: item)
         case .tensor(let value, let tolerances): outcome = gradeTensor(answer, expected: value, tolerances: tolerances, item: item)
-        case .formula(let formula): outcome = gradeFormula(answer, formula: formula, item: item)
+        case .formula(let formula): outcome = gradeFormula(answer, formula: formula, item: item, reveal: reveal)
         case .choice(let right, _): outcome = gradeChoice(answer, right: right, item: item)
         case .shape(let shape): outcome = gradeShape(answer, expected: shape, item: item)
         case .count(let count, let mistakes): outcome = gradeCount(answer, expected: count, mistakes: mistakes, item: item)
-        case .graph(let blanks): outcome = gradeGraph(answer, blanks: blanks, item: item)
+        case .graph(let blanks): outcome = gradeGraph(answer, blanks: blanks, item: item, reveal: reveal)
+        }
+        if reveal, outcome.verdict != .right, let engine = outcome.engine {
+            outcome.feedback += (outcome.feedback.isEmpty ? "" : "; ") + "the engine gives \(engine)"
         }
         let points: Double
         switch outcome.verdict {
@@ -97,6 +103,8 @@ extension ExerciseSet {
         var feedback: String
         var mistake: String? = nil
         var fraction: Double = 0
+        /// The engine's figure for a wrong answer, added to the feedback by `grade` only when it may be revealed.
+        var engine: String? = nil
         static func invalid(_ text: String) -> Outcome { Outcome(verdict: .invalid, feedback: text) }
     }
 
@@ -116,7 +124,8 @@ extension ExerciseSet {
     }
 
     /// The feedback for a wrong answer: the teacher's text for the answer or its mistake, else the
-    /// engine's explanation, else the teacher's general feedback; then the engine's answer.
+    /// engine's explanation, else the teacher's general feedback. The engine's answer is kept apart
+    /// (`Outcome.engine`): `grade` adds it only when it may be revealed.
     func wrong(_ item: Item, mistake: String?, explanation: String?, matched: String?, engine: String?, given: String? = nil) -> Outcome {
         var parts: [String] = given.map { ["you gave \($0)"] } ?? []
         if let matched { parts.append(matched) }
@@ -128,9 +137,8 @@ extension ExerciseSet {
            mistake == nil || teacherFeedback(item, mistake: mistake) == nil {
             parts.append(general)
         }
-        if let engine { parts.append("the engine gives \(engine)") }
         let text = parts.map { $0.hasSuffix(".") && !$0.hasSuffix("..") ? String($0.dropLast()) : $0 }.joined(separator: "; ")
-        return Outcome(verdict: .wrong, feedback: text, mistake: mistake)
+        return Outcome(verdict: .wrong, feedback: text, mistake: mistake, engine: engine)
     }
 
     // MARK: Numbers and tensors
@@ -283,7 +291,7 @@ extension ExerciseSet {
 
     // MARK: Formulas
 
-    func gradeFormula(_ answer: AnswerValue, formula: PreparedFormula, item: Item) -> Outcome {
+    func gradeFormula(_ answer: AnswerValue, formula: PreparedFormula, item: Item, reveal: Bool = true) -> Outcome {
         var text: String
         switch answer {
         case .string(let value): text = value.trimmingCharacters(in: .whitespaces)
@@ -319,7 +327,8 @@ extension ExerciseSet {
         }
         let at = result.pointIndex == 0 ? "at the lesson's point" : "at " + formula.points[result.pointIndex].map { "\($0.name) = \(ClaimCheck.format($0.value))" }.joined(separator: ", ")
         let right = claim.right.count > 60 ? String(claim.right.prefix(57)) + "…" : claim.right
-        var explanation = "\(formula.left) = \(right) gives \(ClaimCheck.format(result.claimed)) \(at), the engine \(ClaimCheck.format(result.engine))"
+        // The engine's value at the lesson's point is a figure some other exercise may ask for.
+        var explanation = "\(formula.left) = \(right) gives \(ClaimCheck.format(result.claimed)) \(at)" + (reveal ? ", the engine \(ClaimCheck.format(result.engine))" : ", not the engine's value")
         var mistake = result.mistake?.rawValue
         if result.pointIndex > 0 {
             explanation += " (it agrees at the lesson's point only)"
@@ -419,7 +428,7 @@ extension ExerciseSet {
         return wrong(item, mistake: slip?.code, explanation: slip?.explanation, matched: nil, engine: String(expected), given: String(given))
     }
 
-    func gradeGraph(_ answer: AnswerValue, blanks: [Blank], item: Item) -> Outcome {
+    func gradeGraph(_ answer: AnswerValue, blanks: [Blank], item: Item, reveal: Bool = true) -> Outcome {
         guard case .table(let entries) = answer else {
             return .invalid("answer the blanks as a table, e.g. [answers.\(item.exercise.id)] with " + blanks.prefix(2).map { "\(ExerciseSet.tomlKey($0.key)) = …" }.joined(separator: " and "))
         }
@@ -432,8 +441,8 @@ extension ExerciseSet {
             case .failure(let message): problems.append("\(blank.key): \(message)")
             case .success(let value):
                 if abs(value - blank.value) <= blank.tolerance { right += 1 }
-                else if blank.value != 0 && abs(value + blank.value) <= blank.tolerance { problems.append("\(blank.key): \(GradeFormat.number(value)) has the wrong sign; the engine gives \(GradeFormat.number(blank.value))") }
-                else { problems.append("\(blank.key): you gave \(GradeFormat.number(value)), the engine \(GradeFormat.number(blank.value))") }
+                else if blank.value != 0 && abs(value + blank.value) <= blank.tolerance { problems.append("\(blank.key): \(GradeFormat.number(value)) has the wrong sign" + (reveal ? "; the engine gives \(GradeFormat.number(blank.value))" : "")) }
+                else { problems.append("\(blank.key): you gave \(GradeFormat.number(value))" + (reveal ? ", the engine \(GradeFormat.number(blank.value))" : ", not the engine's value")) }
             }
         }
         let unknown = entries.filter { entry in !blanks.contains { normalized($0.key) == normalized(entry.key) } }.map { Submission.printable($0.key) }

@@ -25,7 +25,7 @@ final class AttemptStore: Sendable {
     }
 
     let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (or creates) `directory/attempts.sqlite`.
     /// - Throws: a message naming the path when the directory or the file cannot be used.
@@ -56,15 +56,20 @@ final class AttemptStore: Sendable {
                     );
                     CREATE INDEX IF NOT EXISTS attempt_lesson_student ON attempt (lesson, student, id);
                     """)
+                try SignIn.createTables(db)
             }
         } catch {
             throw ServerFailure("\(path): cannot open the answer store: \(error)")
         }
     }
 
-    /// Stores one attempt and returns its id once the commit is on disk.
-    func record(lesson: Int, client: String, answers: String, graded: Course.Graded) async throws -> Int64 {
+    /// Stores one attempt and returns its id once the commit is on disk; nil, storing nothing, when
+    /// `student` already has `maxAttempts` graded attempts at the lesson (counted in the same transaction,
+    /// so that attempts sent at once cannot pass the limit together).
+    func record(lesson: Int, client: String, answers: String, graded: Course.Graded, maxAttempts: Int? = nil) async throws -> Int64? {
         try await pool.write { db in
+            if let maxAttempts, let student = graded.student,
+               try AttemptStore.graded(db, lesson: lesson, student: student) >= maxAttempts { return nil }
             try db.execute(sql: """
                 INSERT INTO attempt (received, lesson, student, name, client, answers, points, max_points, rejection, grade)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -91,12 +96,36 @@ final class AttemptStore: Sendable {
         }
     }
 
+    /// How many graded (not rejected) attempts `student` has at `lesson`.
+    func gradedAttempts(lesson: Int, student: String) async throws -> Int {
+        try await pool.read { db in try AttemptStore.graded(db, lesson: lesson, student: student) }
+    }
+
+    static func graded(_ db: Database, lesson: Int, student: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM attempt WHERE lesson = ? AND student = ? AND rejection IS NULL",
+                         arguments: [lesson, student]) ?? 0
+    }
+
     /// Each student's latest attempt at `lesson`, ordered by student id.
     func latest(lesson: Int) async throws -> [Attempt] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM attempt WHERE id IN
                     (SELECT MAX(id) FROM attempt WHERE lesson = ? AND student IS NOT NULL GROUP BY student)
+                ORDER BY student
+                """, arguments: [lesson]).map(AttemptStore.attempt)
+        }
+    }
+
+    /// Each student's best attempt at `lesson` (most points among the graded ones, the later on a
+    /// tie; the latest when none was graded), ordered by student id: a course's `counts = "best"`.
+    func best(lesson: Int) async throws -> [Attempt] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM attempt WHERE id IN
+                    (SELECT COALESCE((SELECT b.id FROM attempt b WHERE b.lesson = a.lesson AND b.student = a.student AND b.rejection IS NULL
+                                      ORDER BY b.points DESC, b.id DESC LIMIT 1), MAX(a.id))
+                     FROM attempt a WHERE a.lesson = ? AND a.student IS NOT NULL GROUP BY a.student)
                 ORDER BY student
                 """, arguments: [lesson]).map(AttemptStore.attempt)
         }

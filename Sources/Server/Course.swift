@@ -166,11 +166,12 @@ final class Course: Sendable {
         return .json(bytes: bytes)
     }
 
-    /// Grades an answer file's bytes against lesson `number` with `backprop grade`'s grader.
-    func grade(_ number: Int, answers bytes: [UInt8], file: String) -> Result<Graded, Reply> {
+    /// Grades an answer file's bytes against lesson `number` with `backprop grade`'s grader
+    /// (`reveal` false: a wrong answer's feedback holds back the engine's figure).
+    func grade(_ number: Int, answers bytes: [UInt8], file: String, reveal: Bool = true) -> Result<Graded, Reply> {
         do throws(WorkbenchFailure) {
             return .success(try exercises(number).with { set in
-                let grade = set.grade(bytes: bytes, file: file)
+                let grade = set.grade(bytes: bytes, file: file, reveal: reveal)
                 return Graded(student: grade.student, name: grade.name, points: grade.points, maxPoints: grade.maxPoints,
                               rejection: grade.rejection, json: grade.json().serialized(), report: grade.report())
             })

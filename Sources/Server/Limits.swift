@@ -128,22 +128,33 @@ enum GateTiming {
 /// bursts of `2 × rate`); `rate` 0 turns the limit off (the load test measures the server itself).
 final class ClientLimiter: Sendable {
     let rate: Double
+    let burst: Double
     private let buckets = Locked<[String: (tokens: Double, time: Double)]>([:])
 
-    init(rate: Double) { self.rate = rate }
+    /// `burst`: the bucket's size (default `2 × rate`).
+    init(rate: Double, burst: Double? = nil) { self.rate = rate; self.burst = burst ?? 2 * rate }
 
-    /// Whether `client` may make one more request now.
-    func allow(_ client: String) -> Bool {
+    /// Takes `cost` more from `client`'s bucket without asking (a failed sign-in costs extra).
+    func spend(_ client: String, _ cost: Double) {
+        guard rate > 0 else { return }
+        buckets.withLock { buckets in
+            if var bucket = buckets[client] { bucket.tokens = max(-burst, bucket.tokens - cost); buckets[client] = bucket }
+        }
+    }
+
+    /// Whether `client` may make one more request now (its bucket holds at least 1); takes `cost` from
+    /// it if so (0: only asks).
+    func allow(_ client: String, cost: Double = 1) -> Bool {
         guard rate > 0 else { return true }
         let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-        let burst = 2 * rate
+        let burst = self.burst
         return buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets.removeAll() }   // forget idle clients rather than grow without bound
             var bucket = buckets[client] ?? (burst, now)
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.time) * rate)
             bucket.time = now
             let allowed = bucket.tokens >= 1
-            if allowed { bucket.tokens -= 1 }
+            if allowed { bucket.tokens -= cost }
             buckets[client] = bucket
             return allowed
         }

@@ -173,6 +173,7 @@ enum Pages {
         <h1 id="title">Exercises</h1>
         <p class="hint">Give your student id once; answer, then press <em>Send</em> for feedback on each exercise. Every attempt is kept.
         <a id="sheet" target="_blank">The sheet, with its drawings</a></p>
+        <p id="course" class="hint"></p>
         <form id="form">
         <label for="student">Student id</label><input id="student" autocomplete="off" placeholder="s1234567">
         <label for="name">Name (optional)</label><input id="name" autocomplete="off">
@@ -186,7 +187,22 @@ enum Pages {
         const student = document.getElementById('student'), name = document.getElementById('name');
         student.value = localStorage.getItem('backprop-student') || ''; name.value = localStorage.getItem('backprop-name') || '';
         document.getElementById('sheet').href = '/exercises/' + lesson + '/sheet';
-        let sheet = null;
+        let sheet = null, signedIn = null;
+        (async () => {
+          // With a course the student is who signed in (their /join link); without one answers are practice.
+          const me = await fetch('/api/me');
+          const course = document.getElementById('course');
+          const who = me.status === 200 ? await me.json() : null;
+          if (who && who.student) {
+            signedIn = who;
+            student.value = signedIn.student; student.readOnly = true; name.value = signedIn.name || ''; name.readOnly = true;
+            course.textContent = signedIn.course + ': signed in as ' + signedIn.student + '.';
+          } else if (me.status === 401) {
+            course.textContent = 'This course needs you to sign in: open the link with your sign-in code that your teacher gave you. Answers need a signed-in student.';
+          } else {
+            course.textContent = 'Practice: this server runs no course (backprop serve --course), so answers here count for no grade and any id may be given.';
+          }
+        })();
         (async () => {
           const result = await api('GET', '/api/exercises/' + lesson);
           if (!result.ok) { document.getElementById('status').textContent = errorText(result.data); return; }
@@ -241,8 +257,8 @@ enum Pages {
               const input = box.querySelector('input'); if (input.value.trim() !== '') answers[exercise.id] = read(input.value, exercise.kind);
             }
           }
-          const body = { student: student.value, answers };
-          if (name.value.trim() !== '') body.name = name.value;
+          const body = signedIn ? { answers } : { student: student.value, answers };
+          if (!signedIn && name.value.trim() !== '') body.name = name.value;
           const result = await api('POST', '/api/exercises/' + lesson + '/answers', body);
           const status = document.getElementById('status');
           if (!result.ok) { status.textContent = errorText(result.data); return; }

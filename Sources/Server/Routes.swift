@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
@@ -48,8 +49,10 @@ extension WorkbenchServer {
             return await self.answer(number, request, context).response
         }
 
-        // The teacher's routes: `Authorization: Bearer TOKEN`.
-        let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token))
+        courseRoutes(router)
+
+        // The teacher's routes: `Authorization: Bearer TOKEN` (with a course, each teacher's own token).
+        let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token, digests: courseFile?.teachers.map(\.tokenSHA256)))
         teacher.get("/lessons/:n/submissions") { request, context in
             await self.teacherReply(context) { number in try await self.submissions(number, request) }.response
         }
@@ -106,14 +109,30 @@ extension WorkbenchServer {
     }
 
     /// `POST /api/exercises/N/answers`: graded by `backprop grade`'s grader, stored, then acknowledged.
+    /// With a course: who is signed in, the assignment, its due time and attempts are checked first
+    /// (401, 403, 409, nothing stored), and the engine's figures are held back as `reveal` says.
     func answer(_ number: Int, _ request: Request, _ context: ServerContext) async -> Reply {
-        let bytes: [UInt8]
+        var admission: Admission? = nil
+        if courseFile != nil {
+            switch await admit(number, request, context) {
+            case .failure(let reply): return reply
+            case .success(let admitted): admission = admitted
+            }
+        }
+        var bytes: [UInt8]
         switch await body(request) {
         case .failure(let reply): return reply
         case .success(let read): bytes = read
         }
+        let isTOML = request.headers[.contentType]?.lowercased().hasPrefix("application/toml") == true
+        if let admission, !isTOML {
+            switch ownAnswers(bytes, student: admission.student) {
+            case .failure(let reply): return reply
+            case .success(let own): bytes = own
+            }
+        }
         let text: String
-        if request.headers[.contentType]?.lowercased().hasPrefix("application/toml") == true {
+        if isTOML {
             text = String(decoding: bytes, as: UTF8.self)
         } else {
             do { text = try AnswerFile.toml(fromJSON: bytes, lesson: number) } catch { return .error(error.message) }
@@ -121,12 +140,23 @@ extension WorkbenchServer {
         let file = "lesson \(number) answers"
         let graded: Course.Graded
         let course = self.course
-        switch await gate.result({ course.grade(number, answers: Array(text.utf8), file: file) }) {
+        let reveal = admission?.reveal ?? true
+        switch await gate.result({ course.grade(number, answers: Array(text.utf8), file: file, reveal: reveal) }) {
         case .failure(let reply), .success(.failure(let reply)): return reply
         case .success(.success(let value)): graded = value
         }
+        if let admission, graded.student != admission.student {
+            // An answer file (application/toml) must name the signed-in student itself.
+            return .error("you are signed in as '\(admission.student)': the answer file must say student = \"\(admission.student)\"; nothing was stored", exitStatus: 2, httpStatus: 403)
+        }
         let id: Int64
-        do { id = try await store.record(lesson: number, client: context.client, answers: text, graded: graded) } catch {
+        do {
+            guard let stored = try await store.record(lesson: number, client: context.client, answers: text, graded: graded,
+                                                      maxAttempts: admission?.assignment.attempts) else {
+                return Self.attemptsUsed(number, admission?.assignment.attempts ?? 0)
+            }
+            id = stored
+        } catch {
             return .error("the answers were graded but could not be stored (\(error)); nothing was acknowledged, send them again", exitStatus: 1, httpStatus: 500)
         }
         if let rejection = graded.rejection {
@@ -209,9 +239,11 @@ extension WorkbenchServer {
         return .json(Self.serialize(["lesson": number, "students": latest.count, "attempts": all.count, "exercises": rows]))
     }
 
-    /// The gradebook of each student's latest attempt, in `backprop grade`'s CSV or JSON.
+    /// The gradebook of each student's latest attempt (best, with a course whose assignment counts
+    /// the best), in `backprop grade`'s CSV or JSON.
     func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
-        let files = try await store.latest(lesson: number).map { (file: "attempt \($0.id)", bytes: Array($0.answers.utf8)) }
+        let best = courseFile?.assignment(number)?.counts == .best
+        let files = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (file: "attempt \($0.id)", bytes: Array($0.answers.utf8)) }
         let course = self.course
         return await gate.run { course.gradebook(number, files: files, csv: csv) }
     }
@@ -238,15 +270,27 @@ extension WorkbenchServer {
     }
 }
 
-/// The teacher's routes need `Authorization: Bearer TOKEN` (compared in constant time).
+/// The teacher's routes need `Authorization: Bearer TOKEN` (compared in constant time); with a
+/// course, a token whose SHA-256 is one of the course file's teachers'.
 struct TeacherOnly: RouterMiddleware {
     typealias Context = ServerContext
     let token: String
+    let digests: [[UInt8]]?
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         let given = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
-        guard TeacherOnly.same(Array(given.utf8), Array(token.utf8)) else {
-            var response = Reply.error("the teacher's routes need the token printed when the server started: send 'Authorization: Bearer TOKEN'",
+        let allowed: Bool
+        if let digests {
+            let hash = Array(SHA256.hash(data: Array(given.utf8)))
+            var any = false
+            for digest in digests where TeacherOnly.same(hash, digest) { any = true }   // every one compared
+            allowed = any
+        } else {
+            allowed = TeacherOnly.same(Array(given.utf8), Array(token.utf8))
+        }
+        guard allowed else {
+            var response = Reply.error(digests == nil ? "the teacher's routes need the token printed when the server started: send 'Authorization: Bearer TOKEN'"
+                                                      : "the teacher's routes need your own teacher token (its SHA-256 is in the course file): send 'Authorization: Bearer TOKEN'",
                                        exitStatus: 2, httpStatus: 401).response
             response.headers[.wwwAuthenticate] = "Bearer"
             return response

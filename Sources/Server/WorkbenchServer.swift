@@ -15,8 +15,19 @@ public struct ServeOptions: Sendable {
     public var port = 8080
     /// Where the SQLite file of answer attempts lives.
     public var dataDirectory = "backprop-data"
-    /// The teacher's token; nil: a random one, printed at start.
+    /// The teacher's token; nil: a random one, printed at start. Not used with a course: each
+    /// teacher then has a token of their own, its SHA-256 in the course file.
     public var teacherToken: String?
+    /// `--course FILE`: students sign in with codes and answer under the course's policy; nil: the
+    /// open playground, where answers are practice (docs/serve.md).
+    public var courseFile: String?
+    /// The address students are given in `sign-in.csv`'s links (`/join/CODE` after it); nil: the link is the path only.
+    public var publicURL: String?
+    /// Sign-in attempts per client address: a burst of `signInBurst`, refilled at `signInRate` a second;
+    /// a failed one costs `signInFailureCost`.
+    public var signInRate = 0.2
+    public var signInBurst = 40.0
+    public var signInFailureCost = 4.0
     /// Requests per second per client address (0: no limit).
     public var clientRate = 100.0
     /// Evaluations running or waiting at once, beyond which requests get 503.
@@ -53,6 +64,11 @@ public struct ServeStart: Sendable {
     public let storedAttempts: Int
     public let teacherToken: String
     public let lessons: Int
+    /// The course's name and how many sign-in codes were issued at this start (nil: no course).
+    public let course: String?
+    public let issuedCodes: Int
+    /// `DATA/sign-in.csv` (with a course).
+    public let signInFile: String?
 }
 
 /// `backprop serve`: the playground, the lessons, the exercises and the teacher's view, on
@@ -70,6 +86,10 @@ public final class WorkbenchServer: Sendable {
     let limiter: ClientLimiter
     let budget: MemoryBudget
     let token: String
+    /// With `--course`: the course file, the sign-in rate limit, the codes issued at this start.
+    let courseFile: CourseFile?
+    let signInLimiter: ClientLimiter
+    let issuedCodes: Int
     /// The connections being served (set when the server starts: the file limit is read then).
     let connections = Locked<ConnectionCounter?>(nil)
     private let group = Locked<ServiceGroup?>(nil)
@@ -83,6 +103,21 @@ public final class WorkbenchServer: Sendable {
         limiter = ClientLimiter(rate: options.clientRate)
         budget = MemoryBudget(capacity: options.memoryBudget ?? MemoryBudget.defaultCapacity)
         token = options.teacherToken ?? WorkbenchServer.randomToken()
+        signInLimiter = ClientLimiter(rate: options.signInRate, burst: options.signInBurst)
+        if let file = options.courseFile {
+            let loaded: CourseFile
+            do { loaded = try CourseFile(file: file) } catch { throw ServerFailure(error) }
+            for assignment in loaded.assignments {
+                do { _ = try course.exercises(assignment.lesson) } catch {
+                    throw ServerFailure("\(file): [[assignment]] lesson \(assignment.lesson): \(error.what)")
+                }
+            }
+            courseFile = loaded
+            issuedCodes = try SignIn.issue(loaded, store: store, baseURL: options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }).count
+        } else {
+            courseFile = nil
+            issuedCodes = 0
+        }
     }
 
     /// 24 random bytes as URL-safe base64 (32 characters).
@@ -112,6 +147,8 @@ public final class WorkbenchServer: Sendable {
         var logger = Logger(label: "backprop-serve")
         logger.logLevel = .warning
         let stored = (try? await store.count()) ?? 0
+        let (courseName, issued) = (courseFile?.name, issuedCodes)
+        let signInFile = courseFile.map { _ in (store.path as NSString).deletingLastPathComponent + "/sign-in.csv" }
         let app = Application(
             router: router,
             server: server,
@@ -120,7 +157,8 @@ public final class WorkbenchServer: Sendable {
                 let port = channel.localAddress?.port ?? options.port
                 let host = options.host.contains(":") ? "[\(options.host)]" : options.host
                 started(ServeStart(url: "http://\(host):\(port)/", port: port, dataFile: store.path, storedAttempts: stored,
-                                   teacherToken: token, lessons: course.lessons.count))
+                                   teacherToken: token, lessons: course.lessons.count, course: courseName, issuedCodes: issued,
+                                   signInFile: signInFile))
             },
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -135,6 +173,8 @@ public final class WorkbenchServer: Sendable {
 }
 
 /// The request context: Hummingbird's core storage and the client's address.
+/// (Whether the request came over TLS: this server speaks plain HTTP; behind a TLS proxy,
+/// `X-Forwarded-Proto: https` marks the session cookie Secure.)
 struct ServerContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let client: String

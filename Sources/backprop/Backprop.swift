@@ -12,5 +12,5 @@ struct Backprop: ParsableCommand {
               backprop trace "q = x + y; f = q * z" --at x=-2,y=5,z=-4 -o f.svg
             """,
         version: "0.1.0",
-        subcommands: [LessonsCommand.self, LessonCommand.self, TraceCommand.self, SummaryCommand.self, TrainCommand.self, EvaluateCommand.self, GradCAMCommand.self, StyleCommand.self, CheckCommand.self, ExercisesCommand.self, GradeCommand.self, SiteCommand.self, ServeCommand.self, BenchCommand.self, DoctorCommand.self])
+        subcommands: [LessonsCommand.self, LessonCommand.self, TraceCommand.self, SummaryCommand.self, TrainCommand.self, EvaluateCommand.self, GradCAMCommand.self, StyleCommand.self, CheckCommand.self, ExercisesCommand.self, GradeCommand.self, SiteCommand.self, ServeCommand.self, CourseCommand.self, BenchCommand.self, DoctorCommand.self])
 }

@@ -16,8 +16,12 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             Students need only a browser. Every answer attempt is stored in DIR/attempts.sqlite before it is acknowledged.
             The teacher's view (/teacher) and routes (/api/teacher/...) need the token printed at start, or the one in --teacher-token-file.
+            Without --course answers are practice: anyone may send them under any id. With --course FILE (docs/serve.md), each
+            student on the roster gets a sign-in code in DATA/sign-in.csv (mode 0600) to hand out; answers need a signed-in
+            student and follow the course's due times, attempts and reveal policy; each teacher uses their own token.
               backprop serve                                  (http://127.0.0.1:8080/)
               backprop serve --host 0.0.0.0 --port 8080 --data course-data
+              backprop serve --course course.toml --data course-data --public-url https://class.example.org
             Ctrl-C (SIGINT) or SIGTERM stops it cleanly: requests in flight finish first.
             Exit status: 0 stopped cleanly; 2 bad usage, an unusable data directory or port.
             """)
@@ -26,6 +30,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The port (0 picks a free one).") var port = 8080
     @Option(help: "The directory of the SQLite file of answer attempts (created if missing).") var data = "backprop-data"
     @Option(help: "Read the teacher's token from this file (its first line) instead of making a random one.") var teacherTokenFile: String?
+    @Option(help: "A course file (TOML): roster, teachers' token hashes, assignments with due times, attempts and reveal policy.") var course: String?
+    @Option(help: "The server's address as students reach it, for the /join links in sign-in.csv (e.g. https://class.example.org).") var publicURL: String?
     @Option(help: "Requests a second allowed per client address (0: no limit).") var clientRate: Double = 100
     @Option(help: "Evaluations running or waiting at once; more are answered 503.") var evaluations = 512
     @Option(help: "Connections served at once; beyond, the longest idle one is closed for a new one (default: the open-file limit less 256).") var connections: Int?
@@ -48,6 +54,11 @@ struct ServeCommand: ParsableCommand {
         options.evaluations = evaluations
         options.connections = connections
         options.memoryBudget = memoryBudget.map { $0 << 20 }
+        options.courseFile = course
+        options.publicURL = publicURL
+        if course != nil && teacherTokenFile != nil {
+            throw WorkbenchFailure.badInput("--teacher-token-file: with --course each teacher's token is in the course file (token_sha256)")
+        }
         if let teacherTokenFile {
             let token = try InputFile.text(teacherTokenFile, limit: 4096).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             guard token.count >= 16, token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
@@ -67,7 +78,13 @@ struct ServeCommand: ParsableCommand {
                     print("backprop serve: listening on \(start.url)")
                     print("  playground \(start.url)   lessons \(start.url)lessons   exercises \(start.url)exercises/1   teacher \(start.url)teacher")
                     print("  data: \(start.dataFile) (\(start.storedAttempts) attempt\(start.storedAttempts == 1 ? "" : "s") stored)")
-                    print("  teacher token: \(tokenSource ?? start.teacherToken)")
+                    if let name = start.course {
+                        print("  course: \(name); \(start.issuedCodes) new sign-in code\(start.issuedCodes == 1 ? "" : "s") in \(start.signInFile ?? "")")
+                        print("  teacher tokens: the course file's (token_sha256)")
+                    } else {
+                        print("  teacher token: \(tokenSource ?? start.teacherToken)")
+                        print("  no course: answers are practice (any id may be sent); --course FILE for sign-in and grades that count")
+                    }
                     print("  Ctrl-C stops the server")
                     fflush(nil)
                 }

@@ -116,6 +116,41 @@ struct BrowserTests {
         let errors = browser.consoleErrors.filter { !$0.contains("the server responded with a status of 400") }
         #expect(errors.isEmpty, "the pages logged errors: \(errors)")
     }
+
+    @Test("a course: two students open their /join links, answer as themselves, and see no engine figure before the due time",
+          .enabled(if: HeadlessChromium.isAvailable))
+    func course() async throws {
+        setenv("BACKPROP_LESSONS", TestServer.packageRoot.appendingPathComponent("lessons").path, 1)
+        let figure = try Course().exercises(1).with { set -> Double in
+            guard case .number(let value, _) = set.items.first(where: { $0.exercise.id == "df-dx" })!.expected else { return .nan }
+            return value
+        }
+        let server = try ServerProcess.start(course: try CourseTests.course(), token: CourseTests.teacherToken)
+        defer { server.stop() }
+        let text = try String(contentsOfFile: server.data + "/sign-in.csv", encoding: .utf8)
+        let codes = Dictionary(uniqueKeysWithValues: text.split(separator: "\n").dropFirst().map { line in
+            let fields = line.split(separator: ",").map(String.init); return (fields[0], fields[2])
+        })
+        let browser = try HeadlessChromium(opening: server.base, timeout: 300)
+        defer { browser.close() }
+        let page = Page(browser: browser)
+        for student in ["s1001", "s1002"] {
+            _ = try browser.evaluate("location.href = '/join/\(codes[student]!)'")
+            try page.waitFor("location.pathname === '/lessons' && document.readyState === 'complete'")
+            try page.go("/exercises/1", until: "document.getElementById('course').textContent.includes('signed in as \(student)') && document.querySelector('#exercise-df-dx input') !== null")
+            #expect(try page.string("document.getElementById('student').value") == student)
+            #expect(try browser.evaluate("document.getElementById('student').readOnly") as? Bool == true)
+            try page.fill("#exercise-df-dx input", String(Int(figure) + 5))
+            try page.click("send")
+            try page.waitFor("document.querySelector('#exercise-df-dx .feedback').dataset.verdict === 'wrong'")
+            let feedback = try page.string("document.querySelector('#exercise-df-dx .feedback').textContent")
+            #expect(!feedback.contains("the engine") && !feedback.contains(String(Int(figure))), "\(feedback)")
+        }
+        let submissions = try await server.request("GET", "/api/teacher/lessons/1/submissions", teacher: true)
+        let students = (submissions.object["submissions"] as? [[String: Any]] ?? []).compactMap { $0["student"] as? String }
+        #expect(students.sorted() == ["s1001", "s1002"], "\(submissions.text)")
+        #expect(browser.consoleErrors.isEmpty, "the pages logged errors: \(browser.consoleErrors)")
+    }
 }
 
 /// Small steps on a page, each a real edit or click, each waited for with a deadline.

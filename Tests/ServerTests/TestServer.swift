@@ -54,6 +54,14 @@ struct ServerProcess {
     let base: URL
     let token: String
     let process: Process
+    var data = ""
+
+    /// `backprop serve --course FILE` (the teacher's token is then the course file's).
+    static func start(course: String, token: String) throws -> ServerProcess {
+        let data = try temporaryDirectory()
+        let started = try Backprop.serve(data: data, tokenFile: nil, extra: ["--course", course])
+        return ServerProcess(base: URL(string: started.url)!, token: token, process: started.process, data: data)
+    }
 
     static func start() throws -> ServerProcess {
         let data = try temporaryDirectory()
@@ -85,8 +93,24 @@ struct HTTPReply: Sendable {
     var object: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     var exitStatus: String? { headers["backprop-exit-status"] }
 
+    /// No cookie store (a test sends its cookies itself), and redirects followed only when asked.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        return URLSession(configuration: configuration, delegate: Redirects(), delegateQueue: nil)
+    }()
+
+    final class Redirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+            completionHandler(task.originalRequest?.value(forHTTPHeaderField: "X-Test-No-Redirect") == nil ? request : nil)
+        }
+    }
+
     static func send(_ method: String, _ url: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
-                     token: String? = nil) async throws -> HTTPReply {
+                     token: String? = nil, cookie: String? = nil, followRedirects: Bool = true) async throws -> HTTPReply {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.timeoutInterval = 120   // generous: a loaded 2-core CI machine builds and tests at once
@@ -100,7 +124,9 @@ struct HTTPReply: Sendable {
         if let body { request.httpBody = body }
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
+        if !followRedirects { request.setValue("1", forHTTPHeaderField: "X-Test-No-Redirect") }
+        let (data, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
@@ -143,10 +169,10 @@ enum Backprop {
     }
 
     /// Starts `backprop serve --port 0 …` as a separate process and reads its URL from the first line.
-    static func serve(data: String, tokenFile: String) throws -> (process: Process, url: String, output: Pipe, start: String) {
+    static func serve(data: String, tokenFile: String?, extra: [String] = []) throws -> (process: Process, url: String, output: Pipe, start: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--port", "0", "--data", data, "--client-rate", "0", "--teacher-token-file", tokenFile]
+        process.arguments = ["serve", "--port", "0", "--data", data, "--client-rate", "0"] + (tokenFile.map { ["--teacher-token-file", $0] } ?? []) + extra
         process.currentDirectoryURL = TestServer.packageRoot
         let output = Pipe()
         process.standardOutput = output

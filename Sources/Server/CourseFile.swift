@@ -1,0 +1,207 @@
+import Foundation
+import Grading
+import Support
+import TOMLKit
+
+/// A course file (`serve --course course.toml`, docs/serve.md): who is in the class, who teaches it,
+/// and which lessons are graded under which policy.
+///
+/// ```toml
+/// name = "Deep learning, autumn 2026"
+/// roster = "roster.csv"            # the LMS's export, relative to this file (as `grade --roster` reads it)
+/// teachers = [ { name = "Ada", token_sha256 = "<64 hex digits: sha256sum of the token>" } ]   # or "teachers.txt"
+///
+/// [[assignment]]
+/// lesson = 1
+/// due = 2026-12-20T23:59:00Z       # a TOML offset date-time or an RFC 3339 string; optional
+/// attempts = 3                     # optional: no limit
+/// counts = "best"                  # or "latest" (the default)
+/// reveal = "after-due"             # the default; or "always" or "never"
+/// ```
+public struct CourseFile: Sendable {
+    public enum Counts: String, Sendable { case best, latest }
+    public enum Reveal: String, Sendable { case afterDue = "after-due", always, never }
+
+    public struct Assignment: Sendable {
+        public let lesson: Int
+        public let due: Date?
+        public let attempts: Int?
+        public let counts: Counts
+        public let reveal: Reveal
+
+        /// Whether a wrong answer's feedback may give the engine's figure at `now`.
+        public func reveals(at now: Date) -> Bool {
+            switch reveal {
+            case .always: return true
+            case .never: return false
+            case .afterDue: return due.map { now >= $0 } ?? false
+            }
+        }
+    }
+
+    public struct Student: Sendable { public let id: String; public let name: String? }
+    public struct Teacher: Sendable { public let name: String; public let tokenSHA256: [UInt8] }
+
+    public let file: String
+    public let name: String
+    public let rosterFile: String
+    public let students: [Student]
+    public let teachers: [Teacher]
+    public let assignments: [Assignment]
+
+    public func assignment(_ lesson: Int) -> Assignment? { assignments.first { $0.lesson == lesson } }
+    public func student(_ id: String) -> Student? { students.first { $0.id == id } }
+
+    /// The largest course file read: 1 MB.
+    public static let maximumBytes = 1 << 20
+    static let topKeys = ["name", "roster", "teachers", "assignment"]
+    static let assignmentKeys = ["lesson", "due", "attempts", "counts", "reveal"]
+
+    /// Reads and checks a course file and its roster.
+    /// - Throws: `WorkbenchFailure.badInput` (exit 2) with `file:line:column` and what is wrong.
+    public init(file: String) throws(WorkbenchFailure) {
+        try self.init(text: try InputFile.text(file, limit: Self.maximumBytes), file: file)
+    }
+
+    public init(text: String, file: String) throws(WorkbenchFailure) {
+        self.file = file
+        let table = try TOMLGuard.table(text, file: file)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Where `[[assignment]]` headers and `key =` lines stand, for messages (TOMLKit gives no places).
+        let headers = lines.indices.filter { lines[$0].trimmingCharacters(in: .whitespaces).hasPrefix("[[assignment]]") }
+        func place(_ key: String?, section: Int?) -> SourceLocation {
+            let start = section.map { headers.indices.contains($0) ? headers[$0] + 1 : 0 } ?? 0
+            let end = section.map { headers.indices.contains($0 + 1) ? headers[$0 + 1] : lines.count } ?? (headers.first ?? lines.count)
+            if let key {
+                for index in start..<end {
+                    let line = lines[index]
+                    let trimmed = line.drop { $0 == " " || $0 == "\t" }
+                    if trimmed.hasPrefix(key), trimmed.dropFirst(key.count).drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("=") {
+                        return SourceLocation(file: file, line: index + 1, column: line.count - trimmed.count + 1)
+                    }
+                }
+            }
+            return SourceLocation(file: file, line: section.map { headers.indices.contains($0) ? headers[$0] + 1 : 1 } ?? 1, column: 1)
+        }
+        func fail(_ key: String?, _ section: Int? = nil, _ message: String) -> WorkbenchFailure { .badInput(message, at: place(key, section: section)) }
+
+        for key in table.keys.sorted() where !Self.topKeys.contains(key) {
+            throw fail(key, nil, "unknown key '\(key)'; a course file has " + Self.topKeys.joined(separator: ", "))
+        }
+        guard let name = table["name"]?.string, (1...200).contains(name.count), !name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw fail("name", nil, "'name' must be the course's name, a string of 1 to 200 characters on one line")
+        }
+        self.name = name
+        guard let roster = table["roster"]?.string, !roster.isEmpty else {
+            throw fail("roster", nil, "'roster' must name the class list (the LMS's CSV export), relative to the course file")
+        }
+        let directory = (file as NSString).deletingLastPathComponent
+        rosterFile = roster.hasPrefix("/") ? roster : (directory.isEmpty ? roster : (directory as NSString).appendingPathComponent(roster))
+        let list = try Roster(file: rosterFile)
+        guard let idColumn = list.column("ID number", "SIS User ID", "Student ID", "ID", "SIS Login ID", "Username", "student") else {
+            throw fail("roster", nil, "\(roster): no student id column (ID number, SIS User ID, Student ID, ID, SIS Login ID, Username or student)")
+        }
+        var seen = Set<String>()
+        var students: [Student] = []
+        for row in list.rows {
+            let id = row[idColumn]
+            guard !id.isEmpty else { continue }
+            guard id.count <= 64, id.allSatisfy({ $0.isLetter || $0.isNumber || " ._-@'".contains($0) }) else {
+                throw fail("roster", nil, "\(roster): student id '\(TerminalText.safe(String(id.prefix(40))))': use letters, digits, spaces and . _ - @ ' only (at most 64)")
+            }
+            guard seen.insert(id).inserted else { throw fail("roster", nil, "\(roster): student id '\(id)' is there twice") }
+            students.append(Student(id: id, name: list.name(row)))
+        }
+        guard !students.isEmpty else { throw fail("roster", nil, "\(roster): no student has an id") }
+        self.students = students
+
+        var teachers: [Teacher] = []
+        if let teacherFile = table["teachers"]?.string {
+            // A file of its own: one teacher a line, `SHA256HEX NAME`; `#` starts a comment.
+            let path = teacherFile.hasPrefix("/") || directory.isEmpty ? teacherFile : (directory as NSString).appendingPathComponent(teacherFile)
+            let text = try InputFile.text(path, limit: 64 << 10)
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) ?? ""
+                guard !content.isEmpty else { continue }
+                let parts = content.split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let digest = Self.hexBytes(parts[0]), digest.count == 32 else {
+                    throw .badInput("a teacher is one line: the token's SHA-256 (64 hex digits, printf %s TOKEN | sha256sum), a space, the name",
+                                    at: SourceLocation(file: path, line: index + 1, column: 1))
+                }
+                teachers.append(Teacher(name: parts[1].trimmingCharacters(in: .whitespaces), tokenSHA256: digest))
+            }
+            guard !teachers.isEmpty else { throw fail("teachers", nil, "\(teacherFile): no teacher in it") }
+        }
+        if teachers.isEmpty {
+            guard let teacherList = table["teachers"]?.array, !teacherList.isEmpty else {
+                throw fail("teachers", nil, "'teachers' must list the teachers, teachers = [ { name = \"Ada\", token_sha256 = \"<sha256sum of the token>\" } ], or name a file of them, teachers = \"teachers.txt\"")
+            }
+            for entry in teacherList {
+                guard let teacher = entry.table, let name = teacher["name"]?.string, !name.isEmpty,
+                      let hex = teacher["token_sha256"]?.string, let digest = Self.hexBytes(hex), digest.count == 32,
+                      teacher.keys.allSatisfy({ ["name", "token_sha256"].contains($0) }) else {
+                    throw fail("teachers", nil, "each teacher is { name = \"…\", token_sha256 = \"…\" }, the token's SHA-256 as 64 hex digits (printf %s TOKEN | sha256sum)")
+                }
+                teachers.append(Teacher(name: name, tokenSHA256: digest))
+            }
+        }
+        self.teachers = teachers
+
+        var assignments: [Assignment] = []
+        let tables = table["assignment"]?.array
+        guard let tables, !tables.isEmpty else { throw fail(nil, nil, "no [[assignment]]: list the graded lessons as [[assignment]] tables with lesson = N") }
+        for (index, value) in tables.enumerated() {
+            guard let entry = value.table else { throw fail(nil, index, "[[assignment]] must be a table") }
+            for key in entry.keys.sorted() where !Self.assignmentKeys.contains(key) {
+                throw fail(key, index, "unknown key '\(key)' in [[assignment]]; it has " + Self.assignmentKeys.joined(separator: ", "))
+            }
+            guard let lesson = entry["lesson"]?.int, lesson > 0 else { throw fail("lesson", index, "'lesson' must be a lesson number") }
+            guard !assignments.contains(where: { $0.lesson == lesson }) else { throw fail("lesson", index, "lesson \(lesson) is assigned twice") }
+            var due: Date? = nil
+            if let value = entry["due"] {
+                if let dateTime = value.dateTime {
+                    guard let offset = dateTime.offset else { throw fail("due", index, "'due' needs a time zone, e.g. 2026-12-20T23:59:00Z or …+01:00") }
+                    var calendar = Calendar(identifier: .gregorian)
+                    calendar.timeZone = TimeZone(secondsFromGMT: offset.offset * 60) ?? TimeZone(identifier: "UTC")!
+                    due = calendar.date(from: DateComponents(year: dateTime.date.year, month: dateTime.date.month, day: dateTime.date.day,
+                                                             hour: dateTime.time.hour, minute: dateTime.time.minute, second: dateTime.time.second))
+                } else if let text = value.string {
+                    due = ISO8601DateFormatter().date(from: text)
+                }
+                guard due != nil else { throw fail("due", index, "'due' must be an RFC 3339 time with a zone, e.g. 2026-12-20T23:59:00Z") }
+            }
+            var attempts: Int? = nil
+            if let value = entry["attempts"] {
+                guard let count = value.int, (1...1000).contains(count) else { throw fail("attempts", index, "'attempts' must be a whole number from 1 to 1000") }
+                attempts = count
+            }
+            let countsText = entry["counts"].map { $0.string ?? "?" } ?? "latest"
+            guard let counts = Counts(rawValue: countsText) else { throw fail("counts", index, "'counts' must be \"best\" or \"latest\"") }
+            let revealText = entry["reveal"].map { $0.string ?? "?" } ?? "after-due"
+            guard let reveal = Reveal(rawValue: revealText) else { throw fail("reveal", index, "'reveal' must be \"after-due\", \"always\" or \"never\"") }
+            assignments.append(Assignment(lesson: lesson, due: due, attempts: attempts, counts: counts, reveal: reveal))
+        }
+        self.assignments = assignments
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.lowercased().utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < digits.count {
+            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+}
