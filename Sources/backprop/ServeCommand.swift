@@ -36,6 +36,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Evaluations running or waiting at once; more are answered 503.") var evaluations = 512
     @Option(help: "Connections served at once; beyond, the longest idle one is closed for a new one (default: the open-file limit less 256).") var connections: Int?
     @Option(help: "Megabytes all requests may hold at once; more are answered 503 (default: half the memory, 512 to 8192).") var memoryBudget: Int?
+    @Option(help: "Seconds a connection may stay idle, or take to send a request's head (default 30).") var idleTimeout: Int?
+    @Option(help: "Seconds a request's body may take to arrive after its head (default 30).") var bodyTimeout: Int?
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port \(port): use 0 to 65535") }
@@ -43,6 +45,8 @@ struct ServeCommand: ParsableCommand {
         if !(1...10_000).contains(evaluations) { throw ValidationError("--evaluations \(evaluations): use 1 to 10000") }
         if let connections, !(1...1_000_000).contains(connections) { throw ValidationError("--connections \(connections): use 1 to 1000000") }
         if let memoryBudget, !(64...1_048_576).contains(memoryBudget) { throw ValidationError("--memory-budget \(memoryBudget): use 64 to 1048576 (megabytes)") }
+        if let idleTimeout, !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout \(idleTimeout): use 1 to 3600 (seconds)") }
+        if let bodyTimeout, !(1...3600).contains(bodyTimeout) { throw ValidationError("--body-timeout \(bodyTimeout): use 1 to 3600 (seconds)") }
     }
 
     func run() throws {
@@ -54,6 +58,8 @@ struct ServeCommand: ParsableCommand {
         options.evaluations = evaluations
         options.connections = connections
         options.memoryBudget = memoryBudget.map { $0 << 20 }
+        if let idleTimeout { options.idleTimeout = .seconds(idleTimeout) }
+        if let bodyTimeout { options.bodyTimeout = .seconds(bodyTimeout) }
         options.courseFile = course
         options.publicURL = publicURL
         if course != nil && teacherTokenFile != nil {

@@ -63,12 +63,12 @@ struct ServerProcess {
         return ServerProcess(base: URL(string: started.url)!, token: token, process: started.process, data: data)
     }
 
-    static func start() throws -> ServerProcess {
+    static func start(_ extra: [String] = []) throws -> ServerProcess {
         let data = try temporaryDirectory()
         let tokenFile = data + "-token"
         let token = "browser-teacher-token-0123456789"
         try (token + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        let started = try Backprop.serve(data: data, tokenFile: tokenFile)
+        let started = try Backprop.serve(data: data, tokenFile: tokenFile, extra: extra)
         return ServerProcess(base: URL(string: started.url)!, token: token, process: started.process)
     }
 
