@@ -16,7 +16,7 @@ SECONDS_EACH=${1:-5}
 SURFACES=${*:-expression claim lesson answer model saved idx csv api}
 OUT=${FUZZ_OUT:-/tmp/backprop-fuzz}
 mkdir -p "$OUT"
-swift build --product FuzzTargets -c debug --scratch-path .build-fuzz \
+swift build -Xcxx -DNDEBUG --product FuzzTargets -c debug --scratch-path .build-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING 2>&1 | grep -v "Cannot export local symbol" | tail -1
 BIN=.build-fuzz/debug/FuzzTargets
 # Leaks are not crashes (Swift's and TOMLKit's caches live until exit); the backtracer would fight ASan.

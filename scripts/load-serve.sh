@@ -31,7 +31,7 @@ fi
 
 scripts/install-deps.sh --with-wrk
 binary=${BACKPROP_BINARY:-.build/release/backprop}
-[ -n "${BACKPROP_BINARY:-}" ] || nice -n 19 swift build -c release --product backprop >/dev/null
+[ -n "${BACKPROP_BINARY:-}" ] || nice -n 19 swift build -Xcxx -DNDEBUG -c release --product backprop >/dev/null
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 head -c 24 /dev/urandom | base64 | tr '+/' '-_' > "$work/token"

@@ -157,4 +157,20 @@ struct FilesAndModelsTests {
             #expect(lstat(directory + "/" + folder + "/step-001-forward-n2.svg", &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG)
         }
     }
+    @Test("TOML that aborted toml++'s parser (`x = [}`): a model file, an answer file, a class folder: one line, exit 2")
+    func tomlParserAssert() throws {
+        // Found by libFuzzer (the model surface, 2026-12-07): an assert in toml++'s parse_value
+        // aborted the process (exit 134) in debug and release builds alike; `make` builds with NDEBUG.
+        let directory = try CLI.temporaryDirectory()
+        _ = try Self.plant("ipe= [}\n", "bad.toml", in: directory)
+        try Self.refused(["summary", "bad.toml"], in: directory, "bad.toml:1")
+        try FileManager.default.createDirectory(atPath: directory + "/class", withIntermediateDirectories: true)
+        _ = try Self.plant("student = \"s1\"\nlesson = 1\n[answers]\nq-value = [}\n", "class/s1.toml", in: directory)
+        _ = try Self.plant("student = \"s2\"\nlesson = 1\n[answers]\nq-value = 3\n", "class/s2.toml", in: directory)
+        try Self.refused(["grade", "class/s1.toml", "--lesson", "1"], in: directory, "s1.toml:4")
+        // In a class folder the broken file is reported and the rest of the class is graded.
+        let result = try CLI.run(["grade", "class", "--lesson", "1"], in: directory, environment: Self.lessons)
+        #expect(result.status < 128, "\(result.status) \(result.stderr)")
+        #expect(result.stdout.contains("s2"), "\(result.stdout)")
+    }
 }
