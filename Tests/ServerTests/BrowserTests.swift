@@ -160,9 +160,20 @@ struct Page {
     /// Waits until the JavaScript condition holds (20 s at most).
     func waitFor(_ condition: String) throws {
         let deadline = Date().addingTimeInterval(90)
-        while try browser.evaluate("(() => { try { return \(condition); } catch (e) { return false; } })()") as? Bool != true {
+        while try holds(condition) != true {
             guard Date() < deadline else { throw TestFailure("timed out waiting for: \(condition)") }
             usleep(50_000)
+        }
+    }
+
+    /// Evaluates the condition; false while the page is being replaced (a redirect such as
+    /// /join/CODE → /lessons ends the document an evaluation started in, and Chromium says
+    /// "Inspected target navigated or closed"; the next poll reads the new page).
+    private func holds(_ condition: String) throws -> Bool {
+        do {
+            return try browser.evaluate("(() => { try { return \(condition); } catch (e) { return false; } })()") as? Bool == true
+        } catch where "\(error)".contains("Inspected target navigated or closed") {
+            return false
         }
     }
 
