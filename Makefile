@@ -16,8 +16,9 @@ SWIFT ?= swift
 # TOMLKit bundles toml++, whose asserts abort the process on some malformed TOML (`x = [}`: an
 # assert in parse_value, reached from a student's answer file, a lesson or a course file). Built
 # with NDEBUG, as toml++ is meant to ship, the same input is a parse error with its line. Only C++
-# is compiled with it, and the workbench has no C++ of its own: toml++ is the only code it touches.
-# docs/reliability.md ("TOML that aborted the parser").
+# is compiled with it: the workbench has no C++ of its own, so it reaches toml++ and swift-crypto's
+# BoringSSL, both of which ship built with NDEBUG (their asserts are debug checks; BoringSSL's
+# release builds define it too). docs/reliability.md ("TOML that aborted the parser").
 SWIFT_FLAGS := -Xcxx -DNDEBUG
 RELEASE_BIN := .build/release/backprop
 
