@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "Lessons", dependencies: ["Autograd", "Expressions", "Datasets", "NeuralNetworks", "Claims", "ModelFiles", "Support",
                                                 .product(name: "TOMLKit", package: "TOMLKit")]),
         // Exercise sets and sheets, answer files, grades and the gradebook.
-        .target(name: "Grading", dependencies: ["Autograd", "Expressions", "NeuralNetworks", "ModelFiles", "Diagrams",
+        .target(name: "Grading", dependencies: ["Autograd", "Expressions", "Datasets", "NeuralNetworks", "ModelFiles", "Diagrams",
                                                 "Lessons", "Claims", "Support",
                                                 .product(name: "TOMLKit", package: "TOMLKit"),
                                                 .product(name: "SwiftCSV", package: "SwiftCSV")]),

@@ -63,14 +63,23 @@ public enum RegularFile {
         let size = Int(info.st_size)
         guard size <= limit else { throw .tooLarge(size: size, limit: limit) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        // Room for the size seen and one byte more, so a file that grew is noticed.
-        let capacity = size == Int.max ? size : size + 1
-        var bytes = [UInt8](repeating: 0, count: max(capacity, 1))
+        // One byte more than the limit, so a file that grew past it while being read is noticed.
+        let bytes = try readAll(fd, size: size, atMost: limit == Int.max ? limit : limit + 1)
+        guard bytes.count <= limit else { throw .tooLarge(size: nil, limit: limit) }
+        return bytes
+    }
+
+    /// The bytes of the open descriptor `fd` up to its end, but never more than `atMost`; `size`
+    /// (what `fstat` said) sizes the first buffer, so a small file costs a small buffer. The one
+    /// bounded read loop of the workbench: `read(_:limit:)` above, and the grader's submissions,
+    /// which open their files their own way (`openat` with `O_NOFOLLOW`).
+    /// - Throws: `Failure.unreadable` when the OS refuses.
+    public static func readAll(_ fd: Int32, size: Int, atMost: Int) throws(Failure) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: max(min(size == Int.max ? size : size + 1, atMost), 1))
         var count = 0
-        while true {
+        while count < atMost {
             if count == bytes.count {
-                guard count <= limit else { throw .tooLarge(size: nil, limit: limit) }
-                bytes.append(contentsOf: repeatElement(0, count: min(max(count, 4096), limit + 1 - count)))
+                bytes.append(contentsOf: repeatElement(0, count: min(max(count, 4096), atMost - count)))
             }
             let got = bytes.withUnsafeMutableBytes { buffer in
                 posixRead(fd, buffer.baseAddress! + count, buffer.count - count)
@@ -82,7 +91,6 @@ public enum RegularFile {
             if got == 0 { break }
             count += got
         }
-        guard count <= limit else { throw .tooLarge(size: nil, limit: limit) }
         bytes.removeLast(bytes.count - count)
         return bytes
     }
