@@ -63,11 +63,13 @@ fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # The test suite under AddressSanitizer and ThreadSanitizer, each in its own scratch path; the CLI
-# tests run the sanitized backprop. Leak checking is off (caches that live until exit), and so is
+# tests run the sanitized backprop; the server tests run on their own, as in `make test`. Leak checking is off (caches that live until exit), and so is
 # Swift's backtracer, which reads memory the sanitizers guard.
 SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no
 sanitize: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --scratch-path .build-asan --sanitize=address
-	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-asan/debug/backprop $(SWIFT) test $(SWIFT_FLAGS) --scratch-path .build-asan --sanitize=address
+	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-asan/debug/backprop $(SWIFT) test $(SWIFT_FLAGS) --scratch-path .build-asan --sanitize=address --skip ServerTests
+	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-asan/debug/backprop $(SWIFT) test $(SWIFT_FLAGS) --scratch-path .build-asan --sanitize=address --filter ServerTests
 	$(SWIFT) build $(SWIFT_FLAGS) --scratch-path .build-tsan --sanitize=thread
-	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-tsan/debug/backprop $(SWIFT) test $(SWIFT_FLAGS) --scratch-path .build-tsan --sanitize=thread
+	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-tsan/debug/backprop $(SWIFT) test $(SWIFT_FLAGS) --scratch-path .build-tsan --sanitize=thread --skip ServerTests
+	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-tsan/debug/backprop $(SWIFT) test $(SWIFT_FLAGS) --scratch-path .build-tsan --sanitize=thread --filter ServerTests
