@@ -63,8 +63,9 @@ fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # The test suite under AddressSanitizer and ThreadSanitizer, each in its own scratch path; the CLI
-# tests run the sanitized backprop; the server tests run on their own, as in `make test`. Leak checking is off (caches that live until exit), and so is
-# Swift's backtracer, which reads memory the sanitizers guard.
+# tests run the sanitized backprop; the server tests run on their own, as in `make test`. Leak
+# checking is off (caches that live until exit), and so is Swift's backtracer, which reads memory
+# the sanitizers guard.
 SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no
 sanitize: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --scratch-path .build-asan --sanitize=address
