@@ -3,6 +3,8 @@
 #
 #   scripts/fuzz.sh [SECONDS] [SURFACE…]     each surface for SECONDS (default 5), all surfaces by default
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh 3600 expression    a long run: stops at FUZZ_RUNS executions or SECONDS
+#   FUZZ_TIMEOUT=60 …     libFuzzer's per-input time-out in wall-clock seconds (default 10); raise it on a
+#                         loaded machine, where a niced fuzzer waits for the CPU and reports false time-outs
 #
 # Surfaces: expression claim lesson answer model saved idx csv api (Fuzz/Sources/Fuzz.swift).
 # Builds FuzzTargets with -sanitize=fuzzer,address into .build-fuzz (libFuzzer ships with the Swift
@@ -29,7 +31,7 @@ for surface in $SURFACES; do
     [ -d "Fuzz/Regressions/$surface" ] && set -- "$@" "Fuzz/Regressions/$surface"
     log="$OUT/$surface.log"
     if BACKPROP_FUZZ_SURFACE=$surface "$BIN" "$@" -max_total_time="$SECONDS_EACH" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
-        -max_len=8192 -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix="$OUT/$surface-" > "$log" 2>&1; then
+        -max_len=8192 -rss_limit_mb=1024 -timeout="${FUZZ_TIMEOUT:-10}" -print_final_stats=1 -artifact_prefix="$OUT/$surface-" > "$log" 2>&1; then
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
         echo "fuzz $surface: $runs executions in ${SECONDS_EACH} s at most, no crash (log: $log)"
     else
