@@ -52,6 +52,9 @@ struct Float32PathTests {
             .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(size: 2),
             .conv2d(filters: 32, kernel: 3, stride: 1, padding: 1), .activation(.tanh), .maxPool2d(size: 2),
             .flatten, .linear(outputs: 3)]),
+        Case(name: "dropout2d between convolution and pooling (PyTorch's nn.Dropout2d; off, as in eval, for gradients)", inputShape: [2, 6, 6], layers: [
+            .conv2d(filters: 3, kernel: 3, stride: 1, padding: 1), .activation(.relu), .dropout2d(0.3), .maxPool2d(size: 2),
+            .flatten, .linear(outputs: 3)]),
         Case(name: "reshape in the middle: a vector becomes two 3×3 maps for a convolution", inputShape: [8], layers: [
             .linear(outputs: 18), .activation(.relu), .reshape([2, 3, 3]), .conv2d(filters: 2, kernel: 2), .activation(.tanh),
             .flatten, .linear(outputs: 3)]),
