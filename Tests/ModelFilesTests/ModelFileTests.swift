@@ -37,6 +37,34 @@ struct ModelFileTests {
         }
     }
 
+    @Test("every layer type of the table reads back what it writes, in a model file and in a saved model")
+    func everyLayerTypeRoundTrips() throws {
+        let spec = ModelSpec(name: "all", inputShape: [2, 8, 8], layers: [
+            .conv2d(filters: 3, kernel: 3, stride: 1, padding: 1), .activation(.relu), .dropout2d(0.2), .maxPool2d(size: 2),
+            .avgPool2d(size: 2, stride: 1), .activation(.tanh), .flatten, .dropout(0.1), .reshape([3, 3, 3]), .flatten,
+            .linear(outputs: 4), .activation(.sigmoid), .linear(outputs: 2), .activation(.logSoftmax)])
+        let types = spec.layers.compactMap { layer -> String? in
+            guard case .string(let type)? = ModelFile.fields(of: layer)["type"] else { return nil }
+            return type
+        }
+        #expect(Set(ModelFile.layerTypes) == Set(types), "the model uses every type of the table")
+        var text = "name = \"all\"\ninput = \(spec.inputShape)\n"
+        for layer in spec.layers {
+            text += "\n[[layer]]\n"
+            for (key, value) in ModelFile.fields(of: layer).sorted(by: { $0.key < $1.key }) { text += "\(key) = \(value.serialized())\n" }
+        }
+        let file = try ModelFile(text: text, file: "all.toml")
+        #expect(file.spec == spec)
+        let trainer = try Trainer(model: file.model, settings: .init())
+        let saved = SavedModel(model: file.model, data: "digits", seed: 1, weights: trainer.weights, biases: trainer.biases)
+        let read = try SavedModel(text: saved.json().serialized(), file: "all.json")
+        #expect(read.spec == spec)
+        // Float32 parameters (the default path's, widened exactly) read back exactly as Float32:
+        // Foundation's JSON reader can miss a Double's last bit, which Float rounding absorbs.
+        #expect(read.weights.map { $0.map(Float.init) } == trainer.weights.map { $0.map(Float.init) })
+        #expect(read.biases.map { $0.map(Float.init) } == trainer.biases.map { $0.map(Float.init) })
+    }
+
     @Test("a file without a name is named after the file; optional keys take their defaults")
     func defaults() throws {
         let spec = try ModelFile(text: "input = [1, 8, 8]\n[[layer]]\ntype = \"conv2d\"\nfilters = 4\nkernel = 3\n[[layer]]\ntype = \"avg_pool2d\"\nsize = 2\n",
