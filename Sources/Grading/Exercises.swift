@@ -175,21 +175,20 @@ public final class ExerciseSet {
             return Item(exercise: exercise, expected: .shape(quantity.value.shape), quantity: quantity)
         case .count:
             let model = exercise.model!
-            let spec = ModelSpec.preset(named: model)!
             let rows = try ExerciseSet.summary(model, fail: fail)
             if let layer = exercise.layer, layer > rows.count { throw fail("model '\(model)' has \(rows.count) layers, not \(layer)") }
             let chosen = exercise.layer.map { [$0 - 1] } ?? Array(rows.indices)
             let total = chosen.map { rows[$0].parameters }.reduce(0, +)
             // The usual slips: the biases left out; a convolution's filters counted without their input channels.
-            _ = spec
             var biases = 0, channelSlip = 0
             for index in chosen {
-                switch rows[index].layer {
-                case .linear(let outputs): biases += outputs; channelSlip += rows[index].parameters
-                case .conv2d(let filters, let kernel, _, _):
-                    biases += filters
-                    channelSlip += filters * kernel * kernel + filters
-                default: break
+                guard let shapes = rows[index].parameterShapes else { continue }
+                let count = shapes.bias.reduce(1, *)
+                biases += count
+                if let conv = rows[index].layer as? ModelSpec.Conv2d {
+                    channelSlip += conv.filters * conv.kernel * conv.kernel + conv.filters
+                } else {
+                    channelSlip += rows[index].parameters
                 }
             }
             var mistakes: [(code: String, count: Int, explanation: String)] = []

@@ -236,10 +236,10 @@ extension Lesson {
             case ("parameters", _): return .parameters(layer: layer)
             case ("output shape", _): return .outputShape(layer: layer)
             case ("weights", let layer?), ("biases", let layer?):
-                switch rows[layer - 1].layer {
-                case .linear, .conv2d: return head == ["weights"] ? .weights(layer: layer) : .biases(layer: layer)
-                default: throw fail("'\(text)': layer \(layer) is \(rows[layer - 1].layer.typeName), which has no weights or biases")
+                guard rows[layer - 1].parameterShapes != nil else {
+                    throw fail("'\(text)': layer \(layer) is \(rows[layer - 1].layer.typeName), which has no weights or biases")
                 }
+                return head == ["weights"] ? .weights(layer: layer) : .biases(layer: layer)
             case ("held-out accuracy", nil): return .heldOutAccuracy
             case ("held-out loss", nil): return .heldOutLoss
             case ("training loss", nil): return .trainingLoss
@@ -295,7 +295,9 @@ public struct ModelRun {
 
     public let model: Lesson.Model
     public let spec: ModelSpec
-    public let rows: [ModelSpec.Row]
+    /// The preset, compiled once: its rows, its summary, the trainer's model.
+    public let compiled: CompiledModel
+    public var rows: [ModelSpec.Row] { compiled.rows }
     public let training: Training?
     public let results: [Result]
     public var passed: Bool { results.allSatisfy(\.passed) }
@@ -307,25 +309,28 @@ public struct ModelRun {
         self.model = model
         let spec = ModelSpec.preset(named: model.preset)!   // Lesson.Model checked the name
         self.spec = spec
-        do { rows = try spec.summary() } catch { throw .badInput("\(model.preset): \(error)", at: SourceLocation(file: file, line: model.line)) }
-        training = try model.data.map { data throws(WorkbenchFailure) in try ModelRun.train(model, spec: spec, data: data, file: file, full: full) }
+        let compiled: CompiledModel
+        do { compiled = try CompiledModel(spec) } catch { throw .badInput("\(model.preset): \(error)", at: SourceLocation(file: file, line: model.line)) }
+        self.compiled = compiled
+        training = try model.data.map { data throws(WorkbenchFailure) in try ModelRun.train(model, compiled: compiled, data: data, file: file, full: full) }
         var results: [Result] = []
         for check in model.checks {
-            let engine = ModelRun.figure(check, rows: rows, training: training)
+            let engine = ModelRun.figure(check, rows: compiled.rows, training: training)
             let checked = check.expected.bar(full: full) != nil || check.expected.bar(full: true) == nil
             results.append(Result(check: check, engine: engine, checked: checked, passed: !checked || ModelRun.agrees(check, engine, full: full)))
         }
         self.results = results
     }
 
-    static func train(_ model: Lesson.Model, spec: ModelSpec, data: String, file: String, full: Bool) throws(WorkbenchFailure) -> Training {
+    static func train(_ model: Lesson.Model, compiled: CompiledModel, data: String, file: String, full: Bool) throws(WorkbenchFailure) -> Training {
+        let spec = compiled.spec
         let (train, test, available) = try TrainingData.load(data, seed: model.seed, limit: full ? nil : model.limit, testLimit: full ? nil : model.testLimit)
         if let mismatch = TrainingData.inputMismatch(model.preset, spec, data, train) { throw .badInput("\(mismatch)", at: SourceLocation(file: file, line: model.line)) }
         var settings = Trainer.Settings()
         settings.learningRate = model.rate; settings.momentum = model.momentum; settings.batchSize = model.batch
         settings.seed = model.seed; settings.optimizer = model.optimizer
         func trainer() throws(WorkbenchFailure) -> Trainer {
-            do { return try Trainer(spec: spec, settings: settings) } catch { throw .badInput("\(model.preset) cannot be trained: \(error)", at: SourceLocation(file: file, line: model.line)) }
+            do { return try Trainer(model: compiled, settings: settings) } catch { throw .badInput("\(model.preset) cannot be trained: \(error)", at: SourceLocation(file: file, line: model.line)) }
         }
         func diverged(_ what: String, _ loss: Double) -> WorkbenchFailure {
             .failed("\(file): \(model.preset): the loss is \(loss) \(what); lower 'rate' in [model]")

@@ -28,7 +28,7 @@ extension ModelRun {
     /// The quick run's (or full run's) steps, each one entry (for `--step`).
     public func steps() -> [String] {
         var steps: [String] = []
-        let summary = (try? spec.renderSummary()) ?? spec.name
+        let summary = compiled.renderSummary()
         steps.append("model     \(spec.name) (backprop summary \(spec.name))\n" + summary.split(separator: "\n").map { "          " + $0 }.joined(separator: "\n"))
         guard let training, let data = model.data else { return steps }
         let total = training.parameterCount
@@ -46,17 +46,17 @@ extension ModelRun {
         var forward = "forward   one batch, the first of epoch 1: \(batch.size) training \(what), \(ModelRun.shape([batch.size] + spec.inputShape))"
         for (index, row) in rows.enumerated() {
             switch row.layer {
-            case .activation(let name): forward += " → \(name)"
-            case .dropout(let p): forward += " → dropout \(TraceFormat.number(p))"
+            case let activation as ModelSpec.Activation: forward += " → \(activation.typeName)"
+            case let dropout as ModelSpec.Dropout: forward += " → dropout \(TraceFormat.number(dropout.p))"
             default: forward += "\n          layer \(index + 1) \(row.layer.typeName) → \(ModelRun.shape([batch.size] + row.outputShape))"
             }
         }
-        let lastIsLogSoftmax = rows.last.map { $0.layer == .activation("log_softmax") } ?? false
+        let lastIsLogSoftmax = (rows.last?.layer as? ModelSpec.Activation) == .logSoftmax
         forward += "\n      › Each row of the batch is one \(what == "images" ? "image" : "example"); the last layer gives \(training.classes) scores per row"
             + (lastIsLogSoftmax ? ", already log-probabilities (log_softmax)." : "; the loss turns them into log-probabilities with log_softmax.")
         steps.append(forward)
         steps.append("loss      cross-entropy, the mean over the batch of −log p(true class) = \(ModelRun.number(batch.loss))"
-                     + (rows.contains { if case .dropout = $0.layer { return true }; return false } ? " (dropout on, as in training)" : "")
+                     + (rows.contains { $0.layer is ModelSpec.Dropout } ? " (dropout on, as in training)" : "")
                      + "\n      › An untrained network guesses about evenly: −ln(1/\(training.classes)) = \(ModelRun.number(Foundation.log(Double(training.classes)))).")
         var backward = "backward  from the loss back through every layer, the chain rule gives ∂L/∂W and ∂L/∂b of each layer with parameters:"
         for (index, row) in rows.enumerated() where row.parameters > 0 {

@@ -12,7 +12,7 @@ public struct LoadedModel {
     public init(file: String, data: String?) throws(WorkbenchFailure) {
         let saved = try SavedModel(file: file)
         let spec = saved.spec
-        do { network = try FeatureNetwork(spec: spec, weights: saved.weights, biases: saved.biases) }
+        do { network = try FeatureNetwork(model: saved.model, weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
         dataName = data ?? saved.data
         (_, test) = try TrainingData.load(dataName, seed: saved.seed)

@@ -60,64 +60,29 @@ extension ModelFile {
         let message: String
     }
 
-    /// A layer from its keys: `type` and the keys that type takes (`ModelFile.layerKeys`).
-    static func layer(_ fields: [String: FieldValue]) throws(LayerProblem) -> ModelSpec.Layer {
+    /// A layer from its keys: `type` and the keys that type takes (`ModelFile.layerTable`).
+    static func layer(_ fields: [String: FieldValue]) throws(LayerProblem) -> any ModelSpec.Layer {
         guard let typeValue = fields["type"] else {
             throw LayerProblem(key: nil, onValue: false, message: "missing key 'type' (one of " + layerTypes.joined(separator: ", ") + ")")
         }
         guard case .string(let type) = typeValue else {
             throw LayerProblem(key: "type", onValue: true, message: "'type' must be a string, got \(typeValue.described)")
         }
-        guard let keys = layerKeys.first(where: { $0.type == type }) else {
+        if let why = untrainable[type] {
+            throw LayerProblem(key: "type", onValue: true, message: "'\(type)' cannot be trained here: " + why)
+        }
+        guard let entry = layerTable.first(where: { $0.type == type }) else {
             throw LayerProblem(key: "type", onValue: true, message: "unknown layer type '\(type)'" + suggestion(for: type, among: layerTypes))
         }
-        let allowed = ["type"] + keys.required + keys.optional
+        let allowed = ["type"] + entry.required + entry.optional
         for key in fields.keys.sorted() where !allowed.contains(key) {
             let hint = allowed.count > 1 ? suggestion(for: key, among: allowed) : "; a \(type) layer takes only 'type'"
             throw LayerProblem(key: key, onValue: false, message: "unknown key '\(key)' in a \(type) layer" + hint)
         }
-        for key in keys.required where fields[key] == nil {
+        for key in entry.required where fields[key] == nil {
             throw LayerProblem(key: nil, onValue: false, message: "a \(type) layer needs '\(key)'")
         }
-        func integer(_ key: String, _ range: ClosedRange<Int>) throws(LayerProblem) -> Int? {
-            guard let value = fields[key] else { return nil }
-            guard case .integer(let number) = value else {
-                throw LayerProblem(key: key, onValue: true, message: "'\(key)' must be a whole number, got \(value.described)")
-            }
-            guard range.contains(number) else {
-                throw LayerProblem(key: key, onValue: true, message: "'\(key)' is \(number); use \(range.lowerBound) to \(range.upperBound)")
-            }
-            return number
-        }
-        switch type {
-        case "linear":
-            return .linear(outputs: try integer("outputs", 1...Limits.outputs)!)
-        case "conv2d":
-            return .conv2d(filters: try integer("filters", 1...Limits.filters)!, kernel: try integer("kernel", 1...Limits.window)!,
-                           stride: try integer("stride", 1...Limits.window) ?? 1, padding: try integer("padding", 0...Limits.window) ?? 0)
-        case "max_pool2d":
-            return .maxPool2d(size: try integer("size", 1...Limits.window)!, stride: try integer("stride", 1...Limits.window))
-        case "avg_pool2d":
-            return .avgPool2d(size: try integer("size", 1...Limits.window)!, stride: try integer("stride", 1...Limits.window))
-        case "flatten":
-            return .flatten
-        case "dropout":
-            let p: Double
-            switch fields["p"] {
-            case .integer(let value)?: p = Double(value)
-            case .number(let value)?: p = value
-            case let value?: throw LayerProblem(key: "p", onValue: true, message: "'p' must be a number, got \(value.described)")
-            case nil: p = 0
-            }
-            guard p >= 0, p < 1 else { throw LayerProblem(key: "p", onValue: true, message: "'p' is \(p); a dropout probability is at least 0 and less than 1") }
-            return .dropout(p)
-        case "reshape":
-            do { return .reshape(try shape(fields["shape"]!, key: "shape")) } catch {
-                throw LayerProblem(key: "shape", onValue: true, message: error.message)
-            }
-        default:
-            return .activation(type)
-        }
+        return try entry.read(LayerFields(values: fields))
     }
 
     /// A shape: 1 to 3 whole numbers, each from 1 to `Limits.elements`.
@@ -133,24 +98,120 @@ extension ModelFile {
     }
 
     /// A layer as keys, the way a model file writes it (and a saved model stores it).
-    static func fields(of layer: ModelSpec.Layer) -> [String: JSONValue] {
-        func number(_ value: Int) -> JSONValue { .number(Double(value)) }
-        switch layer {
-        case .linear(let outputs): return ["type": .string("linear"), "outputs": number(outputs)]
-        case .conv2d(let filters, let kernel, let stride, let padding):
-            return ["type": .string("conv2d"), "filters": number(filters), "kernel": number(kernel), "stride": number(stride), "padding": number(padding)]
-        case .maxPool2d(let size, let stride), .avgPool2d(let size, let stride):
-            var fields: [String: JSONValue] = ["type": .string(layer.isMaxPool ? "max_pool2d" : "avg_pool2d"), "size": number(size)]
-            if let stride { fields["stride"] = number(stride) }
-            return fields
-        case .flatten: return ["type": .string("flatten")]
-        case .dropout(let p): return ["type": .string("dropout"), "p": .number(p)]
-        case .activation(let name): return ["type": .string(name)]
-        case .reshape(let shape): return ["type": .string("reshape"), "shape": .array(shape.map(number))]
+    static func fields(of layer: any ModelSpec.Layer) -> [String: JSONValue] {
+        for entry in layerTable {
+            if var fields = entry.write(layer) {
+                fields["type"] = .string(entry.type)
+                return fields
+            }
+        }
+        preconditionFailure("every layer type has a row in ModelFile.layerTable: \(layer.typeName)")
+    }
+}
+
+/// One layer's keys as read, with the checks every row of `ModelFile.layerTable` uses.
+struct LayerFields {
+    let values: [String: FieldValue]
+
+    /// A whole number in `range`, or nil when the key is absent.
+    func integer(_ key: String, _ range: ClosedRange<Int>) throws(ModelFile.LayerProblem) -> Int? {
+        guard let value = values[key] else { return nil }
+        guard case .integer(let number) = value else {
+            throw ModelFile.LayerProblem(key: key, onValue: true, message: "'\(key)' must be a whole number, got \(value.described)")
+        }
+        guard range.contains(number) else {
+            throw ModelFile.LayerProblem(key: key, onValue: true, message: "'\(key)' is \(number); use \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    /// A probability in [0, 1) (0 when the key is absent).
+    func probability(_ key: String) throws(ModelFile.LayerProblem) -> Double {
+        let p: Double
+        switch values[key] {
+        case .integer(let value)?: p = Double(value)
+        case .number(let value)?: p = value
+        case let value?: throw ModelFile.LayerProblem(key: key, onValue: true, message: "'\(key)' must be a number, got \(value.described)")
+        case nil: p = 0
+        }
+        guard p >= 0, p < 1 else { throw ModelFile.LayerProblem(key: key, onValue: true, message: "'\(key)' is \(p); a dropout probability is at least 0 and less than 1") }
+        return p
+    }
+
+    /// A shape (`ModelFile.shape`).
+    func shape(_ key: String) throws(ModelFile.LayerProblem) -> [Int] {
+        do { return try ModelFile.shape(values[key]!, key: key) } catch {
+            throw ModelFile.LayerProblem(key: key, onValue: true, message: error.message)
         }
     }
 }
 
-extension ModelSpec.Layer {
-    fileprivate var isMaxPool: Bool { if case .maxPool2d = self { return true }; return false }
+/// `.number` of a whole number, for writing a layer's keys.
+private func number(_ value: Int) -> JSONValue { .number(Double(value)) }
+
+// MARK: - The table: one row per layer type
+
+extension ModelFile {
+    /// One layer type of the format: its `type`, its keys, how it is read and how it is written back.
+    struct LayerEntry: Sendable {
+        let type: String
+        let required: [String], optional: [String]
+        let read: @Sendable (LayerFields) throws(LayerProblem) -> any ModelSpec.Layer
+        /// The layer's keys (without `type`) when it is this row's, else nil.
+        let write: @Sendable (any ModelSpec.Layer) -> [String: JSONValue]?
+    }
+
+    /// Every layer type, in the order docs/models.md lists them. A new layer is one row here.
+    static let layerTable: [LayerEntry] = [
+        LayerEntry(type: "linear", required: ["outputs"], optional: [],
+                   read: { f throws(LayerProblem) in ModelSpec.Linear(outputs: try f.integer("outputs", 1...Limits.outputs)!) },
+                   write: { ($0 as? ModelSpec.Linear).map { ["outputs": number($0.outputs)] } }),
+        LayerEntry(type: "conv2d", required: ["filters", "kernel"], optional: ["stride", "padding"],
+                   read: { f throws(LayerProblem) in
+                       ModelSpec.Conv2d(filters: try f.integer("filters", 1...Limits.filters)!, kernel: try f.integer("kernel", 1...Limits.window)!,
+                                        stride: try f.integer("stride", 1...Limits.window) ?? 1, padding: try f.integer("padding", 0...Limits.window) ?? 0)
+                   },
+                   write: { ($0 as? ModelSpec.Conv2d).map { ["filters": number($0.filters), "kernel": number($0.kernel), "stride": number($0.stride), "padding": number($0.padding)] } }),
+        LayerEntry(type: "max_pool2d", required: ["size"], optional: ["stride"],
+                   read: { f throws(LayerProblem) in ModelSpec.MaxPool2d(size: try f.integer("size", 1...Limits.window)!, stride: try f.integer("stride", 1...Limits.window)) },
+                   write: { ($0 as? ModelSpec.MaxPool2d).map { pool(pool: $0.size, $0.stride) } }),
+        LayerEntry(type: "avg_pool2d", required: ["size"], optional: ["stride"],
+                   read: { f throws(LayerProblem) in ModelSpec.AvgPool2d(size: try f.integer("size", 1...Limits.window)!, stride: try f.integer("stride", 1...Limits.window)) },
+                   write: { ($0 as? ModelSpec.AvgPool2d).map { pool(pool: $0.size, $0.stride) } }),
+        LayerEntry(type: "flatten", required: [], optional: [],
+                   read: { _ throws(LayerProblem) in ModelSpec.Flatten() },
+                   write: { $0 is ModelSpec.Flatten ? [:] : nil }),
+        LayerEntry(type: "dropout", required: ["p"], optional: [],
+                   read: { f throws(LayerProblem) in ModelSpec.Dropout(try f.probability("p")) },
+                   write: { ($0 as? ModelSpec.Dropout).map { ["p": .number($0.p)] } }),
+        LayerEntry(type: "dropout2d", required: ["p"], optional: [],
+                   read: { f throws(LayerProblem) in ModelSpec.Dropout2d(try f.probability("p")) },
+                   write: { ($0 as? ModelSpec.Dropout2d).map { ["p": .number($0.p)] } }),
+        LayerEntry(type: "reshape", required: ["shape"], optional: [],
+                   read: { f throws(LayerProblem) in ModelSpec.Reshape(try f.shape("shape")) },
+                   write: { ($0 as? ModelSpec.Reshape).map { ["shape": .array($0.shape.map(number))] } }),
+    ] + ModelSpec.Activation.allCases.map { activation in
+        LayerEntry(type: activation.rawValue, required: [], optional: [],
+                   read: { _ throws(LayerProblem) in activation },
+                   write: { ($0 as? ModelSpec.Activation) == activation ? [:] : nil })
+    }
+
+    /// Activations other frameworks have that the workbench does not train, and what to write instead:
+    /// refused where the file names them, not shown in a summary and refused later.
+    static let untrainable = [
+        "softmax": "end the model in a linear layer (cross-entropy applies log_softmax, as PyTorch's CrossEntropyLoss does) or in log_softmax",
+        "leaky_relu": "use relu, tanh or sigmoid",
+    ]
+
+    /// The layer types, in the order docs/models.md lists them.
+    public static var layerTypes: [String] { layerTable.map(\.type) }
+    /// The activations, written as a layer's type.
+    public static var activations: [String] { ModelSpec.Activation.allCases.map(\.rawValue) }
+}
+
+/// A pooling's keys: its window and, when not the window, its stride.
+private func pool(pool size: Int, _ stride: Int?) -> [String: JSONValue] {
+    var fields = ["size": number(size)]
+    if let stride { fields["stride"] = number(stride) }
+    return fields
 }

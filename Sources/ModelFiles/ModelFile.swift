@@ -21,6 +21,8 @@ import Support
 public struct ModelFile: Sendable {
     /// The model it describes, checked: its shapes fit and its sizes are within `Limits`.
     public let spec: ModelSpec
+    /// The model compiled: its shapes and parameters.
+    public let model: CompiledModel
     /// The path it was read from, for messages.
     public let file: String
     /// Where each `[[layer]]` starts (1-based line and column), for messages about a layer.
@@ -72,7 +74,7 @@ public struct ModelFile: Sendable {
         let positions = (0..<layerArray.count).map { index in
             locator.layerHeaders.count == layerArray.count ? locator.layerHeaders[index] : fallback
         }
-        var layers: [ModelSpec.Layer] = []
+        var layers: [any ModelSpec.Layer] = []
         for (index, item) in layerArray.enumerated() {
             let section = locator.layerHeaders.count == layerArray.count ? index : -1
             guard let entry = item.table else { throw fail(positions[index], "layer \(index + 1) must be a table") }
@@ -86,7 +88,7 @@ public struct ModelFile: Sendable {
             }
         }
         let spec = ModelSpec(name: name, inputShape: input, layers: layers)
-        do { try ModelFile.check(spec) } catch {
+        do { model = try ModelFile.check(spec) } catch {
             throw fail(error.layer.map { positions[$0 - 1] } ?? inputPosition, error.description)
         }
         self.spec = spec
@@ -109,12 +111,12 @@ public struct ModelFile: Sendable {
     }
 
     /// The model a `backprop train` or `summary` argument names: a preset, or a file ending in `.toml`.
-    /// - Returns: the model and, for a file, the file (to place later errors in it).
+    /// - Returns: the model, compiled, and, for a file, the file (to place later errors in it).
     /// - Throws: `WorkbenchFailure.badInput` for an unknown preset or a bad file.
-    public static func model(_ argument: String) throws(WorkbenchFailure) -> (spec: ModelSpec, file: ModelFile?) {
+    public static func model(_ argument: String) throws(WorkbenchFailure) -> (spec: ModelSpec, model: CompiledModel, file: ModelFile?) {
         if argument.hasSuffix(".toml") {
             let file = try ModelFile(file: argument)
-            return (file.spec, file)
+            return (file.spec, file.model, file)
         }
         guard let spec = ModelSpec.preset(named: argument) else {
             let names = ModelSpec.presets.map(\.name)
@@ -122,7 +124,7 @@ public struct ModelFile: Sendable {
             throw .badInput("unknown model '\(argument)'" + (close.map { "; did you mean '\($0)'?" } ?? "")
                             + "; the models are " + names.joined(separator: ", ") + ", or a model file ending in .toml")
         }
-        return (spec, nil)
+        do { return (spec, try check(spec), nil) } catch { throw .badInput("\(argument): \(error)") }
     }
 }
 
@@ -147,21 +149,6 @@ extension ModelFile {
     }
 
     static let topKeys = ["name", "input", "layer"]
-    /// The activations, written as a layer's type.
-    public static let activations = ["relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax"]
-    /// Every layer type, each with its required and optional keys (besides `type`).
-    static let layerKeys: [(type: String, required: [String], optional: [String])] = [
-        ("linear", ["outputs"], []),
-        ("conv2d", ["filters", "kernel"], ["stride", "padding"]),
-        ("max_pool2d", ["size"], ["stride"]),
-        ("avg_pool2d", ["size"], ["stride"]),
-        ("flatten", [], []),
-        ("dropout", ["p"], []),
-        ("reshape", ["shape"], []),
-    ] + activations.map { ($0, [], []) }
-    /// The layer types, in the order docs/models.md lists them.
-    public static var layerTypes: [String] { layerKeys.map(\.type) }
-
     /// "; did you mean 'x'?" when one of `candidates` is within two edits, else the list of them.
     static func suggestion(for word: String, among candidates: [String]) -> String {
         let close = candidates.min { editDistance(word, $0) < editDistance(word, $1) }.flatMap { editDistance(word, $0) <= 2 ? $0 : nil }
@@ -194,7 +181,7 @@ extension ModelFile {
 
     /// Checks that the layers fit together and stay within `Limits`, one layer at a time, so that no
     /// shape is computed from one that is already too big (no overflow on any file).
-    static func check(_ spec: ModelSpec) throws(ModelProblem) {
+    static func check(_ spec: ModelSpec) throws(ModelProblem) -> CompiledModel {
         guard !spec.layers.isEmpty else { throw ModelProblem(layer: nil, message: "a model needs at least one layer") }
         // Checked: [4000000, 4000000, 4000000] has each size within the limit and a product no Int holds.
         guard let inputElements = ModelSpec.entries(of: spec.inputShape), inputElements <= Limits.elements else {
@@ -202,21 +189,22 @@ extension ModelFile {
             throw ModelProblem(layer: nil, message: "the input \(shown); the limit is \(Limits.elements)")
         }
         var total = 0
-        for count in 1...spec.layers.count {
-            let prefix = ModelSpec(name: spec.name, inputShape: spec.inputShape, layers: Array(spec.layers.prefix(count)))
-            let rows: [ModelSpec.Row]
-            do { rows = try prefix.summary() } catch { throw ModelProblem(layer: error.layer == 0 ? nil : error.layer, message: error.message) }
-            guard let row = rows.last else { continue }
-            let elements = ModelSpec.entries(of: row.outputShape) ?? Int.max
-            guard elements <= Limits.elements else {
-                throw ModelProblem(layer: count, message: "\(row.layer.typeName) outputs \(row.outputShape) = \(elements) elements per example; the limit is \(Limits.elements)")
+        do {
+            return try CompiledModel(spec) { row in
+                let elements = ModelSpec.entries(of: row.outputShape) ?? Int.max
+                guard elements <= Limits.elements else {
+                    return "\(row.layer.typeName) outputs \(row.outputShape) = \(elements) elements per example; the limit is \(Limits.elements)"
+                }
+                let (sum, overflow) = total.addingReportingOverflow(row.parameters)
+                guard !overflow, sum <= Limits.parameters else {
+                    let shown = overflow ? "more than an integer can count" : "\(sum)"
+                    return "\(row.layer.typeName) brings the model to \(shown) parameters; the limit is \(Limits.parameters)"
+                }
+                total = sum
+                return nil
             }
-            let (sum, overflow) = total.addingReportingOverflow(row.parameters)
-            guard !overflow, sum <= Limits.parameters else {
-                let shown = overflow ? "more than an integer can count" : "\(sum)"
-                throw ModelProblem(layer: count, message: "\(row.layer.typeName) brings the model to \(shown) parameters; the limit is \(Limits.parameters)")
-            }
-            total = sum
+        } catch {
+            throw ModelProblem(layer: error.layer == 0 ? nil : error.layer, message: error.message)
         }
     }
 }

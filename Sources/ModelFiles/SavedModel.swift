@@ -12,13 +12,15 @@ public struct SavedModel: Sendable {
     public static let format = "backprop-model"
     /// The version `json()` writes.
     public static let version = 2
-    public let spec: ModelSpec
+    /// The architecture, compiled.
+    public let model: CompiledModel
+    public var spec: ModelSpec { model.spec }
     public let data: String
     public let seed: UInt64
     public let weights: [[Double]], biases: [[Double]]
 
-    public init(spec: ModelSpec, data: String, seed: UInt64, weights: [[Double]], biases: [[Double]]) {
-        self.spec = spec; self.data = data; self.seed = seed; self.weights = weights; self.biases = biases
+    public init(model: CompiledModel, data: String, seed: UInt64, weights: [[Double]], biases: [[Double]]) {
+        self.model = model; self.data = data; self.seed = seed; self.weights = weights; self.biases = biases
     }
 
     /// The document, version 2.
@@ -48,13 +50,13 @@ public struct SavedModel: Sendable {
               let seed = (object["seed"] as? NSNumber)?.uint64Value else { throw fail("missing model, data or seed") }
         if version == 1 {
             guard let preset = ModelSpec.preset(named: model) else { throw fail("unknown model '\(model)'") }
-            self.spec = preset
+            do { self.model = try ModelFile.check(preset) } catch { throw fail(error.description) }
         } else {
             guard let inputValue = object["input"], let layerValues = object["layers"] as? [Any] else { throw fail("missing 'input' or 'layers'") }
             let input: [Int]
             do { input = try ModelFile.shape(FieldValue(json: inputValue), key: "input") } catch { throw fail(error.message) }
             guard layerValues.count <= ModelFile.Limits.layers else { throw fail("more than \(ModelFile.Limits.layers) layers") }
-            var layers: [ModelSpec.Layer] = []
+            var layers: [any ModelSpec.Layer] = []
             for (index, value) in layerValues.enumerated() {
                 guard let entry = value as? [String: Any] else { throw fail("layer \(index + 1) is not an object") }
                 do { layers.append(try ModelFile.layer(entry.mapValues(FieldValue.init(json:)))) } catch {
@@ -62,8 +64,7 @@ public struct SavedModel: Sendable {
                 }
             }
             let spec = ModelSpec(name: model, inputShape: input, layers: layers)
-            do { try ModelFile.check(spec) } catch { throw fail(error.description) }
-            self.spec = spec
+            do { self.model = try ModelFile.check(spec) } catch { throw fail(error.description) }
         }
         func matrix(_ key: String) throws(WorkbenchFailure) -> [[Double]] {
             guard let rows = object[key] as? [[NSNumber]] else { throw fail("'\(key)' is not a list of lists of numbers") }

@@ -58,14 +58,14 @@ public struct CrossValidation: Sendable {
 
     public init(folds: [Fold]) { self.folds = folds }
 
-    /// Trains `spec` afresh on each fold's training part for `epochs`, then evaluates it on the
+    /// Trains `model` afresh on each fold's training part for `epochs`, then evaluates it on the
     /// fold's held-out part; `progress` gets each fold as it finishes.
-    public static func run(_ spec: ModelSpec, parts: [(train: LabeledData, test: LabeledData)], epochs: Int,
+    public static func run(_ model: CompiledModel, parts: [(train: LabeledData, test: LabeledData)], epochs: Int,
                            settings: Trainer.Settings, seed: UInt64, progress: (Int, Fold) -> Void = { _, _ in }) throws(WorkbenchFailure) -> CrossValidation {
         var folds: [Fold] = []
         for (index, part) in parts.enumerated() {
             let trainer: Trainer
-            do { trainer = try Trainer(spec: spec, settings: settings) } catch { throw .badInput("\(spec.name): \(error)") }
+            do { trainer = try Trainer(model: model, settings: settings) } catch { throw .badInput("\(model.name): \(error)") }
             for epoch in 1...epochs {
                 let loss = try Refusals.bad { try trainer.epoch(part.train, seed: seed &+ UInt64(epoch)).loss }
                 if !loss.isFinite { throw .failed("fold \(index + 1), epoch \(epoch): the loss is \(loss) (try a smaller --lr)") }

@@ -1,10 +1,11 @@
 import Autograd
+import Datasets
 import Foundation
 
 /// Why an input-gradient computation (Grad-CAM, saliency, style transfer) cannot run.
 public enum InputGradientError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A layer the forward pass cannot record (1-based layer number, as `backprop summary` counts).
-    case unsupportedLayer(Int, String)
+    /// A layer that cannot take its input's shape (the model does not compile).
+    case shape(ModelSpec.ShapeError)
     /// The parameters do not fit the architecture.
     case parametersDoNotFit(model: String, expectedWeights: [Int], expectedBiases: [Int])
     /// The image does not have the model's input shape.
@@ -26,7 +27,7 @@ public enum InputGradientError: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String {
         switch self {
-        case .unsupportedLayer(let layer, let name): "layer \(layer): \(name) is not supported here (linear, conv2d, max- and average pooling, flatten, dropout, reshape, relu, tanh, sigmoid, log_softmax)"
+        case .shape(let error): error.description
         case .parametersDoNotFit(let model, let weights, let biases): "the parameters do not fit \(model): expected weight sizes \(weights) and bias sizes \(biases)"
         case .imageShape(let expected, let got): "the image has shape \(Tensor.describe(shape: got)), the model takes \(Tensor.describe(shape: expected))"
         case .noConvolution(let model): "\(model) has no convolution layer, so it has no feature maps (use a CNN such as digits-cnn)"
@@ -54,57 +55,37 @@ public enum InputGradientError: Error, Sendable, Equatable, CustomStringConverti
 /// graph.gradient(of: recording.input)                      // ∂y₃/∂x, shape [1, 1, 8, 8]
 /// ```
 public struct FeatureNetwork: Sendable {
+    /// The architecture, compiled.
+    public let model: CompiledModel
     /// The architecture.
-    public let spec: ModelSpec
+    public var spec: ModelSpec { model.spec }
     /// Each linear or convolution layer's weights (linear [inputs, outputs], conv [filters, channels, K, K]), row-major.
     public let weights: [[Double]]
     /// Each linear or convolution layer's biases (linear [outputs], conv [filters, 1, 1]).
     public let biases: [[Double]]
-    /// The shapes of `weights` and `biases`, and each layer's output shape for one image.
-    let parameterShapes: [(weight: [Int], bias: [Int])]
     /// Each layer's output shape for one image (no batch axis).
-    public let layerShapes: [[Int]]
+    public var layerShapes: [[Int]] { model.rows.map(\.outputShape) }
 
     /// The model with these parameters (the layout of `Trainer.weights` and `Trainer.biases`).
-    /// - Throws: `InputGradientError` for a layer this forward pass does not know, or parameters of the wrong sizes.
+    /// - Throws: `InputGradientError` for a model whose shapes do not fit, or parameters of the wrong sizes.
     public init(spec: ModelSpec, weights: [[Double]], biases: [[Double]]) throws(InputGradientError) {
-        var shape = spec.inputShape
-        var parameterShapes: [(weight: [Int], bias: [Int])] = [], layerShapes: [[Int]] = []
-        for (index, layer) in spec.layers.enumerated() {
-            switch layer {
-            // Checked (a model's sizes come from a file): an overflow becomes -1, refused below.
-            case .flatten: shape = [ModelSpec.entries(of: shape) ?? -1]
-            case .dropout: break
-            case .activation(let name) where FeatureNetwork.activations.contains(name): break
-            case .linear(let outputs) where shape.count == 1:
-                parameterShapes.append(([shape[0], outputs], [outputs]))
-                shape = [outputs]
-            case .conv2d(let filters, let kernel, let stride, let padding) where shape.count == 3:
-                parameterShapes.append(([filters, shape[0], kernel, kernel], [filters, 1, 1]))
-                shape = [filters, ModelSpec.checkedOutputSize(shape[1], kernel, stride, padding) ?? -1, ModelSpec.checkedOutputSize(shape[2], kernel, stride, padding) ?? -1]
-            case .maxPool2d(let size, let stride) where shape.count == 3, .avgPool2d(let size, let stride) where shape.count == 3:
-                shape = [shape[0], ModelSpec.checkedOutputSize(shape[1], size, stride ?? size, 0) ?? -1, ModelSpec.checkedOutputSize(shape[2], size, stride ?? size, 0) ?? -1]
-            case .reshape(let target) where ModelSpec.entries(of: target) != nil && ModelSpec.entries(of: target) == ModelSpec.entries(of: shape):
-                shape = target
-            default:
-                throw .unsupportedLayer(index + 1, layer.typeName)
-            }
-            guard shape.allSatisfy({ $0 > 0 }) else { throw .unsupportedLayer(index + 1, layer.typeName + " (its window does not fit)") }
-            layerShapes.append(shape)
-        }
-        let expectedWeights = parameterShapes.map { ModelSpec.entries(of: $0.weight) ?? -1 }, expectedBiases = parameterShapes.map { ModelSpec.entries(of: $0.bias) ?? -1 }
-        guard weights.map(\.count) == expectedWeights, biases.map(\.count) == expectedBiases else {
-            throw .parametersDoNotFit(model: spec.name, expectedWeights: expectedWeights, expectedBiases: expectedBiases)
-        }
-        self.spec = spec
-        self.weights = weights
-        self.biases = biases
-        self.parameterShapes = parameterShapes
-        self.layerShapes = layerShapes
+        let model: CompiledModel
+        do { model = try CompiledModel(spec) } catch { throw .shape(error) }
+        try self.init(model: model, weights: weights, biases: biases)
     }
 
-    /// The activations the forward pass records.
-    public static let activations: Set<String> = ["relu", "tanh", "sigmoid", "log_softmax"]
+    /// The compiled model with these parameters.
+    /// - Throws: `InputGradientError.parametersDoNotFit` for parameters of the wrong sizes.
+    public init(model: CompiledModel, weights: [[Double]], biases: [[Double]]) throws(InputGradientError) {
+        // The products were checked when the model was compiled.
+        let expectedWeights = model.parameterShapes.map { $0.weight.reduce(1, *) }, expectedBiases = model.parameterShapes.map { $0.bias.reduce(1, *) }
+        guard weights.map(\.count) == expectedWeights, biases.map(\.count) == expectedBiases else {
+            throw .parametersDoNotFit(model: model.name, expectedWeights: expectedWeights, expectedBiases: expectedBiases)
+        }
+        self.model = model
+        self.weights = weights
+        self.biases = biases
+    }
 
     /// The forward pass of one image as recorded on a graph.
     public struct Recording: Sendable {
@@ -138,43 +119,21 @@ public struct FeatureNetwork: Sendable {
             throw .imageShape(expected: spec.inputShape, got: image.shape)
         }
         let input = graph.input(name, image.reshaped([1] + spec.inputShape))
-        var h = input, outputs: [NodeID] = [], scores = input, parameter = 0
+        let outputs: [NodeID]
         do {
-            for (index, layer) in spec.layers.enumerated() {
-                let before = h
-                switch layer {
-                case .flatten, .reshape:
-                    h = try graph.apply(.reshape, h, attribute: .shape([1] + layerShapes[index]))
-                case .linear, .conv2d:
-                    let (weightShape, biasShape) = parameterShapes[parameter]
-                    let w = graph.constant(Tensor(shape: weightShape, storage: weights[parameter]), name: "W\(parameter + 1)")
-                    let b = graph.constant(Tensor(shape: biasShape, storage: biases[parameter]), name: "b\(parameter + 1)")
-                    if case .conv2d(_, let kernel, let stride, let padding) = layer {
-                        h = try graph.apply(.add, try graph.apply(.conv2d, h, w, attribute: .window(size: kernel, stride: stride, padding: padding)), b)
-                    } else {
-                        h = try graph.apply(.add, try graph.apply(.matmul, h, w), b)
-                    }
-                    parameter += 1
-                case .maxPool2d(let size, let stride):
-                    h = try graph.apply(.maxPool2d, h, attribute: .window(size: size, stride: stride ?? size, padding: 0))
-                case .avgPool2d(let size, let stride):
-                    h = try graph.apply(.avgPool2d, h, attribute: .window(size: size, stride: stride ?? size, padding: 0))
-                case .dropout:
-                    break   // inference: dropout is the identity
-                case .activation("relu"): h = try graph.apply(.relu, h)
-                case .activation("tanh"): h = try graph.apply(.tanh, h)
-                case .activation("sigmoid"): h = try graph.apply(.sigmoid, h)
-                case .activation("log_softmax"): h = try graph.apply(.logSoftmax, h)
-                case .activation(let name): throw InputGradientError.unsupportedLayer(index + 1, name)
-                }
-                outputs.append(h)
-                scores = layer == .activation("log_softmax") && index == spec.layers.count - 1 ? before : h
+            // Inference: dropout is the identity, so the generator is never drawn from.
+            var random = SeededGenerator(seed: 0)
+            let (shapes, weights, biases) = (model.parameterShapes, weights, biases)
+            outputs = try model.record(input, on: graph, batch: 1, training: false, random: &random) { index in
+                (graph.constant(Tensor(shape: shapes[index].weight, storage: weights[index]), name: "W\(index + 1)"),
+                 graph.constant(Tensor(shape: shapes[index].bias, storage: biases[index]), name: "b\(index + 1)"))
             }
-        } catch let error as InputGradientError {
-            throw error
         } catch {
             throw .engine("\(error)")
         }
+        // Grad-CAM differentiates the score before a final log_softmax.
+        let endsInLogSoftmax = (spec.layers.last as? ModelSpec.Activation) == .logSoftmax
+        let scores = endsInLogSoftmax ? (outputs.dropLast().last ?? input) : (outputs.last ?? input)
         return Recording(input: input, layerOutputs: outputs, scores: scores)
     }
 
@@ -189,8 +148,8 @@ public struct FeatureNetwork: Sendable {
     public var convolutionFeatureLayers: [Int] {
         var result: [Int] = []
         for (index, layer) in spec.layers.enumerated() {
-            guard case .conv2d = layer else { continue }
-            if index + 1 < spec.layers.count, case .activation = spec.layers[index + 1] {
+            guard layer is ModelSpec.Conv2d else { continue }
+            if index + 1 < spec.layers.count, spec.layers[index + 1] is ModelSpec.Activation {
                 result.append(index + 2)
             } else {
                 result.append(index + 1)

@@ -29,9 +29,12 @@ final class Float32Network {
         case dropout(Float)
         /// Channel-major `[C, B, P]` to rows `[B, C·P]`.
         case flatten(channels: Int, plane: Int)
-        /// Rows `[B, C, P]` (as the data arrive) to channel-major `[C, B, P]`, before a first convolution on C > 1 channels.
+        /// Rows `[B, C, P]` to channel-major `[C, B, P]`, before a convolution or pooling on C > 1
+        /// channels that follows the data or a reshape.
         case channelMajor(channels: Int, plane: Int)
         case logSoftmax
+        /// A layer type's own kernels (`Float32Kernel`), shape-preserving.
+        case kernel(any Float32Kernel)
     }
 
     let stages: [Stage]
@@ -81,55 +84,15 @@ final class Float32Network {
         return plan
     }
 
-    init(spec: ModelSpec, weights: [[Double]], biases: [[Double]], seed: UInt64) throws(Trainer.Unsupported) {
-        var stages: [Stage] = []
-        var shape = spec.inputShape
-        var rowsLayout = true            // [B, …] until the first convolution or pooling
-        var parameter = 0
-        for (index, layer) in spec.layers.enumerated() {
-            func unsupported(_ why: String) -> Trainer.Unsupported { Trainer.Unsupported(description: "layer \(index + 1): \(why)") }
-            switch layer {
-            case .linear(let outputs):
-                guard shape.count == 1 else { throw unsupported("linear needs a vector input; add a flatten") }
-                stages.append(.linear(parameter: parameter, inputs: shape[0], outputs: outputs))
-                parameter += 1
-                shape = [outputs]
-            case .conv2d, .maxPool2d, .avgPool2d:
-                guard shape.count == 3 else { throw unsupported("\(layer.typeName) needs channels × height × width") }
-                if rowsLayout {
-                    if shape[0] > 1 { stages.append(.channelMajor(channels: shape[0], plane: shape[1] * shape[2])) }
-                    rowsLayout = false
-                }
-                switch layer {
-                case .conv2d(let filters, let kernel, let stride, let padding):
-                    let window = Window(channels: shape[0], height: shape[1], width: shape[2], size: kernel, stride: stride, padding: padding)
-                    stages.append(.conv(parameter: parameter, filters: filters, window: window))
-                    parameter += 1
-                    shape = [filters, window.outHeight, window.outWidth]
-                case .maxPool2d(let size, let stride), .avgPool2d(let size, let stride):
-                    let window = Window(channels: shape[0], height: shape[1], width: shape[2], size: size, stride: stride ?? size, padding: 0)
-                    if case .maxPool2d = layer { stages.append(.maxPool(window)) } else { stages.append(.avgPool(window)) }
-                    shape = [shape[0], window.outHeight, window.outWidth]
-                default: break
-                }
-            case .flatten:
-                if !rowsLayout, shape.count == 3 {
-                    stages.append(.flatten(channels: shape[0], plane: shape[1] * shape[2]))
-                    rowsLayout = true
-                }
-                shape = [shape.reduce(1, *)]
-            case .dropout(let p):
-                if p > 0 { stages.append(.dropout(Float(p))) }
-            case .activation("relu"): stages.append(.relu)
-            case .activation("sigmoid"): stages.append(.sigmoid)
-            case .activation("tanh"): stages.append(.tanh)
-            case .activation("log_softmax"):
-                guard index == spec.layers.count - 1 else { throw unsupported("log_softmax is only supported as the last layer") }
-                stages.append(.logSoftmax)
-            default:
-                throw unsupported("\(layer.typeName) cannot be trained yet (linear, conv2d, max- and average pooling, flatten, dropout, relu, tanh, sigmoid, log_softmax)")
-            }
-        }
+    /// The network of `spec` (compiled here): for tests that build one directly.
+    convenience init(spec: ModelSpec, weights: [[Double]], biases: [[Double]], seed: UInt64) throws(Trainer.Unsupported) {
+        try self.init(model: try Trainer.compile(spec), weights: weights, biases: biases, seed: seed)
+    }
+
+    /// The network of a compiled model: each layer's own stages (`Float32Layer`), in order.
+    init(model: CompiledModel, weights: [[Double]], biases: [[Double]], seed: UInt64) throws(Trainer.Unsupported) {
+        var stages = try model.float32Plan().stages
+        let shape = model.outputShape
         guard shape.count == 1 else { throw Trainer.Unsupported(description: "the model must end in a vector of class scores; its output has shape \(shape)") }
         self.classes = shape[0]
         // relu then max-pooling equals max-pooling then relu (relu is monotonic), with the same
@@ -139,8 +102,8 @@ final class Float32Network {
             if case .relu = stages[i], case .maxPool = stages[i + 1] { stages.swapAt(i, i + 1) }
         }
         self.stages = stages
-        // Built only by `Trainer`, after `spec.summary()` multiplied every shape with checked arithmetic.
-        var widths = [spec.inputShape.reduce(1, *)]
+        // Built only from a `CompiledModel`, which multiplied every shape with checked arithmetic.
+        var widths = [model.inputShape.reduce(1, *)]
         for stage in stages {
             let last = widths.last!
             switch stage {
@@ -225,6 +188,7 @@ final class Float32Network {
             case .flatten: return "flatten"
             case .channelMajor: return "channel-major"
             case .logSoftmax: return "logSoftmax"
+            case .kernel(let kernel): return kernel.name
             }
         }
     }
@@ -247,6 +211,7 @@ final class Float32Network {
                 let height = w.height.addingReportingOverflow(2 * w.padding), width = w.width.addingReportingOverflow(2 * w.padding)
                 perExample = add(perExample, height.overflow || width.overflow ? nil : ModelSpec.entries(of: [w.channels, height.partialValue, width.partialValue]))
             case .maxPool, .dropout: perExample = add(perExample, widths[index + 1])
+            case .kernel(let kernel): perExample = add(perExample, kernel.stateEntriesPerExample)
             default: break
             }
         }
@@ -409,6 +374,8 @@ final class Float32Network {
                 }
             case .logSoftmax:
                 Kernels.logSoftmax(x, rows: batch, width: widths[index], into: y)
+            case .kernel(let kernel):
+                kernel.forward(x, y, count: outCount, batch: batch, training: training, random: &random)
             }
         }}
     }
@@ -538,12 +505,22 @@ final class Float32Network {
                         (dx + (c * batch + b) * plane).update(from: dy + (b * channels + c) * plane, count: plane)
                     }
                 }
-            case .channelMajor:
-                return      // only ever before the first parameter: the data need no gradient
+            case .channelMajor(let channels, let plane):
+                // Before the first parameter the data need no gradient; after a reshape of a
+                // layer's output into maps it goes back to rows: dx[b, c, p] = dy[c, b, p].
+                guard needsInput else { return }
+                for b in 0..<batch {
+                    for c in 0..<channels {
+                        (dx + (b * channels + c) * plane).update(from: dy + (c * batch + b) * plane, count: plane)
+                    }
+                }
             case .logSoftmax:
                 // The loss already folded log-softmax's Jacobian in when the model ends in it:
                 // gradient g at the log-probabilities gives g − softmax · Σg per row.
                 Kernels.logSoftmaxBackward(y, dy, rows: batch, width: widths[index], into: dx)
+            case .kernel(let kernel):
+                guard needsInput else { return }
+                kernel.backward(dy, x, y, dx, count: count, batch: batch)
             }
         }}}}
     }

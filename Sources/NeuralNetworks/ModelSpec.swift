@@ -6,46 +6,11 @@ import Autograd
 /// Shapes are channels-first, as in PyTorch: an MNIST image is `[1, 28, 28]`, a layer's output
 /// `[8, 28, 28]` for 8 feature maps (Keras prints the same as `(None, 28, 28, 8)`).
 public struct ModelSpec: Sendable, Equatable {
-    /// One layer.
-    public enum Layer: Sendable, Equatable {
-        /// A fully connected layer with this many outputs (its inputs come from the previous shape).
-        case linear(outputs: Int)
-        /// A 2-D convolution: `filters` maps, a square `kernel`, `stride`, zero `padding` on each side.
-        case conv2d(filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0)
-        /// Max pooling over square windows (`stride` defaults to the window).
-        case maxPool2d(size: Int, stride: Int? = nil)
-        /// Average pooling over square windows.
-        case avgPool2d(size: Int, stride: Int? = nil)
-        /// Everything into one vector.
-        case flatten
-        /// Dropout with this probability (no parameters, shape unchanged).
-        case dropout(Double)
-        /// An elementwise activation: relu, sigmoid, tanh, leaky_relu, softmax, log_softmax.
-        case activation(String)
-        /// A reshape to the given shape (the element count must agree).
-        case reshape([Int])
+    // One layer is a `Layer` (Layers/Layer.swift), one type per kind: `.linear(outputs:)`,
+    // `.conv2d(filters:kernel:stride:padding:)`, `.maxPool2d(size:)`, `.activation(.relu)`, …
 
-        /// The layer's type as a summary shows it: `Linear`, `Conv2d`, …
-        public var typeName: String {
-            switch self {
-            case .linear: "Linear"
-            case .conv2d: "Conv2d"
-            case .maxPool2d: "MaxPool2d"
-            case .avgPool2d: "AvgPool2d"
-            case .flatten: "Flatten"
-            case .dropout: "Dropout"
-            case .activation(let name): name
-            case .reshape: "Reshape"
-            }
-        }
-    }
-
-    /// A line of the summary.
-    public struct Row: Sendable, Equatable {
-        public let layer: Layer
-        public let outputShape: [Int]
-        public let parameters: Int
-    }
+    /// A line of the summary: a layer with its shapes and parameter count.
+    public typealias Row = CompiledModel.Row
 
     /// Why a model does not fit together.
     public struct ShapeError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -57,82 +22,27 @@ public struct ModelSpec: Sendable, Equatable {
 
     public let name: String
     public let inputShape: [Int]
-    public let layers: [Layer]
+    public let layers: [any Layer]
 
-    public init(name: String, inputShape: [Int], layers: [Layer]) {
+    public init(name: String, inputShape: [Int], layers: [any Layer]) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers
     }
 
+    public static func == (a: ModelSpec, b: ModelSpec) -> Bool {
+        a.name == b.name && a.inputShape == b.inputShape && a.layers.count == b.layers.count
+            && zip(a.layers, b.layers).allSatisfy { $0.isEqual(to: $1) }
+    }
+
     /// The entries of `shape` (its sizes multiplied, with checked arithmetic: the engine's
     /// `GraphLimits.entries(of:)`), or nil when a size is negative or the product overflows.
-    /// Every size derived from a model goes through this or `summary()`, so no model can wrap around.
+    /// Every size derived from a model goes through this or `CompiledModel`, so no model can wrap around.
     public static func entries(of shape: [Int]) -> Int? { GraphLimits.entries(of: shape) }
 
-    /// Every layer's output shape and parameter count, in order.
-    ///
-    /// Every product and sum is checked: a shape or a parameter count that an `Int` cannot hold is
-    /// refused as a `ShapeError` (layer 0 means the input), never computed.
+    /// Every layer's output shape and parameter count, in order (`CompiledModel(self).rows`).
     /// - Throws: `ShapeError` at the first layer that cannot take its input's shape.
-    public func summary() throws(ShapeError) -> [Row] {
-        var shape = inputShape
-        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), let inputEntries = ModelSpec.entries(of: shape) else {
-            throw ShapeError(layer: 0, message: "the input shape \(shape) must be positive sizes whose product an integer can count")
-        }
-        var entries = inputEntries
-        var rows: [Row] = []
-        for (index, layer) in layers.enumerated() {
-            func fail(_ message: String) -> ShapeError { ShapeError(layer: index + 1, message: "\(layer.typeName) " + message) }
-            func product(_ sizes: [Int]) throws(ShapeError) -> Int {
-                guard let value = ModelSpec.entries(of: sizes) else { throw fail("has sizes \(sizes) whose product an integer cannot hold") }
-                return value
-            }
-            func sum(_ a: Int, _ b: Int) throws(ShapeError) -> Int {
-                let (value, overflow) = a.addingReportingOverflow(b)
-                guard !overflow else { throw fail("has more parameters than an integer can count") }
-                return value
-            }
-            var parameters = 0
-            switch layer {
-            case .linear(let outputs):
-                guard shape.count == 1 else { throw fail("needs a vector, got shape \(shape) (add a flatten first)") }
-                guard outputs > 0 else { throw fail("needs at least one output") }
-                parameters = try sum(try product([shape[0], outputs]), outputs)
-                shape = [outputs]
-            case .conv2d(let filters, let kernel, let stride, let padding):
-                guard shape.count == 3 else { throw fail("needs channels × height × width, got shape \(shape)") }
-                guard filters > 0, kernel > 0, stride > 0, padding >= 0 else { throw fail("needs positive filters, kernel and stride, and padding of 0 or more") }
-                guard let height = ModelSpec.checkedOutputSize(shape[1], kernel, stride, padding),
-                      let width = ModelSpec.checkedOutputSize(shape[2], kernel, stride, padding) else {
-                    throw fail("has a padding or kernel too large to compute")
-                }
-                guard height > 0, width > 0 else { throw fail("with a \(kernel)×\(kernel) kernel does not fit a \(shape[1])×\(shape[2]) input") }
-                parameters = try sum(try product([filters, shape[0], kernel, kernel]), filters)
-                shape = [filters, height, width]
-            case .maxPool2d(let size, let stride), .avgPool2d(let size, let stride):
-                guard shape.count == 3 else { throw fail("needs channels × height × width, got shape \(shape)") }
-                let step = stride ?? size
-                guard size > 0, step > 0 else { throw fail("needs a positive window and stride") }
-                let (height, width) = (ModelSpec.outputSize(shape[1], size, step, 0), ModelSpec.outputSize(shape[2], size, step, 0))
-                guard height > 0, width > 0 else { throw fail("window \(size) does not fit a \(shape[1])×\(shape[2]) input") }
-                shape = [shape[0], height, width]
-            case .flatten:
-                shape = [entries]
-            case .dropout, .activation:
-                break
-            case .reshape(let target):
-                guard !target.isEmpty, target.allSatisfy({ $0 > 0 }), let wanted = ModelSpec.entries(of: target) else {
-                    throw fail("to \(target) needs positive sizes whose product an integer can count")
-                }
-                guard wanted == entries else { throw fail("to \(target) needs \(wanted) elements, got \(entries)") }
-                shape = target
-            }
-            entries = try product(shape)
-            rows.append(Row(layer: layer, outputShape: shape, parameters: parameters))
-        }
-        return rows
-    }
+    public func summary() throws(ShapeError) -> [Row] { try CompiledModel(self).rows }
 
     /// The notes' output size: floor((W + 2P − K) / S) + 1.
     public static func outputSize(_ input: Int, _ kernel: Int, _ stride: Int, _ padding: Int) -> Int {
@@ -152,38 +62,38 @@ public struct ModelSpec: Sendable, Equatable {
     public static let presets: [ModelSpec] = [
         // 000: the MNIST MLP, 784-50-50-10 with dropout 0.2 and log_softmax.
         ModelSpec(name: "mlp-mnist", inputShape: [1, 28, 28], layers: [
-            .flatten, .linear(outputs: 50), .activation("relu"), .dropout(0.2),
-            .linear(outputs: 50), .activation("relu"), .dropout(0.2),
-            .linear(outputs: 10), .activation("log_softmax"),
+            .flatten, .linear(outputs: 50), .activation(.relu), .dropout(0.2),
+            .linear(outputs: 50), .activation(.relu), .dropout(0.2),
+            .linear(outputs: 10), .activation(.logSoftmax),
         ]),
         // 000: the MNIST CNN, 16 and 32 filters of 5×5 with padding 2, max-pool 2, linear 32·7·7 → 10.
         ModelSpec(name: "cnn-mnist", inputShape: [1, 28, 28], layers: [
-            .conv2d(filters: 16, kernel: 5, stride: 1, padding: 2), .activation("relu"), .maxPool2d(size: 2),
-            .conv2d(filters: 32, kernel: 5, stride: 1, padding: 2), .activation("relu"), .maxPool2d(size: 2),
+            .conv2d(filters: 16, kernel: 5, stride: 1, padding: 2), .activation(.relu), .maxPool2d(size: 2),
+            .conv2d(filters: 32, kernel: 5, stride: 1, padding: 2), .activation(.relu), .maxPool2d(size: 2),
             .flatten, .linear(outputs: 10),
         ]),
         // 003: LeNet-5 as the notes' text describes it (padding 2 on the first convolution, so that
         // 16·5·5 reaches fc1; the notes' code omits the padding, which would leave 16·4·4).
         ModelSpec(name: "lenet5", inputShape: [1, 28, 28], layers: [
-            .conv2d(filters: 6, kernel: 5, stride: 1, padding: 2), .activation("sigmoid"), .avgPool2d(size: 2),
-            .conv2d(filters: 16, kernel: 5), .activation("sigmoid"), .avgPool2d(size: 2),
-            .flatten, .linear(outputs: 120), .activation("sigmoid"), .linear(outputs: 84), .activation("sigmoid"),
+            .conv2d(filters: 6, kernel: 5, stride: 1, padding: 2), .activation(.sigmoid), .avgPool2d(size: 2),
+            .conv2d(filters: 16, kernel: 5), .activation(.sigmoid), .avgPool2d(size: 2),
+            .flatten, .linear(outputs: 120), .activation(.sigmoid), .linear(outputs: 84), .activation(.sigmoid),
             .linear(outputs: 10),
         ]),
         // 003: the Iris MLP, 4 inputs, 12 hidden, 3 classes.
-        ModelSpec(name: "iris-mlp", inputShape: [4], layers: [.linear(outputs: 12), .activation("relu"), .linear(outputs: 3)]),
+        ModelSpec(name: "iris-mlp", inputShape: [4], layers: [.linear(outputs: 12), .activation(.relu), .linear(outputs: 3)]),
         // The workbench's own MLP for scikit-learn's 8×8 digits (the notes train the digits only with a CNN).
         ModelSpec(name: "digits-mlp", inputShape: [1, 8, 8], layers: [
-            .flatten, .linear(outputs: 64), .activation("relu"), .linear(outputs: 10),
+            .flatten, .linear(outputs: 64), .activation(.relu), .linear(outputs: 10),
         ]),
         // The workbench's own small CNN for the 8×8 digits: 16 filters of 3×3, max-pool, linear.
         ModelSpec(name: "digits-cnn", inputShape: [1, 8, 8], layers: [
-            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(size: 2),
             .flatten, .linear(outputs: 10),
         ]),
         // 003: 784-256-10.
         ModelSpec(name: "mlp-256", inputShape: [1, 28, 28], layers: [
-            .flatten, .linear(outputs: 256), .activation("relu"), .linear(outputs: 10),
+            .flatten, .linear(outputs: 256), .activation(.relu), .linear(outputs: 10),
         ]),
         // 002: the Keras digit recognizer's CNN, as its summary prints it (Keras' "same" padding).
         ModelSpec(name: "keras-cnn", inputShape: [1, 28, 28], layers: [
@@ -199,8 +109,12 @@ public struct ModelSpec: Sendable, Equatable {
 
 extension ModelSpec {
     /// The Keras-like table: layer, output shape, parameters, then the total.
-    public func renderSummary() throws(ShapeError) -> String {
-        let rows = try summary()
+    public func renderSummary() throws(ShapeError) -> String { try CompiledModel(self).renderSummary() }
+}
+
+extension CompiledModel {
+    /// The Keras-like table: layer, output shape, parameters, then the total.
+    public func renderSummary() -> String {
         func grouped(_ n: Int) -> String {
             let digits = String(n)
             var result = ""

@@ -6,8 +6,8 @@ import Foundation
 /// (matmul and convolution through OpenBLAS, bias add, activations, max-pooling, dropout,
 /// log-softmax, the loss), backward runs on it, and SGD with momentum updates the parameters.
 ///
-/// Supported layers: linear, conv2d, max-pooling, flatten, dropout and the activations relu, tanh,
-/// sigmoid and log_softmax. A model that does not end in log_softmax is trained with cross-entropy on its
+/// Every layer type trains (`ModelSpec.Layer`: each records itself on the graph and names its Float32
+/// stages). A model that does not end in log_softmax is trained with cross-entropy on its
 /// outputs (log_softmax is applied for the loss, as PyTorch's CrossEntropyLoss does).
 public final class Trainer {
     /// Why a model cannot be trained here (yet).
@@ -48,6 +48,8 @@ public final class Trainer {
     public typealias Optimizer = OptimizerSettings.Kind
 
     public let spec: ModelSpec
+    /// The model's shapes and parameters, compiled once.
+    public let model: CompiledModel
     public let settings: Settings
     /// Each linear or convolution layer's weights and biases (row-major): the engine path's own,
     /// or the Float32 path's widened to Double (exactly).
@@ -65,9 +67,6 @@ public final class Trainer {
     private var engineOptimizer: OptimizerState<Double>
     /// Epochs begun, for the learning-rate schedule.
     private var epochsBegun = 0
-    /// The shapes of those weights and biases: linear [inputs, outputs] and [outputs];
-    /// convolution [filters, channels, K, K] and [filters, 1, 1].
-    private let shapes: [(weight: [Int], bias: [Int])]
     /// The model's output shape, and the entries of the input and every layer's output for one
     /// example: from `spec.summary()`, once, for the checks every batch makes.
     private let outputShape: [Int], entriesPerExample: Int
@@ -79,59 +78,40 @@ public final class Trainer {
 
     /// A model with PyTorch's default initialization of each linear layer: weights and biases
     /// uniform in ±1/√inputs, drawn from `settings.seed`.
-    public init(spec: ModelSpec, settings: Settings) throws(Unsupported) {
-        // Every shape and parameter count of the model, with checked arithmetic, before anything is
-        // allocated: the products below are of sizes `summary()` has already multiplied.
-        let rows: [ModelSpec.Row]
-        do { rows = try spec.summary() } catch { throw Unsupported(description: error.description) }
-        var entriesPerExample = ModelSpec.entries(of: spec.inputShape) ?? 0
-        for row in rows {
-            let (sum, overflow) = entriesPerExample.addingReportingOverflow(ModelSpec.entries(of: row.outputShape) ?? .max)
-            guard !overflow else { throw Unsupported(description: "\(spec.name) has more values per example than an integer can count") }
-            entriesPerExample = sum
-        }
+    public convenience init(spec: ModelSpec, settings: Settings) throws(Unsupported) {
+        try self.init(model: try Trainer.compile(spec), settings: settings)
+    }
+
+    /// `spec` compiled, its shape errors as `Unsupported`.
+    static func compile(_ spec: ModelSpec) throws(Unsupported) -> CompiledModel {
+        do { return try CompiledModel(spec) } catch { throw Unsupported(description: error.description) }
+    }
+
+    /// The trainer of a compiled model (its shapes and parameter counts computed, with checked
+    /// arithmetic, before anything is allocated).
+    public init(model: CompiledModel, settings: Settings) throws(Unsupported) {
+        let spec = model.spec
+        self.model = model
         self.spec = spec
         self.settings = settings
         var random = SeededGenerator(seed: settings.seed)
-        var shape = spec.inputShape
-        var shapes: [(weight: [Int], bias: [Int])] = []
         var weights: [[Double]] = [], biases: [[Double]] = []
-        // PyTorch's default initialization: uniform in ±1/√fan-in for weights and biases.
-        // (The shapes' products below were multiplied with checked arithmetic by `summary()` above.)
-        func add(weight: [Int], bias: [Int], fanIn: Int) {
-            let bound = 1 / Double(fanIn).squareRoot()
-            weights.append((0..<weight.reduce(1, *)).map { _ in Double.random(in: -bound...bound, using: &random) })
-            biases.append((0..<bias.reduce(1, *)).map { _ in Double.random(in: -bound...bound, using: &random) })
-            shapes.append((weight, bias))
+        // PyTorch's default initialization: uniform in ±1/√fan-in for weights and biases, layer by
+        // layer. (The shapes' products were multiplied with checked arithmetic by `CompiledModel`.)
+        for shapes in model.parameterShapes {
+            let bound = 1 / Double(shapes.fanIn).squareRoot()
+            weights.append((0..<shapes.weight.reduce(1, *)).map { _ in Double.random(in: -bound...bound, using: &random) })
+            biases.append((0..<shapes.bias.reduce(1, *)).map { _ in Double.random(in: -bound...bound, using: &random) })
         }
-        for (index, layer) in spec.layers.enumerated() {
-            switch layer {
-            case .flatten: shape = [shape.reduce(1, *)]
-            case .dropout: break
-            case .activation(let name) where ["relu", "tanh", "sigmoid", "log_softmax"].contains(name): break
-            case .linear(let outputs):
-                guard shape.count == 1 else { throw Unsupported(description: "layer \(index + 1): linear needs a vector input; add a flatten") }
-                add(weight: [shape[0], outputs], bias: [outputs], fanIn: shape[0])
-                shape = [outputs]
-            case .conv2d(let filters, let kernel, let stride, let padding):
-                guard shape.count == 3 else { throw Unsupported(description: "layer \(index + 1): conv2d needs channels × height × width") }
-                add(weight: [filters, shape[0], kernel, kernel], bias: [filters, 1, 1], fanIn: shape[0] * kernel * kernel)
-                shape = [filters, ModelSpec.outputSize(shape[1], kernel, stride, padding), ModelSpec.outputSize(shape[2], kernel, stride, padding)]
-            case .maxPool2d(let size, let stride), .avgPool2d(let size, let stride):
-                guard shape.count == 3 else { throw Unsupported(description: "layer \(index + 1): pooling needs channels × height × width") }
-                shape = [shape[0], ModelSpec.outputSize(shape[1], size, stride ?? size, 0), ModelSpec.outputSize(shape[2], size, stride ?? size, 0)]
-            case .reshape(let target) where index == spec.layers.count - 1:
-                // The notes' Keras digit recognizer (002) ends this way: 100 softmax units shown as a
-                // 10 × 10 × 1 map. A map is not one score per class, and the notes give no 10 × 10 target.
-                throw Unsupported(description: "layer \(index + 1): Reshape to \(target) makes the output a map, not one score per class, so there is nothing to train it against on a labelled data set; end the model in a linear layer with one output per class")
-            default:
-                throw Unsupported(description: "layer \(index + 1): \(layer.typeName) cannot be trained yet (linear, conv2d, max- and average pooling, flatten, dropout, relu, tanh, sigmoid, log_softmax)")
-            }
+        if let last = model.rows.last, last.outputShape.count != 1 {
+            // The notes' Keras digit recognizer (002) ends this way: 100 softmax units shown as a
+            // 10 × 10 × 1 map. A map is not one score per class, and the notes give no 10 × 10 target.
+            throw Unsupported(description: "layer \(model.rows.count): \(last.layer.typeName) to \(last.outputShape) makes the output a map, not one score per class, so there is nothing to train it against on a labelled data set; end the model in a linear layer with one output per class")
         }
-        self.shapes = shapes
-        self.outputShape = rows.last?.outputShape ?? spec.inputShape
-        self.entriesPerExample = entriesPerExample
-        self.lossKind = spec.layers.last == .activation("log_softmax") && settings.loss == .crossEntropy ? .nll : settings.loss
+        self.outputShape = model.outputShape
+        self.entriesPerExample = model.entriesPerExample
+        let endsInLogSoftmax = (spec.layers.last as? ModelSpec.Activation) == .logSoftmax
+        self.lossKind = endsInLogSoftmax && settings.loss == .crossEntropy ? .nll : settings.loss
         self.engineWeights = weights
         self.engineBiases = biases
         var update = settings.update
@@ -142,15 +122,22 @@ public final class Trainer {
         self.engineOptimizer = OptimizerState(settings: update, sizes: settings.precision == .float64 ? sizes : [])
         self.random = random
         if settings.precision == .float32 {
-            fast = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next())
-            if Kernels.cores >= 2 { peer = try Float32Network(spec: spec, weights: weights, biases: biases, seed: random.next()) }
+            fast = try Float32Network(model: model, weights: weights, biases: biases, seed: random.next())
+            if Kernels.cores >= 2 { peer = try Float32Network(model: model, weights: weights, biases: biases, seed: random.next()) }
         }
     }
 
     /// A trained model: the same architecture with the given parameters (from `backprop train --save`).
     /// - Throws: `Unsupported` when the parameters do not fit the architecture.
     public convenience init(spec: ModelSpec, settings: Settings, weights: [[Double]], biases: [[Double]]) throws(Unsupported) {
-        try self.init(spec: spec, settings: settings)
+        try self.init(model: try Trainer.compile(spec), settings: settings, weights: weights, biases: biases)
+    }
+
+    /// A trained model of a compiled model with the given parameters.
+    /// - Throws: `Unsupported` when the parameters do not fit the architecture.
+    public convenience init(model: CompiledModel, settings: Settings, weights: [[Double]], biases: [[Double]]) throws(Unsupported) {
+        let spec = model.spec
+        try self.init(model: model, settings: settings)
         guard weights.map(\.count) == self.weights.map(\.count), biases.map(\.count) == self.biases.map(\.count) else {
             throw Unsupported(description: "the saved parameters do not fit \(spec.name): expected weight sizes \(self.weights.map(\.count)) and bias sizes \(self.biases.map(\.count))")
         }
@@ -194,7 +181,7 @@ public final class Trainer {
     public func recordBatch(_ data: LabeledData, indices: [Int]) throws -> (graph: Graph, loss: NodeID) {
         var settings = self.settings
         settings.precision = .float64
-        let engine = fast == nil ? self : try Trainer(spec: spec, settings: settings, weights: weights, biases: biases)
+        let engine = fast == nil ? self : try Trainer(model: model, settings: settings, weights: weights, biases: biases)
         _ = try engine.gradients(data, indices: indices)
         guard let loss = engine.lastLoss else { preconditionFailure("the engine path records its loss node") }
         return (engine.graph, loss)
@@ -236,44 +223,13 @@ public final class Trainer {
         // The batch is a constant: no gradient flows into the data.
         var h = graph.constant(Tensor(shape: [batch] + data.featureShape, storage: features), name: "x")
         var weightNodes: [NodeID] = [], biasNodes: [NodeID] = []
-        var linear = 0
-        for layer in spec.layers {
-            switch layer {
-            case .flatten:
-                h = try graph.apply(.reshape, h, attribute: .shape([batch, graph.shape(of: h).dropFirst().reduce(1, *)]))
-            case .linear, .conv2d:
-                let (weightShape, biasShape) = shapes[linear]
-                let w = graph.parameter("W\(linear + 1)", Tensor(shape: weightShape, storage: engineWeights[linear]))
-                let b = graph.parameter("b\(linear + 1)", Tensor(shape: biasShape, storage: engineBiases[linear]))
-                weightNodes.append(w); biasNodes.append(b)
-                if case .conv2d(_, let kernel, let stride, let padding) = layer {
-                    h = try graph.apply(.add, try graph.apply(.conv2d, h, w, attribute: .window(size: kernel, stride: stride, padding: padding)), b)
-                } else {
-                    // init checked that a linear layer's input is a vector: here [batch, inputs].
-                    h = try graph.apply(.add, try graph.apply(.matmul, h, w), b)
-                }
-                linear += 1
-            case .maxPool2d(let size, let stride):
-                h = try graph.apply(.maxPool2d, h, attribute: .window(size: size, stride: stride ?? size, padding: 0))
-            case .avgPool2d(let size, let stride):
-                h = try graph.apply(.avgPool2d, h, attribute: .window(size: size, stride: stride ?? size, padding: 0))
-            case .dropout(let p) where training && p > 0:
-                let shape = graph.shape(of: h)
-                let keep = 1 / (1 - p)
-                // A local copy of the generator: drawing through the class property paid an exclusivity
-                // check per entry (10% of an MNIST step).
-                var generator = random
-                let mask = (0..<shape.reduce(1, *)).map { _ in Double.random(in: 0..<1, using: &generator) < p ? 0 : keep }
-                random = generator
-                h = try graph.apply(.multiply, h, graph.constant(Tensor(shape: shape, storage: mask)))
-            case .dropout: break
-            case .activation("relu"): h = try graph.apply(.relu, h)
-            case .activation("tanh"): h = try graph.apply(.tanh, h)
-            case .activation("sigmoid"): h = try graph.apply(.sigmoid, h)
-            case .activation("log_softmax"): h = try graph.apply(.logSoftmax, h)
-            default: break
-            }
-        }
+        let shapes = model.parameterShapes, (weights, biases) = (engineWeights, engineBiases), graph = self.graph
+        h = try model.record(h, on: graph, batch: batch, training: training, random: &random) { index in
+            let w = graph.parameter("W\(index + 1)", Tensor(shape: shapes[index].weight, storage: weights[index]))
+            let b = graph.parameter("b\(index + 1)", Tensor(shape: shapes[index].bias, storage: biases[index]))
+            weightNodes.append(w); biasNodes.append(b)
+            return (w, b)
+        }.last ?? h
         let scores = graph.value(of: h)
         let classes = graph.shape(of: h)[1]
         var loss = try record(lossKind, in: graph, scores: h, labels: indices.map { data.labels[$0] })

@@ -19,7 +19,6 @@ struct SummaryCommand: ParsableCommand {
     @Argument(help: "A preset model, or a model file ending in .toml.") var model: String
 
     func run() throws {
-        let (spec, _) = try ModelFile.model(model)
-        do { print(try spec.renderSummary()) } catch { throw WorkbenchFailure.badInput("\(model): \(error)") }
+        print(try ModelFile.model(model).model.renderSummary())
     }
 }

@@ -46,16 +46,16 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (spec, modelFile) = try ModelFile.model(model)
+        let (spec, compiled, modelFile) = try ModelFile.model(model)
         // Before any work: no output may replace the model file.
         try RunFiles(inputs: [(modelFile?.file, "the model file")]).check([("--save", save), ("--curves", curves), ("--trace", trace)])
-        if let folds { return try crossValidate(spec, folds: folds) }
+        if let folds { return try crossValidate(compiled, folds: folds) }
         let (seed, batch) = (options.seed, options.batch)
         // With --limit, MNIST decodes only the images it trains on (the same prefix as before).
         let (training, test, _) = try TrainingData.load(data, seed: seed, limit: limit, testLimit: nil)
         if let mismatch = TrainingData.inputMismatch(model, spec, data, training) { throw WorkbenchFailure.badInput(mismatch) }
         let trainer: Trainer
-        do { trainer = try Trainer(spec: spec, settings: options.settings) } catch { throw modelFile?.failure("\(error)") ?? WorkbenchFailure.badInput("\(model): \(error)") }
+        do { trainer = try Trainer(model: compiled, settings: options.settings) } catch { throw modelFile?.failure("\(error)") ?? WorkbenchFailure.badInput("\(model): \(error)") }
         print("training \(model) (\(trainer.parameterCount) parameters) on \(data): \(training.count) examples, \(test.count) held out; batch \(batch), \(options.summary), seed \(seed)")
         let monitor = try TrainingMonitor(epochs: epochs, examples: training.count, batchSize: batch,
                                           curves: curves.map { ($0, "\(spec.name) on \(data), batch \(batch), \(options.summary), seed \(seed)") })
@@ -74,7 +74,7 @@ struct TrainCommand: ParsableCommand {
         }
         if let curves { print("curves in \(curves)") }
         if let save {
-            let document = SavedModel(spec: spec, data: data, seed: seed, weights: trainer.weights, biases: trainer.biases)
+            let document = SavedModel(model: trainer.model, data: data, seed: seed, weights: trainer.weights, biases: trainer.biases)
             do { try AtomicFile.write(document.json().serialized() + "\n", to: save) } catch { throw WorkbenchFailure.badInput("\(error)") }
             print("saved \(model) to \(save)")
         }
@@ -82,12 +82,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// `--folds K`: a fresh model per fold, each fold's held-out accuracy, then the mean and spread.
-    func crossValidate(_ spec: ModelSpec, folds count: Int) throws {
+    func crossValidate(_ compiled: CompiledModel, folds count: Int) throws {
         let parts = try TrainingData.folds(data, count: count, seed: options.seed)
         print("cross-validating \(model) on \(data): \(count) stratified folds of \(parts[0].train.count + parts[0].test.count) examples; \(epochs) epochs each, batch \(options.batch), \(options.summary), seed \(options.seed)")
         // Every fold comes from the same data set: one check serves them all.
-        if let mismatch = TrainingData.inputMismatch(model, spec, data, parts[0].train) { throw WorkbenchFailure.badInput(mismatch) }
-        let result = try CrossValidation.run(spec, parts: parts, epochs: epochs, settings: options.settings, seed: options.seed) { index, fold in
+        if let mismatch = TrainingData.inputMismatch(model, compiled.spec, data, parts[0].train) { throw WorkbenchFailure.badInput(mismatch) }
+        let result = try CrossValidation.run(compiled, parts: parts, epochs: epochs, settings: options.settings, seed: options.seed) { index, fold in
             print(String(format: "fold %d/%d: held-out accuracy %.2f%% (%d of %d), loss %.4f", index + 1, count, fold.accuracy * 100, fold.right, fold.count, fold.loss))
         }
         print(String(format: "cross-validated accuracy: %.2f%% ± %.2f%% (mean ± standard deviation over %d folds)", result.mean * 100, result.deviation * 100, count))
@@ -107,7 +107,7 @@ struct EvaluateCommand: ParsableCommand {
         // Only the held-out part is needed: for MNIST, decode none of the training images.
         let test = try TrainingData.load(data ?? saved.data, seed: saved.seed, limit: 1, testLimit: nil).test
         let trainer: Trainer
-        do { trainer = try Trainer(spec: spec, settings: .init(), weights: saved.weights, biases: saved.biases) }
+        do { trainer = try Trainer(model: saved.model, settings: .init(), weights: saved.weights, biases: saved.biases) }
         catch { throw WorkbenchFailure.badInput("\(file): \(error)") }
         print("evaluating \(spec.name) from \(file) on \(data ?? saved.data): \(test.count) held-out examples")
         try HeldOutReport(trainer, on: test).lines().forEach { print($0) }

@@ -77,7 +77,8 @@ struct ModelFileCommandTests {
     @Test("bad model files and --curves: one line, exit 2", arguments: [
         (["train", "bad.toml", "--data", "iris"], "backprop: bad.toml:5:8: error: layer 1: unknown layer type 'lenear'; did you mean 'linear'?"),
         (["summary", "bad.toml"], "backprop: bad.toml:5:8: error: layer 1: unknown layer type 'lenear'; did you mean 'linear'?"),
-        (["train", "softmax.toml", "--data", "iris"], "backprop: softmax.toml:8:1: error: layer 2: softmax cannot be trained yet"),
+        (["train", "softmax.toml", "--data", "iris"], "backprop: softmax.toml:9:8: error: layer 2: 'softmax' cannot be trained here: end the model in a linear layer"),
+        (["summary", "softmax.toml"], "backprop: softmax.toml:9:8: error: layer 2: 'softmax' cannot be trained here: end the model in a linear layer"),
         (["train", "iris.toml", "--data", "digits"], "takes inputs of shape [4], but digits has [1, 8, 8]"),
         (["summary", "none.toml"], "backprop: none.toml: error: no such file"),
         (["train", "iris-mlp", "--data", "iris", "--curves", "c.png"], "--curves c.png: name an .svg file"),

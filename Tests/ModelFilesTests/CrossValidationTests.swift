@@ -19,7 +19,7 @@ struct CrossValidationTests {
     @Test("every example of iris is held out once over 3 folds, and each fold reports its own count")
     func irisFolds() throws {
         let parts = try TrainingData.folds("iris", count: 3, seed: 1)
-        let spec = try ModelFile.model("iris-mlp").spec
+        let spec = try ModelFile.model("iris-mlp").model
         var seen: [Int] = []
         let result = try CrossValidation.run(spec, parts: parts, epochs: 2, settings: .init(), seed: 1) { index, _ in seen.append(index) }
         #expect(seen == [0, 1, 2])

@@ -37,12 +37,40 @@ struct ModelFileTests {
         }
     }
 
+    @Test("every layer type of the table reads back what it writes, in a model file and in a saved model")
+    func everyLayerTypeRoundTrips() throws {
+        let spec = ModelSpec(name: "all", inputShape: [2, 8, 8], layers: [
+            .conv2d(filters: 3, kernel: 3, stride: 1, padding: 1), .activation(.relu), .dropout2d(0.2), .maxPool2d(size: 2),
+            .avgPool2d(size: 2, stride: 1), .activation(.tanh), .flatten, .dropout(0.1), .reshape([3, 3, 3]), .flatten,
+            .linear(outputs: 4), .activation(.sigmoid), .linear(outputs: 2), .activation(.logSoftmax)])
+        let types = spec.layers.compactMap { layer -> String? in
+            guard case .string(let type)? = ModelFile.fields(of: layer)["type"] else { return nil }
+            return type
+        }
+        #expect(Set(ModelFile.layerTypes) == Set(types), "the model uses every type of the table")
+        var text = "name = \"all\"\ninput = \(spec.inputShape)\n"
+        for layer in spec.layers {
+            text += "\n[[layer]]\n"
+            for (key, value) in ModelFile.fields(of: layer).sorted(by: { $0.key < $1.key }) { text += "\(key) = \(value.serialized())\n" }
+        }
+        let file = try ModelFile(text: text, file: "all.toml")
+        #expect(file.spec == spec)
+        let trainer = try Trainer(model: file.model, settings: .init())
+        let saved = SavedModel(model: file.model, data: "digits", seed: 1, weights: trainer.weights, biases: trainer.biases)
+        let read = try SavedModel(text: saved.json().serialized(), file: "all.json")
+        #expect(read.spec == spec)
+        // Float32 parameters (the default path's, widened exactly) read back exactly as Float32:
+        // Foundation's JSON reader can miss a Double's last bit, which Float rounding absorbs.
+        #expect(read.weights.map { $0.map(Float.init) } == trainer.weights.map { $0.map(Float.init) })
+        #expect(read.biases.map { $0.map(Float.init) } == trainer.biases.map { $0.map(Float.init) })
+    }
+
     @Test("a file without a name is named after the file; optional keys take their defaults")
     func defaults() throws {
         let spec = try ModelFile(text: "input = [1, 8, 8]\n[[layer]]\ntype = \"conv2d\"\nfilters = 4\nkernel = 3\n[[layer]]\ntype = \"avg_pool2d\"\nsize = 2\n",
                                  file: "dir/small.toml").spec
         #expect(spec.name == "small")
-        #expect(spec.layers == [.conv2d(filters: 4, kernel: 3, stride: 1, padding: 0), .avgPool2d(size: 2, stride: nil)])
+        #expect(spec == ModelSpec(name: "small", inputShape: [1, 8, 8], layers: [.conv2d(filters: 4, kernel: 3, stride: 1, padding: 0), .avgPool2d(size: 2, stride: nil)]))
     }
 
     /// A valid two-layer file with one line replaced, to place each mistake on a known line.
@@ -97,9 +125,21 @@ struct ModelFileTests {
 
     @Test("the trainer's refusal of a layer is placed at that layer's [[layer]]")
     func trainerFailurePlaced() throws {
-        let file = try ModelFile(text: Self.file(replacing: 9, with: "type = \"softmax\""), file: "m.toml")
-        #expect(file.failure("layer 2: softmax cannot be trained yet").message == "m.toml:8:1: error: layer 2: softmax cannot be trained yet")
+        let file = try ModelFile(text: Self.file(), file: "m.toml")
+        #expect(file.failure("layer 2: relu cannot be trained yet").message == "m.toml:8:1: error: layer 2: relu cannot be trained yet")
         #expect(file.failure("layer 9: out of range").message == "m.toml: error: layer 9: out of range")
+    }
+
+    @Test("an activation that does not train is refused at its type's value, not shown in a summary", arguments: [
+        ("softmax", "m.toml:9:8: error: layer 2: 'softmax' cannot be trained here: end the model in a linear layer (cross-entropy applies log_softmax, as PyTorch's CrossEntropyLoss does) or in log_softmax"),
+        ("leaky_relu", "m.toml:9:8: error: layer 2: 'leaky_relu' cannot be trained here: use relu, tanh or sigmoid"),
+    ])
+    func untrainableActivation(_ name: String, _ expected: String) throws {
+        do { _ = try ModelFile(text: Self.file(replacing: 9, with: "type = \"\(name)\""), file: "m.toml"); Issue.record("accepted \(name)") } catch {
+            #expect(error.message == expected)
+            #expect(error.exitStatus.rawValue == 2)
+        }
+        #expect(ModelFile.activations == ["relu", "tanh", "sigmoid", "log_softmax"])
     }
 
     @Test("a model argument is a preset or a .toml path; a near-miss preset gets a suggestion")

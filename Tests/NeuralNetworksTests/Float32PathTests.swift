@@ -30,27 +30,33 @@ private func worstRelativeError(_ a: [[Double]], _ b: [[Double]]) -> Double {
 @Suite("The Float32 path agrees with the engine")
 struct Float32PathTests {
     struct Case: Sendable, CustomTestStringConvertible {
-        let name: String, inputShape: [Int], layers: [ModelSpec.Layer]
+        let name: String, inputShape: [Int], layers: [any ModelSpec.Layer]
         var testDescription: String { name }
     }
 
     static let cases: [Case] = [
         Case(name: "MLP, relu, log_softmax (the 000 MLP's layers)", inputShape: [1, 4, 4], layers: [
-            .flatten, .linear(outputs: 7), .activation("relu"), .linear(outputs: 5), .activation("relu"),
-            .linear(outputs: 3), .activation("log_softmax")]),
+            .flatten, .linear(outputs: 7), .activation(.relu), .linear(outputs: 5), .activation(.relu),
+            .linear(outputs: 3), .activation(.logSoftmax)]),
         Case(name: "MLP, tanh and sigmoid, cross-entropy on raw scores", inputShape: [6], layers: [
-            .linear(outputs: 5), .activation("tanh"), .linear(outputs: 4), .activation("sigmoid"), .linear(outputs: 3)]),
+            .linear(outputs: 5), .activation(.tanh), .linear(outputs: 4), .activation(.sigmoid), .linear(outputs: 3)]),
         Case(name: "CNN: padded conv, relu, max-pool, conv, max-pool, linear (the 000 CNN's layers)", inputShape: [1, 8, 8], layers: [
-            .conv2d(filters: 3, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
-            .conv2d(filters: 4, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
+            .conv2d(filters: 3, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(size: 2),
+            .conv2d(filters: 4, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(size: 2),
             .flatten, .linear(outputs: 5)]),
         Case(name: "LeNet-like: sigmoid, average pooling, two input channels, stride 2", inputShape: [2, 9, 9], layers: [
-            .conv2d(filters: 3, kernel: 3, stride: 2, padding: 1), .activation("sigmoid"), .avgPool2d(size: 2, stride: 1),
-            .conv2d(filters: 2, kernel: 2), .activation("tanh"),
-            .flatten, .linear(outputs: 6), .activation("sigmoid"), .linear(outputs: 4), .activation("log_softmax")]),
+            .conv2d(filters: 3, kernel: 3, stride: 2, padding: 1), .activation(.sigmoid), .avgPool2d(size: 2, stride: 1),
+            .conv2d(filters: 2, kernel: 2), .activation(.tanh),
+            .flatten, .linear(outputs: 6), .activation(.sigmoid), .linear(outputs: 4), .activation(.logSoftmax)]),
         Case(name: "CNN with 16 and 32 filters (oneDNN's blocked layout between its convolutions), odd pooled edges", inputShape: [1, 10, 10], layers: [
-            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
-            .conv2d(filters: 32, kernel: 3, stride: 1, padding: 1), .activation("tanh"), .maxPool2d(size: 2),
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(size: 2),
+            .conv2d(filters: 32, kernel: 3, stride: 1, padding: 1), .activation(.tanh), .maxPool2d(size: 2),
+            .flatten, .linear(outputs: 3)]),
+        Case(name: "dropout2d between convolution and pooling (PyTorch's nn.Dropout2d; off, as in eval, for gradients)", inputShape: [2, 6, 6], layers: [
+            .conv2d(filters: 3, kernel: 3, stride: 1, padding: 1), .activation(.relu), .dropout2d(0.3), .maxPool2d(size: 2),
+            .flatten, .linear(outputs: 3)]),
+        Case(name: "reshape in the middle: a vector becomes two 3×3 maps for a convolution", inputShape: [8], layers: [
+            .linear(outputs: 18), .activation(.relu), .reshape([2, 3, 3]), .conv2d(filters: 2, kernel: 2), .activation(.tanh),
             .flatten, .linear(outputs: 3)]),
     ]
 
@@ -83,7 +89,7 @@ struct Float32PathTests {
 
     @Test("every loss, with and without a penalty, gives the engine's gradients", arguments: LossKind.allCases, [nil, Penalty.l1(0.01), Penalty.l2(0.05)])
     func lossesAndPenalties(_ loss: LossKind, _ penalty: Penalty?) throws {
-        let spec = ModelSpec(name: "t", inputShape: [5], layers: [.linear(outputs: 6), .activation("tanh"), .linear(outputs: 4)])
+        let spec = ModelSpec(name: "t", inputShape: [5], layers: [.linear(outputs: 6), .activation(.tanh), .linear(outputs: 4)])
         let data = randomData(shape: [5], count: 9, classes: 4, seed: 11)
         var settings = Trainer.Settings()
         settings.loss = loss; settings.penalty = penalty; settings.precision = .float64
@@ -139,7 +145,7 @@ struct Float32PathTests {
 
     @Test("a wrong gradient is caught: the comparison fails when one parameter is nudged")
     func comparisonCanFail() throws {
-        let spec = ModelSpec(name: "t", inputShape: [6], layers: [.linear(outputs: 4), .activation("relu"), .linear(outputs: 3)])
+        let spec = ModelSpec(name: "t", inputShape: [6], layers: [.linear(outputs: 4), .activation(.relu), .linear(outputs: 3)])
         let data = randomData(shape: [6], count: 8, classes: 3, seed: 2)
         var settings = Trainer.Settings()
         settings.precision = .float64
@@ -192,9 +198,9 @@ struct Float32PathTests {
 struct Float32BranchTests {
     /// A CNN big enough that a batch of 40 passes `work · count ≥ 2,000,000` and runs as two replicas.
     static let spec = ModelSpec(name: "replicas", inputShape: [2, 12, 12], layers: [
-        .conv2d(filters: 8, kernel: 5, stride: 1, padding: 2), .activation("relu"), .maxPool2d(size: 2),
-        .conv2d(filters: 6, kernel: 3, stride: 1, padding: 1), .activation("tanh"), .avgPool2d(size: 2),
-        .flatten, .linear(outputs: 5), .activation("log_softmax")])
+        .conv2d(filters: 8, kernel: 5, stride: 1, padding: 2), .activation(.relu), .maxPool2d(size: 2),
+        .conv2d(filters: 6, kernel: 3, stride: 1, padding: 1), .activation(.tanh), .avgPool2d(size: 2),
+        .flatten, .linear(outputs: 5), .activation(.logSoftmax)])
 
     @Test("the two-replica branch (work·count ≥ 2,000,000) gives graph.backward's loss and gradients")
     func twoReplicas() throws {
@@ -244,8 +250,8 @@ struct Float32BranchTests {
     @Test("with 16 and 32 filters the batch stays in oneDNN's blocked layout between the convolutions, with the planes' gradients")
     func blockedLayout() throws {
         let spec = ModelSpec(name: "blocked", inputShape: [1, 10, 10], layers: [
-            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
-            .conv2d(filters: 32, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(size: 2),
+            .conv2d(filters: 32, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(size: 2),
             .flatten, .linear(outputs: 4)])
         let data = randomData(shape: [1, 10, 10], count: 12, classes: 4, seed: 5)
         let seeded = try Trainer(spec: spec, settings: Trainer.Settings())

@@ -11,20 +11,10 @@ import Testing
 private func randomNetwork(_ spec: ModelSpec, seed: UInt64) throws -> FeatureNetwork {
     var generator = SeededGenerator(seed: seed)
     var weights: [[Double]] = [], biases: [[Double]] = []
-    var shape = spec.inputShape
-    for (layer, row) in zip(spec.layers, try spec.summary()) {
-        var fanIn = 0, biasCount = 0
-        switch layer {
-        case .linear(let outputs): fanIn = shape[0]; biasCount = outputs
-        case .conv2d(let filters, let kernel, _, _): fanIn = shape[0] * kernel * kernel; biasCount = filters
-        default: break
-        }
-        if biasCount > 0 {
-            let bound = 1 / Double(fanIn).squareRoot()
-            weights.append((0..<(row.parameters - biasCount)).map { _ in bound * (2 * generator.unit() - 1) })
-            biases.append((0..<biasCount).map { _ in bound * (2 * generator.unit() - 1) })
-        }
-        shape = row.outputShape
+    for shapes in try CompiledModel(spec).parameterShapes {
+        let bound = 1 / Double(shapes.fanIn).squareRoot(), biasCount = shapes.bias.reduce(1, *)
+        weights.append((0..<shapes.weight.reduce(1, *)).map { _ in bound * (2 * generator.unit() - 1) })
+        biases.append((0..<biasCount).map { _ in bound * (2 * generator.unit() - 1) })
     }
     return try FeatureNetwork(spec: spec, weights: weights, biases: biases)
 }
@@ -46,8 +36,8 @@ private func centralDifferences(at x: Tensor, step h: Double = 1e-5, _ f: (Tenso
 
 /// conv 3×3 → relu → max-pool → conv 2×2 → sigmoid → flatten → linear: layers 1 … 7.
 private let tinyCNN = ModelSpec(name: "tiny-cnn", inputShape: [1, 6, 6], layers: [
-    .conv2d(filters: 2, kernel: 3, stride: 1, padding: 1), .activation("relu"), .maxPool2d(size: 2),
-    .conv2d(filters: 3, kernel: 2), .activation("sigmoid"), .flatten, .linear(outputs: 4),
+    .conv2d(filters: 2, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(size: 2),
+    .conv2d(filters: 3, kernel: 2), .activation(.sigmoid), .flatten, .linear(outputs: 4),
 ])
 
 @Suite("Input gradients")
@@ -123,7 +113,7 @@ struct InputGradientTests {
     /// class 1's is −Σ A¹ (evidence against it).
     private func handBuiltModel() throws -> FeatureNetwork {
         let spec = ModelSpec(name: "hand-built", inputShape: [1, 4, 4], layers: [
-            .conv2d(filters: 2, kernel: 1), .activation("relu"), .flatten, .linear(outputs: 2),
+            .conv2d(filters: 2, kernel: 1), .activation(.relu), .flatten, .linear(outputs: 2),
         ])
         var linear = [Double](repeating: 0, count: 32 * 2)     // [inputs 32, outputs 2], row-major
         for i in 0..<2 { for j in 0..<2 { linear[(i * 4 + j) * 2 + 0] = 2 } }

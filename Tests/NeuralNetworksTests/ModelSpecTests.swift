@@ -28,7 +28,7 @@ struct ModelSpecTests {
     @Test("LeNet-5 as 003 describes it: 28×28×6, 14×14×6, 10×10×16, 5×5×16, then 120, 84, 10")
     func lenet() throws {
         let rows = try #require(ModelSpec.preset(named: "lenet5")).summary()
-        let shapes = rows.filter { if case .activation = $0.layer { return false }; return true }.map(\.outputShape)
+        let shapes = rows.filter { !($0.layer is ModelSpec.Activation) }.map(\.outputShape)
         #expect(shapes == [[6, 28, 28], [6, 14, 14], [16, 10, 10], [16, 5, 5], [400], [120], [84], [10]])
     }
 
