@@ -53,6 +53,14 @@ struct SignInRequest: Codable, Sendable {
     var code: String
 }
 
+/// `GET /api/teacher/lessons/N/submissions?before=ID&after=ID&limit=N`: the query, decoded by
+/// Hummingbird's `decodeQuery` (a value that is not a whole number is the route's 400).
+struct SubmissionsQuery: Codable, Sendable {
+    var before: Int64?
+    var after: Int64?
+    var limit: Int?
+}
+
 /// One string or a list of strings (`"params": "w"` is `["w"]`).
 struct StringList: Codable, Sendable {
     var values: [String]

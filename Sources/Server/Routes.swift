@@ -54,7 +54,7 @@ extension WorkbenchServer {
         // The teacher's routes: `Authorization: Bearer TOKEN` (with a course, each teacher's own token).
         let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token, digests: courseFile?.teachers.map(\.tokenSHA256)))
         teacher.get("/lessons/:n/submissions") { request, context in
-            await self.teacherReply(context) { number in try await self.submissions(number, request) }.response
+            await self.teacherReply(context) { number in try await self.submissions(number, request, context) }.response
         }
         teacher.get("/lessons/:n/stats") { _, context in
             await self.teacherReply(context) { number in try await self.statistics(number) }.response
@@ -181,17 +181,11 @@ extension WorkbenchServer {
 
     /// The attempts at the lesson, newest first, a page at a time: `?before=ID` continues after a
     /// page (its `next`), `?after=ID` keeps the newer ones only, `?limit=N` (1 to 1,000; 500).
-    func submissions(_ number: Int, _ request: Request) async throws -> Reply {
-        let query = request.uri.queryParameters
-        func whole<T: LosslessStringConvertible>(_ key: String, _ range: ClosedRange<T>, default value: T) -> T? {
-            guard let text = query[key[...]] else { return value }
-            guard let number = T(String(text)), range.contains(number) else { return nil }
-            return number
-        }
-        guard let limit = whole("limit", 1...Self.pageLimit, default: 500), let after = whole("after", 0...Int64.max, default: 0),
-              let before = whole("before", 0...Int64.max, default: Int64.max) else {
-            return .error("submissions: use ?before=ID, ?after=ID (attempt numbers) and ?limit=N (1 to \(Self.pageLimit))")
-        }
+    func submissions(_ number: Int, _ request: Request, _ context: ServerContext) async throws -> Reply {
+        let refusal = Reply.error("submissions: use ?before=ID, ?after=ID (attempt numbers) and ?limit=N (1 to \(Self.pageLimit))")
+        guard let query = try? request.uri.decodeQuery(as: SubmissionsQuery.self, context: context) else { return refusal }
+        let (limit, after, before) = (query.limit ?? 500, query.after ?? 0, query.before ?? Int64.max)
+        guard (1...Self.pageLimit).contains(limit), after >= 0, before >= 0 else { return refusal }
         let page = try await store.newest(lesson: number, after: after, before: before, limit: limit + 1)
         let attempts = page.prefix(limit)
         let formatter = ISO8601DateFormatter()
