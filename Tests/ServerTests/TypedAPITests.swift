@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Server
 import Grading
+import GRDB
 
 /// The typed API: every body decoded into its route's type, a wrong field named in a 400; answers
 /// reach the grader as typed values; grading runs for several students at once. In-process (no socket).
@@ -86,5 +87,40 @@ struct TypedAPITests {
         #expect(second.wait(timeout: .now() + 60) == .success, "the second grading waited for the first")
         release.signal()
         #expect(pool.count == 2)
+    }
+}
+
+@Suite("serve: the store")
+struct StoreTests {
+    @Test("a store made before typed answers opens: the column is added, its attempts read as answer files and are graded as before")
+    func olderStore() async throws {
+        let directory = try temporaryDirectory()
+        let old = try DatabaseQueue(path: directory + "/attempts.sqlite")
+        let file = "student = \"s1\"\nlesson = 1\n[answers]\n\"q-value\" = 3\n"
+        try await old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE attempt (id INTEGER PRIMARY KEY AUTOINCREMENT, received REAL NOT NULL, lesson INTEGER NOT NULL,
+                    student TEXT, name TEXT, client TEXT NOT NULL, answers TEXT NOT NULL, points REAL NOT NULL,
+                    max_points REAL NOT NULL, rejection TEXT, grade TEXT NOT NULL);
+                """)
+            try db.execute(sql: "INSERT INTO attempt (received, lesson, student, client, answers, points, max_points, grade) VALUES (0, 1, 's1', 'x', ?, 1, 12, '{}')",
+                           arguments: [file])
+        }
+        try await old.close()
+        let server = try await TestServer.start { $0.dataDirectory = directory }
+        let stored = try await server.server.store.attempts(lesson: 1, student: "s1")
+        guard case .file(let text) = stored.first?.answers else { Issue.record("the old attempt did not read as an answer file"); return }
+        #expect(text == file)
+        let feedback = try await server.request("GET", "/api/teacher/lessons/1/students/s1", teacher: true)
+        #expect(feedback.status == 200, "\(feedback.text)")
+        #expect(feedback.object["answers"] as? String == file)
+        #expect((feedback.object["report"] as? String)?.contains("✓ q-value") == true, "\(feedback.text)")
+        // A new typed attempt beside it.
+        let sent = try await server.request("POST", "/api/exercises/1/answers", json: ["student": "s1", "answers": ["q-value": 3]])
+        #expect(sent.status == 200)
+        #expect(sent.object["attempt"] as? Int == 2)
+        let csv = try await server.request("GET", "/api/teacher/lessons/1/gradebook.csv", teacher: true)
+        #expect(csv.status == 200)
+        #expect(csv.text.split(whereSeparator: \.isNewline).count == 2, "\(csv.text)")
     }
 }
