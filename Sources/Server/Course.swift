@@ -18,6 +18,11 @@ final class Course: Sendable {
     private let pages = Locked<[Int: Reply]>([:])
     private let reports = Locked<[Int: Reply]>([:])
     private let sets: [Int: SetPool]
+    /// The teacher's grade of each attempt a gradebook has shown, by attempt number, and how many
+    /// attempts were graded for gradebooks (tests).
+    let teacherGrades = Locked<(grades: [Int64: SubmissionGrade], graded: Int)>(([:], 0))
+    /// The most grades `teacherGrades` keeps (about 2 kB each); past it, it starts again.
+    static let teacherGradeLimit = 50_000
 
     /// Reads every lesson file. Throws bad input (exit 2) when the lessons cannot be found or read.
     init() throws(WorkbenchFailure) {
@@ -177,10 +182,26 @@ final class Course: Sendable {
     /// The gradebook over the given attempts (each student's latest or best): `backprop grade DIR
     /// --csv`'s CSV, or (`csv` false) a JSON array of `backprop grade --json` objects. A gradebook that
     /// cannot be made is an error with its reason (never an empty 200).
-    func gradebook(_ number: Int, attempts: [(file: String, answers: Answers)], csv: Bool) -> Reply {
+    ///
+    /// Each attempt is graded once per process, by the grader of the lessons loaded at start, with the
+    /// figures shown (the teacher's view); later gradebooks take that grade from `teacherGrades`. A
+    /// corrected lesson is loaded at the next start, which regrades everyone.
+    func gradebook(_ number: Int, attempts: [(id: Int64, answers: Answers)], csv: Bool) -> Reply {
         do throws(WorkbenchFailure) {
             return try exercises(number).with { set throws(WorkbenchFailure) -> Reply in
-                let grades = attempts.map { Course.grade($0.answers, lesson: number, with: set, file: $0.file) }
+                var known = teacherGrades.withLock { cache in attempts.map { cache.grades[$0.id] } }
+                let missing = known.indices.filter { known[$0] == nil }
+                for index in missing {
+                    known[index] = Course.grade(attempts[index].answers, lesson: number, with: set, file: "attempt \(attempts[index].id)")
+                }
+                if !missing.isEmpty {
+                    teacherGrades.withLock { cache in
+                        if cache.grades.count + missing.count > Course.teacherGradeLimit { cache.grades = [:] }
+                        for index in missing { cache.grades[attempts[index].id] = known[index] }
+                        cache.graded += missing.count
+                    }
+                }
+                let grades = known.compactMap { $0 }
                 guard csv else { return .json(JSONValue.array(grades.map { $0.json() }).serialized() + "\n") }
                 return .text(try Gradebook(grades: grades, set: set, format: .csv, roster: nil).text, type: "text/csv; charset=utf-8")
             }

@@ -241,7 +241,7 @@ extension WorkbenchServer {
     /// the best), in `backprop grade`'s CSV or JSON.
     func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
         let best = courseFile?.assignment(number)?.counts == .best
-        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (file: "attempt \($0.id)", answers: $0.answers) }
+        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (id: $0.id, answers: $0.answers) }
         let course = self.course
         return await gate.run { course.gradebook(number, attempts: attempts, csv: csv) }
     }

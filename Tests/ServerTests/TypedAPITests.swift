@@ -69,6 +69,28 @@ struct TypedAPITests {
         #expect(AnswerFile.toml(try #require({ if case .typed(let request) = attempts.first?.answers { return request }; return nil }()), lesson: 1) == file)
     }
 
+    @Test("a gradebook grades each attempt once: the next gradebook grades only the attempts that are new")
+    func gradebookGradesOnce() async throws {
+        let server = try await TestServer.start()
+        for student in ["s1", "s2", "s3"] {
+            #expect(try await server.request("POST", "/api/exercises/1/answers", json: ["student": student, "answers": ["q-value": 3]]).status == 200)
+        }
+        func graded() -> Int { server.server.course.teacherGrades.withLock { $0.graded } }
+        let first = try await server.request("GET", "/api/teacher/lessons/1/gradebook.csv", teacher: true)
+        #expect(first.status == 200)
+        #expect(graded() == 3)
+        let again = try await server.request("GET", "/api/teacher/lessons/1/gradebook.csv", teacher: true)
+        #expect(again.text == first.text)
+        let json = try await server.request("GET", "/api/teacher/lessons/1/gradebook.json", teacher: true)
+        #expect(((try? JSONSerialization.jsonObject(with: json.body)) as? [[String: Any]])?.count == 3)
+        #expect(graded() == 3)
+        // s2 answers again: only that attempt is graded for the next gradebook, and it counts.
+        #expect(try await server.request("POST", "/api/exercises/1/answers", json: ["student": "s2", "answers": ["q-value": 2]]).status == 200)
+        let after = try await server.request("GET", "/api/teacher/lessons/1/gradebook.csv", teacher: true)
+        #expect(graded() == 4)
+        #expect(after.text != first.text)
+    }
+
     @Test("two gradings of one lesson run at once, each with its own exercise set")
     func concurrentSets() throws {
         setenv("BACKPROP_LESSONS", TestServer.packageRoot.appendingPathComponent("lessons").path, 1)
