@@ -189,23 +189,40 @@ final class Course: Sendable {
     func gradebook(_ number: Int, attempts: [(id: Int64, answers: Answers)], csv: Bool) -> Reply {
         do throws(WorkbenchFailure) {
             return try exercises(number).with { set throws(WorkbenchFailure) -> Reply in
-                var known = teacherGrades.withLock { cache in attempts.map { cache.grades[$0.id] } }
-                let missing = known.indices.filter { known[$0] == nil }
-                for index in missing {
-                    known[index] = Course.grade(attempts[index].answers, lesson: number, with: set, file: "attempt \(attempts[index].id)")
-                }
-                if !missing.isEmpty {
-                    teacherGrades.withLock { cache in
-                        if cache.grades.count + missing.count > Course.teacherGradeLimit { cache.grades = [:] }
-                        for index in missing { cache.grades[attempts[index].id] = known[index] }
-                        cache.graded += missing.count
-                    }
-                }
-                let grades = known.compactMap { $0 }
+                let grades = teacherGrades(number, attempts, with: set)
                 guard csv else { return .json(JSONValue.array(grades.map { $0.json() }).serialized() + "\n") }
                 return .text(try Gradebook(grades: grades, set: set, format: .csv, roster: nil).text, type: "text/csv; charset=utf-8")
             }
         } catch { return .failure(error, httpStatus: 500) }
+    }
+
+    /// One attempt's teacher-view grade (kept as a gradebook's are): the teacher's view of a student.
+    func teacherGrade(_ number: Int, id: Int64, answers: Answers) -> Result<Graded, Reply> {
+        do throws(WorkbenchFailure) {
+            let grade = try exercises(number).with { set in teacherGrades(number, [(id, answers)], with: set)[0] }
+            return .success(Graded(student: grade.student, name: grade.name, points: grade.points, maxPoints: grade.maxPoints,
+                                   rejection: grade.rejection, json: grade.json().serialized(), report: grade.report()))
+        } catch { return .failure(.failure(error)) }
+    }
+
+    /// The teacher's grades of these attempts: those kept in `teacherGrades`, the others graded with `set` and kept.
+    private func teacherGrades(_ number: Int, _ attempts: [(id: Int64, answers: Answers)], with set: ExerciseSet) -> [SubmissionGrade] {
+        let known = teacherGrades.withLock { cache in attempts.map { cache.grades[$0.id] } }
+        var made: [Int64: SubmissionGrade] = [:]
+        let grades = zip(attempts, known).map { attempt, grade in
+            if let grade { return grade }
+            let new = Course.grade(attempt.answers, lesson: number, with: set, file: "attempt \(attempt.id)")
+            made[attempt.id] = new
+            return new
+        }
+        if !made.isEmpty {
+            teacherGrades.withLock { cache in
+                if cache.grades.count + made.count > Course.teacherGradeLimit { cache.grades = [:] }
+                cache.grades.merge(made) { _, new in new }
+                cache.graded += made.count
+            }
+        }
+        return grades
     }
 
     /// The exercise ids of lesson `number`, in sheet order (none for an unknown lesson).

@@ -69,7 +69,7 @@ struct TypedAPITests {
         #expect(AnswerFile.toml(try #require({ if case .typed(let request) = attempts.first?.answers { return request }; return nil }()), lesson: 1) == file)
     }
 
-    @Test("a gradebook grades each attempt once: the next gradebook grades only the attempts that are new")
+    @Test("a gradebook grades each attempt once: the next gradebook (or the teacher's view of a student) grades only the attempts that are new")
     func gradebookGradesOnce() async throws {
         let server = try await TestServer.start()
         for student in ["s1", "s2", "s3"] {
@@ -83,6 +83,11 @@ struct TypedAPITests {
         #expect(again.text == first.text)
         let json = try await server.request("GET", "/api/teacher/lessons/1/gradebook.json", teacher: true)
         #expect(((try? JSONSerialization.jsonObject(with: json.body)) as? [[String: Any]])?.count == 3)
+        #expect(graded() == 3)
+        // The teacher's view of one student takes the same kept grade.
+        let feedback = try await server.request("GET", "/api/teacher/lessons/1/students/s1", teacher: true)
+        #expect(feedback.status == 200)
+        #expect((feedback.object["report"] as? String)?.contains("✓ q-value") == true)
         #expect(graded() == 3)
         // s2 answers again: only that attempt is graded for the next gradebook, and it counts.
         #expect(try await server.request("POST", "/api/exercises/1/answers", json: ["student": "s2", "answers": ["q-value": 2]]).status == 200)
