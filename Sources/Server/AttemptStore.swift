@@ -68,11 +68,41 @@ struct StoredAttempt: Sendable {
     let student: String?
     let name: String?
     let client: String
-    /// What was sent, as it was sent.
-    let answers: Answers
+    /// What was sent, as stored; `answers()` decodes it (the statistics, which read only `grade`,
+    /// never pay for decoding every attempt's answers).
+    let sent: StoredAnswers
     let points: Double
     let maxPoints: Double
     let rejection: String?
     /// `backprop grade --json`'s object for this attempt, as graded when it was sent.
     let grade: String
+}
+
+extension StoredAttempt {
+    /// What was sent, typed again.
+    func answers() throws -> Answers { try sent.answers() }
+}
+
+/// Answers as a store keeps them: an answer file's text as it came, typed answers as JSON (the
+/// `AnswerRequest`, keys sorted). Every store keeps them so; SQLite in `answers` and `answers_format`.
+enum StoredAnswers: Sendable {
+    case file(String)
+    case json(String)
+
+    init(_ answers: Answers) throws {
+        switch answers {
+        case .file(let text): self = .file(text)
+        case .typed(let request):
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            self = .json(String(decoding: try encoder.encode(request), as: UTF8.self))
+        }
+    }
+
+    func answers() throws -> Answers {
+        switch self {
+        case .file(let text): return .file(text)
+        case .json(let text): return .typed(try JSONDecoder().decode(AnswerRequest.self, from: Data(text.utf8)))
+        }
+    }
 }

@@ -241,7 +241,7 @@ extension WorkbenchServer {
     /// the best), in `backprop grade`'s CSV or JSON.
     func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
         let best = courseFile?.assignment(number)?.counts == .best
-        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (id: $0.id, answers: $0.answers) }
+        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (id: $0.id, answers: try $0.answers()) }
         let course = self.course
         return await gate.run { course.gradebook(number, attempts: attempts, csv: csv) }
     }
@@ -252,13 +252,13 @@ extension WorkbenchServer {
         guard let last = attempts.last else {
             return .error("no attempt by student '\(student)' at lesson \(number)", exitStatus: 2, httpStatus: 404)
         }
-        let course = self.course
+        let course = self.course, answers = try last.answers()
         return await gate.run {
-            switch course.teacherGrade(number, id: last.id, answers: last.answers) {
+            switch course.teacherGrade(number, id: last.id, answers: answers) {
             case .failure(let reply): return reply
             case .success(let grade):
                 let text: String
-                switch last.answers {
+                switch answers {
                 case .file(let file): text = file
                 case .typed(let request): text = AnswerFile.toml(request, lesson: number)
                 }

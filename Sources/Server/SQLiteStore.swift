@@ -67,7 +67,11 @@ final class SQLiteStore: AttemptStore {
     // MARK: - Attempts
 
     func record(_ attempt: NewAttempt, maxAttempts: Int?) async throws -> Int64? {
-        let (format, text) = try Self.stored(attempt.answers)
+        let (format, text): (String, String)
+        switch try StoredAnswers(attempt.answers) {
+        case .file(let file): (format, text) = ("toml", file)
+        case .json(let json): (format, text) = ("json", json)
+        }
         let graded = attempt.graded
         return try await pool.write { db in
             if let maxAttempts, let student = graded.student,
@@ -129,26 +133,11 @@ final class SQLiteStore: AttemptStore {
         try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values)).map(SQLiteStore.attempt) }
     }
 
-    /// The answers' column and its text: an answer file as it came, typed answers as JSON.
-    private static func stored(_ answers: Answers) throws -> (format: String, text: String) {
-        switch answers {
-        case .file(let text): return ("toml", text)
-        case .typed(let request):
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return ("json", String(decoding: try encoder.encode(request), as: UTF8.self))
-        }
-    }
-
-    private static func attempt(_ row: Row) throws -> StoredAttempt {
+    private static func attempt(_ row: Row) -> StoredAttempt {
         let text: String = row["answers"]
-        let answers: Answers
-        switch row["answers_format"] as String {
-        case "json": answers = .typed(try JSONDecoder().decode(AnswerRequest.self, from: Data(text.utf8)))
-        default: answers = .file(text)
-        }
+        let sent: StoredAnswers = row["answers_format"] as String == "json" ? .json(text) : .file(text)
         return StoredAttempt(id: row["id"], received: Date(timeIntervalSince1970: row["received"]), lesson: row["lesson"],
-                             student: row["student"], name: row["name"], client: row["client"], answers: answers,
+                             student: row["student"], name: row["name"], client: row["client"], sent: sent,
                              points: row["points"], maxPoints: row["max_points"], rejection: row["rejection"], grade: row["grade"])
     }
 
