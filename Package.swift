@@ -106,6 +106,10 @@ let package = Package(
         // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
         .testTarget(name: "LibraryTests"),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport", "Grading",
+                                                       // In-process route tests: `app.test(.router)`, no socket.
+                                                       .product(name: "Hummingbird", package: "hummingbird"),
+                                                       .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                       .product(name: "HTTPTypes", package: "swift-http-types"),
                                                        .product(name: "GRDB", package: "GRDB.swift"),
                                                        .product(name: "Crypto", package: "swift-crypto")]),
     ]

@@ -194,3 +194,126 @@ public struct Submission: Sendable {
         return quoted.count > 82 ? String(quoted.prefix(80)) + "…'" : quoted
     }
 }
+
+// MARK: - Typed answers (the server's JSON)
+
+extension Submission {
+    /// A submission from answers already typed (the server's JSON body), checked as a file's are:
+    /// the student id, the name, the nesting of each answer and the number of values. No answer file
+    /// is written or parsed.
+    /// - Throws: `Rejection` for a missing or malformed student id or name, or answers nested too deep.
+    public init(student: String?, name: String?, lesson: Int, answers: [(id: String, value: AnswerValue)], file: String) throws(Rejection) {
+        self.file = file
+        guard let student else { throw Rejection(reason: "no 'student' (your student id), e.g. \"student\": \"s1234567\"", student: nil) }
+        if let problem = Submission.studentIDProblem(student) {
+            throw Rejection(reason: "student id \(Submission.printable(student)): \(problem)", student: nil)
+        }
+        self.student = student
+        if let name {
+            guard name.count <= AnswerLimits.nameCharacters,
+                  !name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) || $0.properties.generalCategory == .format }) else {
+                throw Rejection(reason: "'name' must be one line of at most \(AnswerLimits.nameCharacters) characters, without control or format characters", student: student)
+            }
+        }
+        self.name = name
+        self.lesson = lesson
+        let nesting = answers.map { $0.value.nesting }.max() ?? 0
+        guard nesting <= AnswerLimits.nesting else {
+            throw Rejection(reason: "arrays or tables nested \(nesting) deep; the limit is \(AnswerLimits.nesting)", student: student)
+        }
+        var budget = 20_000
+        self.answers = answers.map { (id: $0.id, value: $0.value.limited(budget: &budget)) }
+        self.notes = []
+    }
+}
+
+extension AnswerValue: Codable {
+    /// How deeply arrays and tables nest in the value (a number is 0, `[[1]]` is 2), as a file's are counted.
+    var nesting: Int {
+        switch self {
+        case .array(let items): return 1 + (items.map(\.nesting).max() ?? 0)
+        case .table(let items): return 1 + (items.map(\.value.nesting).max() ?? 0)
+        default: return 0
+        }
+    }
+
+    /// The value with everything beyond `budget` values marked as a file's are (`from(_:depth:budget:)`).
+    func limited(budget: inout Int) -> AnswerValue {
+        budget -= 1
+        guard budget >= 0 else { return .other("value beyond the limit of 20,000 values per file") }
+        switch self {
+        case .array(let items):
+            var copied: [AnswerValue] = []
+            for item in items { copied.append(item.limited(budget: &budget)); if budget < 0 { break } }
+            return .array(copied)
+        case .table(let items):
+            var copied: [(key: String, value: AnswerValue)] = []
+            for item in items { copied.append((item.key, item.value.limited(budget: &budget))); if budget < 0 { break } }
+            return .table(copied)
+        default: return self
+        }
+    }
+
+    private struct Key: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    /// The deepest JSON value decoded: far beyond the grader's limit (which rejects the answer with its
+    /// reason), near enough to stop a body of 30,000 brackets from recursing that deep.
+    public static let decodingDepth = 32
+
+    /// Reads a JSON answer: a number (whole or not), a string, true/false, a list or an object (its keys
+    /// sorted). `null` is not an answer.
+    public init(from decoder: any Decoder) throws {
+        guard decoder.codingPath.count <= AnswerValue.decodingDepth else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "answers nested deeper than \(AnswerValue.decodingDepth) levels"))
+        }
+        if var list = try? decoder.unkeyedContainer() {
+            var items: [AnswerValue] = []
+            while !list.isAtEnd { items.append(try list.decode(AnswerValue.self)) }
+            self = .array(items)
+            return
+        }
+        if let table = try? decoder.container(keyedBy: Key.self) {
+            var items: [(key: String, value: AnswerValue)] = []
+            for key in table.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+                items.append((key.stringValue, try table.decode(AnswerValue.self, forKey: key)))
+            }
+            self = .table(items)
+            return
+        }
+        let value = try decoder.singleValueContainer()
+        if value.decodeNil() {
+            throw DecodingError.valueNotFound(AnswerValue.self, .init(codingPath: decoder.codingPath,
+                                                                      debugDescription: "null is not an answer; leave the exercise out instead"))
+        }
+        if let flag = try? value.decode(Bool.self) { self = .bool(flag); return }
+        if let whole = try? value.decode(Int.self) { self = .integer(whole); return }
+        if let number = try? value.decode(Double.self) {
+            guard number.isFinite else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a number that is not finite")) }
+            self = Int64(exactly: number).map { .integer(Int($0)) } ?? .number(number)
+            return
+        }
+        self = .string(try value.decode(String.self))
+    }
+
+    /// Writes the answer as JSON (a date or time, never sent as JSON, as its description).
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .integer(let value): var c = encoder.singleValueContainer(); try c.encode(value)
+        case .number(let value): var c = encoder.singleValueContainer(); try c.encode(value)
+        case .string(let value): var c = encoder.singleValueContainer(); try c.encode(value)
+        case .bool(let value): var c = encoder.singleValueContainer(); try c.encode(value)
+        case .other(let value): var c = encoder.singleValueContainer(); try c.encode(value)
+        case .array(let items):
+            var c = encoder.unkeyedContainer()
+            for item in items { try c.encode(item) }
+        case .table(let items):
+            var c = encoder.container(keyedBy: Key.self)
+            for item in items { try c.encode(item.value, forKey: Key(stringValue: item.key)) }
+        }
+    }
+}

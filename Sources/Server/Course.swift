@@ -11,31 +11,23 @@ import Pages
 /// `grade` see them. Loaded once at start; the drawings and exercise sets are prepared on first use.
 ///
 /// An `ExerciseSet` caches evaluations while it grades a formula, so it is not safe to share
-/// between threads: each lesson's set is used under its own lock.
+/// between threads: each lesson keeps a pool of sets (`SetPool`), one per grading at a time, so that
+/// students are graded at once, one set each.
 final class Course: Sendable {
     let lessons: [Lesson]
     private let pages = Locked<[Int: Reply]>([:])
     private let reports = Locked<[Int: Reply]>([:])
-    private let sets: [Int: LockedSet]
-
-    /// One lesson's exercise set, prepared on first use and then used by one thread at a time.
-    final class LockedSet: @unchecked Sendable {
-        let lesson: Lesson
-        private let lock = NSLock()
-        private var prepared: Result<ExerciseSet, WorkbenchFailure>?
-        init(_ lesson: Lesson) { self.lesson = lesson }
-
-        func with<T>(_ body: (ExerciseSet) -> T) throws(WorkbenchFailure) -> T {
-            lock.lock(); defer { lock.unlock() }
-            if prepared == nil { prepared = Result { () throws(WorkbenchFailure) in try ExerciseSet(lesson) } }
-            return try body(prepared!.get())
-        }
-    }
+    private let sets: [Int: SetPool]
+    /// The teacher's grade of each attempt a gradebook has shown, by attempt number, and how many
+    /// attempts were graded for gradebooks (tests).
+    let teacherGrades = Locked<(grades: [Int64: SubmissionGrade], graded: Int)>(([:], 0))
+    /// The most grades `teacherGrades` keeps (about 2 kB each); past it, it starts again.
+    static let teacherGradeLimit = 50_000
 
     /// Reads every lesson file. Throws bad input (exit 2) when the lessons cannot be found or read.
     init() throws(WorkbenchFailure) {
         lessons = try LessonLibrary.all()
-        sets = Dictionary(uniqueKeysWithValues: lessons.filter { !$0.exercises.isEmpty }.map { ($0.number, LockedSet($0)) })
+        sets = Dictionary(uniqueKeysWithValues: lessons.filter { !$0.exercises.isEmpty }.map { ($0.number, SetPool($0)) })
     }
 
     func lesson(_ number: Int) throws(WorkbenchFailure) -> Lesson {
@@ -45,7 +37,7 @@ final class Course: Sendable {
         return lesson
     }
 
-    func exercises(_ number: Int) throws(WorkbenchFailure) -> LockedSet {
+    func exercises(_ number: Int) throws(WorkbenchFailure) -> SetPool {
         let lesson = try lesson(number)
         guard let set = sets[lesson.number] else {
             throw .badInput("lesson \(number) has no exercises; lessons with exercises: " + sets.keys.sorted().map(String.init).joined(separator: ", "))
@@ -62,10 +54,7 @@ final class Course: Sendable {
 
     /// `GET /api/lessons`: number, title, source in the notes and the number of exercises of each lesson.
     func lessonList() -> Reply {
-        .json(JSONValue.array(lessons.map { lesson in
-            .object(["number": .number(Double(lesson.number)), "title": .string(lesson.title), "source": .string(lesson.source),
-                     "exercises": .number(Double(lesson.exercises.count))])
-        }).serialized() + "\n")
+        API.reply(lessons.map { LessonSummary(number: $0.number, title: $0.title, source: $0.source, exercises: $0.exercises.count) })
     }
 
     /// `GET /api/lessons/N`: what `backprop lesson N --json` prints (the quick run of a training lesson).
@@ -166,32 +155,132 @@ final class Course: Sendable {
         return .json(bytes: bytes)
     }
 
-    /// Grades an answer file's bytes against lesson `number` with `backprop grade`'s grader
-    /// (`reveal` false: a wrong answer's feedback holds back the engine's figure).
-    func grade(_ number: Int, answers bytes: [UInt8], file: String, reveal: Bool = true) -> Result<Graded, Reply> {
+    /// Grades answers against lesson `number` with `backprop grade`'s grader: an answer file from its
+    /// bytes, typed answers as they are (`reveal` false: a wrong answer's feedback holds back the
+    /// engine's figure).
+    func grade(_ number: Int, _ answers: Answers, file: String, reveal: Bool = true) -> Result<Graded, Reply> {
         do throws(WorkbenchFailure) {
             return .success(try exercises(number).with { set in
-                let grade = set.grade(bytes: bytes, file: file, reveal: reveal)
+                let grade = Course.grade(answers, lesson: number, with: set, file: file, reveal: reveal)
                 return Graded(student: grade.student, name: grade.name, points: grade.points, maxPoints: grade.maxPoints,
                               rejection: grade.rejection, json: grade.json().serialized(), report: grade.report())
             })
         } catch { return .failure(.failure(error)) }
     }
 
-    /// The gradebook over the given answer files (each student's latest): `backprop grade DIR --csv`'s
-    /// CSV, or (`csv` false) a JSON array of `backprop grade --json` objects.
-    func gradebook(_ number: Int, files: [(file: String, bytes: [UInt8])], csv: Bool) -> Reply {
+    static func grade(_ answers: Answers, lesson: Int, with set: ExerciseSet, file: String, reveal: Bool = true) -> SubmissionGrade {
+        switch answers {
+        case .file(let text): return set.grade(bytes: Array(text.utf8), file: file, reveal: reveal)
+        case .typed(let request):
+            do {
+                return set.grade(try Submission(student: request.student, name: request.name, lesson: lesson, answers: request.ordered, file: file),
+                                 reveal: reveal)
+            } catch { return set.rejected(file: file, student: error.student, reason: error.reason) }
+        }
+    }
+
+    /// The gradebook over the given attempts (each student's latest or best): `backprop grade DIR
+    /// --csv`'s CSV, or (`csv` false) a JSON array of `backprop grade --json` objects. A gradebook that
+    /// cannot be made is an error with its reason (never an empty 200).
+    ///
+    /// Each attempt is graded once per process, by the grader of the lessons loaded at start, with the
+    /// figures shown (the teacher's view); later gradebooks take that grade from `teacherGrades`. A
+    /// corrected lesson is loaded at the next start, which regrades everyone.
+    func gradebook(_ number: Int, attempts: [(id: Int64, answers: Answers)], csv: Bool) -> Reply {
         do throws(WorkbenchFailure) {
-            return try exercises(number).with { set in
-                let grades = files.map { set.grade(bytes: $0.bytes, file: $0.file) }
-                return csv ? .text((try? Gradebook(grades: grades, set: set, format: .csv, roster: nil))?.text ?? "", type: "text/csv; charset=utf-8")
-                    : .json(JSONValue.array(grades.map { $0.json() }).serialized() + "\n")
+            return try exercises(number).with { set throws(WorkbenchFailure) -> Reply in
+                let grades = teacherGrades(number, attempts, with: set)
+                guard csv else { return .json(JSONValue.array(grades.map { $0.json() }).serialized() + "\n") }
+                return .text(try Gradebook(grades: grades, set: set, format: .csv, roster: nil).text, type: "text/csv; charset=utf-8")
             }
-        } catch { return .failure(error) }
+        } catch { return .failure(error, httpStatus: 500) }
+    }
+
+    /// One attempt's teacher-view grade (kept as a gradebook's are): the teacher's view of a student.
+    func teacherGrade(_ number: Int, id: Int64, answers: Answers) -> Result<Graded, Reply> {
+        do throws(WorkbenchFailure) {
+            let grade = try exercises(number).with { set in teacherGrades(number, [(id, answers)], with: set)[0] }
+            return .success(Graded(student: grade.student, name: grade.name, points: grade.points, maxPoints: grade.maxPoints,
+                                   rejection: grade.rejection, json: grade.json().serialized(), report: grade.report()))
+        } catch { return .failure(.failure(error)) }
+    }
+
+    /// The teacher's grades of these attempts: those kept in `teacherGrades`, the others graded with `set` and kept.
+    private func teacherGrades(_ number: Int, _ attempts: [(id: Int64, answers: Answers)], with set: ExerciseSet) -> [SubmissionGrade] {
+        let known = teacherGrades.withLock { cache in attempts.map { cache.grades[$0.id] } }
+        var made: [Int64: SubmissionGrade] = [:]
+        let grades = zip(attempts, known).map { attempt, grade in
+            if let grade { return grade }
+            let new = Course.grade(attempt.answers, lesson: number, with: set, file: "attempt \(attempt.id)")
+            made[attempt.id] = new
+            return new
+        }
+        if !made.isEmpty {
+            teacherGrades.withLock { cache in
+                if cache.grades.count + made.count > Course.teacherGradeLimit { cache.grades = [:] }
+                cache.grades.merge(made) { _, new in new }
+                cache.graded += made.count
+            }
+        }
+        return grades
     }
 
     /// The exercise ids of lesson `number`, in sheet order (none for an unknown lesson).
     func exerciseIDs(_ number: Int) -> [String] {
         lessons.first { $0.number == number }?.exercises.map(\.id) ?? []
+    }
+}
+
+/// One lesson's exercise sets: a set grades one submission at a time (it caches evaluations), so
+/// each grading takes a set of its own from here and gives it back. A set is made when none is free
+/// (up to `limit`, about one per core: beyond that a grading waits for a set); a lesson whose set
+/// cannot be made reports the same failure to every later request.
+final class SetPool: @unchecked Sendable {
+    let lesson: Lesson
+    let limit: Int
+    private let condition = NSCondition()
+    private var idle: [ExerciseSet] = []
+    private var made = 0
+    private var failure: WorkbenchFailure?
+
+    init(_ lesson: Lesson, limit: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) {
+        self.lesson = lesson
+        self.limit = limit
+    }
+
+    /// Runs `body` with a set no other thread is using.
+    func with<T>(_ body: (ExerciseSet) throws(WorkbenchFailure) -> T) throws(WorkbenchFailure) -> T {
+        let set = try take()
+        defer { give(set) }
+        return try body(set)
+    }
+
+    /// How many sets exist (tests: concurrent gradings made more than one).
+    var count: Int { condition.lock(); defer { condition.unlock() }; return made }
+
+    private func take() throws(WorkbenchFailure) -> ExerciseSet {
+        condition.lock()
+        while true {
+            if let failure { condition.unlock(); throw failure }
+            if let set = idle.popLast() { condition.unlock(); return set }
+            if made < limit { made += 1; break }
+            condition.wait()
+        }
+        condition.unlock()
+        do { return try ExerciseSet(lesson) } catch {
+            condition.lock()
+            made -= 1
+            failure = error
+            condition.broadcast()
+            condition.unlock()
+            throw error
+        }
+    }
+
+    private func give(_ set: ExerciseSet) {
+        condition.lock()
+        idle.append(set)
+        condition.signal()
+        condition.unlock()
     }
 }

@@ -24,8 +24,10 @@ extension WorkbenchServer {
             case .failure(let reply): return reply.response
             case .success(let read): bytes = read
             }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let code = object["code"] as? String else {
-                return Reply.error("request body: send {\"code\": \"your sign-in code\"}", exitStatus: 2, httpStatus: 400).response
+            let code: String
+            switch API.decoded(SignInRequest.self, from: bytes) {
+            case .success(let request): code = request.code
+            case .failure(let reply): return reply.response
             }
             switch await self.signIn(code: code, request, context) {
             case .failure(let reply): return reply.response
@@ -37,7 +39,7 @@ extension WorkbenchServer {
         }
         router.get("/api/me") { request, context in
             // Without a course: 200 with no course and no student (a page asks this without failing).
-            guard self.courseFile != nil else { return Reply.json(Self.serialize(["course": NSNull(), "student": NSNull()])).response }
+            guard self.courseFile != nil else { return API.reply(MeReply(course: nil, student: nil, name: nil, assignments: nil)).response }
             switch await self.signedIn(request, context) {
             case .failure(let reply): return reply.response
             case .success(nil): return Self.notSignedIn.response
@@ -54,12 +56,11 @@ extension WorkbenchServer {
     func me(_ student: String) -> Reply {
         guard let courseFile else { return .error("no course", exitStatus: 2, httpStatus: 404) }
         let formatter = ISO8601DateFormatter()
-        let assignments: [[String: Any]] = courseFile.assignments.map { assignment in
-            ["lesson": assignment.lesson, "due": assignment.due.map { formatter.string(from: $0) } ?? NSNull(),
-             "attempts": assignment.attempts ?? NSNull(), "counts": assignment.counts.rawValue, "reveal": assignment.reveal.rawValue]
+        let assignments = courseFile.assignments.map { assignment in
+            MeReply.Assignment(lesson: assignment.lesson, due: assignment.due.map { formatter.string(from: $0) }, attempts: assignment.attempts,
+                               counts: assignment.counts.rawValue, reveal: assignment.reveal.rawValue)
         }
-        return .json(Self.serialize(["course": courseFile.name, "student": student,
-                                     "name": courseFile.student(student)?.name ?? NSNull(), "assignments": assignments]))
+        return API.reply(MeReply(course: courseFile.name, student: student, name: courseFile.student(student)?.name, assignments: assignments))
     }
 
     /// Checks a code (rate-limited per address; a failure costs more) and starts a session.
@@ -144,18 +145,15 @@ extension WorkbenchServer {
         .error("lesson \(number): all \(limit) attempt\(limit == 1 ? "" : "s") are used; nothing was stored", exitStatus: 2, httpStatus: 409)
     }
 
-    /// A JSON answer body with its `student` checked against the signed-in one (403 when another)
-    /// and set to it, and the name set from the roster.
-    func ownAnswers(_ bytes: [UInt8], student: String) -> Result<[UInt8], Reply> {
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return .success(bytes) }
-        if let named = object["student"], !(named is NSNull) {
-            guard let text = named as? String, text == student else {
-                return .failure(.error("you are signed in as '\(student)' and may answer only as yourself; nothing was stored", exitStatus: 2, httpStatus: 403))
-            }
+    /// JSON answers with their `student` checked against the signed-in one (403 when another) and
+    /// set to it, and the name set from the roster.
+    func ownAnswers(_ answers: AnswerRequest, student: String) -> Result<AnswerRequest, Reply> {
+        if let named = answers.student, named != student {
+            return .failure(.error("you are signed in as '\(student)' and may answer only as yourself; nothing was stored", exitStatus: 2, httpStatus: 403))
         }
-        object["student"] = student
-        object["name"] = courseFile?.student(student)?.name ?? NSNull()
-        guard let data = try? JSONSerialization.data(withJSONObject: object) else { return .success(bytes) }
-        return .success(Array(data))
+        var own = answers
+        own.student = student
+        own.name = courseFile?.student(student)?.name
+        return .success(own)
     }
 }

@@ -13,7 +13,8 @@ import Pages
 // check`: `TraceJob`, `TraceReport.json`, `ClaimCheck`, `Diagram`, `Stepper`. This file and
 // Course.swift are the only ones of the server that import the workbench's modules (Limits.swift
 // imports Autograd for `EvaluationDeadline` alone, ServerFailure.swift Support for `WorkbenchFailure`,
-// WorkbenchServer.swift CKernels for the allocator's settings).
+// WorkbenchServer.swift CKernels for the allocator's settings, API.swift, AnswerFile.swift and
+// RequestBodies.swift Grading for the typed answers, `AnswerValue` and `Submission`).
 
 /// What a handler sends back: Sendable bytes, ready before they leave the worker thread. (An
 /// `Error` too, so that a refusal can travel in a `Result`.) The body is the `ByteBuffer` the
@@ -60,9 +61,9 @@ struct Reply: Error, Sendable {
 
     /// A diagnostic as the CLI prints it (`program:1:5: error: …`, or only what went wrong when it has
     /// no place), with its line and column as fields.
-    static func failure(_ failure: WorkbenchFailure) -> Reply {
+    static func failure(_ failure: WorkbenchFailure, httpStatus: Int? = nil) -> Reply {
         error(failure.location == nil ? failure.what : failure.headline, detail: failure.detail,
-              exitStatus: failure.status.rawValue, location: failure.location)
+              exitStatus: failure.status.rawValue, httpStatus: httpStatus, location: failure.location)
     }
 }
 
@@ -82,16 +83,15 @@ public enum RequestLimits {
     public static let replyBytes = 16 << 20
 }
 
-/// The playground's requests, read from JSON bodies that mirror the CLI's flags.
+/// The playground's requests, typed (API.swift) from JSON bodies that mirror the CLI's flags.
 enum Engine {
     /// `POST /api/trace`: `{"program": "...", "at": "x=-2,y=5", "params": ["w"], "check": true}`; the
     /// body of the reply is exactly what `backprop trace --json` prints.
-    static func trace(_ body: JSONBody, replyLimit: Int = RequestLimits.replyBytes) -> Reply {
+    static func trace(_ body: TraceRequest, replyLimit: Int = RequestLimits.replyBytes) -> Reply {
         do throws(WorkbenchFailure) {
-            let (source, at) = try program(body)
-            let params = try body.strings("params") ?? []
-            let job = try evaluate(source, at: at, parameters: params)
-            let check = try body.bool("check") == true ? try job.gradientCheck() : nil
+            let source = try program(body.program)
+            let job = try evaluate(source, at: body.at, parameters: body.params?.values ?? [])
+            let check = body.check == true ? try job.gradientCheck() : nil
             // The gradient check adds an entry of about 150 bytes per input entry checked.
             let estimate = ReplyEstimate.Sum(ReplyEstimate.trace(job.trace)).adding(check?.entries.count ?? 0, times: 200)
             if let refusal = tooBig(estimate, nodes: job.trace.nodes.count, replyLimit) { return refusal }
@@ -103,16 +103,16 @@ enum Engine {
 
     /// `POST /api/check`: `{"program": "...", "at": "...", "claims": ["df/dx = z"], "points": 5, "seed": 1}`;
     /// the reply is `backprop check --json`'s object plus `report`, the text `backprop check` prints.
-    static func check(_ body: JSONBody, replyLimit: Int = RequestLimits.replyBytes) -> Reply {
+    static func check(_ body: CheckRequest, replyLimit: Int = RequestLimits.replyBytes) -> Reply {
         do throws(WorkbenchFailure) {
-            let (source, at) = try program(body)
-            guard let claims = try body.strings("claims"), !claims.isEmpty else {
+            let (source, at) = (try program(body.program), body.at)
+            guard let claims = body.claims?.values, !claims.isEmpty else {
                 throw WorkbenchFailure.badInput("no claim to check: give one in \"claims\", e.g. \"claims\": [\"df/dx = z\"]")
             }
             guard claims.count <= RequestLimits.claims else { throw WorkbenchFailure.badInput("\(claims.count) claims; the limit is \(RequestLimits.claims) per request") }
-            let points = try body.int("points") ?? 5
+            let points = body.points?.value ?? 5
             guard (0...RequestLimits.points).contains(points) else { throw WorkbenchFailure.badInput("points \(points): use 0 to \(RequestLimits.points) random points") }
-            let seed = try body.int("seed") ?? 1
+            let seed = body.seed?.value ?? 1
             guard seed >= 0 else { throw WorkbenchFailure.badInput("seed \(seed): use a whole number ≥ 0") }
             try limitInputs(at)
             let check = try ClaimCheck(source: source, file: "program", inputs: at, claims: claims, randomPoints: points, seed: UInt64(seed))
@@ -128,17 +128,16 @@ enum Engine {
 
     /// `POST /api/diagram`: the annotated drawing of `trace -o f.svg` (`"format": "svg"`, the default)
     /// or the step-by-step page of `trace --html` (`"format": "html"`), from the same library calls.
-    static func diagram(_ body: JSONBody) -> Reply {
+    static func diagram(_ body: DiagramRequest) -> Reply {
         do throws(WorkbenchFailure) {
-            let (source, at) = try program(body)
-            let job = try evaluate(source, at: at, parameters: try body.strings("params") ?? [])
-            var options = DiagramOptions(forwardOnly: try body.bool("forwardOnly") ?? false)
-            if let rankdir = try body.string("rankdir") {
+            let job = try evaluate(try program(body.program), at: body.at, parameters: body.params?.values ?? [])
+            var options = DiagramOptions(forwardOnly: body.forwardOnly ?? false)
+            if let rankdir = body.rankdir {
                 guard let direction = DiagramOptions.Direction(rawValue: rankdir.uppercased()) else { throw WorkbenchFailure.badInput("rankdir \(rankdir): use LR or TB") }
                 options.direction = direction
             }
             let trace = job.trace
-            switch try body.string("format") ?? "svg" {
+            switch body.format ?? "svg" {
             case "svg":
                 let dot = trace.nodes.count > BigGraph.defaultLimit
                     ? BigGraph.collapse(trace, limit: BigGraph.defaultLimit, options: options).dot
@@ -165,9 +164,9 @@ enum Engine {
                       + "the server's limit is \(ByteCount.text(limit)) a reply", exitStatus: 2, httpStatus: 413)
     }
 
-    /// Parses the body as a JSON object and hands it to `work`; a body that is not one is bad input.
-    static func withBody(_ bytes: [UInt8], _ work: (JSONBody) -> Reply) -> Reply {
-        do throws(WorkbenchFailure) { return work(try JSONBody(bytes)) } catch { return .failure(error) }
+    /// Decodes the body as `T` (`API.decode`) and hands it to `work`; a body that does not fit is bad input.
+    static func withBody<T: Decodable>(_ bytes: [UInt8], as type: T.Type, _ work: (T) -> Reply) -> Reply {
+        do throws(WorkbenchFailure) { return work(try API.decode(T.self, from: bytes)) } catch { return .failure(error) }
     }
 
     /// Graphviz's failure as the CLI reports it: failed work, exit 1.
@@ -175,11 +174,11 @@ enum Engine {
         do { return try body() } catch { throw .failed("Graphviz: \(error.message)") }
     }
 
-    static func program(_ body: JSONBody) throws(WorkbenchFailure) -> (source: String, at: String?) {
-        guard let source = try body.string("program") else {
+    static func program(_ source: String?) throws(WorkbenchFailure) -> String {
+        guard let source else {
             throw .badInput("missing the program: send {\"program\": \"q = x + y; f = q * z\", \"at\": \"x=-2,y=5,z=-4\"}")
         }
-        return (source, try body.string("at"))
+        return source
     }
 
     static func evaluate(_ source: String, at: String?, parameters: [String]) throws(WorkbenchFailure) -> TraceJob {
@@ -210,48 +209,5 @@ enum Engine {
         guard entries <= RequestLimits.traceEntries else {
             throw .badInput("program: its \(trace.nodes.count) nodes hold \(entries) values; the server's limit is \(RequestLimits.traceEntries)")
         }
-    }
-}
-
-/// A JSON request body, read with Foundation and asked for typed fields with clear messages.
-struct JSONBody {
-    let object: [String: Any]
-
-    /// Parses `bytes` as one JSON object.
-    init(_ bytes: [UInt8]) throws(WorkbenchFailure) {
-        guard !bytes.isEmpty else { throw .badInput("request body: empty; send a JSON object") }
-        let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) } catch {
-            throw .badInput("request body: not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"))")
-        }
-        guard let object = parsed as? [String: Any] else { throw .badInput("request body: send a JSON object, {…}") }
-        self.object = object
-    }
-
-    func string(_ key: String) throws(WorkbenchFailure) -> String? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let text = value as? String else { throw .badInput("request body: \"\(key)\" must be a string") }
-        return text
-    }
-
-    func strings(_ key: String) throws(WorkbenchFailure) -> [String]? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        if let text = value as? String { return [text] }
-        guard let list = value as? [Any], let texts = list as? [String] else { throw .badInput("request body: \"\(key)\" must be a list of strings") }
-        return texts
-    }
-
-    func bool(_ key: String) throws(WorkbenchFailure) -> Bool? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let flag = value as? Bool else { throw .badInput("request body: \"\(key)\" must be true or false") }
-        return flag
-    }
-
-    func int(_ key: String) throws(WorkbenchFailure) -> Int? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, let whole = Int(exactly: number.doubleValue) else {
-            throw .badInput("request body: \"\(key)\" must be a whole number")
-        }
-        return whole
     }
 }

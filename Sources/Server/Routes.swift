@@ -27,13 +27,13 @@ extension WorkbenchServer {
 
         // The JSON API: the CLI's commands.
         router.post("/api/trace") { request, context in
-            await self.evaluate(request, context) { [replyBytes = self.options.replyBytes] in Engine.trace($0, replyLimit: replyBytes) }
+            await self.evaluate(request, context, as: TraceRequest.self) { [replyBytes = self.options.replyBytes] in Engine.trace($0, replyLimit: replyBytes) }
         }
         router.post("/api/check") { request, context in
-            await self.evaluate(request, context) { [replyBytes = self.options.replyBytes] in Engine.check($0, replyLimit: replyBytes) }
+            await self.evaluate(request, context, as: CheckRequest.self) { [replyBytes = self.options.replyBytes] in Engine.check($0, replyLimit: replyBytes) }
         }
         router.post("/api/diagram") { request, context in
-            await self.evaluate(request, context) { Engine.diagram($0) }
+            await self.evaluate(request, context, as: DiagramRequest.self) { Engine.diagram($0) }
         }
         router.get("/api/lessons") { _, _ in self.course.lessonList().response }
         router.get("/api/lessons/:n") { _, context in
@@ -54,7 +54,7 @@ extension WorkbenchServer {
         // The teacher's routes: `Authorization: Bearer TOKEN` (with a course, each teacher's own token).
         let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token, digests: courseFile?.teachers.map(\.tokenSHA256)))
         teacher.get("/lessons/:n/submissions") { request, context in
-            await self.teacherReply(context) { number in try await self.submissions(number, request) }.response
+            await self.teacherReply(context) { number in try await self.submissions(number, request, context) }.response
         }
         teacher.get("/lessons/:n/stats") { _, context in
             await self.teacherReply(context) { number in try await self.statistics(number) }.response
@@ -83,9 +83,11 @@ extension WorkbenchServer {
     }
 
 
-    /// Reads the body (at most 64 kB), then runs `work` on it through the gate. Once it has a worker
-    /// thread, the work holds from the memory budget the most a program may use, until it ends.
-    func evaluate(_ request: Request, _ context: ServerContext, _ work: @escaping @Sendable (JSONBody) -> Reply) async -> Response {
+    /// Reads the body (at most 64 kB), then decodes it as `T` and runs `work` on it through the gate.
+    /// Once it has a worker thread, the work holds from the memory budget the most a program may use,
+    /// until it ends.
+    func evaluate<T: Decodable & Sendable>(_ request: Request, _ context: ServerContext, as type: T.Type,
+                                _ work: @escaping @Sendable (T) -> Reply) async -> Response {
         switch await body(request) {
         case .failure(let reply): return reply.response
         case .success(let bytes):
@@ -93,7 +95,7 @@ extension WorkbenchServer {
             return await gate.run(cancelling: true) {
                 guard let held = budget.reserve(cost) else { return budget.refusal(cost, for: "a program") }
                 defer { held.release() }
-                return Engine.withBody(bytes, work)
+                return Engine.withBody(bytes, as: T.self, work)
             }.response
         }
     }
@@ -119,29 +121,33 @@ extension WorkbenchServer {
             case .success(let admitted): admission = admitted
             }
         }
-        var bytes: [UInt8]
+        let bytes: [UInt8]
         switch await body(request) {
         case .failure(let reply): return reply
         case .success(let read): bytes = read
         }
-        let isTOML = request.headers[.contentType]?.lowercased().hasPrefix("application/toml") == true
-        if let admission, !isTOML {
-            switch ownAnswers(bytes, student: admission.student) {
-            case .failure(let reply): return reply
-            case .success(let own): bytes = own
-            }
-        }
-        let text: String
-        if isTOML {
-            text = String(decoding: bytes, as: UTF8.self)
+        let answers: Answers
+        if request.headers[.contentType]?.lowercased().hasPrefix("application/toml") == true {
+            answers = .file(String(decoding: bytes, as: UTF8.self))
         } else {
-            do { text = try AnswerFile.toml(fromJSON: bytes, lesson: number) } catch { return .error(error.message) }
+            var typed: AnswerRequest
+            switch API.decoded(AnswerRequest.self, from: bytes) {
+            case .success(let request): typed = request
+            case .failure(let reply): return reply
+            }
+            if let admission {
+                switch ownAnswers(typed, student: admission.student) {
+                case .failure(let reply): return reply
+                case .success(let own): typed = own
+                }
+            }
+            answers = .typed(typed)
         }
         let file = "lesson \(number) answers"
         let graded: Course.Graded
         let course = self.course
         let reveal = admission?.reveal ?? true
-        switch await gate.result({ course.grade(number, answers: Array(text.utf8), file: file, reveal: reveal) }) {
+        switch await gate.result({ course.grade(number, answers, file: file, reveal: reveal) }) {
         case .failure(let reply), .success(.failure(let reply)): return reply
         case .success(.success(let value)): graded = value
         }
@@ -151,7 +157,7 @@ extension WorkbenchServer {
         }
         let id: Int64
         do {
-            guard let stored = try await store.record(lesson: number, client: context.client, answers: text, graded: graded,
+            guard let stored = try await store.record(NewAttempt(lesson: number, client: context.client, answers: answers, graded: graded),
                                                       maxAttempts: admission?.assignment.attempts) else {
                 return Self.attemptsUsed(number, admission?.assignment.attempts ?? 0)
             }
@@ -175,77 +181,69 @@ extension WorkbenchServer {
 
     /// The attempts at the lesson, newest first, a page at a time: `?before=ID` continues after a
     /// page (its `next`), `?after=ID` keeps the newer ones only, `?limit=N` (1 to 1,000; 500).
-    func submissions(_ number: Int, _ request: Request) async throws -> Reply {
-        let query = request.uri.queryParameters
-        func whole<T: LosslessStringConvertible>(_ key: String, _ range: ClosedRange<T>, default value: T) -> T? {
-            guard let text = query[key[...]] else { return value }
-            guard let number = T(String(text)), range.contains(number) else { return nil }
-            return number
-        }
-        guard let limit = whole("limit", 1...Self.pageLimit, default: 500), let after = whole("after", 0...Int64.max, default: 0),
-              let before = whole("before", 0...Int64.max, default: Int64.max) else {
-            return .error("submissions: use ?before=ID, ?after=ID (attempt numbers) and ?limit=N (1 to \(Self.pageLimit))")
-        }
+    func submissions(_ number: Int, _ request: Request, _ context: ServerContext) async throws -> Reply {
+        let refusal = Reply.error("submissions: use ?before=ID, ?after=ID (attempt numbers) and ?limit=N (1 to \(Self.pageLimit))")
+        guard let query = try? request.uri.decodeQuery(as: SubmissionsQuery.self, context: context) else { return refusal }
+        let (limit, after, before) = (query.limit ?? 500, query.after ?? 0, query.before ?? Int64.max)
+        guard (1...Self.pageLimit).contains(limit), after >= 0, before >= 0 else { return refusal }
         let page = try await store.newest(lesson: number, after: after, before: before, limit: limit + 1)
         let attempts = page.prefix(limit)
-        let next: Any = page.count > limit ? attempts.last!.id : NSNull()
-        let rows = attempts.map { attempt -> [String: Any] in
-            var row: [String: Any] = ["attempt": attempt.id, "received": ISO8601DateFormatter().string(from: attempt.received),
-                                      "points": attempt.points, "maxPoints": attempt.maxPoints, "client": attempt.client]
-            row["student"] = attempt.student ?? NSNull()
-            row["name"] = attempt.name ?? NSNull()
-            row["rejection"] = attempt.rejection ?? NSNull()
-            return row
+        let formatter = ISO8601DateFormatter()
+        let rows = attempts.map { attempt in
+            SubmissionsPage.Row(attempt: attempt.id, received: formatter.string(from: attempt.received), student: attempt.student,
+                                name: attempt.name, points: attempt.points, maxPoints: attempt.maxPoints, client: attempt.client,
+                                rejection: attempt.rejection)
         }
-        return .json(Self.serialize(["lesson": number, "submissions": rows, "next": next]))
+        return API.reply(SubmissionsPage(lesson: number, submissions: rows, next: page.count > limit ? attempts.last?.id : nil))
     }
 
     /// Per exercise: students right now (their latest attempts), and over all attempts how often
-    /// it was right and the commonest wrong answers and mistakes.
+    /// it was right and the commonest wrong answers and mistakes, from the grades stored with the
+    /// attempts (a stored grade that cannot be read is the store's failure: 500).
     func statistics(_ number: Int) async throws -> Reply {
         let ids = course.exerciseIDs(number)
         let all = try await store.attempts(lesson: number, limit: 1_000_000)
         let latest = try await store.latest(lesson: number)
         struct Tally { var attempts = 0, right = 0, studentsRight = 0; var wrong: [String: Int] = [:]; var mistakes: [String: Int] = [:] }
         var tallies = Dictionary(uniqueKeysWithValues: ids.map { ($0, Tally()) })
-        func exercises(_ attempt: AttemptStore.Attempt) -> [[String: Any]] {
-            guard attempt.rejection == nil, let object = try? JSONSerialization.jsonObject(with: Data(attempt.grade.utf8)) as? [String: Any] else { return [] }
-            return object["exercises"] as? [[String: Any]] ?? []
+        let decoder = JSONDecoder()
+        func exercises(_ attempt: StoredAttempt) throws -> [StoredGrade.Exercise] {
+            guard attempt.rejection == nil else { return [] }
+            return try decoder.decode(StoredGrade.self, from: Data(attempt.grade.utf8)).exercises
         }
         for attempt in all {
-            for exercise in exercises(attempt) {
-                guard let id = exercise["id"] as? String, tallies[id] != nil else { continue }
-                let verdict = exercise["verdict"] as? String ?? ""
-                if verdict == "missing" { continue }
-                tallies[id]!.attempts += 1
-                if verdict == "right" { tallies[id]!.right += 1; continue }
-                if let given = exercise["given"] as? String { tallies[id]!.wrong[given, default: 0] += 1 }
-                if let mistake = exercise["mistake"] as? String { tallies[id]!.mistakes[mistake, default: 0] += 1 }
+            for exercise in try exercises(attempt) where tallies[exercise.id] != nil && exercise.verdict != "missing" {
+                tallies[exercise.id]!.attempts += 1
+                if exercise.verdict == "right" { tallies[exercise.id]!.right += 1; continue }
+                if let given = exercise.given { tallies[exercise.id]!.wrong[given, default: 0] += 1 }
+                if let mistake = exercise.mistake { tallies[exercise.id]!.mistakes[mistake, default: 0] += 1 }
             }
         }
         for attempt in latest {
-            for exercise in exercises(attempt) where exercise["verdict"] as? String == "right" {
-                if let id = exercise["id"] as? String, tallies[id] != nil { tallies[id]!.studentsRight += 1 }
+            for exercise in try exercises(attempt) where exercise.verdict == "right" && tallies[exercise.id] != nil {
+                tallies[exercise.id]!.studentsRight += 1
             }
         }
-        func top(_ counts: [String: Int], key: String) -> [[String: Any]] {
-            counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5).map { [key: $0.key, "count": $0.value] }
+        func top(_ counts: [String: Int]) -> [(key: String, value: Int)] {
+            Array(counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5))
         }
-        let rows = ids.map { id -> [String: Any] in
+        let rows = ids.map { id in
             let tally = tallies[id]!
-            return ["id": id, "answers": tally.attempts, "right": tally.right, "studentsRight": tally.studentsRight,
-                    "commonWrongAnswers": top(tally.wrong, key: "answer"), "commonMistakes": top(tally.mistakes, key: "mistake")]
+            return LessonStatistics.Exercise(
+                id: id, answers: tally.attempts, right: tally.right, studentsRight: tally.studentsRight,
+                commonWrongAnswers: top(tally.wrong).map { .init(answer: $0.key, mistake: nil, count: $0.value) },
+                commonMistakes: top(tally.mistakes).map { .init(answer: nil, mistake: $0.key, count: $0.value) })
         }
-        return .json(Self.serialize(["lesson": number, "students": latest.count, "attempts": all.count, "exercises": rows]))
+        return API.reply(LessonStatistics(lesson: number, students: latest.count, attempts: all.count, exercises: rows))
     }
 
     /// The gradebook of each student's latest attempt (best, with a course whose assignment counts
     /// the best), in `backprop grade`'s CSV or JSON.
     func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
         let best = courseFile?.assignment(number)?.counts == .best
-        let files = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (file: "attempt \($0.id)", bytes: Array($0.answers.utf8)) }
+        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (id: $0.id, answers: try $0.answers()) }
         let course = self.course
-        return await gate.run { course.gradebook(number, files: files, csv: csv) }
+        return await gate.run { course.gradebook(number, attempts: attempts, csv: csv) }
     }
 
     /// One student's attempts and the feedback of the latest, as `backprop grade` reports it.
@@ -254,20 +252,21 @@ extension WorkbenchServer {
         guard let last = attempts.last else {
             return .error("no attempt by student '\(student)' at lesson \(number)", exitStatus: 2, httpStatus: 404)
         }
-        let course = self.course
+        let course = self.course, answers = try last.answers()
         return await gate.run {
-            switch course.grade(number, answers: Array(last.answers.utf8), file: "attempt \(last.id)") {
+            switch course.teacherGrade(number, id: last.id, answers: answers) {
             case .failure(let reply): return reply
             case .success(let grade):
-                return Course.feedbackReply(student: student, attempts: attempts.count, latest: last.id, answers: last.answers, grade)
+                let text: String
+                switch answers {
+                case .file(let file): text = file
+                case .typed(let request): text = AnswerFile.toml(request, lesson: number)
+                }
+                return Course.feedbackReply(student: student, attempts: attempts.count, latest: last.id, answers: text, grade)
             }
         }
     }
 
-    static func serialize(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
-    }
 }
 
 /// The teacher's routes need `Authorization: Bearer TOKEN` (compared in constant time); with a

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -35,36 +34,20 @@ public enum SignIn {
         SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func createTables(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS sign_in_code (
-                student TEXT PRIMARY KEY,
-                code_sha256 TEXT NOT NULL UNIQUE,
-                issued REAL NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS session (
-                id_sha256 TEXT PRIMARY KEY,
-                student TEXT NOT NULL,
-                expires REAL NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS session_student ON session (student);
-            """)
-    }
-
     /// Gives every roster student without a code one: appended to `sign-in.csv`, then its hash stored.
     /// `reissue`: these students get a new code even if they have one (the old one and their sessions end).
     /// - Returns: the new rows (student, code).
     @discardableResult
-    static func issue(_ course: CourseFile, store: AttemptStore, reissue: Set<String> = [], baseURL: String? = nil) throws(ServerFailure) -> [(student: String, code: String)] {
+    static func issue(_ course: CourseFile, store: any AttemptStore, directory: String, reissue: Set<String> = [], baseURL: String? = nil) throws(ServerFailure) -> [(student: String, code: String)] {
         let have: Set<String>
-        do { have = Set(try store.pool.read { db in try String.fetchAll(db, sql: "SELECT student FROM sign_in_code") }) } catch {
-            throw ServerFailure("\(store.path): cannot read the sign-in codes: \(error)")
+        do { have = try store.studentsWithCodes() } catch {
+            throw ServerFailure("\(store.location): cannot read the sign-in codes: \(error)")
         }
         let due = course.students.filter { !have.contains($0.id) || reissue.contains($0.id) }
         guard !due.isEmpty else { return [] }
         let rows = due.map { (student: $0, code: randomCode()) }
         // The codes reach the file before their hashes reach the store: a code is never valid unless written.
-        let csv = (store.path as NSString).deletingLastPathComponent + "/sign-in.csv"
+        let csv = (directory as NSString).appendingPathComponent("sign-in.csv")
         var text = ""
         for row in rows {
             let link = (baseURL ?? "") + "/join/" + row.code
@@ -72,16 +55,9 @@ public enum SignIn {
             text += [csvField(row.student.id), csvField(row.student.name ?? ""), row.code, link].joined(separator: ",") + "\n"
         }
         try appendSecret(csv, header: "student,name,code,link\n", text: text)
-        do {
-            try store.pool.write { db in
-                let now = Date().timeIntervalSince1970
-                for row in rows {
-                    try db.execute(sql: "DELETE FROM session WHERE student = ?", arguments: [row.student.id])
-                    try db.execute(sql: "INSERT OR REPLACE INTO sign_in_code (student, code_sha256, issued) VALUES (?, ?, ?)",
-                                   arguments: [row.student.id, digest(row.code), now])
-                }
-            }
-        } catch { throw ServerFailure("\(store.path): cannot store the sign-in codes: \(error)") }
+        do { try store.replaceCodes(rows.map { (student: $0.student.id, sha256: digest($0.code)) }, issued: Date()) } catch {
+            throw ServerFailure("\(store.location): cannot store the sign-in codes: \(error)")
+        }
         return rows.map { ($0.student.id, $0.code) }
     }
 
@@ -93,8 +69,8 @@ public enum SignIn {
         guard course.student(student) != nil else {
             throw ServerFailure("\(courseFile): no student '\(student)' on the roster \(course.rosterFile)")
         }
-        let store = try AttemptStore(directory: dataDirectory)
-        let rows = try issue(course, store: store, reissue: [student])
+        let store = try SQLiteStore(directory: dataDirectory)
+        let rows = try issue(course, store: store, directory: dataDirectory, reissue: [student])
         guard let row = rows.first(where: { $0.student == student }) else { throw ServerFailure("no code was issued for '\(student)'") }
         return row.code
     }
@@ -135,33 +111,21 @@ public enum SignIn {
     // MARK: - Looking up
 
     /// The student whose current code this is, or nil.
-    static func student(code: String, store: AttemptStore) async throws -> String? {
+    static func student(code: String, store: any AttemptStore) async throws -> String? {
         guard (16...128).contains(code.utf8.count) else { return nil }
-        let hash = digest(code)
-        return try await store.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT student FROM sign_in_code WHERE code_sha256 = ?", arguments: [hash])
-        }
+        return try await store.student(codeSHA256: digest(code))
     }
 
     /// Starts a session for `student`; returns its id (only its hash is stored).
-    static func startSession(student: String, store: AttemptStore) async throws -> String {
+    static func startSession(student: String, store: any AttemptStore) async throws -> String {
         let id = randomCode()
-        let now = Date().timeIntervalSince1970
-        try await store.pool.write { db in
-            try db.execute(sql: "DELETE FROM session WHERE expires < ?", arguments: [now])
-            try db.execute(sql: "INSERT INTO session (id_sha256, student, expires) VALUES (?, ?, ?)",
-                           arguments: [digest(id), student, now + sessionSeconds])
-        }
+        try await store.startSession(idSHA256: digest(id), student: student, expires: Date().addingTimeInterval(sessionSeconds))
         return id
     }
 
     /// The student of a live session, or nil.
-    static func student(session: String, store: AttemptStore) async throws -> String? {
+    static func student(session: String, store: any AttemptStore) async throws -> String? {
         guard (16...128).contains(session.utf8.count) else { return nil }
-        let hash = digest(session)
-        return try await store.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT student FROM session WHERE id_sha256 = ? AND expires > ?",
-                                arguments: [hash, Date().timeIntervalSince1970])
-        }
+        return try await store.student(sessionSHA256: digest(session))
     }
 }

@@ -81,7 +81,7 @@ public struct ServeStart: Sendable {
 public final class WorkbenchServer: Sendable {
     let options: ServeOptions
     let course: Course
-    let store: AttemptStore
+    let store: any AttemptStore
     let gate: EvaluationGate
     let limiter: ClientLimiter
     let budget: MemoryBudget
@@ -98,7 +98,7 @@ public final class WorkbenchServer: Sendable {
     public init(_ options: ServeOptions) throws(ServerFailure) {
         self.options = options
         do { course = try Course() } catch { throw ServerFailure(error) }
-        store = try AttemptStore(directory: options.dataDirectory)
+        store = try SQLiteStore(directory: options.dataDirectory)
         gate = EvaluationGate(capacity: options.evaluations, deadline: options.deadline)
         limiter = ClientLimiter(rate: options.clientRate)
         budget = MemoryBudget(capacity: options.memoryBudget ?? MemoryBudget.defaultCapacity)
@@ -113,7 +113,7 @@ public final class WorkbenchServer: Sendable {
                 }
             }
             courseFile = loaded
-            issuedCodes = try SignIn.issue(loaded, store: store, baseURL: options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }).count
+            issuedCodes = try SignIn.issue(loaded, store: store, directory: options.dataDirectory, baseURL: options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }).count
         } else {
             courseFile = nil
             issuedCodes = 0
@@ -131,9 +131,7 @@ public final class WorkbenchServer: Sendable {
     /// requests in flight finish and returns. `started` is called once the port is bound.
     public func run(started: @escaping @Sendable (ServeStart) -> Void) async throws {
         MemoryTuning.forServing()
-        let router = Router(context: ServerContext.self)
-        router.add(middleware: Guard(limiter: limiter, budget: budget, replyBytes: options.replyBytes))
-        routes(router)
+        let router = self.router()
         let files = FileLimit.raise()
         let counter = ConnectionCounter(limit: options.connections ?? FileLimit.connections(files: files))
         connections.withLock { $0 = counter }
@@ -148,7 +146,7 @@ public final class WorkbenchServer: Sendable {
         logger.logLevel = .warning
         let stored = (try? await store.count()) ?? 0
         let (courseName, issued) = (courseFile?.name, issuedCodes)
-        let signInFile = courseFile.map { _ in (store.path as NSString).deletingLastPathComponent + "/sign-in.csv" }
+        let signInFile = courseFile.map { [options] _ in (options.dataDirectory as NSString).appendingPathComponent("sign-in.csv") }
         let app = Application(
             router: router,
             server: server,
@@ -156,7 +154,7 @@ public final class WorkbenchServer: Sendable {
             onServerRunning: { [options, store, token, course] channel in
                 let port = channel.localAddress?.port ?? options.port
                 let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-                started(ServeStart(url: "http://\(host):\(port)/", port: port, dataFile: store.path, storedAttempts: stored,
+                started(ServeStart(url: "http://\(host):\(port)/", port: port, dataFile: store.location, storedAttempts: stored,
                                    teacherToken: token, lessons: course.lessons.count, course: courseName, issuedCodes: issued,
                                    signInFile: signInFile))
             },
@@ -164,6 +162,15 @@ public final class WorkbenchServer: Sendable {
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         self.group.withLock { $0 = group }
         try await group.run()
+    }
+
+    /// Every route behind the rate limit and the memory budget (`Guard`): what `run` serves, and
+    /// what the in-process tests drive (HummingbirdTesting's `app.test(.router)`, no socket).
+    func router() -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: Guard(limiter: limiter, budget: budget, replyBytes: options.replyBytes))
+        routes(router)
+        return router
     }
 
     /// Stops the server as SIGTERM does: no new connections, the requests in flight finish.

@@ -53,7 +53,7 @@ struct CourseTests {
 
     static func send(_ server: TestServer, _ method: String, _ path: String, json: Any? = nil, code: String? = nil,
                      cookie: String? = nil, token: String? = nil) async throws -> HTTPReply {
-        try await HTTPReply.send(method, server.base.absoluteString + path.dropFirst(), json: json, token: code ?? token, cookie: cookie)
+        try await server.request(method, path, json: json, token: code ?? token, cookie: cookie)
     }
 
     static func submissions(_ server: TestServer) async throws -> [[String: Any]] {
@@ -75,7 +75,7 @@ struct CourseTests {
         #expect(many.allSatisfy { $0.count == 32 && !$0.hasPrefix("-") && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } })
 
         // The cookie: HttpOnly, SameSite=Strict, for the whole site; /join redirects to the lessons.
-        let joined = try await HTTPReply.send("GET", server.base.absoluteString + "join/" + codes["s1001"]!, followRedirects: false)
+        let joined = try await server.request("GET", "/join/" + codes["s1001"]!)
         #expect(joined.status == 303)
         #expect(joined.headers["location"] == "/lessons")
         let setCookie = joined.headers["set-cookie"] ?? ""
@@ -231,7 +231,7 @@ struct CourseTests {
 
         // An answer file (application/toml) sent by s1001 but naming s1002: 403, not stored.
         let file = "student = \"s1002\"\nlesson = 1\n[answers]\n\"q-value\" = \(Int(q))\n"
-        let forged = try await HTTPReply.send("POST", server.base.absoluteString + "api/exercises/1/answers", body: Data(file.utf8),
+        let forged = try await server.request("POST", "/api/exercises/1/answers", body: Data(file.utf8),
                                               contentType: "application/toml", token: codes["s1001"]!)
         #expect(forged.status == 403, "\(forged.text)")
         #expect(try await Self.submissions(server).count == 2)

@@ -19,7 +19,7 @@ struct ExerciseTests {
 
         // The same answers as an answer file, graded by the CLI.
         let file = try temporaryDirectory() + "/s1.toml"
-        let toml = try AnswerFile.toml(fromJSON: Array(try JSONSerialization.data(withJSONObject: ["student": "s1", "name": "Ada", "answers": Self.answers])), lesson: 1)
+        let toml = try Self.answerFile(["student": "s1", "name": "Ada", "answers": Self.answers], lesson: 1)
         try toml.write(toFile: file, atomically: true, encoding: .utf8)
         let cli = try Backprop.run(["grade", file, "--json"])
         let cliGrade = try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any] ?? [:]
@@ -70,7 +70,7 @@ struct ExerciseTests {
         let denied = try await server.request("GET", "/api/teacher/lessons/1/gradebook.csv")
         #expect(denied.status == 401)
         #expect(denied.headers["www-authenticate"] == "Bearer")
-        let wrong = try await HTTPReply.send("GET", server.base.absoluteString + "api/teacher/lessons/1/stats", token: server.token + "x")
+        let wrong = try await server.request("GET", "/api/teacher/lessons/1/stats", token: server.token + "x")
         #expect(wrong.status == 401)
 
         let csv = try await server.request("GET", "/api/teacher/lessons/1/gradebook.csv", teacher: true)
@@ -79,7 +79,7 @@ struct ExerciseTests {
         // The CLI over a directory of the same latest answer files.
         let directory = try temporaryDirectory()
         for (student, body) in latest {
-            try AnswerFile.toml(fromJSON: Array(try JSONSerialization.data(withJSONObject: body)), lesson: 1)
+            try Self.answerFile(body, lesson: 1)
                 .write(toFile: "\(directory)/\(student).toml", atomically: true, encoding: .utf8)
         }
         let cliCSV = directory + "/gradebook.csv"
@@ -110,10 +110,18 @@ struct ExerciseTests {
         #expect(nobody.status == 404)
     }
 
-    @Test("JSON answers become the answer file the grader reads: strings quoted, numbers, lists and tables")
+    /// A JSON body's answers as the answer file the CLI grades (typed, then written as TOML).
+    static func answerFile(_ body: [String: Any], lesson: Int) throws -> String {
+        AnswerFile.toml(try JSONDecoder().decode(AnswerRequest.self, from: try JSONSerialization.data(withJSONObject: body)), lesson: lesson)
+    }
+
+    @Test("JSON answers decode to the grader's typed values and are written as the answer file a person reads: strings quoted, numbers, lists and tables")
     func answerFile() throws {
         let body = #"{"student": "s\"1", "answers": {"a": 1, "b": -0.5, "c": "x * \"y\"\n", "d": [[1, 2], [3, 4]], "e": {"df/dq": 2}, "f": true}}"#
-        let toml = try AnswerFile.toml(fromJSON: Array(body.utf8), lesson: 3)
+        let request = try API.decode(AnswerRequest.self, from: Array(body.utf8))
+        let values = Dictionary(uniqueKeysWithValues: request.ordered.map { ($0.id, $0.value.description) })
+        #expect(values == ["a": "1", "b": "-0.5", "c": "\"x * \"y\"\\n\"", "d": "[[1, 2], [3, 4]]", "e": "{ df/dq = 2 }", "f": "true"])
+        let toml = AnswerFile.toml(request, lesson: 3)
         #expect(toml == """
             student = "s\\"1"
             lesson = 3

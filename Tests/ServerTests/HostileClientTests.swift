@@ -72,7 +72,7 @@ struct HostileClientTests {
 
     @Test("idle timeout: an idle connection is closed after it, though it sent nothing")
     func idleTimeout() async throws {
-        let server = try await TestServer.start { $0.idleTimeout = .seconds(1) }
+        let server = try await TestServer.start(socket: true) { $0.idleTimeout = .seconds(1) }
         defer { Task { await server.stop() } }
         let idle = try RawConnection(port: server.base.port!)
         #expect(await idle.closed(within: 10))
@@ -81,7 +81,7 @@ struct HostileClientTests {
 
     @Test("slowloris: a header sent a byte at a time is cut off at the idle timeout; a body sent slowly at the body timeout")
     func slowClients() async throws {
-        let server = try await TestServer.start { $0.idleTimeout = .seconds(1); $0.bodyTimeout = .seconds(1) }
+        let server = try await TestServer.start(socket: true) { $0.idleTimeout = .seconds(1); $0.bodyTimeout = .seconds(1) }
         defer { Task { await server.stop() } }
         let port = server.base.port!
 

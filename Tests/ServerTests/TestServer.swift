@@ -1,21 +1,28 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 @testable import Server
 
-/// A server started in-process on an ephemeral port of 127.0.0.1, with its own data directory.
+/// A server in this process, with its own data directory. By default its routes are driven without
+/// a socket, through HummingbirdTesting (`app.test(.router)`: each request goes straight to the
+/// router, with its middleware); `socket: true` binds an ephemeral port of 127.0.0.1 instead, for the
+/// tests that need a real connection (idle and slow clients, the connection limit).
 final class TestServer: Sendable {
+    /// The server's address (socket mode only).
     let base: URL
     let token: String
     let dataDirectory: String
     let server: WorkbenchServer
-    private let task: Task<Void, any Error>
+    private let task: Task<Void, any Error>?
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Starts a server (lessons from the package's `lessons/`) and waits until it listens.
-    static func start(_ configure: (inout ServeOptions) -> Void = { _ in }) async throws -> TestServer {
+    /// Makes a server (lessons from the package's `lessons/`); with `socket`, starts it and waits until it listens.
+    static func start(socket: Bool = false, _ configure: (inout ServeOptions) -> Void = { _ in }) async throws -> TestServer {
         setenv("BACKPROP_LESSONS", packageRoot.appendingPathComponent("lessons").path, 1)
         var options = ServeOptions()
         options.port = 0
@@ -23,6 +30,9 @@ final class TestServer: Sendable {
         options.clientRate = 0
         configure(&options)
         let server = try WorkbenchServer(options)
+        guard socket else {
+            return TestServer(base: URL(string: "http://in-process/")!, token: server.token, dataDirectory: options.dataDirectory, server: server, task: nil)
+        }
         let (stream, continuation) = AsyncStream.makeStream(of: ServeStart.self)
         let task = Task { try await server.run { continuation.yield($0); continuation.finish() } }
         var iterator = stream.makeAsyncIterator()
@@ -30,19 +40,42 @@ final class TestServer: Sendable {
         return TestServer(base: URL(string: start.url)!, token: start.teacherToken, dataDirectory: options.dataDirectory, server: server, task: task)
     }
 
-    private init(base: URL, token: String, dataDirectory: String, server: WorkbenchServer, task: Task<Void, any Error>) {
+    private init(base: URL, token: String, dataDirectory: String, server: WorkbenchServer, task: Task<Void, any Error>?) {
         self.base = base; self.token = token; self.dataDirectory = dataDirectory; self.server = server; self.task = task
     }
 
     /// Stops the server (as on SIGTERM: requests in flight finish) and waits for it.
     func stop() async {
+        guard let task else { return }
         await server.stop()
         _ = try? await task.value
     }
 
+    /// One request: `teacher` sends the teacher's token, `token` another Bearer token (a student's code).
     func request(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
-                 teacher: Bool = false) async throws -> HTTPReply {
-        try await HTTPReply.send(method, base.absoluteString + path.dropFirst(), json: json, body: body, contentType: contentType, token: teacher ? token : nil)
+                 teacher: Bool = false, token: String? = nil, cookie: String? = nil) async throws -> HTTPReply {
+        let bearer = teacher ? self.token : token
+        guard task == nil else {
+            return try await HTTPReply.send(method, base.absoluteString + path.dropFirst(), json: json, body: body, contentType: contentType,
+                                            token: bearer, cookie: cookie, followRedirects: false)
+        }
+        var headers = HTTPFields()
+        var bytes = body
+        if let json {
+            bytes = try JSONSerialization.data(withJSONObject: json)
+            headers[.contentType] = "application/json"
+        }
+        if let contentType { headers[.contentType] = contentType }
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        if let cookie { headers[.cookie] = cookie }
+        let app = Application(router: server.router())
+        let (uri, verb, fields, buffer) = (String(path), HTTPRequest.Method(method)!, headers, bytes.map { ByteBuffer(bytes: $0) })
+        return try await app.test(.router) { client in
+            let response = try await client.execute(uri: uri, method: verb, headers: fields, body: buffer)
+            var names: [String: String] = [:]
+            for field in response.headers { names[field.name.canonicalName] = names[field.name.canonicalName].map { $0 + ", " + field.value } ?? field.value }
+            return HTTPReply(status: Int(response.status.code), headers: names, body: Data(response.body.readableBytesView))
+        }
     }
 }
 
