@@ -284,7 +284,9 @@ public struct ClaimCheck {
         let node = trace.nodes[claim.withRespectToNode.index]
         guard node.contributions.count == 1 else { return nil }
         let edge = trace.edges[node.contributions[0]]
-        return edge.to == claim.ofNode.index ? edge.localGradient.formula : nil
+        guard edge.to == claim.ofNode.index else { return nil }
+        // Printed as a suggestion, so only when it reads back to the engine's gradient.
+        return readsBack(edge.localGradient.formula, as: engineGradient(program, of: claim.ofNode, withRespectTo: claim.withRespectToNode), program: program)
     }
 
     /// Whether `claimed` and `engine` agree: the same shape, and every entry within its tolerance
@@ -343,36 +345,39 @@ public struct ClaimCheck {
         }
         let trace = graph.trace(output: A)
         let edges = trace.nodes[B.index].contributions.map { trace.edges[$0] }
-        let label = { (id: Int) in trace.nodes[id].label }
         if edges.count > 1 {
             for edge in edges {
                 guard let contribution = edge.contribution, same(claimed, contribution) else { continue }
                 let parts = edges.map { $0.contribution.map(show) ?? "?" }
-                found.append((.unsummedFanOut, "\(claim.withRespectTo) feeds \(edges.count) operations (\(edges.map { label($0.to) }.joined(separator: ", "))), and the claim is only the contribution through \(label(edge.to)); \(left) is their sum \(parts.joined(separator: " + ")) = \(show(engine))"))
+                found.append((.unsummedFanOut, "\(claim.withRespectTo) feeds \(edges.count) operations (\(edges.map { written($0.to, in: trace) }.joined(separator: ", "))), and the claim is only the contribution through \(written(edge.to, in: trace)); \(left) is their sum \(parts.joined(separator: " + ")) = \(show(engine))"))
                 break
             }
         }
         for edge in edges {
             guard let upstream = edge.upstream, upstream.shape == claimed.shape, same(claimed, upstream) else { continue }
-            let through = label(edge.to)
-            let upstreamName = edge.to == A.index ? "∂\(claim.of)/∂\(claim.of) = 1 (the seed)" : "∂\(claim.of)/∂\(through) = \(show(upstream))"
-            found.append((.missingLocalGradient, "the claim is the upstream \(upstreamName) alone; multiply it by the local gradient \(localDescription(edge))"))
+            let upstreamName = edge.to == A.index ? "∂\(claim.of)/∂\(claim.of) = 1 (the seed)"
+                                                  : "\(gradientName(of: claim.of, at: edge.to, in: trace)) = \(show(upstream))"
+            found.append((.missingLocalGradient, "the claim is the upstream \(upstreamName) alone; multiply it by the local gradient \(localDescription(edge, in: trace))"))
             break
         }
         for edge in edges where edge.to != A.index {
             guard let local = edge.localGradient.value, local.shape == claimed.shape, same(claimed, local),
                   let upstream = edge.upstream else { continue }
-            found.append((.missingUpstreamGradient, "the claim is the local gradient \(localDescription(edge)) alone; multiply it by the upstream ∂\(claim.of)/∂\(label(edge.to)) = \(show(upstream))"))
+            found.append((.missingUpstreamGradient, "the claim is the local gradient \(localDescription(edge, in: trace)) alone; multiply it by the upstream \(gradientName(of: claim.of, at: edge.to, in: trace)) = \(show(upstream))"))
             break
         }
         return (found, nil)
     }
 
-    /// `∂q/∂x = 1`, or `∂n/∂w = x = 2` when the formula is not the number itself.
-    static func localDescription(_ edge: Trace.Edge) -> String {
-        guard let value = edge.localGradient.value else { return edge.localGradient.description }
+    /// `∂q/∂x = 1`, or `∂q/∂w = x = 2` when the formula is not the number itself; a node without a
+    /// name by the expression the student wrote for it (`∂(w * x)/∂w`).
+    static func localDescription(_ edge: Trace.Edge, in trace: Trace) -> String {
+        let result = written(edge.to, in: trace)
+        let name = gradientName(of: result.contains(" ") ? "(\(result))" : result, at: edge.from, in: trace)
+        let formula = edge.localGradient.formula
+        guard let value = edge.localGradient.value else { return "\(name) = \(formula)" }
         let shown = format(value)
-        return edge.localGradient.formula == shown ? edge.localGradient.description : "\(edge.localGradient.description) = \(shown)"
+        return formula == shown ? "\(name) = \(shown)" : "\(name) = \(formula) = \(shown)"
     }
 
     // MARK: - Random points

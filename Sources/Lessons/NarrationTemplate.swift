@@ -83,32 +83,14 @@ enum NarrationTemplate {
             guard let shape = parts.first?.shape, parts.allSatisfy({ $0.shape == shape }) else { throw fail("the entries of [ … ] differ in shape") }
             return Tensor(shape: [parts.count] + shape, storage: parts.flatMap(\.storage))
         }
-        let graph = program.graph
-        let output = graph.label(of: program.output)
-        var names = ClaimCheck.names(of: program)
-        var expression = text
-        let pattern = #"(?<![\p{L}\p{N}_])[d∂]([\p{L}_][\p{L}\p{N}_]*)\s*/\s*[d∂]([\p{L}_][\p{L}\p{N}_]*)"#
-        var counter = 0
-        while let range = expression.range(of: pattern, options: .regularExpression) {
-            let parts = expression[range].dropFirst().components(separatedBy: "/")
-            let of = parts[0].trimmingCharacters(in: .whitespaces)
-            let by = String(parts[1].trimmingCharacters(in: .whitespaces).dropFirst())
-            guard of == output else { throw fail("gradients are of the output '\(output)', not '\(of)'") }
-            guard let node = program.node(named: by) else { throw fail("'\(by)' is not a name of the program") }
-            counter += 1
-            let name = "gradient_\(counter)_"
-            names.append((name, graph.gradient(of: node) ?? .zeros(graph.shape(of: node))))
-            expression.replaceSubrange(range, with: name)
-        }
         // `{11}` would be a figure typed by hand in braces (or LaTeX such as w_{11} read as one).
-        let bare = expression.filter { !"() ".contains($0) }
+        let bare = text.filter { !"() ".contains($0) }
         guard Double(bare) == nil else { throw fail("is a number, not a value of the run; a placeholder shows the engine's figures") }
-        do { return try ClaimCheck.formulaValue(expression, names: names).value } catch {
+        // The one parser and resolver: gradients `df/dx` (`∂f/∂x`) inside the formula are the engine's.
+        do { return try Resolver(program: program).value(text) } catch {
             // A name the program lacks reaches the evaluator as an input without a value.
             if case .missingInput(let name) = error.kind {
-                let known = names.map(\.name).filter { !$0.hasPrefix("gradient_") }
-                let near = known.min { editDistance(name, $0) < editDistance(name, $1) }
-                throw fail("'\(name)' is not a name of the program" + (near.map { "; did you mean '\($0)'?" } ?? ""))
+                throw fail("'\(name)' is not a name of the program; " + NotationProblem.hint(for: name, among: ClaimCheck.names(of: program).map(\.name)))
             }
             throw fail(error.message)
         }
