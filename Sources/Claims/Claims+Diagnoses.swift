@@ -40,7 +40,7 @@ extension ClaimCheck {
         if let refuted {
             let here = index == 0 ? "the given point" : "random point \(index)"
             let there = refuted.point == 0 ? "the given point" : "random point \(refuted.point)"
-            return (nil, "not a \(refuted.mistake.phrase): that fits at \(here) but not at \(there); the claim is simply not \(claim.left)")
+            return (nil, "not a \(refuted.mistake.phrase): that fits at \(here) but not at \(there); \(claim.subject) is simply not \(claim.left)")
         }
         return (nil, found.plain)
     }

@@ -265,11 +265,12 @@ extension ExerciseSet {
         guard let quantity = item.quantity else { return (nil, nil) }
         func same(_ a: Tensor, _ b: Tensor) -> Bool { ClaimCheck.agree(a, b, tolerances: tolerances) }
         if let gradient = quantity.gradient, quantity.entry == nil {
-            let claim = Claim(text: "", of: gradient.ofName, withRespectTo: gradient.byName, ofNode: gradient.of, withRespectToNode: gradient.withRespectTo,
+            var claim = Claim(text: "", of: gradient.ofName, withRespectTo: gradient.byName, ofNode: gradient.of, withRespectToNode: gradient.withRespectTo,
                               right: "", kind: .value(given, tolerances: tolerances))
+            claim.subject = "the answer"
             let (mistake, explanation) = ClaimCheck.diagnose(claim, claimed: given, engine: expected, program: gradient.program, tolerances: tolerances)
             if mistake != nil || explanation != nil {
-                return (mistake?.rawValue, explanation?.replacingOccurrences(of: "the claim", with: "the answer"))
+                return (mistake?.rawValue, explanation)
             }
         }
         if let other = quantity.otherDirection, same(given, other), let update = lesson.update {
@@ -317,6 +318,7 @@ extension ExerciseSet {
             claim = Claim(text: claim.text, of: claim.of, withRespectTo: claim.withRespectTo, ofNode: claim.ofNode, withRespectToNode: claim.withRespectToNode,
                           right: claim.right, kind: .formula(claim.right))
         }
+        claim.subject = "the answer"
         let result = ClaimCheck.check(claim, points: formula.points, evaluator: &formula.evaluator)
         let randomPoints = formula.randomPointCount
         if result.passed {
@@ -331,7 +333,7 @@ extension ExerciseSet {
             explanation += " (it agrees at the lesson's point only)"
             if mistake == nil { mistake = "random_point" }
         }
-        if let detail = result.explanation?.replacingOccurrences(of: "the claim", with: "the answer") {
+        if let detail = result.explanation {
             explanation += "; " + (result.mistake.map { $0.phrase + ": " } ?? "") + detail
         }
         let matched = result.pointIndex == 0 ? matchingFeedback(item, result.claimed, tolerances: [Double](repeating: 1e-9, count: result.claimed.count)) : nil

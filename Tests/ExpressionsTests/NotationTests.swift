@@ -112,4 +112,16 @@ struct NotationTests {
         #expect(outline.literalNumbers == 4 && outline.literalDepth == 2 && outline.deepest == 3)
         #expect(try Notation.outline("system(\"ls\")").calls == ["system"])
     }
+
+    @Test("a narration placeholder split at tokens: digits, lists, slices left alone", arguments: [
+        ("df/dx:3", "df/dx", 3 as Int?, nil as [String]?),
+        ("W[1:2]", "W[1:2]", nil, nil),
+        ("[dL/dz[0], max(a, b)]:4", "[dL/dz[0], max(a, b)]", 4, ["dL/dz[0]", "max(a, b)"]),
+        ("[[a, b], [c, d]]", "[[a, b], [c, d]]", nil, ["[a, b]", "[c, d]"]),
+        ("[a][0]", "[a][0]", nil, nil),
+    ])
+    func placeholders(text: String, expression: String, digits: Int?, items: [String]?) {
+        let written = Notation.placeholder(text)
+        #expect(written.expression == expression && written.digits == digits && written.items == items, "\(text): \(written)")
+    }
 }
