@@ -7,139 +7,90 @@ import Support
 extension ClaimCheck {
     // MARK: - Reading claims
 
-    /// The value of a formula over `names`, and whether it uses any of them.
+    /// The value of a formula over `names` (the notes' notation accepted), and whether it uses any of them.
     public static func formulaValue(_ formula: String, names: [(name: String, value: Tensor)]) throws(ExpressionError) -> (value: Tensor, usesNames: Bool) {
-        let program = try Expressions.evaluate(formula, options: .init(inputs: names, rejectUnusedInputs: false))
-        return (program.graph.value(of: program.output), !program.inputs.isEmpty)
+        try Notation.evaluate(formula, names: names)
     }
 
-    /// Parses `dA/dB = right` (or `∂A/∂B = right`) against the program's names.
+    /// Parses `dA/dB = right` (or `∂A/∂B = right`) against the program's names (`backprop check --claim`).
     /// - Throws: `WorkbenchFailure.badInput` with the column inside the claim and a caret under it.
     public static func parse(_ text: String, program: Program) throws(WorkbenchFailure) -> Claim {
-        let characters = Array(text)
-        func fail(_ message: String, at index: Int) -> WorkbenchFailure {
-            let column = index + 1
-            let detail = text.count < 200 ? "    " + text + "\n    " + String(repeating: " ", count: max(0, column - 1)) + "^" : nil
-            return .badInput(message, at: SourceLocation(file: "--claim", column: column), detail: detail)
+        do { return try claim(text, program: program) } catch {
+            // The claim is one line: the caret goes under the column in it.
+            let column = error.position?.column
+            let detail = text.count < 200 && !text.contains(where: \.isNewline)
+                ? column.map { "    " + text + "\n    " + String(repeating: " ", count: Swift.max(0, $0 - 1)) + "^" } : nil
+            throw .badInput(error.message, at: SourceLocation(file: "--claim", column: column), detail: detail ?? error.detail)
         }
-        let example = "write a claim as dA/dB = right side, e.g. df/dx = z"
-        // Any line break, "\r\n" included (one Character, which firstIndex(of: "\n") would not find).
-        if let newline = characters.firstIndex(where: \.isNewline) { throw fail("a claim is one line; give each claim with its own --claim", at: newline) }
-        guard let equals = characters.firstIndex(of: "=") else {
-            throw fail("expected '=' in the claim; \(example)", at: characters.count)
-        }
-        let graph = program.graph
-        var known: [String: NodeID] = [:]
-        for (name, node) in program.inputs.map({ ($0.name, $0.node) }) + program.assignments.map({ ($0.name, $0.node) }) { known[name] = node }
-        known[graph.label(of: program.output)] = program.output
-        let knownNames = known.keys.sorted()
+    }
 
-        // The left side: d or ∂, a name, '/', d or ∂, a name.
-        var index = 0
-        func skipSpaces() { while index < equals && characters[index].isWhitespace { index += 1 } }
-        func readName() throws(WorkbenchFailure) -> (String, Int) {
-            skipSpaces()
-            let start = index
-            guard index < equals, characters[index].isLetter || characters[index] == "_" else {
-                let found = index < equals ? "'\(characters[index])'" : (index == equals ? "'='" : "the end of the claim")
-                throw fail("expected a name after 'd' or '∂', found \(found); \(example)", at: index)
-            }
-            while index < equals && (characters[index].isLetter || characters[index].isNumber || characters[index] == "_") { index += 1 }
-            return (String(characters[start..<index]), start)
+    /// A whole claim `dA/dB = right` read by the one parser and resolved by the one resolver; the
+    /// error's column counts in `text`. `end` names the end of the text in messages.
+    public static func claim(_ text: String, program: Program) throws(ExpressionError) -> Claim {
+        let given = names(of: program)
+        let written: ClaimText
+        do { written = try Notation.claim(text, names: given) } catch {
+            // For a product of mismatched sizes, the right side and B, for the hint.
+            let left = try? Notation.claimLeft(text)
+            let by = left.flatMap { try? Resolver(program: program).gradientNodes($0.left, in: "the claim's left side").by }
+            throw rightSideError(error, right: left?.right, program: program, names: given, by: by)
         }
-        func resolve(_ name: String, at column: Int, side: String) throws(WorkbenchFailure) -> NodeID {
-            if let node = known[name] { return node }
-            throw fail("unknown name '\(name)' in the claim's \(side); " + ClaimCheck.hint(for: name, among: knownNames), at: column)
-        }
-        skipSpaces()
-        guard index < equals, characters[index] == "d" || characters[index] == "∂" else {
-            throw fail("a claim starts with dA/dB or ∂A/∂B (A and B names of the program); \(example)", at: index)
-        }
-        index += 1
-        let (ofName, ofColumn) = try readName()
-        skipSpaces()
-        guard index < equals, characters[index] == "/" else {
-            throw fail("expected '/' after d\(ofName), as in d\(ofName)/dx", at: index)
-        }
-        index += 1
-        skipSpaces()
-        guard index < equals, characters[index] == "d" || characters[index] == "∂" else {
-            throw fail("expected d or ∂ after '/', as in d\(ofName)/dx", at: index)
-        }
-        index += 1
-        let (byName, byColumn) = try readName()
-        skipSpaces()
-        guard index == equals else {
-            throw fail("unexpected '\(characters[index])' after d\(ofName)/d\(byName); the right side comes after '='", at: index)
-        }
-        let of = try resolve(ofName, at: ofColumn, side: "left side")
-        let by = try resolve(byName, at: byColumn, side: "left side")
-        if graph.operations[by.index] == .constant {
-            let value = TraceFormat.tensor(graph.value(of: by)).replacingOccurrences(of: " ", with: "")
-            throw fail("\(byName) is a constant (\(byName) = \(value) in the program), and backward sends constants no gradient; to claim about it, drop that assignment and give --at \(byName)=\(value)", at: byColumn)
-        }
-        if !graph.requiresGradient(by) && by != of {
-            throw fail("\(byName) depends on no input (it is computed from constants only), so backward computes no gradient for it, as PyTorch's requires_grad; claim about an input instead", at: byColumn)
-        }
-        let ofShape = graph.shape(of: of)
-        guard ofShape.isEmpty else {
-            throw fail("\(ofName) has shape \(Tensor.describe(shape: ofShape)); a claim's A must be a scalar: name one in the program, e.g. s = sum(\(ofName)), and claim about ds/d\(byName)", at: ofColumn)
-        }
+        let (of, by) = try Resolver(program: program).gradientNodes(written.left, in: "the claim's left side")
+        return Claim(text: text, of: written.left.names[0], withRespectTo: written.left.names[1], ofNode: of, withRespectToNode: by,
+                     right: written.right, kind: rightKind(written.right, value: written.value, usesNames: written.usesNames, isLiteral: written.isLiteral))
+    }
 
-        // The right side: a number, a tensor literal or a formula.
-        var start = equals + 1
-        while start < characters.count && characters[start].isWhitespace { start += 1 }
-        var end = characters.count
-        while end > start && characters[end - 1].isWhitespace { end -= 1 }
-        guard start < end else { throw fail("missing the right side after '='; \(example)", at: characters.count) }
-        let right = String(characters[start..<end])
-        if let second = characters[start..<end].firstIndex(of: "=") {
-            throw fail("a claim has one '='; the right side is a number, a tensor or a formula", at: second)
+    /// The claim `left = right` for a left side already resolved (an exercise's), `right` read alone:
+    /// a student's formula, whose columns are the student's own.
+    public static func claim(about left: Claim, right: String, program: Program, end: String = "the end of the answer") throws(ExpressionError) -> Claim {
+        let given = names(of: program)
+        let value: (value: Tensor, usesNames: Bool)
+        do { value = try Notation.evaluate(right, names: given, end: end) } catch {
+            throw rightSideError(error, right: right, program: program, names: given, by: left.withRespectToNode)
         }
-        if let separator = characters[start..<end].firstIndex(of: ";") {
-            throw fail("the right side is one expression; give each claim with its own --claim", at: separator)
+        let trimmed = String(right.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+        return Claim(text: "\(left.left) = \(trimmed)", of: left.of, withRespectTo: left.withRespectTo, ofNode: left.ofNode,
+                     withRespectToNode: left.withRespectToNode, right: trimmed,
+                     kind: rightKind(trimmed, value: value.value, usesNames: value.usesNames, isLiteral: (try? InputValues.literal(trimmed)) != nil))
+    }
+
+    /// The left side of a claim alone (`df/dx`, an exercise's `answer`), resolved: a claim whose right side is empty.
+    public static func left(_ text: String, program: Program) throws(ExpressionError) -> Claim {
+        let quantity = try Notation.quantity(text)
+        guard case .gradient(let ofName, let byName) = quantity.kind, quantity.entry == nil else {
+            throw ExpressionError(.notation(.claimStart), at: quantity.position)
         }
-        let kind: Claim.Right
-        if let value = try? InputValues.literal(right) {
-            kind = .value(value, tolerances: tolerances(of: right, count: value.count))
-        } else {
-            let given = ClaimCheck.names(of: program)
-            do {
-                let (value, usesNames) = try formulaValue(right, names: given)
-                kind = usesNames ? .formula(right) : .value(value, tolerances: [Double](repeating: 0, count: value.count))
-            } catch {
-                let column = (error.position?.column ?? 1) - 1 + start
-                switch error.kind {
-                case .missingInput(let name):
-                    throw fail("unknown name '\(name)' in the claim's right side; " + ClaimCheck.hint(for: name, among: given.map(\.name)), at: column)
-                default:
-                    // The message counts in the right side's own columns; say them as the claim's.
-                    var message = error.message.replacingOccurrences(of: "end of program", with: "the end of the claim")
-                    while let range = message.range(of: #"at 1:[0-9]+"#, options: .regularExpression) {
-                        let inner = Int(message[range].dropFirst("at 1:".count)) ?? 1
-                        message.replaceSubrange(range, with: "at column \(inner + start)")
-                    }
-                    if message.contains("in '@'"), let variant = transposeHint(right, names: given, shape: graph.shape(of: by)) {
-                        message += "; backward multiplies by the transpose: did you mean \(variant)?"
-                    }
-                    throw fail(message, at: column)
-                }
-            }
+        let (of, by) = try Resolver(program: program).gradientNodes(quantity, in: "the claim's left side")
+        return Claim(text: quantity.description, of: ofName, withRespectTo: byName, ofNode: of, withRespectToNode: by, right: "", kind: .formula(""))
+    }
+
+    /// A number or a tensor: exact where it uses names (a formula), else to the digits written.
+    static func rightKind(_ right: String, value: Tensor, usesNames: Bool, isLiteral: Bool) -> Claim.Right {
+        if isLiteral { return .value(value, tolerances: tolerances(of: right, count: value.count)) }
+        return usesNames ? .formula(right) : .value(value, tolerances: [Double](repeating: 0, count: value.count))
+    }
+
+    /// A right side's error said for a claim: a name it lacks is unknown in the claim's right side; a
+    /// product `@` of mismatched sizes gets the transposed variant that fits B, when one does.
+    static func rightSideError(_ error: ExpressionError, right: String?, program: Program, names given: [(name: String, value: Tensor)],
+                               by: NodeID?) -> ExpressionError {
+        switch error.kind {
+        case .missingInput(let name):
+            var placed = ExpressionError(.notation(.unknownName(name, in: "the claim's right side", names: given.map(\.name))), at: error.position)
+            placed.sourceLine = error.sourceLine
+            return placed
+        case .engine(.shapeMismatch(operation: "@", _, _)):
+            guard let right, let by, let variant = transposeHint(right, names: given, shape: program.graph.shape(of: by)) else { return error }
+            var hinted = ExpressionError(.syntax(error.message + "; backward multiplies by the transpose: did you mean \(variant)?"), at: error.position)
+            hinted.sourceLine = error.sourceLine
+            return hinted
+        default:
+            return error
         }
-        return Claim(text: text, of: ofName, withRespectTo: byName, ofNode: of, withRespectToNode: by, right: right, kind: kind)
     }
 
     /// `did you mean 'q'?`, or the list of the program's names.
-    public static func hint(for name: String, among names: [String]) -> String {
-        let sorted = Array(Set(names)).sorted()
-        // A one-letter name is one edit from every other one-letter name: list the names instead.
-        guard name.count > 1 else { return "the program's names are " + sorted.joined(separator: ", ") }
-        let scored = sorted.map { ($0, editDistance(name.lowercased(), $0.lowercased())) }
-        if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(1, min(name.count, best.0.count) / 3) {
-            return "did you mean '\(best.0)'?"
-        }
-        return "the program's names are " + sorted.joined(separator: ", ")
-    }
+    public static func hint(for name: String, among names: [String]) -> String { NotationProblem.hint(for: name, among: names) }
 
     /// Per entry of a literal, the tolerance its digits allow: half a unit in the last decimal place
     /// written (`0.42` ±0.005, `1.5e-3` ±5e-5); exact (0) for a number without decimals (`3`, `1.`, `1e-3`).

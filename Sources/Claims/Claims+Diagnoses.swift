@@ -40,7 +40,7 @@ extension ClaimCheck {
         if let refuted {
             let here = index == 0 ? "the given point" : "random point \(index)"
             let there = refuted.point == 0 ? "the given point" : "random point \(refuted.point)"
-            return (nil, "not a \(refuted.mistake.phrase): that fits at \(here) but not at \(there); the claim is simply not \(claim.left)")
+            return (nil, "not a \(refuted.mistake.phrase): that fits at \(here) but not at \(there); \(claim.subject) is simply not \(claim.left)")
         }
         return (nil, found.plain)
     }
@@ -65,28 +65,18 @@ extension ClaimCheck {
     /// A variant of `formula` with one operand of an `@` transposed (or a `transpose(…)` dropped) that
     /// agrees with the engine at every point: the variant and the operand.
     static func transposeVariant(_ formula: String, claim: Claim, points: [Point], evaluator: inout Evaluator) -> (String, String)? {
-        let characters = Array(formula)
-        for at in characters.indices where characters[at] == "@" {
-            for side in [Operand.Side.left, .right] {
-                guard let operand = Operand.find(in: characters, at: at, side: side) else { continue }
-                let text = String(characters[operand.range])
-                var replacement = "transpose(\(text))"
-                if text.hasPrefix("transpose("), text.hasSuffix(")"), Operand.balanced(Array(text.dropFirst(10).dropLast())) {
-                    replacement = String(text.dropFirst(10).dropLast())
+        for (variant, operand) in Notation.transposedVariants(formula) {
+            var agreesEverywhere = true
+            var tried = 0
+            for index in points.indices {
+                guard let program = evaluator.gradients(index, points[index], of: claim.ofNode) else { continue }
+                guard let value = try? formulaValue(variant, names: names(of: program)).value,
+                      agree(value, engineGradient(program, of: claim.ofNode, withRespectTo: claim.withRespectToNode), tolerances: nil) else {
+                    agreesEverywhere = false; break
                 }
-                let variant = String(characters[..<operand.range.lowerBound]) + replacement + String(characters[operand.range.upperBound...])
-                var agreesEverywhere = true
-                var tried = 0
-                for index in points.indices {
-                    guard let program = evaluator.gradients(index, points[index], of: claim.ofNode) else { continue }
-                    guard let value = try? formulaValue(variant, names: names(of: program)).value,
-                          agree(value, engineGradient(program, of: claim.ofNode, withRespectTo: claim.withRespectToNode), tolerances: nil) else {
-                        agreesEverywhere = false; break
-                    }
-                    tried += 1
-                }
-                if agreesEverywhere && tried > 0 { return (variant, text) }
+                tried += 1
             }
+            if agreesEverywhere && tried > 0 { return (variant, operand) }
         }
         return nil
     }
@@ -94,72 +84,10 @@ extension ClaimCheck {
     /// For a formula whose `@` has mismatched sizes: a variant with one operand transposed that
     /// evaluates to `shape` (B's shape), as a hint.
     static func transposeHint(_ formula: String, names: [(name: String, value: Tensor)], shape: [Int]) -> String? {
-        let characters = Array(formula)
-        for at in characters.indices where characters[at] == "@" {
-            for side in [Operand.Side.left, .right] {
-                guard let operand = Operand.find(in: characters, at: at, side: side) else { continue }
-                let variant = String(characters[..<operand.range.lowerBound]) + "transpose(\(String(characters[operand.range])))" + String(characters[operand.range.upperBound...])
-                if let value = try? formulaValue(variant, names: names).value, value.shape == shape { return variant }
-            }
+        for (variant, _) in Notation.transposedVariants(formula) {
+            if let value = try? formulaValue(variant, names: names).value, value.shape == shape { return variant }
         }
         return nil
-    }
-
-    /// An operand of `@` in a formula's text: a name, a call, a number or a parenthesized group.
-    struct Operand {
-        enum Side { case left, right }
-        let range: Range<Int>
-
-        static func isNameCharacter(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "." }
-
-        static func balanced(_ characters: [Character]) -> Bool {
-            var depth = 0
-            for c in characters {
-                if c == "(" || c == "[" { depth += 1 } else if c == ")" || c == "]" { depth -= 1 }
-                if depth < 0 { return false }
-            }
-            return depth == 0
-        }
-
-        static func find(in characters: [Character], at: Int, side: Side) -> Operand? {
-            switch side {
-            case .left:
-                var end = at
-                while end > 0 && characters[end - 1].isWhitespace { end -= 1 }
-                guard end > 0 else { return nil }
-                var start = end
-                if characters[end - 1] == ")" || characters[end - 1] == "]" {
-                    var depth = 0
-                    var i = end - 1
-                    while i >= 0 {
-                        if characters[i] == ")" || characters[i] == "]" { depth += 1 }
-                        if characters[i] == "(" || characters[i] == "[" { depth -= 1; if depth == 0 { break } }
-                        i -= 1
-                    }
-                    guard i >= 0 else { return nil }
-                    start = i
-                }
-                while start > 0 && isNameCharacter(characters[start - 1]) { start -= 1 }
-                return start < end ? Operand(range: start..<end) : nil
-            case .right:
-                var start = at + 1
-                while start < characters.count && characters[start].isWhitespace { start += 1 }
-                var end = start
-                while end < characters.count && isNameCharacter(characters[end]) { end += 1 }
-                if end < characters.count && (characters[end] == "(" || characters[end] == "[") {
-                    var depth = 0
-                    var i = end
-                    while i < characters.count {
-                        if characters[i] == "(" || characters[i] == "[" { depth += 1 }
-                        if characters[i] == ")" || characters[i] == "]" { depth -= 1; if depth == 0 { break } }
-                        i += 1
-                    }
-                    guard i < characters.count else { return nil }
-                    end = i + 1
-                }
-                return start < end ? Operand(range: start..<end) : nil
-            }
-        }
     }
 }
 

@@ -35,6 +35,9 @@ public struct Claim: Sendable {
     public let right: String
     /// The number, tensor or formula.
     public let kind: Right
+    /// How explanations name the claim: `the claim`, or `the answer` when the grader checks a
+    /// student's answer as a claim (set by whoever builds it, never by rewriting the sentence).
+    public var subject = "the claim"
 
     public init(text: String, of: String, withRespectTo: String, ofNode: NodeID, withRespectToNode: NodeID, right: String, kind: Right) {
         self.text = text
@@ -284,7 +287,9 @@ public struct ClaimCheck {
         let node = trace.nodes[claim.withRespectToNode.index]
         guard node.contributions.count == 1 else { return nil }
         let edge = trace.edges[node.contributions[0]]
-        return edge.to == claim.ofNode.index ? edge.localGradient.formula : nil
+        guard edge.to == claim.ofNode.index else { return nil }
+        // Printed as a suggestion, so only when it reads back to the engine's gradient.
+        return readsBack(edge.localGradient.formula, as: engineGradient(program, of: claim.ofNode, withRespectTo: claim.withRespectToNode), program: program)
     }
 
     /// Whether `claimed` and `engine` agree: the same shape, and every entry within its tolerance
@@ -325,54 +330,57 @@ public struct ClaimCheck {
 
         if claimed.shape != engine.shape {
             if engine.rank == 2, same(claimed, engine.transposed()) {
-                return ([(.transposed, "the claim is the transpose of \(left): shape \(Tensor.describe(shape: claimed.shape)) where \(left) has \(Tensor.describe(shape: engine.shape)), like \(claim.withRespectTo)")], nil)
+                return ([(.transposed, "\(claim.subject) is the transpose of \(left): shape \(Tensor.describe(shape: claimed.shape)) where \(left) has \(Tensor.describe(shape: engine.shape)), like \(claim.withRespectTo)")], nil)
             }
-            return ([], "the claim has shape \(Tensor.describe(shape: claimed.shape)) but \(left) has shape \(Tensor.describe(shape: engine.shape)), like \(claim.withRespectTo)")
+            return ([], "\(claim.subject) has shape \(Tensor.describe(shape: claimed.shape)) but \(left) has shape \(Tensor.describe(shape: engine.shape)), like \(claim.withRespectTo)")
         }
         if let truncation = truncation(claimed, engine: engine, tolerances: tolerances) {
             found.append((.truncated, truncation))
         }
         if engine.storage.contains(where: { Swift.abs($0) > 1e-9 }), same(claimed, -engine) {
-            found.append((.signError, "the claim is minus \(left)"))
+            found.append((.signError, "\(claim.subject) is minus \(left)"))
         }
         if engine.rank == 2, engine.shape[0] == engine.shape[1], !same(engine, engine.transposed()), same(claimed, engine.transposed()) {
-            found.append((.transposed, "the claim is the transpose of \(left)"))
+            found.append((.transposed, "\(claim.subject) is the transpose of \(left)"))
         }
         guard graph.gradient(of: B) != nil else {
             return (found, A == B ? nil : "\(claim.of) does not depend on \(claim.withRespectTo), so \(left) is 0")
         }
         let trace = graph.trace(output: A)
         let edges = trace.nodes[B.index].contributions.map { trace.edges[$0] }
-        let label = { (id: Int) in trace.nodes[id].label }
         if edges.count > 1 {
             for edge in edges {
                 guard let contribution = edge.contribution, same(claimed, contribution) else { continue }
                 let parts = edges.map { $0.contribution.map(show) ?? "?" }
-                found.append((.unsummedFanOut, "\(claim.withRespectTo) feeds \(edges.count) operations (\(edges.map { label($0.to) }.joined(separator: ", "))), and the claim is only the contribution through \(label(edge.to)); \(left) is their sum \(parts.joined(separator: " + ")) = \(show(engine))"))
+                found.append((.unsummedFanOut, "\(claim.withRespectTo) feeds \(edges.count) operations (\(edges.map { written($0.to, in: trace) }.joined(separator: ", "))), and \(claim.subject) is only the contribution through \(written(edge.to, in: trace)); \(left) is their sum \(parts.joined(separator: " + ")) = \(show(engine))"))
                 break
             }
         }
         for edge in edges {
             guard let upstream = edge.upstream, upstream.shape == claimed.shape, same(claimed, upstream) else { continue }
-            let through = label(edge.to)
-            let upstreamName = edge.to == A.index ? "∂\(claim.of)/∂\(claim.of) = 1 (the seed)" : "∂\(claim.of)/∂\(through) = \(show(upstream))"
-            found.append((.missingLocalGradient, "the claim is the upstream \(upstreamName) alone; multiply it by the local gradient \(localDescription(edge))"))
+            let upstreamName = edge.to == A.index ? "∂\(claim.of)/∂\(claim.of) = 1 (the seed)"
+                                                  : "\(gradientName(of: claim.of, at: edge.to, in: trace)) = \(show(upstream))"
+            found.append((.missingLocalGradient, "\(claim.subject) is the upstream \(upstreamName) alone; multiply it by the local gradient \(localDescription(edge, in: trace))"))
             break
         }
         for edge in edges where edge.to != A.index {
             guard let local = edge.localGradient.value, local.shape == claimed.shape, same(claimed, local),
                   let upstream = edge.upstream else { continue }
-            found.append((.missingUpstreamGradient, "the claim is the local gradient \(localDescription(edge)) alone; multiply it by the upstream ∂\(claim.of)/∂\(label(edge.to)) = \(show(upstream))"))
+            found.append((.missingUpstreamGradient, "\(claim.subject) is the local gradient \(localDescription(edge, in: trace)) alone; multiply it by the upstream \(gradientName(of: claim.of, at: edge.to, in: trace)) = \(show(upstream))"))
             break
         }
         return (found, nil)
     }
 
-    /// `∂q/∂x = 1`, or `∂n/∂w = x = 2` when the formula is not the number itself.
-    static func localDescription(_ edge: Trace.Edge) -> String {
-        guard let value = edge.localGradient.value else { return edge.localGradient.description }
+    /// `∂q/∂x = 1`, or `∂q/∂w = x = 2` when the formula is not the number itself; a node without a
+    /// name by the expression the student wrote for it (`∂(w * x)/∂w`).
+    static func localDescription(_ edge: Trace.Edge, in trace: Trace) -> String {
+        let result = written(edge.to, in: trace)
+        let name = gradientName(of: result.contains(" ") ? "(\(result))" : result, at: edge.from, in: trace)
+        let formula = edge.localGradient.formula
+        guard let value = edge.localGradient.value else { return "\(name) = \(formula)" }
         let shown = format(value)
-        return edge.localGradient.formula == shown ? edge.localGradient.description : "\(edge.localGradient.description) = \(shown)"
+        return formula == shown ? "\(name) = \(shown)" : "\(name) = \(formula) = \(shown)"
     }
 
     // MARK: - Random points

@@ -35,6 +35,9 @@ public struct ExpressionError: Error, Sendable, Equatable, CustomStringConvertib
         case tooDeep(limit: Int)
         /// The program text is longer than the limit.
         case tooLong(bytes: Int, limit: Int)
+        /// A quantity, claim, condition or answer that is not written as the notation says, or that
+        /// names what the run does not have (NotationProblem.swift).
+        case notation(NotationProblem)
     }
 
     /// What went wrong.
@@ -67,6 +70,7 @@ public struct ExpressionError: Error, Sendable, Equatable, CustomStringConvertib
         case .emptyProgram: return "empty program: write at least one expression, e.g. 'f = (x + y) * z'"
         case .tooDeep(let limit): return "the program nests deeper than \(limit) levels"
         case .tooLong(let bytes, let limit): return "the program is \(bytes) bytes long; the limit is \(limit)"
+        case .notation(let problem): return problem.message
         }
     }
 

@@ -5,7 +5,7 @@ struct Token: Sendable, Equatable {
     enum Kind: Sendable, Equatable {
         case number(Double)
         case name(String)
-        case symbol(String)        // + - * / @ ^ ( ) [ ] , : =
+        case symbol(String)        // + - * / @ ^ ( ) [ ] , : =, and in notation ∂ < > <= >= == !=
         case separator             // ; or newline
         case end
     }
@@ -28,16 +28,17 @@ struct Lexer {
     static let symbols: Set<UInt8> = Set("+-*/@^()[],:=".utf8)
 
     /// The tokens of `source`, ending with `.end`. Columns count characters (grapheme clusters).
+    /// `notation`: also the tokens of quantities, claims and conditions (`∂`, comparisons); see Notation.swift.
     /// - Throws: `ExpressionError` at the first character that starts no token.
-    static func tokenize(_ source: String) throws(ExpressionError) -> [Token] {
+    static func tokenize(_ source: String, notation: Bool = false) throws(ExpressionError) -> [Token] {
         // Most programs are ASCII: lexed as bytes, one per column, with no grapheme breaking nor
         // Unicode property lookups (which were 8% of the server's CPU for a 100-node trace, perf).
         // A carriage return (`\r\n` is one character) sends a program down the general path.
-        if source.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) { return try tokenize(Array(source.utf8)) }
-        return try tokenize(Array(source))
+        if source.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) { return try tokenize(Array(source.utf8), notation: notation) }
+        return try tokenize(Array(source), notation: notation)
     }
 
-    static func tokenize<C: LexedCharacter>(_ characters: [C]) throws(ExpressionError) -> [Token] {
+    static func tokenize<C: LexedCharacter>(_ characters: [C], notation: Bool = false) throws(ExpressionError) -> [Token] {
         var tokens: [Token] = []
         var index = 0, line = 1, column = 1
         func isDigit(at index: Int) -> Bool { index < characters.count && characters[index].isDigit }
@@ -73,16 +74,29 @@ struct Lexer {
                 index = end
             } else if character.isLetter || character.ascii == UInt8(ascii: "_") {
                 var end = index
-                while end < characters.count && (characters[end].isLetter || characters[end].isNumber || characters[end].ascii == UInt8(ascii: "_")) { end += 1 }
-                tokens.append(Token(kind: .name(C.text(characters[index..<end])), position: position))
+                while end < characters.count && (characters[end].isLetter || characters[end].isNumber || characters[end].ascii == UInt8(ascii: "_"))
+                        && (characters[end].ascii != nil || Notation.superscript(characters[end].character) == nil) { end += 1 }
+                tokens.append(Token(kind: .name(Notation.callName(C.text(characters[index..<end]), calling: ascii(at: end) == UInt8(ascii: "("))), position: position))
                 column += end - index
                 index = end
             } else if character.ascii == UInt8(ascii: "*") && ascii(at: index + 1) == UInt8(ascii: "*") {
                 // Accept Python's ** as a spelling of ^.
                 tokens.append(Token(kind: .symbol("^"), position: position))
                 index += 2; column += 2
+            } else if notation, let symbol = Notation.comparison(character.ascii, next: ascii(at: index + 1)) {
+                tokens.append(Token(kind: .symbol(symbol), position: position))
+                index += symbol.count; column += symbol.count
             } else if let symbol = character.ascii, Lexer.symbols.contains(symbol) {
                 tokens.append(Token(kind: .symbol(String(UnicodeScalar(symbol))), position: position))
+                index += 1; column += 1
+            } else if let symbol = Notation.symbol(character.character, notation: notation) {
+                // The notes' notation: `·` and `×` multiply, `−` subtracts, `∂` starts a gradient.
+                tokens.append(Token(kind: .symbol(symbol), position: position))
+                index += 1; column += 1
+            } else if let power = Notation.superscript(character.character) {
+                // `y²` is `y ^ 2`, as the engine's formulas write it.
+                tokens.append(Token(kind: .symbol("^"), position: position))
+                tokens.append(Token(kind: .number(Double(power)), position: position))
                 index += 1; column += 1
             } else {
                 throw ExpressionError(.syntax("unexpected character '\(character.character)'"), at: position)

@@ -29,11 +29,17 @@ struct Parser {
     /// Every name some statement assigns, with where: a use before that point is a mistake worth naming.
     var assignedLater: [String: SourcePosition] = [:]
     let source: String
+    // Notation (quantities, claims, answers, conditions: Notation.swift): whether the text is notation,
+    // the value of a quantity written inside a formula (`abs(df/dw)`), and what the end is called.
+    let notation: Bool
+    var quantityValue: QuantityLookup? = nil
+    var endName: String? = nil
 
-    init(source: String, options: EvaluationOptions) throws(ExpressionError) {
+    init(source: String, options: EvaluationOptions, notation: Bool = false) throws(ExpressionError) {
         self.source = source
+        self.notation = notation
         graph.limits = ExpressionLimits.graph
-        self.tokens = try Lexer.tokenize(source)
+        self.tokens = try Lexer.tokenize(source, notation: notation)
         self.options = options
         // A program records at most about one node per token: room for them at once, so the graph's
         // arrays and the positions table are not grown and rehashed as the program is read (the
@@ -72,7 +78,8 @@ struct Parser {
 
     func describe(_ token: Token) -> String {
         switch token.kind {
-        case .separator, .end: return token.text
+        case .end: return endName ?? token.text
+        case .separator: return token.text
         default: return "'\(token.text)'"
         }
     }
@@ -239,6 +246,7 @@ struct Parser {
     }
 
     mutating func parsePrimary() throws(ExpressionError) -> NodeID {
+        if notation, let node = try parseQuantityReference() { return node }
         let token = current
         switch token.kind {
         case .number(let value):
@@ -253,7 +261,8 @@ struct Parser {
             try enter()
             defer { depth -= 1 }
             let value = try parseExpression()
-            try expect(")", "to close the '(' at \(token.position)")
+            let notation = self.notation
+            try expect(")", "to close the '(' at \(Parser.place(token.position, notation: notation))")
             return value
         case .symbol("["):
             return graph.constant(try parseTensorLiteral())
@@ -402,7 +411,8 @@ struct Parser {
                 values.append(sign * value)
             }
         }
-        try expect("]", "to close the '[' at \(open)")
+        let notation = self.notation
+        try expect("]", "to close the '[' at \(Parser.place(open, notation: notation))")
         return ([count] + (rowShape ?? []), values)
     }
 }

@@ -49,58 +49,15 @@ public enum AnswerLimits {
         if let bad = characters.first(where: { $0.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) } }) {
             return "the formula holds a control character (U+\(String(bad.unicodeScalars.first!.value, radix: 16, uppercase: true)))"
         }
-        var depth = 0, literalDepth = 0, literalNumbers = 0
-        var previous: Character? = nil
-        var index = 0
-        while index < characters.count {
-            let c = characters[index]
-            if c.isLetter || c == "_" {
-                var end = index
-                while end < characters.count && (characters[end].isLetter || characters[end].isNumber || characters[end] == "_") { end += 1 }
-                let name = String(characters[index..<end])
-                var next = end
-                while next < characters.count && characters[next].isWhitespace { next += 1 }
-                if next < characters.count && characters[next] == "(" && !functions.contains(name) {
-                    return "'\(name)(…)' is not allowed in an answer; the functions are " + functions.sorted().joined(separator: ", ")
-                }
-                previous = characters[end - 1]
-                index = end
-                continue
-            }
-            if c.isNumber {
-                var end = index
-                while end < characters.count && (characters[end].isNumber || characters[end] == "." || characters[end] == "e" || characters[end] == "E"
-                                                 || ((characters[end] == "-" || characters[end] == "+") && (characters[end - 1] == "e" || characters[end - 1] == "E"))) { end += 1 }
-                if literalDepth > 0 {
-                    literalNumbers += 1
-                    if literalNumbers > AnswerLimits.literalNumbers { return "the tensors written in the formula hold more than \(AnswerLimits.literalNumbers) numbers" }
-                }
-                previous = characters[end - 1]
-                index = end
-                continue
-            }
-            switch c {
-            case "(":
-                depth += 1
-            case "[":
-                depth += 1
-                // A `[` after a name, `)` or `]` indexes; anywhere else it starts (or nests) a tensor literal.
-                let indexes = previous.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ")" || $0 == "]" } ?? false
-                if literalDepth > 0 || !indexes {
-                    literalDepth += 1
-                    if literalDepth > AnswerLimits.literalDepth { return "a tensor written in a formula may be nested \(AnswerLimits.literalDepth) deep at most" }
-                }
-            case ")":
-                depth -= 1
-            case "]":
-                depth -= 1
-                if literalDepth > 0 { literalDepth -= 1 }
-            default: break
-            }
-            if depth > formulaDepth { return "the formula is nested deeper than \(formulaDepth) parentheses" }
-            if !c.isWhitespace { previous = c }
-            index += 1
+        // The one lexer reads the formula (the notes' notation included); a text it cannot read
+        // passes here and gets its positioned error from the parser.
+        guard let outline = try? Notation.outline(text) else { return nil }
+        if let call = outline.calls.first(where: { !functions.contains($0) }) {
+            return "'\(call)(…)' is not allowed in an answer; the functions are " + functions.sorted().joined(separator: ", ")
         }
+        if outline.literalNumbers > AnswerLimits.literalNumbers { return "the tensors written in the formula hold more than \(AnswerLimits.literalNumbers) numbers" }
+        if outline.literalDepth > AnswerLimits.literalDepth { return "a tensor written in a formula may be nested \(AnswerLimits.literalDepth) deep at most" }
+        if outline.deepest > formulaDepth { return "the formula is nested deeper than \(formulaDepth) parentheses" }
         return nil
     }
 

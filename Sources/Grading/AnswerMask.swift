@@ -1,4 +1,5 @@
 import Autograd
+import Expressions
 import Diagrams
 import Foundation
 import Support
@@ -89,7 +90,7 @@ public struct AnswerMask: Sendable {
 
     // MARK: - Resolving
 
-    private mutating func hide(_ quantity: Quantity, exercise: String, trace: Trace) {
+    private mutating func hide(_ quantity: ResolvedQuantity, exercise: String, trace: Trace) {
         if let gradient = quantity.gradient {
             hideGradient(of: gradient.of.index, withRespectTo: gradient.withRespectTo.index, exercise: exercise, trace: trace)
         } else if let node = quantity.node, quantity.otherDirection == nil, trace.nodes[node.index].kind == .operation {
@@ -103,20 +104,23 @@ public struct AnswerMask: Sendable {
         for edge in trace.edges where edge.from == withRespectTo && edge.to == of { Self.claim(&edges, edge.id, exercise) }
     }
 
-    /// Every quantity an expression or condition names: gradients `dA/dB` and the program's names.
+    /// Every quantity an expression or condition names: gradients `dA/dB` and the program's names,
+    /// as the one parser reads them (a text that does not parse names nothing).
     private mutating func hideReferences(in text: String, exercise: String, line: Int, resolver: inout QuantityResolver, trace: Trace) {
-        let gradient = #"[d∂]([\p{L}_][\p{L}\p{N}_]*)\s*/\s*[d∂]([\p{L}_][\p{L}\p{N}_]*)"#
-        var rest = text
-        while let range = rest.range(of: gradient, options: .regularExpression) {
-            if let quantity = try? resolver.resolve(String(rest[range]), line: line, exercise: exercise) { hide(quantity, exercise: exercise, trace: trace) }
-            rest.replaceSubrange(range, with: " ")
+        let run = resolver.resolver
+        var quantities: [Quantity] = []
+        let lookup: QuantityLookup = { (quantity: Quantity) throws(ExpressionError) -> Tensor in
+            quantities.append(quantity)
+            return try run.resolve(quantity).value
         }
-        let known = resolver.known
-        for word in rest.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
-            guard let node = known[String(word)], !word.first!.isNumber else { continue }
-            if let quantity = try? resolver.resolve(String(word), line: line, exercise: exercise), quantity.node == node {
-                hide(quantity, exercise: exercise, trace: trace)
-            }
+        guard let names = try? Notation.references(text, names: run.names, quantities: lookup) else { return }
+        for quantity in quantities {
+            if let resolved = try? run.resolve(quantity) { hide(resolved, exercise: exercise, trace: trace) }
+        }
+        let known = run.known
+        for name in names {
+            guard let node = known[name], let resolved = try? run.resolve(Quantity(kind: .value(name))), resolved.node == node else { continue }
+            hide(resolved, exercise: exercise, trace: trace)
         }
     }
 

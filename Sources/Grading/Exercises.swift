@@ -49,7 +49,7 @@ public final class ExerciseSet {
         public let exercise: Lesson.Exercise
         public let expected: Expected
         /// What the answer is, as the quantity reads: `∂f/∂x`, `q`, `updated w`.
-        let quantity: Quantity?
+        let quantity: ResolvedQuantity?
         /// The engine's value of each feedback's `matches` (nil for feedback without one).
         var feedbackValues: [Tensor?] = []
     }

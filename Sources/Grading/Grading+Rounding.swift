@@ -1,3 +1,4 @@
+import Expressions
 import Autograd
 import Foundation
 import Support
@@ -46,19 +47,10 @@ extension ExerciseSet {
 }
 
 extension ExerciseSet {
-    /// `column 1: unknown name 'zz'…` for a claim that is the student's answer after `prefix`
-    /// characters (`df/dq = `): the claim checker's column, and any `at column N` in its sentence,
-    /// counted in the answer instead.
-    static func answerColumns(_ what: String, column: Int?, prefix: Int) -> String {
-        var rest = what.replacingOccurrences(of: "the end of the claim", with: "the end of the answer")
-        var searchFrom = rest.startIndex
-        while let range = rest.range(of: #"at column [0-9]+"#, options: .regularExpression, range: searchFrom..<rest.endIndex) {
-            let inner = Int(rest[range].dropFirst("at column ".count)) ?? 1
-            let replacement = "at column \(Swift.max(1, inner - prefix))"
-            rest.replaceSubrange(range, with: replacement)
-            searchFrom = rest.index(range.lowerBound, offsetBy: replacement.count)
-        }
-        guard let column else { return rest }
-        return "column \(Swift.max(1, column - prefix)): " + rest
+    /// `column 9: unknown name 'zz'; did you mean 'z'?`: an error in one line of a student's or a
+    /// teacher's text, the column the parser counted in that text.
+    static func placed(_ error: ExpressionError) -> String {
+        guard let column = error.position?.column else { return error.message }
+        return "column \(column): " + error.message
     }
 }

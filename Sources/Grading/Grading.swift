@@ -157,8 +157,8 @@ extension ExerciseSet {
                 return value.isFinite ? .success(value) : .failure("'\(trimmed)' is not a finite number")
             }
             do {
-                let program = try Expressions.evaluate(trimmed, options: .init())
-                let value = program.graph.value(of: program.output)
+                // The notes' notation too: `−0.5`, `2·3`, `σ(0)`.
+                let value = try Notation.evaluate(trimmed, names: [], end: "the end of the answer").value
                 guard value.isScalar else { return .failure("'\(trimmed)' has shape \(Tensor.describe(shape: value.shape)), not a number") }
                 guard value.scalar.isFinite else { return .failure("'\(trimmed)' is not a finite number") }
                 return .success(value.scalar)
@@ -265,11 +265,12 @@ extension ExerciseSet {
         guard let quantity = item.quantity else { return (nil, nil) }
         func same(_ a: Tensor, _ b: Tensor) -> Bool { ClaimCheck.agree(a, b, tolerances: tolerances) }
         if let gradient = quantity.gradient, quantity.entry == nil {
-            let claim = Claim(text: "", of: gradient.ofName, withRespectTo: gradient.byName, ofNode: gradient.of, withRespectToNode: gradient.withRespectTo,
+            var claim = Claim(text: "", of: gradient.ofName, withRespectTo: gradient.byName, ofNode: gradient.of, withRespectToNode: gradient.withRespectTo,
                               right: "", kind: .value(given, tolerances: tolerances))
+            claim.subject = "the answer"
             let (mistake, explanation) = ClaimCheck.diagnose(claim, claimed: given, engine: expected, program: gradient.program, tolerances: tolerances)
             if mistake != nil || explanation != nil {
-                return (mistake?.rawValue, explanation?.replacingOccurrences(of: "the claim", with: "the answer"))
+                return (mistake?.rawValue, explanation)
             }
         }
         if let other = quantity.otherDirection, same(given, other), let update = lesson.update {
@@ -292,25 +293,22 @@ extension ExerciseSet {
     // MARK: Formulas
 
     func gradeFormula(_ answer: AnswerValue, formula: PreparedFormula, item: Item, reveal: Bool = true) -> Outcome {
-        var text: String
+        let text: String
         switch answer {
         case .string(let value): text = value.trimmingCharacters(in: .whitespaces)
         case .integer, .number: text = answer.description
         default: return .invalid("expected a formula as a string, e.g. \"z\", got a \(answer.typeName)")
         }
         guard !text.isEmpty else { return .invalid("the answer is empty") }
-        // "df/dx = z" is fine too, when its left side is the exercise's.
-        var claimText = formula.claim.text + " = " + text
-        if text.contains("=") {
-            let starts = text.hasPrefix("d") || text.hasPrefix("∂")
-            if starts { claimText = text }
-            else { return .invalid("write the formula alone (e.g. \"z\") or as \(formula.claim.text) = …") }
-        }
-        if let problem = AnswerLimits.formulaProblem(claimText) { return .invalid(problem) }
+        // "df/dx = z" is fine too, when its left side is the exercise's; a formula alone is read alone,
+        // so every column counts in the student's own text.
+        if let problem = AnswerLimits.formulaProblem(text) { return .invalid(problem) }
         var claim: Claim
-        do { claim = try ClaimCheck.parse(claimText, program: job.program) } catch {
-            // The column counts in the student's answer, not in the claim built around it.
-            return .invalid(ExerciseSet.answerColumns(error.what, column: error.location?.column, prefix: claimText == text ? 0 : claimText.count - text.count))
+        do {
+            claim = Notation.isClaim(text) ? try ClaimCheck.claim(text, program: job.program)
+                                           : try ClaimCheck.claim(about: formula.claim, right: text, program: job.program)
+        } catch {
+            return .invalid(ExerciseSet.placed(error))
         }
         guard claim.ofNode == formula.claim.ofNode && claim.withRespectToNode == formula.claim.withRespectToNode else {
             return .invalid("the answer is about \(claim.left); the exercise asks for \(formula.left)")
@@ -320,6 +318,7 @@ extension ExerciseSet {
             claim = Claim(text: claim.text, of: claim.of, withRespectTo: claim.withRespectTo, ofNode: claim.ofNode, withRespectToNode: claim.withRespectToNode,
                           right: claim.right, kind: .formula(claim.right))
         }
+        claim.subject = "the answer"
         let result = ClaimCheck.check(claim, points: formula.points, evaluator: &formula.evaluator)
         let randomPoints = formula.randomPointCount
         if result.passed {
@@ -334,7 +333,7 @@ extension ExerciseSet {
             explanation += " (it agrees at the lesson's point only)"
             if mistake == nil { mistake = "random_point" }
         }
-        if let detail = result.explanation?.replacingOccurrences(of: "the claim", with: "the answer") {
+        if let detail = result.explanation {
             explanation += "; " + (result.mistake.map { $0.phrase + ": " } ?? "") + detail
         }
         let matched = result.pointIndex == 0 ? matchingFeedback(item, result.claimed, tolerances: [Double](repeating: 1e-9, count: result.claimed.count)) : nil
@@ -432,11 +431,15 @@ extension ExerciseSet {
         guard case .table(let entries) = answer else {
             return .invalid("answer the blanks as a table, e.g. [answers.\(item.exercise.id)] with " + blanks.prefix(2).map { "\(ExerciseSet.tomlKey($0.key)) = …" }.joined(separator: " and "))
         }
-        func normalized(_ key: String) -> String { key.replacingOccurrences(of: "∂", with: "d").filter { !$0.isWhitespace } }
+        // A key names a blank when both read as the same quantity (`df/dq`, `∂f/∂q`, `d f/d q`).
+        func same(_ key: String, _ blank: String) -> Bool {
+            guard let a = try? Notation.quantity(key), let b = try? Notation.quantity(blank) else { return key == blank }
+            return a.sameQuantity(as: b)
+        }
         var right = 0
         var problems: [String] = []
         for blank in blanks {
-            guard let entry = entries.first(where: { normalized($0.key) == normalized(blank.key) }) else { problems.append("\(blank.key): no answer"); continue }
+            guard let entry = entries.first(where: { same($0.key, blank.key) }) else { problems.append("\(blank.key): no answer"); continue }
             switch ExerciseSet.number(entry.value) {
             case .failure(let message): problems.append("\(blank.key): \(message)")
             case .success(let value):
@@ -445,7 +448,7 @@ extension ExerciseSet {
                 else { problems.append("\(blank.key): you gave \(GradeFormat.number(value))" + (reveal ? ", the engine \(GradeFormat.number(blank.value))" : ", not the engine's value")) }
             }
         }
-        let unknown = entries.filter { entry in !blanks.contains { normalized($0.key) == normalized(entry.key) } }.map { Submission.printable($0.key) }
+        let unknown = entries.filter { entry in !blanks.contains { same(entry.key, $0.key) } }.map { Submission.printable($0.key) }
         if !unknown.isEmpty { problems.append("not a blank: " + unknown.joined(separator: ", ")) }
         if right == blanks.count { return Outcome(verdict: .right, feedback: "all \(blanks.count) blanks right" + (unknown.isEmpty ? "" : "; " + problems.joined(separator: "; "))) }
         var text = "\(right) of \(blanks.count) blanks right; " + problems.joined(separator: "; ")

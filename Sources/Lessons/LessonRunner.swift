@@ -128,48 +128,20 @@ public struct LessonRun {
         return value.isScalar ? "\(value.scalar)" : nest(0, 0)
     }
 
-    /// The engine's figure for `q`, `df/dx` (or `∂f/∂x`) or `updated w`.
+    /// The engine's figure for `q`, `df/dx` (or `∂f/∂x`, `d f/d x`), `updated w` or one entry
+    /// (`s[2]`), read by the one parser (`Notation.quantity`) and resolved by the one resolver
+    /// (`Resolver`, Claims) that `check`, exercises and grading call too.
     static func quantity(_ text: String, job: TraceJob, lesson: Lesson, line: Int) throws(WorkbenchFailure) -> Double {
-        let program = job.program, graph = program.graph
-        let output = graph.label(of: program.output)
-        func node(_ name: String) throws(WorkbenchFailure) -> NodeID {
-            guard let node = program.node(named: name) else {
-                let names = program.inputs.map(\.name) + program.assignments.map(\.name)
-                let suggestion = names.min { editDistance(name, $0) < editDistance(name, $1) }
-                throw .badInput("the check's quantity '\(text)' names '\(name)', which the program does not define" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""), at: SourceLocation(file: lesson.file, line: line))
+        let resolver = Resolver(program: job.program, update: lesson.update.map { Resolver.Update(sign: $0.sign, rate: $0.rate) })
+        do throws(ExpressionError) {
+            let quantity = try Notation.quantity(text)
+            let value = try resolver.resolve(quantity, in: "the check's quantity").value
+            guard value.count == 1 else {
+                throw ExpressionError(.notation(.oneNumber(quantity.base, shape: value.shape, example: quantity.base + "[0]")), at: quantity.position)
             }
-            return node
-        }
-        // `s[2]` or `W[0, 1]`: one entry of a tensor quantity (the grammar the grader reads too).
-        let quantity: QuantityText
-        do { quantity = try QuantityText(text) } catch {
+            return value.storage[0]
+        } catch {
             throw .badInput("'\(text)': \(error.message)", at: SourceLocation(file: lesson.file, line: line))
-        }
-        func scalar(_ tensor: Tensor?, _ what: String) throws(WorkbenchFailure) -> Double {
-            guard let tensor else { throw .badInput("'\(text)': \(what) has no value", at: SourceLocation(file: lesson.file, line: line)) }
-            guard let entry = quantity.entry else {
-                guard tensor.count == 1 else {
-                    throw .badInput("'\(text)': \(what) has shape \(Tensor.describe(shape: tensor.shape)); name one entry, e.g. \(quantity.base)[0]", at: SourceLocation(file: lesson.file, line: line))
-                }
-                return tensor.storage[0]
-            }
-            guard let value = QuantityText.pick(entry, in: tensor) else {
-                throw .badInput("'\(text)': no such entry in a tensor of shape \(Tensor.describe(shape: tensor.shape))", at: SourceLocation(file: lesson.file, line: line))
-            }
-            return value
-        }
-        switch quantity.kind {
-        case .updated(let name):
-            guard let update = lesson.update else { throw .badInput("'\(text)' needs an [update] section", at: SourceLocation(file: lesson.file, line: line)) }
-            let id = try node(name)
-            return try scalar(graph.value(of: id), name) + update.sign * update.rate * (try scalar(graph.gradient(of: id), "the gradient of \(name)"))
-        case .gradient(let of, let by):
-            guard of == output else {
-                throw .badInput("'\(text)': gradients are of the output '\(output)', not '\(of)'", at: SourceLocation(file: lesson.file, line: line))
-            }
-            return try scalar(graph.gradient(of: try node(by)), "∂\(output)/∂\(by)")
-        case .value(let name):
-            return try scalar(graph.value(of: try node(name)), name)
         }
     }
 

@@ -47,68 +47,39 @@ enum NarrationTemplate {
         func fail(_ message: String) -> WorkbenchFailure {
             .badInput("narration placeholder {\(body)}: \(message)", at: SourceLocation(file: lesson.file, line: line))
         }
-        var expression = body.trimmingCharacters(in: .whitespaces)
+        // The one lexer splits `expression:N` and `[e1, e2]` (no character scan of the notation).
+        let written = Notation.placeholder(body)
         var digits = 6
-        if let colon = expression.lastIndex(of: ":"), let n = Int(expression[expression.index(after: colon)...]) {
+        if let n = written.digits {
             guard (1...17).contains(n) else { throw fail("digits must be 1 to 17") }
             digits = n
-            expression = String(expression[..<colon]).trimmingCharacters(in: .whitespaces)
         }
-        guard !expression.isEmpty else { throw fail("empty; write a name, a gradient df/dx or an expression") }
-        let value: Tensor
-        if expression.hasPrefix("updated ") {
-            value = Tensor(scalar: try LessonRun.quantity(expression, job: job, lesson: lesson, line: line))
-        } else {
-            value = try evaluate(expression, program: job.program, fail: fail)
-        }
+        guard !written.expression.isEmpty else { throw fail("empty; write a name, a gradient df/dx or an expression") }
+        let update = lesson.update.map { Resolver.Update(sign: $0.sign, rate: $0.rate) }
+        let value = try evaluate(written.expression, program: job.program, update: update, fail: fail)
         return value.isScalar ? TraceFormat.number(value.scalar, significantDigits: digits)
                               : TraceFormat.tensor(value, significantDigits: digits)
     }
 
-    /// An expression over the program's names, with each gradient `dOUT/dNAME` (or `∂OUT/∂NAME`)
-    /// of the output bound to the engine's gradient.
-    static func evaluate(_ text: String, program: Program, fail: (String) -> WorkbenchFailure) throws(WorkbenchFailure) -> Tensor {
-        // `[a, b]` of expressions (nested for a matrix): the expression language's literals hold
-        // numbers only, so a map of separate statements is stacked here.
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasPrefix("["), trimmed.hasSuffix("]") {
-            var items: [String] = [], depth = 0, current = ""
-            for c in trimmed.dropFirst().dropLast() {
-                if c == "[" || c == "(" { depth += 1 } else if c == "]" || c == ")" { depth -= 1 }
-                if c == ",", depth == 0 { items.append(current); current = "" } else { current.append(c) }
-            }
-            items.append(current)
+    /// An expression over the program's names, where a gradient `df/dx` (`∂f/∂x`) or `updated w`
+    /// stands for the engine's figure, or a list `[a, b]` of such expressions (nested for a matrix).
+    static func evaluate(_ text: String, program: Program, update: Resolver.Update?, fail: (String) -> WorkbenchFailure) throws(WorkbenchFailure) -> Tensor {
+        // `[a, b]` of expressions: the expression language's literals hold numbers only, so a map of
+        // separate expressions is stacked here.
+        if let items = Notation.placeholder(text).items {
             var parts: [Tensor] = []
-            for item in items { parts.append(try evaluate(item, program: program, fail: fail)) }
+            for item in items { parts.append(try evaluate(item, program: program, update: update, fail: fail)) }
             guard let shape = parts.first?.shape, parts.allSatisfy({ $0.shape == shape }) else { throw fail("the entries of [ … ] differ in shape") }
             return Tensor(shape: [parts.count] + shape, storage: parts.flatMap(\.storage))
         }
-        let graph = program.graph
-        let output = graph.label(of: program.output)
-        var names = ClaimCheck.names(of: program)
-        var expression = text
-        let pattern = #"(?<![\p{L}\p{N}_])[d∂]([\p{L}_][\p{L}\p{N}_]*)\s*/\s*[d∂]([\p{L}_][\p{L}\p{N}_]*)"#
-        var counter = 0
-        while let range = expression.range(of: pattern, options: .regularExpression) {
-            let parts = expression[range].dropFirst().components(separatedBy: "/")
-            let of = parts[0].trimmingCharacters(in: .whitespaces)
-            let by = String(parts[1].trimmingCharacters(in: .whitespaces).dropFirst())
-            guard of == output else { throw fail("gradients are of the output '\(output)', not '\(of)'") }
-            guard let node = program.node(named: by) else { throw fail("'\(by)' is not a name of the program") }
-            counter += 1
-            let name = "gradient_\(counter)_"
-            names.append((name, graph.gradient(of: node) ?? .zeros(graph.shape(of: node))))
-            expression.replaceSubrange(range, with: name)
-        }
         // `{11}` would be a figure typed by hand in braces (or LaTeX such as w_{11} read as one).
-        let bare = expression.filter { !"() ".contains($0) }
+        let bare = text.filter { !"() ".contains($0) }
         guard Double(bare) == nil else { throw fail("is a number, not a value of the run; a placeholder shows the engine's figures") }
-        do { return try ClaimCheck.formulaValue(expression, names: names).value } catch {
+        // The one parser and resolver: gradients `df/dx` (`∂f/∂x`) inside the formula are the engine's.
+        do { return try Resolver(program: program, update: update).value(text) } catch {
             // A name the program lacks reaches the evaluator as an input without a value.
             if case .missingInput(let name) = error.kind {
-                let known = names.map(\.name).filter { !$0.hasPrefix("gradient_") }
-                let near = known.min { editDistance(name, $0) < editDistance(name, $1) }
-                throw fail("'\(name)' is not a name of the program" + (near.map { "; did you mean '\($0)'?" } ?? ""))
+                throw fail("'\(name)' is not a name of the program; " + NotationProblem.hint(for: name, among: ClaimCheck.names(of: program).map(\.name)))
             }
             throw fail(error.message)
         }

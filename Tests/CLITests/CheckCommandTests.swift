@@ -95,7 +95,7 @@ struct CheckCommandTests {
         // (program, --at, claim, what the ✗ line says)
         ("q = x + y; f = q * z", "x=-2,y=5,z=-4", "df/dq = -z", "sign error: the claim is minus ∂f/∂q"),
         ("q = x + y; f = q * z", "x=-2,y=5,z=-4", "df/dx = 4", "sign error"),
-        ("n = w * x + b; f = tanh(n)", "w=0.5,x=2,b=-1", "df/dw = 1 - tanh(n)^2", "missing local gradient: the claim is the upstream ∂f/∂n2 = 1 alone; multiply it by the local gradient ∂n2/∂w = x = 2"),
+        ("n = w * x + b; f = tanh(n)", "w=0.5,x=2,b=-1", "df/dw = 1 - tanh(n)^2", "missing local gradient: the claim is the upstream ∂f/∂(w * x) = 1 alone; multiply it by the local gradient ∂(w * x)/∂w = x = 2"),
         ("a = x * y; b = x + 3; f = a * b", "x=2,y=3", "df/dx = y * b", "fan-out not summed: x feeds 2 operations (a, b), and the claim is only the contribution through a; ∂f/∂x is their sum 15 + 6 = 21"),
         ("f = x * x", "x=2", "df/dx = 2", "fan-out not summed"),
         ("f = sum(W @ v)", "W=[[1,2,3],[4,5,6]],v=[1,0,-1]", "df/dW = [[1, 1], [0, 0], [-1, -1]]", "transposed matrix: the claim is the transpose of ∂f/∂W"),

@@ -81,7 +81,7 @@ struct LessonCommandTests {
         ("number = 1", "number = \"one\"", ":2: error: 'number' must be a whole number"),
         ("[inputs]", "[inputs", "001-sum-times.toml:20:"),
         ("f = q * z", "f = q * zz", "unknown name 'zz'"),
-        ("quantity = \"df/dz\"", "quantity = \"df/dw\"", "names 'w', which the program does not define"),
+        ("quantity = \"df/dz\"", "quantity = \"df/dw\"", "unknown name 'w' in the check's quantity"),
     ])
     func malformed(original: String, replacement: String, message: String) throws {
         let directory = try lessonDirectory { $0.replacingOccurrences(of: original, with: replacement) }

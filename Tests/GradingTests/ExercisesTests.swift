@@ -160,7 +160,7 @@ struct ExercisesTests {
     }
 
     @Test("an exercise the engine cannot answer is refused when the exercises are prepared", arguments: [
-        ("answer = \"dq/dx\"", "answer = \"dq/dw\"", "does not define 'w'" as String?, Support.ExitStatus.badInput),
+        ("answer = \"dq/dx\"", "answer = \"dq/dw\"", "unknown name 'w' in the quantity" as String?, Support.ExitStatus.badInput),
         ("when = \"df/dx > 0\"", "when = \"df/dx < 1\"", "hold together; exactly one must", .badInput),
         ("when = \"df/dx > 0\"", "when = \"df/dx > 1\"", nil, .success),
         ("when = \"df/dx < 0\"", "when = \"df/dx > 1\"", "no choice's 'when' holds", .badInput),
