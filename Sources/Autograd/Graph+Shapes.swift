@@ -17,7 +17,7 @@ extension Graph {
             return (x.count == 2 ? [x[0]] : []) + (y.count == 2 ? [y[1]] : [])
         case .transpose:
             return x.count >= 2 ? Array(x.reversed()) : x
-        case .sum, .mean:
+        case .sum, .mean, .amax, .amin, .logsumexp:
             guard case .axis(let axis) = attribute else { return [] }
             guard axis >= 0 && axis < x.count else { return nil }
             var shape = x
@@ -29,15 +29,17 @@ extension Graph {
         case .index:
             guard case .index(let components) = attribute, case .success(let shape) = Tensor.indexShape(components, in: x) else { return nil }
             return shape
-        case .logSoftmax:
+        case .logSoftmax, .softmax:
             return x
+        case .nllLoss:
+            return []
         case .conv2d:
             guard shapes.count == 2, shapes[1].count == 4, case .window(let size, let stride, let padding) = attribute,
                   let geometry = Convolution(input: x, size: size, stride: stride, padding: padding) else { return nil }
             return [geometry.batch, shapes[1][0], geometry.outHeight, geometry.outWidth]
         case .maxPool2d, .avgPool2d:
-            guard case .window(let size, let stride, _) = attribute,
-                  let geometry = Convolution(input: x, size: size, stride: stride, padding: 0) else { return nil }
+            guard case .window(let size, let stride, let padding) = attribute,
+                  let geometry = Convolution(input: x, size: size, stride: stride, padding: padding) else { return nil }
             return [geometry.batch, geometry.channels, geometry.outHeight, geometry.outWidth]
         default:
             return nil

@@ -250,7 +250,8 @@ public final class Graph {
         switch attribute {
         case .axis(let raw):
             // A scalar is a 0-d tensor: as PyTorch, sum(x, 0) and mean(x, -1) of one are x itself.
-            if shape.isEmpty && (raw == 0 || raw == -1) && (operation == .sum || operation == .mean) { return nil }
+            // So are amax, amin, logsumexp, softmax and log_softmax over dim 0 or -1 of one.
+            if shape.isEmpty && (raw == 0 || raw == -1) { return nil }
             let axis = raw < 0 ? raw + shape.count : raw
             guard axis >= 0 && axis < shape.count else {
                 throw .invalidOperand(operation: operation.primitive.name,

@@ -13,6 +13,9 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
     // Structural, added for training: numerically stable log-softmax along the last axis,
     // 2-D convolution (cross-correlation, as the notes and PyTorch compute it) and max-pooling.
     case logSoftmax, conv2d, maxPool2d, avgPool2d
+    // Structural, added for PyTorch's names (Primitive+Torch.swift): softmax along a dim, the
+    // largest/smallest entry and log Σ eˣ over a dim or everything, and the mean negative log-likelihood.
+    case softmax, amax, amin, logsumexp, nllLoss
 
     /// The table entry with this operation's forward, backward and local-gradient description.
     public var primitive: Primitive { Primitive.table[Int(rawValue)] }
@@ -22,7 +25,8 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
 
 /// What a structural operation needs beyond its inputs: an axis, a target shape or an index.
 public enum OperationAttribute: Sendable, Hashable {
-    /// The axis of `sum`/`mean`, already normalized to `0..<rank`.
+    /// The axis (PyTorch's `dim`) of `sum`, `mean`, `amax`, `amin`, `logsumexp`, `softmax` and
+    /// `log_softmax`, already normalized to `0..<rank`.
     case axis(Int)
     /// The target shape of `reshape`, with any `-1` already resolved.
     case shape([Int])
@@ -205,7 +209,7 @@ extension Primitive {
             unary(.softplus, "softplus", local: "σ(x)",
                   forward: { x in Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) },
                   local: { x, _ in logistic(x) }),
-        ] + structuralEntries
+        ] + structuralEntries + torchEntries
         precondition(entries.map(\.operation) == Operation.allCases, "op table out of order")
         return entries
     }()

@@ -80,6 +80,23 @@ let gradientCases: [GradientCase] = {
         .apply(.avgPool2d, "[1,1,5,5], 3×3 windows, stride 1 (overlapping)", specs([[1, 1, 5, 5]], [wide]), attribute: .window(size: 3, stride: 1, padding: 0)),
         .apply(.logSoftmax, "[4]", specs([[4]], [wide])),
         .apply(.logSoftmax, "[3,4] row by row", specs([[3, 4]], [wide])),
+        .apply(.logSoftmax, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
+        .apply(.softmax, "[4]", specs([[4]], [wide])),
+        .apply(.softmax, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
+        .apply(.softmax, "[2,3,2] along the middle axis", specs([[2, 3, 2]], [wide]), attribute: .axis(1)),
+        .apply(.amax, "whole [2,3]", specs([[2, 3]], [wide])),
+        .apply(.amax, "[3,4] along axis 1", specs([[3, 4]], [wide]), attribute: .axis(1)),
+        .apply(.amin, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
+        .apply(.logsumexp, "whole [2,3]", specs([[2, 3]], [wide])),
+        .apply(.logsumexp, "[2,3,2] along the middle axis", specs([[2, 3, 2]], [wide]), attribute: .axis(1)),
+        .apply(.maxPool2d, "[1,2,5,5], 3×3 windows, stride 2, padding 1", specs([[1, 2, 5, 5]], [wide]), attribute: .window(size: 3, stride: 2, padding: 1)),
+        .apply(.avgPool2d, "[1,1,5,5], 3×3 windows, stride 2, padding 1", specs([[1, 1, 5, 5]], [wide]), attribute: .window(size: 3, stride: 2, padding: 1)),
+        GradientCase(checks: "[3,4] log-probabilities, classes [2, 0, 3]", operation: .nllLoss, inputs: specs([[3, 4]], [wide])) { graph, ids in
+            try graph.apply(.nllLoss, ids[0], graph.constant(Tensor(vector: [2, 0, 3])))
+        },
+        GradientCase(checks: "[4] log-probabilities, one 0-d class", operation: .nllLoss, inputs: specs([[4]], [wide])) { graph, ids in
+            try graph.apply(.nllLoss, ids[0], graph.constant(Tensor(scalar: 1)))
+        },
         .apply(.transpose, "[2,3]", specs([[2, 3]], [wide])),
         .apply(.transpose, "[2,3,2] reverses every axis", specs([[2, 3, 2]], [wide])),
         .apply(.transpose, "a vector is unchanged", specs([[3]], [wide])),

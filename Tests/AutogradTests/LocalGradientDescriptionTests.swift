@@ -46,10 +46,15 @@ let tableRows: [TableRow] = [
     .init(operation: .mean, name: "mean", symbol: "mean", localGradient: ["1/n for every entry"]),
     .init(operation: .reshape, name: "reshape", symbol: "reshape", localGradient: ["upstream reshaped back"]),
     .init(operation: .index, name: "index", symbol: "[]", localGradient: ["upstream scattered back into the selected entries"]),
-    .init(operation: .logSoftmax, name: "log_softmax", symbol: "log_softmax", localGradient: ["upstream − softmax(x) · Σ upstream (along the last axis)"]),
+    .init(operation: .logSoftmax, name: "log_softmax", symbol: "log_softmax", localGradient: ["upstream − softmax(x) · Σ upstream (along dim)"]),
     .init(operation: .conv2d, name: "conv2d", symbol: "conv2d", localGradient: ["upstream correlated back through the filters (col2im of yᵀ @ upstream)", "upstream @ windows of x (im2col)ᵀ"]),
     .init(operation: .maxPool2d, name: "max_pool2d", symbol: "maxpool", localGradient: ["upstream routed to each window's argmax"]),
     .init(operation: .avgPool2d, name: "avg_pool2d", symbol: "avgpool", localGradient: ["upstream / K² to every entry of its window"]),
+    .init(operation: .softmax, name: "softmax", symbol: "softmax", localGradient: ["softmax(x) · (upstream − Σ upstream · softmax(x)) (along dim)"]),
+    .init(operation: .amax, name: "amax", symbol: "amax", localGradient: ["upstream split evenly among the largest entries"]),
+    .init(operation: .amin, name: "amin", symbol: "amin", localGradient: ["upstream split evenly among the smallest entries"]),
+    .init(operation: .logsumexp, name: "logsumexp", symbol: "logsumexp", localGradient: ["exp(x − f), the softmax (along dim)"]),
+    .init(operation: .nllLoss, name: "nll_loss", symbol: "nll_loss", localGradient: ["−upstream/N at each target class, 0 elsewhere", "0 (class indices)"]),
 ]
 
 /// A small program, and the description a trace gives one of its edges.
