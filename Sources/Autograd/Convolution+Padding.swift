@@ -19,13 +19,10 @@ extension Convolution {
             for oi in 0..<outHeight {
                 for oj in 0..<outWidth {
                     entries.removeAll(keepingCapacity: true)
-                    for ki in 0..<size {
-                        let i = oi * stride + ki - padding
-                        guard i >= 0 && i < height else { continue }
-                        for kj in 0..<size {
-                            let j = oj * stride + kj - padding
-                            if j >= 0 && j < width { entries.append(base + i * width + j) }
-                        }
+                    // Only the window's real rows and columns: the loop never walks the border.
+                    let top = oi * stride - padding, left = oj * stride - padding
+                    for i in Swift.max(top, 0) ..< Swift.min(top + size, height) {
+                        for j in Swift.max(left, 0) ..< Swift.min(left + size, width) { entries.append(base + i * width + j) }
                     }
                     body(output, entries)
                     output += 1

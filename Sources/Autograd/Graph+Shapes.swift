@@ -56,4 +56,15 @@ extension Graph {
             throw .invalidOperand(operation: "conv2d", reason: "its unfolded windows (C·K·K × H′·W′ = \(columns.map(String.init).joined(separator: "·"))) would pass the limit of \(limits.entriesPerValue) entries per value")
         }
     }
+
+    /// Refuses a pooling whose windows hold more entries in all (N·C·H′·W′·K·K, the work of its
+    /// loops) than the limit per program: overlapping windows of a large image are each read whole.
+    func checkPoolingWindows(_ shapes: [[Int]], _ attribute: OperationAttribute?, for name: String) throws(AutogradError) {
+        guard let x = shapes.first, case .window(let size, let stride, let padding) = attribute,
+              let geometry = Convolution(input: x, size: size, stride: stride, padding: padding) else { return }
+        let windows = [geometry.batch, geometry.channels, geometry.outHeight, geometry.outWidth, size, size]
+        guard let count = GraphLimits.entries(of: windows), count <= limits.entriesPerGraph else {
+            throw .invalidOperand(operation: name, reason: "its windows (N·C·H′·W′·K·K = \(windows.map(String.init).joined(separator: "·"))) would pass the limit of \(limits.entriesPerGraph) entries per program")
+        }
+    }
 }

@@ -233,6 +233,7 @@ public final class Graph {
             let predicted = Graph.resultShape(of: operation, inputs.map(\.shape), attribute)
             if let predicted { try checkSize(predicted, for: primitive.symbol) }
             if operation == .conv2d { try checkConvolutionColumns(inputs.map(\.shape), attribute) }
+            if operation == .maxPool2d || operation == .avgPool2d { try checkPoolingWindows(inputs.map(\.shape), attribute, for: primitive.name) }
             switch forward(inputs, attribute) {
             case .failure(let error): throw error
             case .success(let value):
