@@ -37,6 +37,8 @@ NAMES = {
     "sum": torch.sum, "mean": torch.mean, "amax": torch.amax, "amin": torch.amin, "argmax": torch.argmax,
     "var": torch.var, "std": torch.std, "logsumexp": torch.logsumexp,
     "relu": torch.relu, "sigmoid": torch.sigmoid, "exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
+    "transpose": lambda x, *dims: x.transpose(*dims) if dims else x.permute(*reversed(range(x.dim()))),
+    "permute": torch.permute, "unsqueeze": torch.unsqueeze, "squeeze": torch.squeeze,
     "true": True, "false": False, "None": None,
 }
 
@@ -83,6 +85,11 @@ CASES = [
     ("var of everything", "f = var(x)", {"x": [4, 3]}),
     ("std over dim 0, keepdim, correction 0", "f = sum(std(x, dim=0, correction=0, keepdim=true) * u)", {"x": [4, 3], "u": [1, 3]}),
     ("argmax gives positions", "f = sum(x * argmax(y, dim=1, keepdim=true))", {"x": [3, 4], "y": [3, 4]}),
+    ("permute", "f = sum(permute(x, [2, 0, 1]) * u)", {"x": [2, 3, 4], "u": [4, 2, 3]}),
+    ("transpose of two dims", "f = sum(transpose(x, 0, -1) * u)", {"x": [2, 3, 4], "u": [4, 3, 2]}),
+    ("transpose of every axis, as before", "f = sum(transpose(x) * u)", {"x": [2, 3], "u": [3, 2]}),
+    ("unsqueeze and squeeze", "f = sum(squeeze(unsqueeze(x, 0) * u, dim=0) * v)", {"x": [3, 4], "u": [1, 3, 4], "v": [3, 4]}),
+    ("squeeze every axis of size 1", "f = sum(squeeze(x) * u)", {"x": [1, 3, 1, 2], "u": [3, 2]}),
     ("the notes' CNN on one 8×8 image, 2 and 4 filters",
      "h1 = max_pool2d(relu(conv2d(image, w1, b1, stride=1, padding=2)), kernel_size=2)\n"
      "h2 = max_pool2d(relu(conv2d(h1, w2, b2, padding=2)), 2)\n"

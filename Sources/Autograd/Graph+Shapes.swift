@@ -33,6 +33,9 @@ extension Graph {
             return x
         case .nllLoss:
             return []
+        case .permute:
+            guard case .permutation(let dims) = attribute, dims.allSatisfy({ x.indices.contains($0) }) else { return nil }
+            return dims.map { x[$0] }
         case .conv2d:
             guard shapes.count == 2, shapes[1].count == 4, case .window(let size, let stride, let padding) = attribute,
                   let geometry = Convolution(input: x, size: size, stride: stride, padding: padding) else { return nil }

@@ -279,6 +279,13 @@ public final class Graph {
                                       reason: "cannot reshape \(Tensor.describe(shape: shape)) (\(count) entries) to \(Tensor.describe(shape: raw))")
             }
             return .shape(resolved)
+        case .permutation(let raw):
+            let rank = shape.count
+            let dims = raw.map { $0 < 0 ? $0 + rank : $0 }
+            guard dims.count == rank, Set(dims) == Set(0..<rank) else {
+                throw .invalidOperand(operation: "permute", reason: "dims (\(raw.map(String.init).joined(separator: ", "))) are not an order of the \(rank) axes of \(Tensor.describe(shape: shape))")
+            }
+            return .permutation(dims)
         case .index, .window, nil:
             return attribute
         }

@@ -93,7 +93,44 @@ extension Primitive {
                        for offset in picked { gradient.storage[offset] += share }
                        return [gradient, .zeros(inputs[1].shape)]
                    }),
+        /// The axes in a new order (PyTorch's permute; transpose(x, d0, d1) swaps two); backward
+        /// puts the upstream's axes back in the inverse order.
+        structural(.permute, "permute", symbol: "permute", arity: 1, local: ["upstream with the axes put back"],
+                   forward: { inputs, attribute in
+                       guard case .permutation(let dims) = attribute else {
+                           return .failure(.invalidOperand(operation: "permute", reason: "no order of the axes given"))
+                       }
+                       return .success(permuted(inputs[0], dims))
+                   },
+                   backward: { _, _, upstream, attribute in
+                       guard case .permutation(let dims) = attribute else { return [upstream] }
+                       var inverse = dims
+                       for (position, axis) in dims.enumerated() { inverse[axis] = position }
+                       return [permuted(upstream, inverse)]
+                   }),
     ]
+
+    /// x with its axes in the order `dims` (a permutation of 0..<rank): result axis i is x's axis dims[i].
+    static func permuted(_ x: Tensor, _ dims: [Int]) -> Tensor {
+        let shape = dims.map { x.shape[$0] }
+        let strides = Tensor.strides(of: x.shape)
+        let steps = dims.map { strides[$0] }
+        var out = [Double](repeating: 0, count: x.count)
+        var index = [Int](repeating: 0, count: shape.count)
+        for position in 0..<x.count {
+            var offset = 0
+            for axis in 0..<shape.count { offset += index[axis] * steps[axis] }
+            out[position] = x.storage[offset]
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return Tensor(shape: shape, storage: out)
+    }
 
     /// The offsets in x of each example's target class, or why the target does not fit.
     static func targets(_ x: Tensor, _ y: Tensor) -> Result<[Int], AutogradError> {

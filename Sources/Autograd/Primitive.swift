@@ -16,6 +16,8 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
     // Structural, added for PyTorch's names (Primitive+Torch.swift): softmax along a dim, the
     // largest/smallest entry and log Σ eˣ over a dim or everything, and the mean negative log-likelihood.
     case softmax, amax, amin, logsumexp, nllLoss
+    // PyTorch's permute (and two-axis transpose): the axes in a new order.
+    case permute
 
     /// The table entry with this operation's forward, backward and local-gradient description.
     public var primitive: Primitive { Primitive.table[Int(rawValue)] }
@@ -34,6 +36,8 @@ public enum OperationAttribute: Sendable, Hashable {
     case index([IndexComponent])
     /// A convolution's or a pooling's square window, stride and zero padding on each side.
     case window(size: Int, stride: Int, padding: Int)
+    /// The axes of `permute` in their new order (result axis i is input axis dims[i]), normalized.
+    case permutation([Int])
 }
 
 /// How a primitive computes: per entry through scalar functions, or on whole tensors.

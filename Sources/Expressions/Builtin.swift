@@ -25,6 +25,12 @@ struct Builtin: Sendable {
         case pool(Operation)
         /// argmax(x, dim, keepdim): positions, a constant (no gradient, as PyTorch's integers).
         case argmax
+        /// transpose(x): every axis reversed; transpose(x, dim0, dim1): two axes swapped (a permute).
+        case transpose
+        /// permute(x, [dims]).
+        case permute
+        /// unsqueeze(x, dim) / squeeze(x, dim=None): reshapes.
+        case unsqueeze, squeeze
         /// var / std(x, dim, correction, keepdim), written out as PyTorch's formula.
         case variance(squareRoot: Bool)
         /// The losses of torch.nn.functional, mean reduction.
@@ -93,9 +99,13 @@ struct Builtin: Sendable {
 
     static let all: [String: Builtin] = {
         var table: [String: Builtin] = [:]
-        for operation in [Operation.exp, .log, .sqrt, .sin, .cos, .tanh, .sigmoid, .relu, .abs, .step, .softplus, .transpose] {
+        for operation in [Operation.exp, .log, .sqrt, .sin, .cos, .tanh, .sigmoid, .relu, .abs, .step, .softplus] {
             table[operation.primitive.name] = Builtin(form: .unary(operation), parameters: [input])
         }
+        table["transpose"] = Builtin(form: .transpose, parameters: [input, dim("dim0"), dim("dim1")])
+        table["permute"] = Builtin(form: .permute, parameters: [input, Parameter(name: "dims", kind: .shape, required: true)])
+        table["unsqueeze"] = Builtin(form: .unsqueeze, parameters: [input, dim(required: true)])
+        table["squeeze"] = Builtin(form: .squeeze, parameters: [input, dim()])
         table["min"] = Builtin(form: .binary(.minimum), parameters: [input, tensor("other")])
         table["max"] = Builtin(form: .binary(.maximum), parameters: [input, tensor("other")])
         table["matmul"] = Builtin(form: .binary(.matmul), parameters: [input, tensor("other")])

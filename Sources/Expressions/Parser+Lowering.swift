@@ -32,6 +32,33 @@ extension Parser {
             return try pool(operation, name, input, arguments, at: position)
         case .argmax:
             return try argmax(input, arguments, at: position)
+        case .transpose:
+            let (first, second) = (arguments.integer("dim0"), arguments.integer("dim1"))
+            guard let first, let second else {
+                if first == nil && second == nil { return try apply(.transpose, input, nil, at: position) }
+                throw refuse("transpose", "takes both dim0 and dim1 (two axes swapped), or neither (every axis reversed)", at: position)
+            }
+            let rank = graph.shape(of: input).count
+            var dims = Array(0..<rank)
+            let (a, b) = (try normalized(first, rank: rank, for: "transpose", at: position), try normalized(second, rank: rank, for: "transpose", at: position))
+            if rank > 0 { dims.swapAt(a, b) }
+            return try apply(.permute, input, nil, attribute: .permutation(dims), at: position)
+        case .permute:
+            return try apply(.permute, input, nil, attribute: .permutation(arguments.shape("dims")!), at: position)
+        case .unsqueeze:
+            var shape = graph.shape(of: input)
+            let dim = try normalized(arguments.integer("dim")!, rank: shape.count + 1, for: "unsqueeze", at: position)
+            shape.insert(1, at: dim)
+            return try apply(.reshape, input, nil, attribute: .shape(shape), at: position)
+        case .squeeze:
+            var shape = graph.shape(of: input)
+            if let given = arguments.integer("dim") {
+                let dim = try normalized(given, rank: shape.count, for: "squeeze", at: position)
+                if dim < shape.count && shape[dim] == 1 { shape.remove(at: dim) }
+            } else {
+                shape.removeAll { $0 == 1 }
+            }
+            return try apply(.reshape, input, nil, attribute: .shape(shape), at: position)
         case .variance(let squareRoot):
             return try variance(input, arguments, squareRoot: squareRoot, at: position)
         case .loss(let loss):

@@ -157,6 +157,8 @@ let structuralForwardCases: [StructuralForwardCase] = [
     .init(checks: "log_softmax row by row, and 1000 does not overflow", operation: .logSoftmax,
           operands: [Tensor(shape: [2, 2], storage: [0, 0, 1000, 0])],
           expected: Tensor(shape: [2, 2], storage: [-log(2), -log(2), 0, -1000])),
+    .init(checks: "permute (1, 0) of a [2,3] is its transpose", operation: .permute, operands: [a23], attribute: .permutation([1, 0]),
+          expected: Tensor(shape: [3, 2], storage: [1, 4, 2, 5, 3, 6]), recordedAttribute: .permutation([1, 0])),
     .init(checks: "softmax of equal scores is 1/n", operation: .softmax, operands: [Tensor(vector: [0, 0, 0, 0])],
           expected: Tensor(vector: [0.25, 0.25, 0.25, 0.25])),
     .init(checks: "log_softmax along axis 0: each column", operation: .logSoftmax,

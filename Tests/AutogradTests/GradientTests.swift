@@ -82,6 +82,8 @@ let gradientCases: [GradientCase] = {
         .apply(.logSoftmax, "[3,4] row by row", specs([[3, 4]], [wide])),
         .apply(.logSoftmax, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
         .apply(.softmax, "[4]", specs([[4]], [wide])),
+        .apply(.permute, "[2,3,4] to (2, 0, 1)", specs([[2, 3, 4]], [wide]), attribute: .permutation([2, 0, 1])),
+        .apply(.permute, "[2,3] swapped, negative dims", specs([[2, 3]], [wide]), attribute: .permutation([-1, 0])),
         .apply(.softmax, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
         .apply(.softmax, "[2,3,2] along the middle axis", specs([[2, 3, 2]], [wide]), attribute: .axis(1)),
         .apply(.amax, "whole [2,3]", specs([[2, 3]], [wide])),

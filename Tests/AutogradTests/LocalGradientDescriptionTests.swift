@@ -54,6 +54,7 @@ let tableRows: [TableRow] = [
     .init(operation: .amax, name: "amax", symbol: "amax", localGradient: ["upstream split evenly among the largest entries"]),
     .init(operation: .amin, name: "amin", symbol: "amin", localGradient: ["upstream split evenly among the smallest entries"]),
     .init(operation: .logsumexp, name: "logsumexp", symbol: "logsumexp", localGradient: ["exp(x − f), the softmax (along dim)"]),
+    .init(operation: .permute, name: "permute", symbol: "permute", localGradient: ["upstream with the axes put back"]),
     .init(operation: .nllLoss, name: "nll_loss", symbol: "nll_loss", localGradient: ["−upstream/N at each target class, 0 elsewhere", "0 (class indices)"]),
 ]
 

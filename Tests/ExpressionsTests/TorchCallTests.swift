@@ -46,6 +46,9 @@ struct TorchCallTests {
         ("f = sum(conv2d(x, b))", "1:9", "conv2d: the weight must be [F, C, K, K] with C = 1 channels of the input (square kernels), got [1]"),
         ("f = sum(conv2d(x, w, w))", "1:22", "conv2d: the bias must be [1], one per filter, got [1, 1, 2, 2]"),
         ("f = sum(flatten(x, 2, 1))", "1:9", "flatten: start_dim 2 comes after end_dim 1"),
+        ("f = sum(transpose(x, 0))", "1:9", "transpose: takes both dim0 and dim1 (two axes swapped), or neither (every axis reversed)"),
+        ("f = sum(permute(x, [0, 0, 1]))", "1:9", "permute: dims (0, 0, 1) are not an order of the 3 axes of [1, 3, 3]"),
+        ("f = sum(unsqueeze(x, 4))", "1:9", "unsqueeze: dim 4 is out of range for a value with 4 axes"),
     ])
     func mistakes(source: String, place: String, message: String) throws {
         let error = try Self.error(source)
