@@ -39,6 +39,8 @@ NAMES = {
     "relu": torch.relu, "sigmoid": torch.sigmoid, "exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
     "transpose": lambda x, *dims: x.transpose(*dims) if dims else x.permute(*reversed(range(x.dim()))),
     "permute": torch.permute, "unsqueeze": torch.unsqueeze, "squeeze": torch.squeeze,
+    "gelu": F.gelu, "silu": F.silu, "elu": F.elu, "log1p": torch.log1p, "expm1": torch.expm1, "erf": torch.erf, "tan": torch.tan,
+    "gt": torch.gt, "lt": torch.lt, "ge": torch.ge, "le": torch.le, "eq": torch.eq, "ne": torch.ne, "clamp": torch.clamp,
     "true": True, "false": False, "None": None,
 }
 
@@ -90,6 +92,18 @@ CASES = [
     ("transpose of every axis, as before", "f = sum(transpose(x) * u)", {"x": [2, 3], "u": [3, 2]}),
     ("unsqueeze and squeeze", "f = sum(squeeze(unsqueeze(x, 0) * u, dim=0) * v)", {"x": [3, 4], "u": [1, 3, 4], "v": [3, 4]}),
     ("squeeze every axis of size 1", "f = sum(squeeze(x) * u)", {"x": [1, 3, 1, 2], "u": [3, 2]}),
+    ("gelu, erf form", "f = sum(gelu(x) * u)", {"x": [8], "u": [8]}),
+    ("silu", "f = sum(silu(x) * u)", {"x": [8], "u": [8]}),
+    ("elu", "f = sum(elu(x) * u)", {"x": [8], "u": [8]}),
+    ("log1p", "f = sum(log1p(exp(x)) * u)", {"x": [8], "u": [8]}),
+    ("expm1", "f = sum(expm1(x) * u)", {"x": [8], "u": [8]}),
+    ("erf", "f = sum(erf(x) * u)", {"x": [8], "u": [8]}),
+    ("tan", "f = sum(tan(x) * u)", {"x": [8], "u": [8]}),
+    ("comparisons give masks", "f = sum(x * (gt(x, y) + 2 * lt(x, 0) + 4 * ge(y, x) + 8 * le(y, 0.5) + 16 * eq(x, y) + 32 * ne(x, 1)))",
+     {"x": [[1, -2, 3, 0.5], [2, 2, -1, 1]], "y": [[0, -2, 4, 0.5], [1, 3, -1, 0]]}),
+    ("clamp with both bounds, ends included", "f = sum(clamp(x, -0.5, 0.5) * u)", {"x": [[-1, -0.5, 0, 0.5, 1, 0.25]], "u": [1, 6]}),
+    ("clamp with a tensor min", "f = sum(clamp(x, min=m) * u)", {"x": [6], "m": [6], "u": [6]}),
+    ("clamp with max only", "f = sum(clamp(x, max=0.1) * u)", {"x": [6], "u": [6]}),
     ("the notes' CNN on one 8×8 image, 2 and 4 filters",
      "h1 = max_pool2d(relu(conv2d(image, w1, b1, stride=1, padding=2)), kernel_size=2)\n"
      "h2 = max_pool2d(relu(conv2d(h1, w2, b2, padding=2)), 2)\n"

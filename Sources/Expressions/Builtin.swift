@@ -29,6 +29,8 @@ struct Builtin: Sendable {
         case transpose
         /// permute(x, [dims]).
         case permute
+        /// clamp(x, min=None, max=None): clamp_min then clamp_max.
+        case clamp
         /// unsqueeze(x, dim) / squeeze(x, dim=None): reshapes.
         case unsqueeze, squeeze
         /// var / std(x, dim, correction, keepdim), written out as PyTorch's formula.
@@ -99,13 +101,17 @@ struct Builtin: Sendable {
 
     static let all: [String: Builtin] = {
         var table: [String: Builtin] = [:]
-        for operation in [Operation.exp, .log, .sqrt, .sin, .cos, .tanh, .sigmoid, .relu, .abs, .step, .softplus] {
+        for operation in [Operation.exp, .log, .sqrt, .sin, .cos, .tanh, .sigmoid, .relu, .abs, .step, .softplus, .gelu, .silu, .elu, .log1p, .expm1, .erf, .tan] {
             table[operation.primitive.name] = Builtin(form: .unary(operation), parameters: [input])
         }
         table["transpose"] = Builtin(form: .transpose, parameters: [input, dim("dim0"), dim("dim1")])
         table["permute"] = Builtin(form: .permute, parameters: [input, Parameter(name: "dims", kind: .shape, required: true)])
         table["unsqueeze"] = Builtin(form: .unsqueeze, parameters: [input, dim(required: true)])
         table["squeeze"] = Builtin(form: .squeeze, parameters: [input, dim()])
+        for operation in [Operation.greater, .less, .greaterEqual, .lessEqual, .equal, .notEqual] {
+            table[operation.primitive.name] = Builtin(form: .binary(operation), parameters: [input, tensor("other")])
+        }
+        table["clamp"] = Builtin(form: .clamp, parameters: [input, tensor("min", required: false), tensor("max", required: false)])
         table["min"] = Builtin(form: .binary(.minimum), parameters: [input, tensor("other")])
         table["max"] = Builtin(form: .binary(.maximum), parameters: [input, tensor("other")])
         table["matmul"] = Builtin(form: .binary(.matmul), parameters: [input, tensor("other")])

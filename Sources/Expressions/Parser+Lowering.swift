@@ -43,6 +43,13 @@ extension Parser {
             let (a, b) = (try normalized(first, rank: rank, for: "transpose", at: position), try normalized(second, rank: rank, for: "transpose", at: position))
             if rank > 0 { dims.swapAt(a, b) }
             return try apply(.permute, input, nil, attribute: .permutation(dims), at: position)
+        case .clamp:
+            let (low, high) = (arguments.node("min"), arguments.node("max"))
+            guard low != nil || high != nil else { throw refuse("clamp", "needs min or max (or both)", at: position) }
+            var result = input
+            if let low { result = try apply(.clampMin, result, low, at: position) }
+            if let high { result = try apply(.clampMax, result, high, at: position) }
+            return result
         case .permute:
             return try apply(.permute, input, nil, attribute: .permutation(arguments.shape("dims")!), at: position)
         case .unsqueeze:

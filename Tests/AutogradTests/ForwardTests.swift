@@ -44,6 +44,22 @@ let elementwiseReferences: [ElementwiseReference] = [
     .init(operation: .step, reference: { x, _ in x >= 0 ? 1 : 0 }, points: [[-1], [0], [-0.0], [2], [-1e-300]]),
     .init(operation: .softplus, reference: { x, _ in Foundation.log(1 + Foundation.exp(x)) },
           points: [[-3], [0], [2], [10]], tolerance: 1e-13),
+    .init(operation: .gelu, reference: { x, _ in x * 0.5 * Foundation.erfc(-x / 2.0.squareRoot()) }, points: [[-3], [0], [0.5], [4]],
+          tolerance: 1e-13),
+    .init(operation: .silu, reference: { x, _ in x / (1 + Foundation.exp(-x)) }, points: [[-5], [0], [3], [30]], tolerance: 1e-13),
+    .init(operation: .elu, reference: { x, _ in x > 0 ? x : Foundation.exp(x) - 1 }, points: [[-2], [0], [1.5]], tolerance: 1e-13),
+    .init(operation: .log1p, reference: { x, _ in Foundation.log(1 + x) }, points: [[-0.5], [0], [2]], tolerance: 1e-13),
+    .init(operation: .expm1, reference: { x, _ in Foundation.exp(x) - 1 }, points: [[-1], [0], [2.5]], tolerance: 1e-13),
+    .init(operation: .erf, reference: { x, _ in 1 - Foundation.erfc(x) }, points: [[-1], [0.5], [2]], tolerance: 1e-13),
+    .init(operation: .greater, reference: { $0 > $1 ? 1 : 0 }, points: [[1, 2], [2, 1], [3, 3]]),
+    .init(operation: .less, reference: { $0 < $1 ? 1 : 0 }, points: [[1, 2], [2, 1], [3, 3]]),
+    .init(operation: .greaterEqual, reference: { $0 >= $1 ? 1 : 0 }, points: [[1, 2], [2, 1], [3, 3]]),
+    .init(operation: .lessEqual, reference: { $0 <= $1 ? 1 : 0 }, points: [[1, 2], [2, 1], [3, 3]]),
+    .init(operation: .equal, reference: { $0 == $1 ? 1 : 0 }, points: [[1, 2], [3, 3]]),
+    .init(operation: .notEqual, reference: { $0 != $1 ? 1 : 0 }, points: [[1, 2], [3, 3]]),
+    .init(operation: .clampMin, reference: { Foundation.fmax($0, $1) }, points: [[1, 2], [2, 1], [3, 3]]),
+    .init(operation: .clampMax, reference: { Foundation.fmin($0, $1) }, points: [[1, 2], [2, 1], [3, 3]]),
+    .init(operation: .tan, reference: { x, _ in Foundation.sin(x) / Foundation.cos(x) }, points: [[-1], [0], [0.5]], tolerance: 1e-13),
 ]
 
 /// A primitive at one point with the value and local gradients the conventions prescribe.

@@ -29,6 +29,21 @@ private let elementwiseDomains: [(operation: Operation, ranges: [ClosedRange<Dou
     (.abs, [-2...2]),
     (.step, [-2...2]),
     (.softplus, [-3...3]),
+    (.gelu, [-3...3]),
+    (.silu, [-3...3]),
+    (.elu, [-2...2]),
+    (.log1p, [-0.5...2]),
+    (.expm1, [-2...2]),
+    (.erf, [-1.5...1.5]),
+    (.tan, [-1.2...1.2]),
+    (.greater, [-2...2, -2...2]),
+    (.less, [-2...2, -2...2]),
+    (.greaterEqual, [-2...2, -2...2]),
+    (.lessEqual, [-2...2, -2...2]),
+    (.equal, [-2...2, -2...2]),
+    (.notEqual, [-2...2, -2...2]),
+    (.clampMin, [-2...2, -2...2]),
+    (.clampMax, [-2...2, -2...2]),
 ]
 
 private func specs(_ shapes: [[Int]], _ ranges: [ClosedRange<Double>]) -> [InputSpec] {
