@@ -36,11 +36,12 @@ NAMES = {
     "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
     "sum": torch.sum, "mean": torch.mean, "amax": torch.amax, "amin": torch.amin, "argmax": torch.argmax,
     "var": torch.var, "std": torch.std, "logsumexp": torch.logsumexp,
-    "relu": torch.relu, "sigmoid": torch.sigmoid, "exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
+    "relu": torch.relu, "sqrt": torch.sqrt, "sigmoid": torch.sigmoid, "exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
     "transpose": lambda x, *dims: x.transpose(*dims) if dims else x.permute(*reversed(range(x.dim()))),
     "permute": torch.permute, "unsqueeze": torch.unsqueeze, "squeeze": torch.squeeze,
     "gelu": F.gelu, "silu": F.silu, "elu": F.elu, "log1p": torch.log1p, "expm1": torch.expm1, "erf": torch.erf, "tan": torch.tan,
     "gt": torch.gt, "lt": torch.lt, "ge": torch.ge, "le": torch.le, "eq": torch.eq, "ne": torch.ne, "clamp": torch.clamp,
+    "where": lambda c, a, b: torch.where(tensorize(c) != 0, a, b), "cat": torch.cat, "stack": torch.stack,
     "true": True, "false": False, "None": None,
 }
 
@@ -104,6 +105,12 @@ CASES = [
     ("clamp with both bounds, ends included", "f = sum(clamp(x, -0.5, 0.5) * u)", {"x": [[-1, -0.5, 0, 0.5, 1, 0.25]], "u": [1, 6]}),
     ("clamp with a tensor min", "f = sum(clamp(x, min=m) * u)", {"x": [6], "m": [6], "u": [6]}),
     ("clamp with max only", "f = sum(clamp(x, max=0.1) * u)", {"x": [6], "u": [6]}),
+    ("where with a mask, broadcast", "f = sum(where(gt(x, 0), x * y, 2 * y) * u)", {"x": [3, 4], "y": [4], "u": [3, 4]}),
+    ("where with a number for the other side, a tie at 0", "f = sum(where(gt(x, 0), x * x, 0) * u)",
+     {"x": [[4, -1, 0, 9]], "u": [1, 4]}),
+    ("cat along dim 1", "f = sum(cat([x, y, x], dim=1) * u)", {"x": [2, 3], "y": [2, 1], "u": [2, 7]}),
+    ("cat along dim 0", "f = sum(cat([x, y]) * u)", {"x": [1, 3], "y": [2, 3], "u": [3, 3]}),
+    ("stack along dim 1", "f = sum(stack([x, y], 1) * u)", {"x": [2, 3], "y": [2, 3], "u": [2, 2, 3]}),
     ("the notes' CNN on one 8×8 image, 2 and 4 filters",
      "h1 = max_pool2d(relu(conv2d(image, w1, b1, stride=1, padding=2)), kernel_size=2)\n"
      "h2 = max_pool2d(relu(conv2d(h1, w2, b2, padding=2)), 2)\n"
@@ -146,6 +153,6 @@ here = os.path.dirname(os.path.abspath(__file__))
 path = os.path.join(here, "..", "Tests", "ExpressionsTests", "TorchReference", "torch-ops.json")
 with open(path, "w") as file:
     json.dump({"made_by": "scripts/torch-ops-reference.py", "torch": torch.__version__, "dtype": "float64",
-               "cases": cases}, file, indent=1)
+               "cases": cases}, file, indent=1, allow_nan=False)
     file.write("\n")
 print(f"{len(cases)} cases, torch {torch.__version__} -> {os.path.relpath(path)}")

@@ -33,6 +33,13 @@ extension Graph {
             return x
         case .nllLoss:
             return []
+        case .concatenate:
+            guard shapes.count == 2, case .axis(let axis) = attribute, x.indices.contains(axis), shapes[1].count == x.count else { return nil }
+            var shape = x
+            let (sum, overflow) = x[axis].addingReportingOverflow(shapes[1][axis])
+            guard !overflow else { return nil }
+            shape[axis] = sum
+            return shape
         case .permute:
             guard case .permutation(let dims) = attribute, dims.allSatisfy({ x.indices.contains($0) }) else { return nil }
             return dims.map { x[$0] }

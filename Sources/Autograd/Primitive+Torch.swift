@@ -108,6 +108,38 @@ extension Primitive {
                        for (position, axis) in dims.enumerated() { inverse[axis] = position }
                        return [permuted(upstream, inverse)]
                    }),
+        /// x and y joined along an axis (the other axes equal); backward splits the upstream.
+        structural(.concatenate, "cat", symbol: "cat", arity: 2, local: ["upstream's part for x", "upstream's part for y"],
+                   forward: { inputs, attribute in
+                       let (x, y) = (inputs[0], inputs[1])
+                       guard case .axis(let axis) = attribute, x.rank == y.rank, x.rank > 0,
+                             (0..<x.rank).allSatisfy({ $0 == axis || x.shape[$0] == y.shape[$0] }) else {
+                           return .failure(.shapeMismatch(operation: "cat", left: x.shape, right: y.shape))
+                       }
+                       let (first, second) = (Lanes(x.shape, axis: axis), Lanes(y.shape, axis: axis))
+                       let (a, b) = (first.size * first.inner, second.size * second.inner)
+                       var out: [Double] = []
+                       out.reserveCapacity(x.count + y.count)
+                       for o in 0..<first.outer {
+                           out += x.storage[o * a ..< (o + 1) * a]
+                           out += y.storage[o * b ..< (o + 1) * b]
+                       }
+                       var shape = x.shape
+                       shape[axis] += y.shape[axis]
+                       return .success(Tensor(shape: shape, storage: out))
+                   },
+                   backward: { inputs, _, upstream, attribute in
+                       let (x, y) = (inputs[0], inputs[1])
+                       guard case .axis(let axis) = attribute else { return [.zeros(x.shape), .zeros(y.shape)] }
+                       let (first, second) = (Lanes(x.shape, axis: axis), Lanes(y.shape, axis: axis))
+                       let (a, b) = (first.size * first.inner, second.size * second.inner)
+                       var dx: [Double] = [], dy: [Double] = []
+                       for o in 0..<first.outer {
+                           dx += upstream.storage[o * (a + b) ..< o * (a + b) + a]
+                           dy += upstream.storage[o * (a + b) + a ..< (o + 1) * (a + b)]
+                       }
+                       return [Tensor(shape: x.shape, storage: dx), Tensor(shape: y.shape, storage: dy)]
+                   }),
     ]
 
     /// x with its axes in the order `dims` (a permutation of 0..<rank): result axis i is x's axis dims[i].

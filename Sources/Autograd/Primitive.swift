@@ -24,6 +24,9 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
     // Binary elementwise, added for PyTorch's names: comparisons giving masks (1 or 0), and
     // clamp's two halves, clamp_min and clamp_max.
     case greater, less, greaterEqual, lessEqual, equal, notEqual, clampMin, clampMax
+    // where's half: x where the condition y is non-zero, else 0 (torch.where(y, x, 0)); and the
+    // concatenation of two values along an axis (cat and stack fold it over their list).
+    case masked, concatenate
 
     /// The table entry with this operation's forward, backward and local-gradient description.
     public var primitive: Primitive { Primitive.table[Int(rawValue)] }
@@ -265,12 +268,20 @@ extension Primitive {
                    kink: { x, y in Swift.abs(x - y) }, mask: { x, y in (!(x >= y) && !x.isNaN, !(x < y)) },
                    forward: { x, y in x >= y || x.isNaN ? x : y },
                    local: { x, y, _ in x >= y || x.isNaN ? (1, 0) : (0, 1) }),
+            // where(c, a, b) = masked(a, c) + masked(b, c == 0): each half selects, as PyTorch's where
+            // backward (`where(c, grad, 0)`): a NaN or ∞ of the side not chosen never reaches the result.
+            binary(.masked, "masked", symbol: "where", local: ["1 where y ≠ 0, else 0", "0 (a condition)"],
+                   mask: { _, y in (y == 0, true) },
+                   forward: { x, y in y != 0 ? x : 0 },
+                   local: { _, y, _ in (y != 0 ? 1 : 0, 0) }),
             binary(.clampMax, "clamp_max", symbol: "clamp_max", local: ["1 if x ≤ y else 0", "1 if x > y else 0"],
                    kink: { x, y in Swift.abs(x - y) }, mask: { x, y in (!(x <= y) && !x.isNaN, !(x > y)) },
                    forward: { x, y in x <= y || x.isNaN ? x : y },
                    local: { x, y, _ in x <= y || x.isNaN ? (1, 0) : (0, 1) }),
         ]
-        precondition(entries.map(\.operation) == Operation.allCases, "op table out of order")
-        return entries
+        // The entries are grouped by kind above; the table is indexed by the operation's raw value.
+        let table = entries.sorted { $0.operation.rawValue < $1.operation.rawValue }
+        precondition(table.map(\.operation) == Operation.allCases, "op table: an operation missing or twice")
+        return table
     }()
 }

@@ -29,6 +29,10 @@ struct Builtin: Sendable {
         case transpose
         /// permute(x, [dims]).
         case permute
+        /// where(condition, input, other): masked(input, c) + masked(other, c == 0).
+        case whereSelect
+        /// cat(tensors, dim=0) / stack(tensors, dim=0): concatenations folded over the list.
+        case cat, stack
         /// clamp(x, min=None, max=None): clamp_min then clamp_max.
         case clamp
         /// unsqueeze(x, dim) / squeeze(x, dim=None): reshapes.
@@ -52,6 +56,8 @@ struct Builtin: Sendable {
             case boolean
             /// A list of integers written in the program, `[2, 3]`.
             case shape
+            /// A list of expressions, `[a, b, c]` (cat's and stack's tensors).
+            case tensors
             /// A window size, stride or padding: an integer, or a pair of equal integers `[2, 2]`.
             case window(minimum: Int)
         }
@@ -69,6 +75,7 @@ struct Builtin: Sendable {
             case .integer(let minimum): return minimum.map { $0 == 0 ? "a non-negative integer" : "an integer of at least \($0)" } ?? "an integer"
             case .boolean: return "true or false"
             case .shape: return "a list of integers such as [2, 3]"
+            case .tensors: return "a list of values such as [a, b]"
             case .window(let minimum): return (minimum == 0 ? "a non-negative integer" : "a positive integer") + " or a pair of equal ones such as [2, 2]"
             }
         }
@@ -111,6 +118,10 @@ struct Builtin: Sendable {
         for operation in [Operation.greater, .less, .greaterEqual, .lessEqual, .equal, .notEqual] {
             table[operation.primitive.name] = Builtin(form: .binary(operation), parameters: [input, tensor("other")])
         }
+        table["where"] = Builtin(form: .whereSelect, parameters: [tensor("condition"), input, tensor("other")])
+        let tensors = Parameter(name: "tensors", kind: .tensors, required: true)
+        table["cat"] = Builtin(form: .cat, parameters: [tensors, dim()])
+        table["stack"] = Builtin(form: .stack, parameters: [tensors, dim()])
         table["clamp"] = Builtin(form: .clamp, parameters: [input, tensor("min", required: false), tensor("max", required: false)])
         table["min"] = Builtin(form: .binary(.minimum), parameters: [input, tensor("other")])
         table["max"] = Builtin(form: .binary(.maximum), parameters: [input, tensor("other")])

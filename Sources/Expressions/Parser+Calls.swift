@@ -6,6 +6,7 @@ enum ArgumentValue {
     case integer(Int)
     case boolean(Bool)
     case shape([Int])
+    case nodes([NodeID])
 }
 
 /// The arguments of one call, by parameter name, with where each was written.
@@ -26,6 +27,10 @@ struct CallArguments {
     }
     func shape(_ name: String) -> [Int]? {
         if case .shape(let value)? = values[name]?.value { return value }
+        return nil
+    }
+    func nodes(_ name: String) -> [NodeID]? {
+        if case .nodes(let value)? = values[name]?.value { return value }
         return nil
     }
     func position(_ name: String) -> SourcePosition? { values[name]?.position }
@@ -119,6 +124,20 @@ extension Parser {
                 throw ExpressionError(.syntax("the argument '\(parameter.name)' of \(function) must be \(parameter.expected)"), at: start)
             }
             return .shape(literal.storage.map { Int($0) })
+        case .tensors:
+            guard isSymbol("[") else { throw wrongType() }
+            _ = advance()
+            var nodes: [NodeID] = []
+            while !isSymbol("]") {
+                if !nodes.isEmpty { try expect(",", "between the values of the list") }
+                if isSymbol("]") { break }
+                nodes.append(try parseExpression())
+            }
+            try expect("]", "to close the list of \(parameter.name)")
+            guard !nodes.isEmpty else {
+                throw ExpressionError(.syntax("the argument '\(parameter.name)' of \(function) must be \(parameter.expected), found an empty list"), at: start)
+            }
+            return .nodes(nodes)
         case .window(let minimum):
             var value: Int
             if isSymbol("[") {

@@ -7,8 +7,17 @@ extension Parser {
     mutating func lower(_ builtin: Builtin, _ name: String, _ arguments: CallArguments,
                         at position: SourcePosition) throws(ExpressionError) -> NodeID {
         // Every tensor parameter that reaches here was given, or is optional and read with `node`.
+        if case .cat = builtin.form { return try concatenate(arguments.nodes("tensors")!, dim: arguments.integer("dim") ?? 0, stacking: false, at: position) }
+        if case .stack = builtin.form { return try concatenate(arguments.nodes("tensors")!, dim: arguments.integer("dim") ?? 0, stacking: true, at: position) }
+        if case .whereSelect = builtin.form {
+            let (condition, chosen, other) = (arguments.node("condition")!, arguments.node("input")!, arguments.node("other")!)
+            let inverse = try apply(.equal, condition, graph.constant(0), at: position)
+            return try apply(.add, try apply(.masked, chosen, condition, at: position), try apply(.masked, other, inverse, at: position), at: position)
+        }
         let input = arguments.node("input")!
         switch builtin.form {
+        case .cat, .stack, .whereSelect:
+            preconditionFailure("lowered above")
         case .unary(let operation):
             return try apply(operation, input, nil, at: position)
         case .binary(let operation):
@@ -177,6 +186,27 @@ extension Parser {
             }
         }
         return graph.constant(Tensor(shape: shape, storage: positions))
+    }
+
+    /// cat: the values joined along dim, pairwise from the left; stack: each given a new axis at dim first.
+    mutating func concatenate(_ values: [NodeID], dim: Int, stacking: Bool, at position: SourcePosition) throws(ExpressionError) -> NodeID {
+        var parts = values
+        if stacking {
+            let shape = graph.shape(of: values[0])
+            let axis = try normalized(dim, rank: shape.count + 1, for: "stack", at: position)
+            parts = []
+            for value in values {
+                var expanded = graph.shape(of: value)
+                guard expanded == shape else {
+                    throw refuse("stack", "every value must have the same shape, got \(Tensor.describe(shape: shape)) and \(Tensor.describe(shape: expanded))", at: position)
+                }
+                expanded.insert(1, at: axis)
+                parts.append(try apply(.reshape, value, nil, attribute: .shape(expanded), at: position))
+            }
+        }
+        var result = parts[0]
+        for part in parts.dropFirst() { result = try apply(.concatenate, result, part, attribute: .axis(dim), at: position) }
+        return result
     }
 
     /// var / std: Σ (x − mean)² / (n − correction) over dim (or everything), as PyTorch's formula.

@@ -59,6 +59,7 @@ let elementwiseReferences: [ElementwiseReference] = [
     .init(operation: .notEqual, reference: { $0 != $1 ? 1 : 0 }, points: [[1, 2], [3, 3]]),
     .init(operation: .clampMin, reference: { Foundation.fmax($0, $1) }, points: [[1, 2], [2, 1], [3, 3]]),
     .init(operation: .clampMax, reference: { Foundation.fmin($0, $1) }, points: [[1, 2], [2, 1], [3, 3]]),
+    .init(operation: .masked, reference: { x, y in y != 0 ? x : 0 }, points: [[3, 1], [3, 0], [-2, -0.5]]),
     .init(operation: .tan, reference: { x, _ in Foundation.sin(x) / Foundation.cos(x) }, points: [[-1], [0], [0.5]], tolerance: 1e-13),
 ]
 
@@ -175,6 +176,8 @@ let structuralForwardCases: [StructuralForwardCase] = [
           expected: Tensor(shape: [2, 2], storage: [-log(2), -log(2), 0, -1000])),
     .init(checks: "permute (1, 0) of a [2,3] is its transpose", operation: .permute, operands: [a23], attribute: .permutation([1, 0]),
           expected: Tensor(shape: [3, 2], storage: [1, 4, 2, 5, 3, 6]), recordedAttribute: .permutation([1, 0])),
+    .init(checks: "cat of [2,3] and [2,1] along axis 1", operation: .concatenate, operands: [a23, Tensor(shape: [2, 1], storage: [7, 8])],
+          attribute: .axis(1), expected: Tensor(shape: [2, 4], storage: [1, 2, 3, 7, 4, 5, 6, 8]), recordedAttribute: .axis(1)),
     .init(checks: "softmax of equal scores is 1/n", operation: .softmax, operands: [Tensor(vector: [0, 0, 0, 0])],
           expected: Tensor(vector: [0.25, 0.25, 0.25, 0.25])),
     .init(checks: "log_softmax along axis 0: each column", operation: .logSoftmax,

@@ -44,6 +44,7 @@ private let elementwiseDomains: [(operation: Operation, ranges: [ClosedRange<Dou
     (.notEqual, [-2...2, -2...2]),
     (.clampMin, [-2...2, -2...2]),
     (.clampMax, [-2...2, -2...2]),
+    (.masked, [-2...2, -2...2]),
 ]
 
 private func specs(_ shapes: [[Int]], _ ranges: [ClosedRange<Double>]) -> [InputSpec] {
@@ -97,6 +98,8 @@ let gradientCases: [GradientCase] = {
         .apply(.logSoftmax, "[3,4] row by row", specs([[3, 4]], [wide])),
         .apply(.logSoftmax, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
         .apply(.softmax, "[4]", specs([[4]], [wide])),
+        .apply(.concatenate, "[2,3] and [2,2] along axis 1", specs([[2, 3], [2, 2]], [wide, wide]), attribute: .axis(1)),
+        .apply(.concatenate, "[1,2,2] and [2,2,2] along axis 0", specs([[1, 2, 2], [2, 2, 2]], [wide, wide]), attribute: .axis(0)),
         .apply(.permute, "[2,3,4] to (2, 0, 1)", specs([[2, 3, 4]], [wide]), attribute: .permutation([2, 0, 1])),
         .apply(.permute, "[2,3] swapped, negative dims", specs([[2, 3]], [wide]), attribute: .permutation([-1, 0])),
         .apply(.softmax, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),

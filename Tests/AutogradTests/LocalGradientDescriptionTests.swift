@@ -70,6 +70,8 @@ let tableRows: [TableRow] = [
     .init(operation: .notEqual, name: "ne", symbol: "≠", localGradient: ["0", "0"]),
     .init(operation: .clampMin, name: "clamp_min", symbol: "clamp_min", localGradient: ["1 if x ≥ y else 0", "1 if x < y else 0"]),
     .init(operation: .clampMax, name: "clamp_max", symbol: "clamp_max", localGradient: ["1 if x ≤ y else 0", "1 if x > y else 0"]),
+    .init(operation: .masked, name: "masked", symbol: "where", localGradient: ["1 where y ≠ 0, else 0", "0 (a condition)"]),
+    .init(operation: .concatenate, name: "cat", symbol: "cat", localGradient: ["upstream's part for x", "upstream's part for y"]),
     .init(operation: .nllLoss, name: "nll_loss", symbol: "nll_loss", localGradient: ["−upstream/N at each target class, 0 elsewhere", "0 (class indices)"]),
 ]
 

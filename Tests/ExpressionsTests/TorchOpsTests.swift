@@ -47,7 +47,7 @@ struct TorchOpsTests {
         let programs = referenceCases.map(\.program).joined(separator: "\n")
         for name in ["conv2d", "max_pool2d", "avg_pool2d", "flatten", "softmax", "log_softmax", "cross_entropy", "nll_loss",
                      "mse_loss", "l1_loss", "binary_cross_entropy(", "binary_cross_entropy_with_logits", "amax", "amin",
-                     "argmax", "var(", "std(", "logsumexp", "keepdim", "permute", "transpose(x, 0", "unsqueeze", "squeeze", "gelu", "silu", "elu(", "log1p", "expm1", "erf", "tan(", "clamp", "gt(", "lt(", "ge(", "le(", "eq(", "ne("] {
+                     "argmax", "var(", "std(", "logsumexp", "keepdim", "permute", "transpose(x, 0", "unsqueeze", "squeeze", "gelu", "silu", "elu(", "log1p", "expm1", "erf", "tan(", "clamp", "gt(", "lt(", "ge(", "le(", "eq(", "ne(", "where(", "cat(", "stack("] {
             #expect(programs.contains(name), "no reference case uses \(name)")
         }
     }
