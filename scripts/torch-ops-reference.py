@@ -111,6 +111,9 @@ CASES = [
     ("cat along dim 1", "f = sum(cat([x, y, x], dim=1) * u)", {"x": [2, 3], "y": [2, 1], "u": [2, 7]}),
     ("cat along dim 0", "f = sum(cat([x, y]) * u)", {"x": [1, 3], "y": [2, 3], "u": [3, 3]}),
     ("stack along dim 1", "f = sum(stack([x, y], 1) * u)", {"x": [2, 3], "y": [2, 3], "u": [2, 2, 3]}),
+    ("batched @, the right broadcast", "f = sum((x @ W) * u)", {"x": [2, 3, 4], "W": [4, 2], "u": [2, 3, 2]}),
+    ("batched @, batch axes broadcast both ways", "f = sum((x @ y) * u)", {"x": [2, 1, 2, 3], "y": [3, 3, 2], "u": [2, 3, 2, 2]}),
+    ("batched @ with vectors", "f = sum((v @ y) * u) + sum((y @ w) * r)", {"v": [3], "y": [2, 3, 3], "u": [2, 3], "w": [3], "r": [2, 3]}),
     ("the notes' CNN on one 8×8 image, 2 and 4 filters",
      "h1 = max_pool2d(relu(conv2d(image, w1, b1, stride=1, padding=2)), kernel_size=2)\n"
      "h2 = max_pool2d(relu(conv2d(h1, w2, b2, padding=2)), 2)\n"

@@ -11,6 +11,7 @@ extension Graph {
         guard let x = shapes.first else { return nil }
         switch operation {
         case .matmul:
+            if shapes.count == 2, x.count > 2 || shapes[1].count > 2 { return BatchedProduct(x, shapes[1])?.shape }
             guard shapes.count == 2, (1...2).contains(x.count), (1...2).contains(shapes[1].count) else { return nil }
             let y = shapes[1]
             guard x[x.count - 1] == y[0] else { return nil }

@@ -17,9 +17,19 @@ extension Primitive {
     }
 
     static let structuralEntries: [Primitive] = [
-        /// Matrix product f = x @ y; ∂/∂x is upstream @ yᵀ and ∂/∂y is xᵀ @ upstream.
+        /// Matrix product f = x @ y (torch.matmul: batched and broadcast over leading axes when
+        /// either has more than two, BatchedProduct.swift); ∂/∂x is upstream @ yᵀ and ∂/∂y is xᵀ @ upstream.
         structural(.matmul, "matmul", symbol: "@", arity: 2, local: ["upstream @ yᵀ", "xᵀ @ upstream"],
                    forward: { inputs, _ in
+                       if inputs[0].rank > 2 || inputs[1].rank > 2 {
+                           guard inputs[0].rank > 0, inputs[1].rank > 0, let product = BatchedProduct(inputs[0].shape, inputs[1].shape) else {
+                               return .failure(.shapeMismatch(operation: "@", left: inputs[0].shape, right: inputs[1].shape))
+                           }
+                           guard let work = product.work, work <= BatchedProduct.maximumWork else {
+                               return .failure(.invalidOperand(operation: "@", reason: "the batched product would take more than \(BatchedProduct.maximumWork) multiply-adds"))
+                           }
+                           return .success(product.forward(inputs[0], inputs[1]))
+                       }
                        guard let product = Tensor.matmul(inputs[0], inputs[1]) else {
                            return .failure(.shapeMismatch(operation: "@", left: inputs[0].shape, right: inputs[1].shape))
                        }
@@ -27,6 +37,7 @@ extension Primitive {
                    },
                    backward: { inputs, _, upstream, _ in
                        let (a, b) = (inputs[0], inputs[1])
+                       if let batched = BatchedProduct(a.shape, b.shape) { return batched.backward(a, b, upstream) }
                        // Promote vectors to matrices ([k] → [1,k] on the left, [k,1] on the right) and back.
                        let a2 = a.rank == 1 ? a.reshaped([1, a.shape[0]]) : a
                        let b2 = b.rank == 1 ? b.reshaped([b.shape[0], 1]) : b

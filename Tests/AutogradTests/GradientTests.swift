@@ -84,6 +84,10 @@ let gradientCases: [GradientCase] = {
         .apply(.matmul, "[2,3] @ [3]", specs([[2, 3], [3]], [wide, wide])),
         .apply(.matmul, "[4] @ [4]", specs([[4], [4]], [wide, wide])),
         .apply(.matmul, "[1,1] @ [1,3]", specs([[1, 1], [1, 3]], [wide, wide])),
+        .apply(.matmul, "[2,3,4] @ [4,2]: batched, the right broadcast", specs([[2, 3, 4], [4, 2]], [wide, wide])),
+        .apply(.matmul, "[2,1,2,3] @ [3,3,2]: batch axes broadcast both ways", specs([[2, 1, 2, 3], [3, 3, 2]], [wide, wide])),
+        .apply(.matmul, "[3] @ [2,3,2]: a vector on the left", specs([[3], [2, 3, 2]], [wide, wide])),
+        .apply(.matmul, "[2,2,3] @ [3]: a vector on the right", specs([[2, 2, 3], [3]], [wide, wide])),
     ]
     // Movement and reductions.
     rows += [
