@@ -24,7 +24,8 @@ public enum AutogradError: Error, Sendable, Equatable, CustomStringConvertible {
         case .shapeMismatch(let operation, let left, let right):
             let ranks = [left.count, right.count]
             let hint = operation != "@" ? "the shapes must be equal or broadcast"
-                : ranks.contains { $0 == 0 || $0 > 2 } ? "@ takes vectors and matrices, of rank 1 or 2" : "the inner sizes must agree"
+                : ranks.contains(0) ? "@ takes vectors, matrices and batches of matrices, not scalars"
+                : ranks.contains { $0 > 2 } ? "the inner sizes must agree and the batch axes broadcast" : "the inner sizes must agree"
             return "shape mismatch in '\(operation)': \(Tensor.describe(shape: left)) and \(Tensor.describe(shape: right)) (\(hint))"
         case .invalidOperand(let operation, let reason):
             return "\(operation): \(reason)"

@@ -95,6 +95,7 @@ struct Convolution {
 
     /// Each window's largest entry, and where it is in x (the first one on a tie; a NaN wins).
     func maxPool(_ x: Tensor) -> (output: Tensor, argmax: [Int]) {
+        if padding > 0 { return paddedMaxPool(x) }
         let count = batch * channels * outHeight * outWidth
         var out = [Double](repeating: 0, count: count), argmax = [Int](repeating: 0, count: count)
         x.storage.withUnsafeBufferPointer { xs in
@@ -106,6 +107,7 @@ struct Convolution {
 
     /// Each window's mean.
     func averagePool(_ x: Tensor) -> Tensor {
+        if padding > 0 { return paddedAveragePool(x) }
         var out = [Double](repeating: 0, count: batch * channels * outHeight * outWidth)
         x.storage.withUnsafeBufferPointer { xs in
             precondition(xs.count >= batch * channels * height * width)
@@ -116,6 +118,7 @@ struct Convolution {
 
     /// The upstream of each window, spread evenly over its entries (overlaps add up).
     func averagePoolBackward(_ upstream: Tensor) -> Tensor {
+        if padding > 0 { return paddedAveragePoolBackward(upstream) }
         var gradient = [Double](repeating: 0, count: batch * channels * height * width)
         upstream.storage.withUnsafeBufferPointer { g in
             precondition(g.count >= batch * channels * outHeight * outWidth)

@@ -233,6 +233,7 @@ public final class Graph {
             let predicted = Graph.resultShape(of: operation, inputs.map(\.shape), attribute)
             if let predicted { try checkSize(predicted, for: primitive.symbol) }
             if operation == .conv2d { try checkConvolutionColumns(inputs.map(\.shape), attribute) }
+            if operation == .maxPool2d || operation == .avgPool2d { try checkPoolingWindows(inputs.map(\.shape), attribute, for: primitive.name) }
             switch forward(inputs, attribute) {
             case .failure(let error): throw error
             case .success(let value):
@@ -250,7 +251,8 @@ public final class Graph {
         switch attribute {
         case .axis(let raw):
             // A scalar is a 0-d tensor: as PyTorch, sum(x, 0) and mean(x, -1) of one are x itself.
-            if shape.isEmpty && (raw == 0 || raw == -1) && (operation == .sum || operation == .mean) { return nil }
+            // So are amax, amin, logsumexp, softmax and log_softmax over dim 0 or -1 of one.
+            if shape.isEmpty && (raw == 0 || raw == -1) { return nil }
             let axis = raw < 0 ? raw + shape.count : raw
             guard axis >= 0 && axis < shape.count else {
                 throw .invalidOperand(operation: operation.primitive.name,
@@ -277,6 +279,13 @@ public final class Graph {
                                       reason: "cannot reshape \(Tensor.describe(shape: shape)) (\(count) entries) to \(Tensor.describe(shape: raw))")
             }
             return .shape(resolved)
+        case .permutation(let raw):
+            let rank = shape.count
+            let dims = raw.map { $0 < 0 ? $0 + rank : $0 }
+            guard dims.count == rank, Set(dims) == Set(0..<rank) else {
+                throw .invalidOperand(operation: "permute", reason: "dims (\(raw.map(String.init).joined(separator: ", "))) are not an order of the \(rank) axes of \(Tensor.describe(shape: shape))")
+            }
+            return .permutation(dims)
         case .index, .window, nil:
             return attribute
         }

@@ -17,9 +17,19 @@ extension Primitive {
     }
 
     static let structuralEntries: [Primitive] = [
-        /// Matrix product f = x @ y; ∂/∂x is upstream @ yᵀ and ∂/∂y is xᵀ @ upstream.
+        /// Matrix product f = x @ y (torch.matmul: batched and broadcast over leading axes when
+        /// either has more than two, BatchedProduct.swift); ∂/∂x is upstream @ yᵀ and ∂/∂y is xᵀ @ upstream.
         structural(.matmul, "matmul", symbol: "@", arity: 2, local: ["upstream @ yᵀ", "xᵀ @ upstream"],
                    forward: { inputs, _ in
+                       if inputs[0].rank > 2 || inputs[1].rank > 2 {
+                           guard inputs[0].rank > 0, inputs[1].rank > 0, let product = BatchedProduct(inputs[0].shape, inputs[1].shape) else {
+                               return .failure(.shapeMismatch(operation: "@", left: inputs[0].shape, right: inputs[1].shape))
+                           }
+                           guard let work = product.work, work <= BatchedProduct.maximumWork else {
+                               return .failure(.invalidOperand(operation: "@", reason: "the batched product would take more than \(BatchedProduct.maximumWork) multiply-adds"))
+                           }
+                           return .success(product.forward(inputs[0], inputs[1]))
+                       }
                        guard let product = Tensor.matmul(inputs[0], inputs[1]) else {
                            return .failure(.shapeMismatch(operation: "@", left: inputs[0].shape, right: inputs[1].shape))
                        }
@@ -27,6 +37,7 @@ extension Primitive {
                    },
                    backward: { inputs, _, upstream, _ in
                        let (a, b) = (inputs[0], inputs[1])
+                       if let batched = BatchedProduct(a.shape, b.shape) { return batched.backward(a, b, upstream) }
                        // Promote vectors to matrices ([k] → [1,k] on the left, [k,1] on the right) and back.
                        let a2 = a.rank == 1 ? a.reshaped([1, a.shape[0]]) : a
                        let b2 = b.rank == 1 ? b.reshaped([b.shape[0], 1]) : b
@@ -98,30 +109,15 @@ extension Primitive {
                        for (position, offset) in resolved.offsets.enumerated() { gradient.storage[offset] += upstream.storage[position] }
                        return [gradient]
                    }),
-        /// log-softmax along the last axis, computed as x − max − log Σ exp(x − max) so large scores do
-        /// not overflow; backward is upstream − softmax · Σ upstream along that axis (softmax = e^f).
-        /// A scalar is a 0-d tensor, one entry along its only "axis", as in PyTorch: log_softmax of
-        /// it is 0 and its gradient 0.
+        /// log-softmax along one axis (PyTorch's `dim`; the last axis when none is given), computed
+        /// as x − max − log Σ exp(x − max) so large scores do not overflow; backward is
+        /// upstream − softmax · Σ upstream along that axis (softmax = e^f). A scalar is a 0-d tensor,
+        /// one entry along its only "axis", as in PyTorch: log_softmax of it is 0 and its gradient 0.
         structural(.logSoftmax, "log_softmax", symbol: "log_softmax", arity: 1,
-                   local: ["upstream − softmax(x) · Σ upstream (along the last axis)"],
-                   forward: { inputs, _ in
-                       let x = inputs[0]
-                       guard let width = x.rank == 0 ? 1 : x.shape.last, width > 0 else {
-                           return .failure(.invalidOperand(operation: "log_softmax", reason: "needs a vector or a batch of rows, got shape \(Tensor.describe(shape: x.shape))"))
-                       }
-                       var out = [Double](repeating: 0, count: x.count)
-                       x.storage.withUnsafeBufferPointer { Kernels.logSoftmax($0.baseAddress!, rows: x.count / width, width: width, into: &out) }
-                       return .success(Tensor(shape: x.shape, storage: out))
-                   },
-                   backward: { inputs, output, upstream, _ in
-                       let width = inputs[0].shape.last ?? 1
-                       var gradient = [Double](repeating: 0, count: upstream.count)
-                       output.storage.withUnsafeBufferPointer { y in
-                           upstream.storage.withUnsafeBufferPointer { g in
-                               Kernels.logSoftmaxBackward(y.baseAddress!, g.baseAddress!, rows: upstream.count / width, width: width, into: &gradient)
-                           }
-                       }
-                       return [Tensor(shape: inputs[0].shape, storage: gradient)]
+                   local: ["upstream − softmax(x) · Σ upstream (along dim)"],
+                   forward: { inputs, attribute in logSoftmaxForward(inputs[0], axis: axis(of: attribute), name: "log_softmax") },
+                   backward: { inputs, output, upstream, attribute in
+                       [logSoftmaxBackward(inputs[0], output, upstream, axis: axis(of: attribute))]
                    }),
         /// Convolution of a batch x [N, C, H, W] with filters y [F, C, K, K] (cross-correlation, as
         /// in PyTorch and the notes): each window of x times each filter, summed. Through im2col and
@@ -147,42 +143,47 @@ extension Primitive {
                        }
                        return geometry.backward(inputs[0], inputs[1], upstream)
                    }),
-        /// Max-pooling of x [N, C, H, W] over square windows; backward routes each window's upstream
-        /// to its largest entry (the first one, on a tie), as PyTorch's MaxPool2d does.
+        /// Max-pooling of x [N, C, H, W] over square windows (padding counts as −∞, as PyTorch's);
+        /// backward routes each window's upstream to its largest entry (the first one, on a tie), as
+        /// PyTorch's CPU max_pool2d does.
         structural(.maxPool2d, "max_pool2d", symbol: "maxpool", arity: 1, local: ["upstream routed to each window's argmax"],
                    forward: { inputs, attribute in
-                       guard case .window(let size, let stride, _) = attribute, inputs[0].rank == 4,
-                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: 0) else {
-                           return .failure(.invalidOperand(operation: "max_pool2d", reason: "needs [N, C, H, W] and a window that fits, got \(Tensor.describe(shape: inputs[0].shape))"))
-                       }
-                       return .success(geometry.maxPool(inputs[0]).output)
+                       pooling(inputs[0], attribute, "max_pool2d").map { $0.maxPool(inputs[0]).output }
                    },
                    backward: { inputs, _, upstream, attribute in
-                       guard case .window(let size, let stride, _) = attribute,
-                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: 0) else {
-                           return [.zeros(inputs[0].shape)]
-                       }
+                       guard case .success(let geometry) = pooling(inputs[0], attribute, "max_pool2d") else { return [.zeros(inputs[0].shape)] }
                        let argmax = geometry.maxPool(inputs[0]).argmax
                        var gradient = Tensor.zeros(inputs[0].shape)
                        for (position, offset) in argmax.enumerated() { gradient.storage[offset] += upstream.storage[position] }
                        return [gradient]
                    }),
-        /// Average pooling of x [N, C, H, W] over square windows; backward spreads each window's
-        /// upstream evenly over its K·K entries.
+        /// Average pooling of x [N, C, H, W] over square windows (padding counts as zeros in the
+        /// K·K divisor, PyTorch's count_include_pad=True); backward spreads each window's upstream
+        /// evenly over its K·K entries.
         structural(.avgPool2d, "avg_pool2d", symbol: "avgpool", arity: 1, local: ["upstream / K² to every entry of its window"],
                    forward: { inputs, attribute in
-                       guard case .window(let size, let stride, _) = attribute, inputs[0].rank == 4,
-                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: 0) else {
-                           return .failure(.invalidOperand(operation: "avg_pool2d", reason: "needs [N, C, H, W] and a window that fits, got \(Tensor.describe(shape: inputs[0].shape))"))
-                       }
-                       return .success(geometry.averagePool(inputs[0]))
+                       pooling(inputs[0], attribute, "avg_pool2d").map { $0.averagePool(inputs[0]) }
                    },
                    backward: { inputs, _, upstream, attribute in
-                       guard case .window(let size, let stride, _) = attribute,
-                             let geometry = Convolution(input: inputs[0].shape, size: size, stride: stride, padding: 0) else {
-                           return [.zeros(inputs[0].shape)]
-                       }
+                       guard case .success(let geometry) = pooling(inputs[0], attribute, "avg_pool2d") else { return [.zeros(inputs[0].shape)] }
                        return [geometry.averagePoolBackward(upstream)]
                    }),
     ]
+}
+
+extension Primitive {
+    /// A pooling's geometry, or why x and the window do not fit: x is [N, C, H, W], the window fits
+    /// the padded planes and the padding is at most half the window (PyTorch's rule).
+    static func pooling(_ x: Tensor, _ attribute: OperationAttribute?, _ name: String) -> Result<Convolution, AutogradError> {
+        guard case .window(let size, let stride, let padding) = attribute, x.rank == 4 else {
+            return .failure(.invalidOperand(operation: name, reason: "needs [N, C, H, W] or [C, H, W], got \(Tensor.describe(shape: x.shape))"))
+        }
+        guard padding >= 0, padding <= size / 2 else {
+            return .failure(.invalidOperand(operation: name, reason: "padding \(padding) is more than half the \(size)×\(size) window (PyTorch's rule)"))
+        }
+        guard let geometry = Convolution(input: x.shape, size: size, stride: stride, padding: padding) else {
+            return .failure(.invalidOperand(operation: name, reason: "a \(size)×\(size) window with stride \(stride) and padding \(padding) does not fit \(Tensor.describe(shape: x.shape))"))
+        }
+        return .success(geometry)
+    }
 }

@@ -13,6 +13,20 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
     // Structural, added for training: numerically stable log-softmax along the last axis,
     // 2-D convolution (cross-correlation, as the notes and PyTorch compute it) and max-pooling.
     case logSoftmax, conv2d, maxPool2d, avgPool2d
+    // Structural, added for PyTorch's names (Primitive+Torch.swift): softmax along a dim, the
+    // largest/smallest entry and log Σ eˣ over a dim or everything, and the mean negative log-likelihood.
+    case softmax, amax, amin, logsumexp, nllLoss
+    // PyTorch's permute (and two-axis transpose): the axes in a new order.
+    case permute
+    // Unary elementwise, added for PyTorch's names: gelu (erf form), silu, elu (α = 1), log1p,
+    // expm1, erf, tan.
+    case gelu, silu, elu, log1p, expm1, erf, tan
+    // Binary elementwise, added for PyTorch's names: comparisons giving masks (1 or 0), and
+    // clamp's two halves, clamp_min and clamp_max.
+    case greater, less, greaterEqual, lessEqual, equal, notEqual, clampMin, clampMax
+    // where's half: x where the condition y is non-zero, else 0 (torch.where(y, x, 0)); and the
+    // concatenation of two values along an axis (cat and stack fold it over their list).
+    case masked, concatenate
 
     /// The table entry with this operation's forward, backward and local-gradient description.
     public var primitive: Primitive { Primitive.table[Int(rawValue)] }
@@ -22,7 +36,8 @@ public enum Operation: UInt8, Sendable, CaseIterable, Codable {
 
 /// What a structural operation needs beyond its inputs: an axis, a target shape or an index.
 public enum OperationAttribute: Sendable, Hashable {
-    /// The axis of `sum`/`mean`, already normalized to `0..<rank`.
+    /// The axis (PyTorch's `dim`) of `sum`, `mean`, `amax`, `amin`, `logsumexp`, `softmax` and
+    /// `log_softmax`, already normalized to `0..<rank`.
     case axis(Int)
     /// The target shape of `reshape`, with any `-1` already resolved.
     case shape([Int])
@@ -30,6 +45,8 @@ public enum OperationAttribute: Sendable, Hashable {
     case index([IndexComponent])
     /// A convolution's or a pooling's square window, stride and zero padding on each side.
     case window(size: Int, stride: Int, padding: Int)
+    /// The axes of `permute` in their new order (result axis i is input axis dims[i]), normalized.
+    case permutation([Int])
 }
 
 /// How a primitive computes: per entry through scalar functions, or on whole tensors.
@@ -110,6 +127,14 @@ extension Primitive {
             operation: operation, name: name, symbol: symbol ?? name, arity: 1, localGradient: [description],
             rule: .elementwise(forward: { x, _ in forward(x) }, local: { x, _, f in (local(x, f), 0) }),
             kinkDistance: kink, mask: binaryMask)
+    }
+
+    /// A comparison: 1 where it holds, else 0; flat, so its contribution to either side is 0
+    /// whatever the upstream (PyTorch's comparisons give booleans, which carry no gradient).
+    static func comparison(_ operation: Operation, _ name: String, symbol: String,
+                           _ holds: @escaping @Sendable (Double, Double) -> Bool) -> Primitive {
+        binary(operation, name, symbol: symbol, local: ["0", "0"], kink: { x, y in Swift.abs(x - y) }, mask: { _, _ in (true, true) },
+               forward: { x, y in holds(x, y) ? 1 : 0 }, local: { _, _, _ in (0, 0) })
     }
 
     static func binary(
@@ -205,8 +230,58 @@ extension Primitive {
             unary(.softplus, "softplus", local: "σ(x)",
                   forward: { x in Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) },
                   local: { x, _ in logistic(x) }),
-        ] + structuralEntries
-        precondition(entries.map(\.operation) == Operation.allCases, "op table out of order")
-        return entries
+        ] + structuralEntries + torchEntries + [
+            // ───────────── unary elementwise, added for PyTorch's names ─────────────
+            // gelu x = x·Φ(x) = ½x(1 + erf(x/√2)) (PyTorch's approximate='none'); Φ(x) + x·φ(x).
+            unary(.gelu, "gelu", local: "Φ(x) + x·φ(x)",
+                  forward: { x in 0.5 * x * (1 + Foundation.erf(x * 0.5.squareRoot())) },
+                  local: { x, _ in
+                      0.5 * (1 + Foundation.erf(x * 0.5.squareRoot())) + x * Foundation.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
+                  }),
+            // silu x = x·σ(x); σ(x)·(1 + x·(1 − σ(x))).
+            unary(.silu, "silu", local: "σ(x)·(1 + x·(1 − σ(x)))",
+                  forward: { x in x * logistic(x) },
+                  local: { x, _ in let s = logistic(x); return s * (1 + x * (1 - s)) }),
+            // elu x = x for x > 0, eˣ − 1 otherwise (α = 1); at 0 PyTorch takes the eˣ side: 1 on both.
+            unary(.elu, "elu", local: "1 if x > 0 else exp(x)",
+                  forward: { x in x > 0 ? x : Foundation.expm1(x) },
+                  local: { x, _ in x > 0 ? 1 : Foundation.exp(x) }),
+            unary(.log1p, "log1p", local: "1/(1 + x)", forward: { Foundation.log1p($0) }, local: { x, _ in 1 / (1 + x) }),
+            // expm1 reuses its result: d/dx (eˣ − 1) = eˣ = f + 1.
+            unary(.expm1, "expm1", local: "exp(x)", forward: { Foundation.expm1($0) }, local: { _, f in f + 1 }),
+            unary(.erf, "erf", local: "2/√π·exp(−x²)", forward: { Foundation.erf($0) },
+                  local: { x, _ in 2 / Double.pi.squareRoot() * Foundation.exp(-x * x) }),
+            // tan reuses its result: 1 + tan²x = 1 + f².
+            unary(.tan, "tan", local: "1 + tan²(x)", forward: { Foundation.tan($0) }, local: { _, f in 1 + f * f }),
+
+            // ───────────── comparisons and clamp, added for PyTorch's names ─────────────
+            comparison(.greater, "gt", symbol: ">") { $0 > $1 },
+            comparison(.less, "lt", symbol: "<") { $0 < $1 },
+            comparison(.greaterEqual, "ge", symbol: "≥") { $0 >= $1 },
+            comparison(.lessEqual, "le", symbol: "≤") { $0 <= $1 },
+            comparison(.equal, "eq", symbol: "==") { $0 == $1 },
+            comparison(.notEqual, "ne", symbol: "≠") { $0 != $1 },
+            // clamp(x, lo, hi) = clamp_max(clamp_min(x, lo), hi). PyTorch's clamp_backward selects:
+            // x gets the upstream where lo ≤ x ≤ hi (both ends included), 0 elsewhere whatever the
+            // upstream; a tensor bound gets it where it binds (x < lo, x > hi). NaN in x stays NaN.
+            binary(.clampMin, "clamp_min", symbol: "clamp_min", local: ["1 if x ≥ y else 0", "1 if x < y else 0"],
+                   kink: { x, y in Swift.abs(x - y) }, mask: { x, y in (!(x >= y) && !x.isNaN, !(x < y)) },
+                   forward: { x, y in x >= y || x.isNaN ? x : y },
+                   local: { x, y, _ in x >= y || x.isNaN ? (1, 0) : (0, 1) }),
+            // where(c, a, b) = masked(a, c) + masked(b, c == 0): each half selects, as PyTorch's where
+            // backward (`where(c, grad, 0)`): a NaN or ∞ of the side not chosen never reaches the result.
+            binary(.masked, "masked", symbol: "where", local: ["1 where y ≠ 0, else 0", "0 (a condition)"],
+                   mask: { _, y in (y == 0, true) },
+                   forward: { x, y in y != 0 ? x : 0 },
+                   local: { _, y, _ in (y != 0 ? 1 : 0, 0) }),
+            binary(.clampMax, "clamp_max", symbol: "clamp_max", local: ["1 if x ≤ y else 0", "1 if x > y else 0"],
+                   kink: { x, y in Swift.abs(x - y) }, mask: { x, y in (!(x <= y) && !x.isNaN, !(x > y)) },
+                   forward: { x, y in x <= y || x.isNaN ? x : y },
+                   local: { x, y, _ in x <= y || x.isNaN ? (1, 0) : (0, 1) }),
+        ]
+        // The entries are grouped by kind above; the table is indexed by the operation's raw value.
+        let table = entries.sorted { $0.operation.rawValue < $1.operation.rawValue }
+        precondition(table.map(\.operation) == Operation.allCases, "op table: an operation missing or twice")
+        return table
     }()
 }

@@ -154,6 +154,7 @@ public enum TraceFormat {
         case .shape(let shape): return Tensor.describe(shape: shape)
         case .index(let components): return "[" + components.map(\.description).joined(separator: ", ") + "]"
         case .window(let size, let stride, let padding): return "\(size)×\(size), stride \(stride), padding \(padding)"
+        case .permutation(let dims): return "dims (" + dims.map(String.init).joined(separator: ", ") + ")"
         }
     }
 }

@@ -294,62 +294,7 @@ struct Parser {
         throw ExpressionError(.missingInput(name), at: position)
     }
 
-    // MARK: - Calls
-
-    mutating func parseCall(_ name: String, at position: SourcePosition) throws(ExpressionError) -> NodeID {
-        guard let builtin = Builtin.all[name] else {
-            let close = suggestion(for: name, among: Builtin.all.keys)
-            throw ExpressionError(.unknownName(name, suggestion: close), at: position)
-        }
-        try enter()
-        defer { depth -= 1 }
-        try expect("(", "after \(name)")
-        var arguments: [NodeID] = []
-        var axis: Int?
-        var shape: [Int]?
-        var count = 0
-        while !isSymbol(")") {
-            if count > 0 { try expect(",", "between arguments") }
-            count += 1
-            switch (builtin.form, count) {
-            case (.reduction, 2):
-                guard let value = try parseOptionalInteger() else {
-                    throw ExpressionError(.syntax("the axis of \(name) must be an integer, found \(describe(current))"), at: current.position)
-                }
-                axis = value
-            case (.reshape, 2):
-                let literalPosition = current.position
-                let literal = try parseTensorLiteral()
-                guard literal.rank == 1, literal.storage.allSatisfy({ $0 == $0.rounded() && Swift.abs($0) < 1e9 }) else {
-                    throw ExpressionError(.syntax("the shape of reshape must be a list of integers such as [2, 3]"), at: literalPosition)
-                }
-                shape = literal.storage.map { Int($0) }
-            default:
-                arguments.append(try parseExpression())
-            }
-            if count > 2 { break }
-        }
-        try expect(")", "to close the call to \(name)")
-        var arityError: ExpressionError { ExpressionError(.wrongArity(function: name, expected: builtin.expectedArguments, got: count), at: position) }
-        switch builtin.form {
-        case .unary(let operation):
-            guard count == 1 else { throw arityError }
-            return try apply(operation, arguments[0], nil, at: position)
-        case .binary(let operation):
-            guard count == 2 else { throw arityError }
-            return try apply(operation, arguments[0], arguments[1], at: position)
-        case .leakyRelu:
-            guard count == 1 || count == 2 else { throw arityError }
-            let slope = count == 2 ? arguments[1] : graph.constant(0.01)
-            return try apply(.leakyRelu, arguments[0], slope, at: position)
-        case .reduction(let operation):
-            guard count == 1 || count == 2 else { throw arityError }
-            return try apply(operation, arguments[0], nil, attribute: axis.map { .axis($0) }, at: position)
-        case .reshape:
-            guard count == 2, let shape else { throw arityError }
-            return try apply(.reshape, arguments[0], nil, attribute: .shape(shape), at: position)
-        }
-    }
+    // MARK: - Calls (Parser+Calls.swift reads the arguments and lowers the call)
 
     mutating func apply(_ operation: Operation, _ x: NodeID, _ y: NodeID?, attribute: OperationAttribute? = nil,
                         at position: SourcePosition) throws(ExpressionError) -> NodeID {

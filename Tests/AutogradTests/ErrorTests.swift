@@ -54,8 +54,8 @@ let errorCases: [ErrorCase] = [
                 .shapeMismatch(operation: "@", left: [2, 3], right: [2])),
     binaryError("scalar @ [2]: rank 0 is not a matrix", .matmul, [], [2],
                 .shapeMismatch(operation: "@", left: [], right: [2])),
-    binaryError("[2,2,2] @ [2,2]: rank 3 is not supported", .matmul, [2, 2, 2], [2, 2],
-                .shapeMismatch(operation: "@", left: [2, 2, 2], right: [2, 2])),
+    binaryError("[2,2,2] @ [3,2,2]: batch axes that do not broadcast", .matmul, [2, 2, 2], [3, 2, 2],
+                .shapeMismatch(operation: "@", left: [2, 2, 2], right: [3, 2, 2])),
     // Axes out of range.
     unaryError("sum along axis 2 of [2,3]", .sum, [2, 3], .axis(2),
                .invalidOperand(operation: "sum", reason: "axis 2 is out of range for shape [2, 3]")),

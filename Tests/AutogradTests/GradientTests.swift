@@ -29,6 +29,22 @@ private let elementwiseDomains: [(operation: Operation, ranges: [ClosedRange<Dou
     (.abs, [-2...2]),
     (.step, [-2...2]),
     (.softplus, [-3...3]),
+    (.gelu, [-3...3]),
+    (.silu, [-3...3]),
+    (.elu, [-2...2]),
+    (.log1p, [-0.5...2]),
+    (.expm1, [-2...2]),
+    (.erf, [-1.5...1.5]),
+    (.tan, [-1.2...1.2]),
+    (.greater, [-2...2, -2...2]),
+    (.less, [-2...2, -2...2]),
+    (.greaterEqual, [-2...2, -2...2]),
+    (.lessEqual, [-2...2, -2...2]),
+    (.equal, [-2...2, -2...2]),
+    (.notEqual, [-2...2, -2...2]),
+    (.clampMin, [-2...2, -2...2]),
+    (.clampMax, [-2...2, -2...2]),
+    (.masked, [-2...2, -2...2]),
 ]
 
 private func specs(_ shapes: [[Int]], _ ranges: [ClosedRange<Double>]) -> [InputSpec] {
@@ -68,6 +84,10 @@ let gradientCases: [GradientCase] = {
         .apply(.matmul, "[2,3] @ [3]", specs([[2, 3], [3]], [wide, wide])),
         .apply(.matmul, "[4] @ [4]", specs([[4], [4]], [wide, wide])),
         .apply(.matmul, "[1,1] @ [1,3]", specs([[1, 1], [1, 3]], [wide, wide])),
+        .apply(.matmul, "[2,3,4] @ [4,2]: batched, the right broadcast", specs([[2, 3, 4], [4, 2]], [wide, wide])),
+        .apply(.matmul, "[2,1,2,3] @ [3,3,2]: batch axes broadcast both ways", specs([[2, 1, 2, 3], [3, 3, 2]], [wide, wide])),
+        .apply(.matmul, "[3] @ [2,3,2]: a vector on the left", specs([[3], [2, 3, 2]], [wide, wide])),
+        .apply(.matmul, "[2,2,3] @ [3]: a vector on the right", specs([[2, 2, 3], [3]], [wide, wide])),
     ]
     // Movement and reductions.
     rows += [
@@ -80,6 +100,27 @@ let gradientCases: [GradientCase] = {
         .apply(.avgPool2d, "[1,1,5,5], 3×3 windows, stride 1 (overlapping)", specs([[1, 1, 5, 5]], [wide]), attribute: .window(size: 3, stride: 1, padding: 0)),
         .apply(.logSoftmax, "[4]", specs([[4]], [wide])),
         .apply(.logSoftmax, "[3,4] row by row", specs([[3, 4]], [wide])),
+        .apply(.logSoftmax, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
+        .apply(.softmax, "[4]", specs([[4]], [wide])),
+        .apply(.concatenate, "[2,3] and [2,2] along axis 1", specs([[2, 3], [2, 2]], [wide, wide]), attribute: .axis(1)),
+        .apply(.concatenate, "[1,2,2] and [2,2,2] along axis 0", specs([[1, 2, 2], [2, 2, 2]], [wide, wide]), attribute: .axis(0)),
+        .apply(.permute, "[2,3,4] to (2, 0, 1)", specs([[2, 3, 4]], [wide]), attribute: .permutation([2, 0, 1])),
+        .apply(.permute, "[2,3] swapped, negative dims", specs([[2, 3]], [wide]), attribute: .permutation([-1, 0])),
+        .apply(.softmax, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
+        .apply(.softmax, "[2,3,2] along the middle axis", specs([[2, 3, 2]], [wide]), attribute: .axis(1)),
+        .apply(.amax, "whole [2,3]", specs([[2, 3]], [wide])),
+        .apply(.amax, "[3,4] along axis 1", specs([[3, 4]], [wide]), attribute: .axis(1)),
+        .apply(.amin, "[3,4] along axis 0", specs([[3, 4]], [wide]), attribute: .axis(0)),
+        .apply(.logsumexp, "whole [2,3]", specs([[2, 3]], [wide])),
+        .apply(.logsumexp, "[2,3,2] along the middle axis", specs([[2, 3, 2]], [wide]), attribute: .axis(1)),
+        .apply(.maxPool2d, "[1,2,5,5], 3×3 windows, stride 2, padding 1", specs([[1, 2, 5, 5]], [wide]), attribute: .window(size: 3, stride: 2, padding: 1)),
+        .apply(.avgPool2d, "[1,1,5,5], 3×3 windows, stride 2, padding 1", specs([[1, 1, 5, 5]], [wide]), attribute: .window(size: 3, stride: 2, padding: 1)),
+        GradientCase(checks: "[3,4] log-probabilities, classes [2, 0, 3]", operation: .nllLoss, inputs: specs([[3, 4]], [wide])) { graph, ids in
+            try graph.apply(.nllLoss, ids[0], graph.constant(Tensor(vector: [2, 0, 3])))
+        },
+        GradientCase(checks: "[4] log-probabilities, one 0-d class", operation: .nllLoss, inputs: specs([[4]], [wide])) { graph, ids in
+            try graph.apply(.nllLoss, ids[0], graph.constant(Tensor(scalar: 1)))
+        },
         .apply(.transpose, "[2,3]", specs([[2, 3]], [wide])),
         .apply(.transpose, "[2,3,2] reverses every axis", specs([[2, 3, 2]], [wide])),
         .apply(.transpose, "a vector is unchanged", specs([[3]], [wide])),

@@ -50,6 +50,14 @@ struct SizeCheckTests {
         (["trace", "f = sum(reshape(x, \(ones(50_000))))", "--at", "x=2"], "backprop: program:1:9: error: reshape: the new shape has 50000 axes; a value has at most 16"),
         (["check", "f = sum(W * W)", "--at", "W=[1,2]", "--claim", "df/dW = 2 * W + sum(reshape(W, \(ones(10_000)))) * 0"], "the new shape has 10000 axes; a value has at most 16"),
         (["trace", "f = sum(W * x)", "--at", "W=\(String(repeating: "[", count: 17))1\(String(repeating: "]", count: 17)),x=1"], "this tensor has 17 axes; a value has at most 16"),
+        // Issue 27: conv2d and pooling from the language, with hostile strides, paddings and windows.
+        (["trace", "f = sum(conv2d(x, w, padding=999999999))", "--at", "x=[[[1,2],[3,4]]],w=[[[[1]]]]"],
+         "backprop: program:1:9: error: conv2d: the result's shape [1, 1, 2000000000, 2000000000] has more entries than an integer can count"),
+        (["trace", "f = sum(conv2d(x, w, padding=3000))", "--at", "x=[[[1,2],[3,4]]],w=[[[[1]]]]", "--check"],
+         "backprop: program:1:9: error: conv2d: the result would have 36024004 entries (shape [1, 1, 6002, 6002])"),
+        (["trace", "f = sum(conv2d(x, w, stride=1e300))", "--at", "x=[[[1,2],[3,4]]],w=[[[[1]]]]"], "backprop: program:1:29: error: expected an integer below 10⁹, found 1e+300"),
+        (["trace", "f = sum(max_pool2d(x, 999999999, padding=499999999))", "--at", "x=[[[1,2],[3,4]]]", "-o", "z.svg"], "backprop: program:1:9: error: max_pool2d: its windows"),
+        (["trace", "f = sum(avg_pool2d(x, kernel_size=999999999))", "--at", "x=[[[1,2],[3,4]]]"], "backprop: program:1:9: error: avg_pool2d: a 999999999×999999999 window"),
     ] as [([String], String)])
     func reproducer(arguments: [String], message: String) throws {
         let (result, seconds) = try Self.runBounded(arguments)

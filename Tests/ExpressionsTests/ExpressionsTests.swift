@@ -117,10 +117,12 @@ struct ExpressionsTests {
         #expect(labels == ["x", "a₁", "a₂", "a"])
     }
 
-    @Test("@ on a scalar or a rank-3 tensor says what @ takes")
+    @Test("@ on a scalar says what @ takes; batches whose axes do not broadcast say so")
     func matmulRank() throws {
         let error = try #require(failure("f = 2 @ [1, 2]"))
-        #expect(error.message.contains("@ takes vectors and matrices"), "\(error.message)")
+        #expect(error.message.contains("@ takes vectors, matrices and batches of matrices, not scalars"), "\(error.message)")
+        let batches = try #require(failure("f = sum([[[1]], [[2]]] @ [[[1]], [[2]], [[3]]])"))
+        #expect(batches.message.contains("the inner sizes must agree and the batch axes broadcast"), "\(batches.message)")
     }
 
     @Test("used before assigned is an error, not a silent input")
