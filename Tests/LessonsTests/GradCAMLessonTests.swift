@@ -79,6 +79,26 @@ struct GradCAMLessonTests {
         #expect(run.checkLines().contains { $0.hasPrefix("  ✓ model 2 cam") })
     }
 
+    @Test("the lines under [[gradcam.model]] and [[gradcam.check]] type no figure (the rule of NarrationFigureTests)")
+    func noTypedFigures() throws {
+        let section = try #require(try lesson30().gradcam)
+        let whys = section.models.compactMap(\.why) + section.checks.compactMap(\.why)
+        #expect(!whys.isEmpty)
+        for why in whys { #expect(NarrationFigures.handTyped(in: why).isEmpty, "hand-typed figures in “\(why)”") }
+    }
+
+    @Test("an image the held-out part does not have is refused at [gradcam], before any training")
+    func imageOutOfRange() throws {
+        let lesson = try lesson30 { $0.replacingOccurrences(of: "image = 12\n", with: "image = 100000\n") }
+        do {
+            _ = try LessonRun(lesson)
+            Issue.record("image 100000 was accepted")
+        } catch {
+            #expect(error.message.contains("the held-out part of digits has images 0 to"), "\(error)")
+            #expect(error.location?.line == lesson.gradcam?.line, "\(error)")
+        }
+    }
+
     @Test("a wrong check fails the run: a bar the model cannot reach")
     func failingBar() throws {
         let run = try LessonRun(try lesson30 { $0.replacingOccurrences(of: "at_least = 85", with: "at_least = 99.9") })
