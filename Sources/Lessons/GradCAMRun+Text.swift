@@ -86,7 +86,8 @@ extension GradCAMRun {
         steps.append(backward)
 
         var picture = "picture   ReLU(Σ_k α_k A^k), \(maps[1]) × \(maps[2]), "
-            + (maps[1] == height && maps[2] == width ? "at the image's size" : "upsampled to \(height) × \(width) by nearest neighbour (each value a block of pixels)")
+            + (maps[1] == height && maps[2] == width ? "at the image's size" : "upsampled to \(height) × \(width) by nearest neighbour (each value a block of pixels; "
+                + "Selvaraju et al. interpolate bilinearly, which draws values the map does not hold)")
             + (pictures ? ", over the image:\n" : ", over the image (drawn below)")
         var panels = [TextPicture.Panel(title: "image (\(name(label)))", cells: TextPicture.grey(pixels, height: height, width: width))]
         for e in result.explained {
