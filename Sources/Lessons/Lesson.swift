@@ -85,6 +85,8 @@ public struct Lesson: Sendable {
     public let presentation: Presentation
     /// A lesson that runs optimizers on a loss surface (`[descent]`, LessonDescent.swift).
     public let descent: Descent?
+    /// CNNs trained and explained by Grad-CAM (`[gradcam]`, LessonGradCAM.swift).
+    public let gradcam: GradCAM?
 
     /// `[training]`: plain gradient descent on the lesson's `parameters`, minimizing the program's output.
     public struct Training: Sendable {
@@ -94,7 +96,7 @@ public struct Lesson: Sendable {
         public internal(set) var why: String?
     }
 
-    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent"] + Presentation.keys
+    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent", "gradcam"] + Presentation.keys
     static let trainingKeys = ["steps", "full_steps", "rate", "why"]
     static let formulaKeys = ["claim", "why"]
     static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why", "printed"]
@@ -247,8 +249,12 @@ public struct Lesson: Sendable {
             guard let model = model.table else { throw fail(lineOf("model"), "[model] must be a table") }
             self.model = try Model(model, file: file, lines: lines)
         } else { self.model = nil }
-        guard !checks.isEmpty || !formulas.isEmpty || !(self.model?.checks.isEmpty ?? true) || !(descent?.checks.isEmpty ?? true) else {
-            throw fail(1, "a lesson needs at least one [[check]] (a figure the notes print), [[formula]] (a formula they print) or [[model.check]]")
+        if let gradcam = table["gradcam"] {
+            guard let gradcam = gradcam.table else { throw fail(lineOf("gradcam"), "[gradcam] must be a table") }
+            self.gradcam = try GradCAM(gradcam, file: file, lines: lines)
+        } else { self.gradcam = nil }
+        guard !checks.isEmpty || !formulas.isEmpty || !(self.model?.checks.isEmpty ?? true) || !(descent?.checks.isEmpty ?? true) || !(self.gradcam?.checks.isEmpty ?? true) else {
+            throw fail(1, "a lesson needs at least one [[check]] (a figure the notes print), [[formula]] (a formula they print), [[model.check]] or [[gradcam.check]]")
         }
         self.checks = checks
         self.formulas = formulas

@@ -250,7 +250,8 @@ public enum LessonText {
         var indent = leading + 2
         let body = line.dropFirst(leading)
         if body.hasPrefix("› ") { indent = leading + 2 }
-        else if let word = ["forward   ", "backward  ", "update    ", "training  ", "descent   ", "held-out  ", "loss      "].first(where: { body.hasPrefix($0) }) {
+        else if let word = ["forward   ", "backward  ", "update    ", "training  ", "descent   ", "held-out  ", "loss      ",
+                                           "image     ", "picture   ", "CAM       "].first(where: { body.hasPrefix($0) }) {
             indent = leading + word.count + 2
         }
         indent = min(indent, width / 2)

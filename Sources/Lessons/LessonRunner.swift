@@ -26,7 +26,11 @@ public struct LessonRun {
     public let full: Bool
     /// The lesson's `[descent]` runs, when it has them.
     public let descent: DescentRun?
-    public var passed: Bool { results.allSatisfy(\.passed) && (formulas?.passed ?? true) && (model?.passed ?? true) && (descent?.passed ?? true) }
+    /// The lesson's `[gradcam]` run: its CNNs trained and explained, when it has one.
+    public let gradcam: GradCAMRun?
+    public var passed: Bool {
+        results.allSatisfy(\.passed) && (formulas?.passed ?? true) && (model?.passed ?? true) && (descent?.passed ?? true) && (gradcam?.passed ?? true)
+    }
 
     /// Runs `lesson`.
     /// - Throws: `WorkbenchFailure.badInput` if its program or a check's quantity is wrong (naming the file and line).
@@ -74,6 +78,7 @@ public struct LessonRun {
         self.results = results
         model = try lesson.model.map { model throws(WorkbenchFailure) in try ModelRun(model, file: lesson.file, full: full) }
         descent = try lesson.descent.map { descent throws(WorkbenchFailure) in try DescentRun(lesson, descent: descent) }
+        gradcam = try lesson.gradcam.map { section throws(WorkbenchFailure) in try GradCAMRun(section, file: lesson.file, full: full) }
         if lesson.formulas.isEmpty {
             formulas = nil
         } else {
@@ -179,6 +184,7 @@ public struct LessonRun {
         }
         if let descent { steps += descent.steps(full: full) }
         if let model { steps += model.steps() }
+        if let gradcam { steps += gradcam.steps() }
         return steps
     }
 
@@ -224,15 +230,18 @@ public struct LessonRun {
         }
         if let model { lines += model.checkLines(full: full) }
         if let descent { lines += descent.checkLines() }
+        if let gradcam { lines += gradcam.checkLines() }
         // A bar given only for --full is shown in the quick run but not counted: it is skipped.
-        let modelChecks = (model?.results.filter(\.checked).count ?? 0) + (descent?.results.count ?? 0)
+        let modelChecks = (model?.results.filter(\.checked).count ?? 0) + (descent?.results.count ?? 0) + (gradcam?.results.count ?? 0)
         let skipped = model?.results.filter { !$0.checked }.count ?? 0
         let total = results.count + (formulas?.results.count ?? 0) + modelChecks
         let failedChecks: Int = results.filter { !$0.passed }.count + (formulas?.results.filter { !$0.passed }.count ?? 0)
         let failedRuns: Int = (model?.results.filter { !$0.passed }.count ?? 0) + (descent?.results.filter { !$0.passed }.count ?? 0)
+            + (gradcam?.results.filter { !$0.passed }.count ?? 0)
         let failed = failedChecks + failedRuns
         // Checks compare the notes' figures with the engine; formulas the notes' (or derived) formulas.
         let (what, plural, against) = results.isEmpty && modelChecks == 0 ? ("formula", "formulas", "the engine")
+            : results.isEmpty && model == nil && descent == nil && gradcam != nil ? ("check or formula", "checks and formulas", "the engine")
             : formulas == nil ? ("check", "checks", "the notes") : ("check or formula", "checks and formulas", "the notes and the engine")
         if failed == 0 {
             lines.append(total == 1 ? "the \(what) agrees with \(against)" : "all \(total) \(plural) agree with \(against)")
@@ -248,10 +257,10 @@ public struct LessonRun {
             case .atLeast, .atMost: return true
             }
         }.count ?? 0
-        let own = ownModel + (descent?.results.count ?? 0)
+        let own = ownModel + (descent?.results.count ?? 0) + (gradcam?.results.count ?? 0)
         if unprinted > 0 && own == 0 {
             // The lesson's own figures agree with the engine, not with anything the notes print.
-            let whole = unprinted == results.count && formulas == nil && model == nil && descent == nil
+            let whole = unprinted == results.count && formulas == nil && model == nil && descent == nil && gradcam == nil
             lines[lines.count - 1] = lines[lines.count - 1]
                 .replacingOccurrences(of: "with the notes and the engine", with: "with the notes")
                 .replacingOccurrences(of: "with the notes", with: whole ? "with the engine" : "with the notes and the engine")
@@ -266,7 +275,8 @@ public struct LessonRun {
                 lines[first] = lines[first].replacingOccurrences(of: "with the notes and the engine", with: "with the engine")
                     .replacingOccurrences(of: "with the notes", with: "with the engine")
             }
-            lines.append("(\(all) of them \(all == 1 ? "is" : "are") the lesson's own, not figures of the notes: counts marked ours, or bars)")
+            lines.append("(\(all) of them \(all == 1 ? "is" : "are") the lesson's own, not figures of the notes: "
+                         + (gradcam == nil ? "counts marked ours, or bars)" : "bars, and the engine against computations without backward)"))
         }
         return lines
     }
@@ -287,6 +297,7 @@ public struct LessonRun {
             "formulas": formulas?.json() ?? .null,
             "model": model?.json(full: full) ?? .null,
             "descent": descent?.json() ?? .null,
+            "gradcam": gradcam?.json() ?? .null,
         ])
     }
 }

@@ -56,6 +56,7 @@ public enum LessonPage {
         body.append("<h2>Step by step</h2>")
         body.append("<p class=\"legend\">Use ← and → (or the slider, or click a step). In the drawing, <span style=\"color:#1a7f37\">value</span> is the forward result, <span style=\"color:#cf222e\">grad</span> is ∂\(htmlText(trace.outputNode.label))/∂node, an edge reads local × upstream = contribution, and <b>?</b> is not known yet at this step.</p>")
         body.append(StepPage.stepper(svg: svg, steps: steps, trace: trace))
+        if let gradcam = run.gradcam { body += gradCAMFigures(gradcam) }
         body.append("<h2>Checks</h2>")
         body += checks(run)
         if !lesson.exercises.isEmpty {
@@ -77,7 +78,9 @@ public enum LessonPage {
         let names = run.narratedNames()
         var forward = trace.forwardSteps, backward = trace.backwardSteps
         var steps: [StepPage.Step] = []
-        for text in run.steps() {
+        // A [gradcam] section's steps are wide text pictures: they stand under the stepper, full width.
+        let all = run.steps()
+        for text in all.prefix(all.count - (run.gradcam?.steps().count ?? 0)) {
             let head = text.prefix { $0 != "\n" }
             let words = head.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             let keyword = words.first.map(String.init) ?? ""
@@ -134,6 +137,37 @@ public enum LessonPage {
         let lines = run.checkLines()
         let rest = run.results.isEmpty ? lines : Array(lines.dropFirst(1 + run.results.count))
         if !rest.isEmpty { html.append("<pre class=\"lines\">" + htmlText(rest.joined(separator: "\n")) + "</pre>") }
+        return html
+    }
+
+    /// The `[gradcam]` pictures: for each model, the image and Grad-CAM of the two classes laid
+    /// over it (the maps blown up by nearest neighbour), and for a GAP + linear head CAM's map too.
+    static func gradCAMFigures(_ run: GradCAMRun) -> [String] {
+        var html = ["<h2>Grad-CAM on the trained CNNs</h2>",
+                    "<p>Each map is ReLU(Σ<sub>k</sub> α<sub>k</sub> A<sup>k</sup>) of the model's last convolution, from the engine's backward pass, "
+                    + "blown up to the image by nearest neighbour and laid over it; its colour bar runs from 0 to the map's largest value.</p>"]
+        let (height, width) = (run.height, run.width)
+        func blownUp(_ map: [Double], _ mapHeight: Int, _ mapWidth: Int) -> [Double] {
+            (0..<height * width).map { p in map[(p / width * mapHeight / height) * mapWidth + (p % width) * mapWidth / width] }
+        }
+        html.append("<pre class=\"lines\">" + htmlText(LessonText.fit(run.dataStep())) + "</pre>")
+        for (index, result) in run.models.enumerated() {
+            html.append("<h3>Model \(index + 1): \(htmlText(result.model.spec.name))</h3>")
+            html.append("<pre class=\"lines\">" + htmlText(LessonText.fit(run.steps(model: index, pictures: false).joined(separator: "\n"))) + "</pre>")
+            var panels = [PixelPicture.Panel.grey("image (label \(run.name(run.label)))", run.pixels, height: height, width: width, range: 0...(run.pixels.max() ?? 1))]
+            for e in result.explained {
+                panels.append(PixelPicture.Panel(title: "Grad-CAM, y_\(run.name(e.cam.classIndex))", values: e.upsampled, height: height, width: width,
+                                                 kind: .overlay(grey: run.pixels, range: 0...(run.pixels.max() ?? 1), maximum: e.cam.heatMap.storage.max() ?? 0)))
+            }
+            if let cam = result.cam, let e = result.explained.first {
+                let shape = e.cam.featureMaps.shape
+                let map = blownUp(cam.maps[0], shape[1], shape[2])
+                panels.append(PixelPicture.Panel(title: "CAM, y_\(run.name(e.cam.classIndex))", values: map, height: height, width: width,
+                                                 kind: .overlay(grey: run.pixels, range: 0...(run.pixels.max() ?? 1), maximum: map.max() ?? 0)))
+            }
+            let caption = "Model \(index + 1), \(result.model.file): predicts \(run.name(result.predicted)), held-out accuracy \(String(format: "%.2f", result.heldOutAccuracy))%"
+            html.append("<figure class=\"gradcam\">" + inlinable(PixelPicture.svg(panels, caption: caption)) + "</figure>")
+        }
         return html
     }
 

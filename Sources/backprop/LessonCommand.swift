@@ -89,12 +89,14 @@ struct LessonCommand: ParsableCommand {
             let lesson = try Lesson(file: file)
             let run = try LessonRun(lesson)
             let disagree = run.results.filter { !$0.passed }.map(\.check.quantity) + (run.model?.results.filter { !$0.passed }.map(\.check.quantity) ?? [])
+                + (run.gradcam?.results.filter { !$0.passed }.map { "model \($0.check.model) \($0.check.quantity.rawValue)" } ?? [])
             if !disagree.isEmpty {
                 throw WorkbenchFailure.failed("\(file): well-formed, but the engine disagrees with the notes' figure for \(disagree.joined(separator: ", ")) (run 'backprop lesson \(file)' to see both)")
             }
             var parts = ["\(run.job.trace.nodes.count) nodes", "\(lesson.checks.count) check\(lesson.checks.count == 1 ? "" : "s")"]
             if !lesson.formulas.isEmpty { parts.append("\(lesson.formulas.count) formula\(lesson.formulas.count == 1 ? "" : "s")") }
             if let model = lesson.model { parts.append("\(model.checks.count) model check\(model.checks.count == 1 ? "" : "s") (\(model.preset))") }
+            if let gradcam = lesson.gradcam { parts.append("\(gradcam.checks.count) grad-cam check\(gradcam.checks.count == 1 ? "" : "s") (\(gradcam.models.count) CNN\(gradcam.models.count == 1 ? "" : "s"))") }
             if !lesson.exercises.isEmpty { parts.append("\(lesson.exercises.count) exercise\(lesson.exercises.count == 1 ? "" : "s")") }
             print("\(file): lesson \(lesson.number) '\(lesson.title)' is valid: " + parts.joined(separator: ", "))
         }
