@@ -65,8 +65,9 @@ fuzz: deps
 # The test suite under AddressSanitizer and ThreadSanitizer, each in its own scratch path; the CLI
 # tests run the sanitized backprop; the server tests run on their own, as in `make test`. Leak
 # checking is off (caches that live until exit), and so is Swift's backtracer, which reads memory
-# the sanitizers guard.
-SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no
+# the sanitizers guard. BACKPROP_SANITIZED lifts the tests' `ulimit -v` (a sanitizer reserves
+# terabytes of address space for its shadow memory, so the binary could not start under it).
+SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no BACKPROP_SANITIZED=1
 sanitize: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --scratch-path .build-asan --sanitize=address
 	$(SANITIZE_ENV) BACKPROP_BIN=$(CURDIR)/.build-asan/debug/backprop $(SWIFT) test $(SWIFT_FLAGS) --scratch-path .build-asan --sanitize=address --skip ServerTests
