@@ -7,7 +7,7 @@ extension SavedModel {
     /// checked by `SavedModel.init(text:file:)` from here.
     ///
     /// `JSONDecoder` reads a number with correct rounding, so a weight written in its shortest exact
-    /// form reads back bit for bit. `JSONSerialization`, which read saved models before, lost the
+    /// form reads back bit for bit. Foundation's untyped reader (NSNumbers), used before, lost the
     /// last bit of about two weights in three (`SavedModelTests`).
     struct Document: Decodable {
         let version: Int
