@@ -1,4 +1,3 @@
-import Foundation
 import NeuralNetworks
 import TOMLKit
 import Support

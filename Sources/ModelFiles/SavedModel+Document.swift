@@ -1,5 +1,3 @@
-import Foundation
-
 extension SavedModel {
     /// A saved model's JSON as `JSONDecoder` reads it: each field checked for its kind where it is
     /// read, a wrong one a `Problem` that names the field (and the layer and entry) and what it must
