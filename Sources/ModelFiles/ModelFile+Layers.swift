@@ -1,9 +1,9 @@
-import Foundation
 import NeuralNetworks
 import TOMLKit
 import Support
 
-/// A value of a layer's key, from a model file (TOML) or a saved model (JSON): one decoder serves both.
+/// A value of a layer's key, from a model file (TOML) or a saved model (JSON, `Decodable`): one
+/// reader of layers serves both.
 enum FieldValue: Sendable, Equatable {
     case integer(Int)
     case number(Double)
@@ -22,24 +22,6 @@ enum FieldValue: Sendable, Equatable {
         } else { self = .other(ModelFile.describe(value.tomlValue.type)) }
     }
 
-    /// From `JSONSerialization`: a whole number (written as 50 or 50.0) is an integer.
-    init(json value: Any) {
-        // JSONSerialization gives true and false as NSNumbers of type char ("c").
-        func isBoolean(_ number: NSNumber) -> Bool { String(cString: number.objCType) == "c" }
-        func integer(_ number: NSNumber) -> Int? {
-            let double = number.doubleValue
-            guard !isBoolean(number), double.rounded() == double, abs(double) < 1e15 else { return nil }
-            return Int(double)
-        }
-        if let number = value as? NSNumber {
-            self = integer(number).map(FieldValue.integer) ?? (isBoolean(number) ? .other("a boolean") : .number(number.doubleValue))
-        } else if let string = value as? String { self = .string(string) }
-        else if let array = value as? [Any] {
-            let integers = array.compactMap { ($0 as? NSNumber).flatMap(integer) }
-            self = integers.count == array.count ? .integers(integers) : .other("an array of something other than integers")
-        } else { self = .other("a \(type(of: value))") }
-    }
-
     var described: String {
         switch self {
         case .integer: "an integer"
@@ -48,6 +30,34 @@ enum FieldValue: Sendable, Equatable {
         case .integers: "an array"
         case .other(let description): description
         }
+    }
+
+    /// The value as a message shows what was found: a number as written, anything else described.
+    var shown: String {
+        switch self {
+        case .integer(let value): "\(value)"
+        case .number(let value): "\(value)"
+        default: described
+        }
+    }
+}
+
+extension FieldValue: Decodable {
+    /// From JSON (a saved model): a whole number that an `Int` holds exactly (written as 50, 50.0 or
+    /// 5e1) is an integer. Never throws: a value of another kind is `.other`, described for a message.
+    init(from decoder: any Decoder) throws {
+        let value = try decoder.singleValueContainer()
+        if value.decodeNil() { self = .other("null") }
+        else if (try? value.decode(Bool.self)) != nil { self = .other("a boolean") }
+        else if let integer = try? value.decode(Int.self) { self = .integer(integer) }
+        else if let number = try? value.decode(Double.self) { self = .number(number) }
+        else if let string = try? value.decode(String.self) { self = .string(string) }
+        else if let array = try? value.decode([FieldValue].self) {
+            let integers = array.compactMap { if case .integer(let value) = $0 { value } else { nil } }
+            self = integers.count == array.count ? .integers(integers) : .other("an array of something other than integers")
+        } else if (try? value.decode([String: FieldValue].self)) != nil { self = .other("an object") }
+        // What is left is a number that `JSONDecoder` reads as neither (1e400, 1e-400).
+        else { self = .other("a number beyond a Double's range") }
     }
 }
 
