@@ -5,10 +5,9 @@ import PackageDescription
 
 let package = Package(
     name: "LibraryDemo",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],   // the workbench's own (its Package.swift, docs/library.md)
     dependencies: [
-        // By path, from this checkout. A released version would be
-        // .package(url: "https://github.com/OWNER/backprop-workbench", from: "1.0.0").
+        // By path, from this checkout (the workbench is not published at a URL yet).
         .package(name: "BackpropWorkbench", path: "../.."),
     ],
     targets: [

@@ -1,5 +1,4 @@
 import Autograd
-import Datasets
 import Expressions
 import Foundation
 import Support
