@@ -175,22 +175,30 @@ public struct GradCAMRun {
     /// the index of the linear layer's parameters among the model's weighted layers.
     public static func gapHead(of spec: ModelSpec) -> Int? {
         let layers = spec.layers
-        guard let conv = layers.lastIndex(where: { if case .conv2d = $0 { return true }; return false }) else { return nil }
+        guard let conv = layers.lastIndex(where: { $0 is ModelSpec.Conv2d }) else { return nil }
         var feature = conv
-        if conv + 1 < layers.count, case .activation = layers[conv + 1] { feature = conv + 1 }
+        if conv + 1 < layers.count, layers[conv + 1] is ModelSpec.Activation { feature = conv + 1 }
         guard layers.count == feature + 4, let rows = try? spec.summary() else { return nil }
         let shape = rows[feature].outputShape
         guard shape.count == 3, shape[1] == shape[2],
-              case .avgPool2d(let size, let stride) = layers[feature + 1], size == shape[1], stride == nil || stride == size,
-              layers[feature + 2] == .flatten, case .linear = layers[feature + 3] else { return nil }
-        return layers.filter { if case .linear = $0 { return true }; if case .conv2d = $0 { return true }; return false }.count - 1
+              let pool = layers[feature + 1] as? ModelSpec.AvgPool2d, pool.size == shape[1], pool.stride == nil || pool.stride == pool.size,
+              layers[feature + 2] is ModelSpec.Flatten, layers[feature + 3] is ModelSpec.Linear else { return nil }
+        return Self.weightedCount(rows) - 1
+    }
+
+    /// How many of the compiled `rows` own a weight and bias: where the next layer's parameters
+    /// start among the model's.
+    static func weightedCount(_ rows: some Collection<CompiledModel.Row>) -> Int {
+        rows.count { $0.parameterShapes != nil }
     }
 
     /// ∂y_c/∂A by central differences of the layers after A, forward passes only, reduced to α (the
     /// mean over each map), for each class in `classes`.
     static func finiteDifferences(network: FeatureNetwork, layer: Int, maps: Tensor, classes: [Int], at: SourceLocation) throws(WorkbenchFailure) -> [[Double]] {
         let spec = network.spec
-        let weighted = spec.layers.prefix(layer).filter { if case .linear = $0 { return true }; if case .conv2d = $0 { return true }; return false }.count
+        let weighted: Int
+        do { weighted = Self.weightedCount(try spec.summary().prefix(layer)) }
+        catch { throw .badInput("\(spec.name): \(error)", at: at) }
         let tail: FeatureNetwork
         do {
             tail = try FeatureNetwork(spec: ModelSpec(name: spec.name + " after layer \(layer)", inputShape: maps.shape, layers: Array(spec.layers[layer...])),
