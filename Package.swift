@@ -111,11 +111,11 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "SupportTests", dependencies: ["Support", "Autograd", "Expressions", "Datasets"]),
-        .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Support", "Autograd"]),
+        .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Support", "Autograd", "Expressions"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "Support", "NeuralNetworks", "Datasets", "Lessons", "Grading", "Claims", "Diagrams", "TestSupport"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Support", "Autograd", "Grading", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         .testTarget(name: "PagesTests", dependencies: ["Pages", "Support", "Autograd", "Grading", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
-        .testTarget(name: "GradingTests", dependencies: ["Grading", "Support", "Autograd", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Support", "Autograd", "Expressions", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
         .testTarget(name: "LibraryTests"),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport", "Grading",
