@@ -236,7 +236,16 @@ extension Parser {
             // Class probabilities when the target has the input's shape, class indices otherwise.
             let classDim = shape.count == 1 ? 0 : 1
             let logs = try apply(.logSoftmax, input, nil, attribute: shape.isEmpty ? nil : .axis(classDim), at: position)
-            guard shape.count >= 1, graph.shape(of: target) == shape else { return try apply(.nllLoss, logs, target, at: position) }
+            let targetShape = graph.shape(of: target)
+            guard shape.count >= 1, targetShape == shape else {
+                // Class indices: name the call the student wrote, not the nll_loss it is lowered to.
+                guard (shape.count == 2 && targetShape == [shape[0]]) || (shape.count == 1 && targetShape.isEmpty) else {
+                    throw refuse("cross_entropy", "takes logits [N, C] with class indices [N] (or probabilities of the logits' shape), "
+                                 + "or logits [C] with one class index; got \(Tensor.describe(shape: shape)) and \(Tensor.describe(shape: targetShape))",
+                                 at: position)
+                }
+                return try apply(.nllLoss, logs, target, at: position)
+            }
             let total = try apply(.sum, try apply(.multiply, target, logs, at: position), nil, at: position)
             let negated = try apply(.negate, total, nil, at: position)
             return shape.count == 1 ? negated : try apply(.divide, negated, graph.constant(Double(shape[0])), at: position)

@@ -43,6 +43,7 @@ struct TorchCallTests {
         ("f = sum(x, 1, true, 2)", "1:5", "sum takes 1 to 3 arguments, got 4"),
         ("\nf = sum(max_pool2d(x, 3, padding=2))", "2:9", "max_pool2d: padding 2 is more than half the 3×3 window (PyTorch's rule)"),
         ("f = cross_entropy(flatten(x), 9)", "1:5", "nll_loss: target 9 is not a class index from 0 to 8"),
+        ("f = cross_entropy(x, 7)", "1:5", "cross_entropy: takes logits [N, C] with class indices [N] (or probabilities of the logits' shape), or logits [C] with one class index; got [1, 3, 3] and []"),
         ("f = sum(conv2d(x, b))", "1:9", "conv2d: the weight must be [F, C, K, K] with C = 1 channels of the input (square kernels), got [1]"),
         ("f = sum(conv2d(x, w, w))", "1:22", "conv2d: the bias must be [1], one per filter, got [1, 1, 2, 2]"),
         ("f = sum(flatten(x, 2, 1))", "1:9", "flatten: start_dim 2 comes after end_dim 1"),
