@@ -68,7 +68,8 @@ public struct TraceJob {
         // output does not depend on it, so its gradient is 0.
         let output = graph.label(of: program.output)
         for name in program.unusedInputs {
-            notes.append("warning: --at gives '\(name)', which the program does not use" +
+            let source = given.values.first(where: { $0.name == name }).map(\.source) ?? "--at"
+            notes.append("warning: \(source) gives '\(name)', which the program does not use" +
                          (graph.shape(of: program.output).isEmpty ? "; \(output) does not depend on \(name), so ∂\(output)/∂\(name) = 0" : ""))
         }
         self.program = program

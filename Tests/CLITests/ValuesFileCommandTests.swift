@@ -37,6 +37,8 @@ struct ValuesFileCommandTests {
         try Data("{\"x\": 2, \"y\": 3}".utf8).write(to: URL(fileURLWithPath: directory + "/xy.json"))
         let check = try CLI.run(["check", "f = x * y", "--values", directory + "/xy.json", "--claim", "df/dx = 3"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let unused = try CLI.run(["trace", "f = 2 * x", "--values", "xy.json"], in: directory)
+        #expect(unused.status == 0 && unused.stderr.contains("warning: xy.json gives 'y', which the program does not use"), "\(unused.stderr)")
     }
 
     @Test("hostile files: one line naming the file and what is wrong, exit 2", arguments: [
