@@ -168,15 +168,16 @@ public struct ClaimCheck {
     /// - Parameters:
     ///   - file: the program's name in messages.
     ///   - inputs: the `--at` text.
+    ///   - values: values from files (`--values`) or the server's `"values"`.
     ///   - claims: the `--claim` texts.
     ///   - randomPoints: how many random points a formula is checked at besides the given point.
     ///   - seed: the seed of the random points.
     /// - Throws: `WorkbenchFailure`: bad input (exit 2) for a mistake in the program, the values or a
     ///   claim (with the column inside the claim); failed (exit 1) when NaN or infinity appears.
-    public init(source: String, file: String = "program", inputs: String?, claims texts: [String],
+    public init(source: String, file: String = "program", inputs: String?, values: GivenValues = GivenValues(), claims texts: [String],
                 randomPoints: Int = 5, seed: UInt64 = 1) throws(WorkbenchFailure) {
         guard !texts.isEmpty else { throw .badInput("no claim to check: give one with --claim, e.g. --claim \"df/dx = z\"") }
-        let job = try TraceJob(source: source, file: file, inputs: inputs)
+        let job = try TraceJob(source: source, file: file, inputs: inputs, values: values)
         self.job = job
         self.seed = seed
         self.requestedPoints = max(0, randomPoints)

@@ -17,15 +17,24 @@ public struct TraceJob {
     /// - Parameters:
     ///   - file: the name used in messages (`program`, `prog.bp`).
     ///   - inputs: the `--at` text, e.g. `x=-2,y=5`.
+    ///   - values: values read from files (`--values`) or the server's `"values"`; a name given
+    ///     there and in `inputs` is bad input.
     ///   - parameters: names among the inputs to record as parameters.
     /// - Throws: `WorkbenchFailure`: bad input (exit 2) for any mistake in the program or the
     ///   values; failed (exit 1) when a NaN or infinity appears, naming the node and where it was written.
-    public init(source: String, file: String = "program", inputs: String?, parameters: [String] = []) throws(WorkbenchFailure) {
-        let values: [(name: String, value: Tensor)]
+    public init(source: String, file: String = "program", inputs: String?, values given: GivenValues = GivenValues(),
+                parameters: [String] = []) throws(WorkbenchFailure) {
+        var values: [(name: String, value: Tensor)]
         do { values = try inputs.map(InputValues.parse) ?? [] } catch {
             // Positions in `--at` text are columns of its one line.
             throw WorkbenchFailure(error.message, at: SourceLocation(file: "--at", column: error.position?.column ?? 1),
                                    detail: error.detail, status: .badInput)
+        }
+        for value in given.values {
+            if values.contains(where: { $0.name == value.name }) {
+                throw .badInput("'\(value.name)' is given twice: in --at and in \(value.source)", at: SourceLocation(file: value.source))
+            }
+            values.append((value.name, value.value))
         }
         let program: Program
         do {
@@ -59,7 +68,8 @@ public struct TraceJob {
         // output does not depend on it, so its gradient is 0.
         let output = graph.label(of: program.output)
         for name in program.unusedInputs {
-            notes.append("warning: --at gives '\(name)', which the program does not use" +
+            let source = given.values.first(where: { $0.name == name }).map(\.source) ?? "--at"
+            notes.append("warning: \(source) gives '\(name)', which the program does not use" +
                          (graph.shape(of: program.output).isEmpty ? "; \(output) does not depend on \(name), so ∂\(output)/∂\(name) = 0" : ""))
         }
         self.program = program

@@ -1,6 +1,7 @@
 import Foundation
 import Grading
 import Support
+import Expressions
 
 // The JSON API's request and response types, one per route (docs/serve.md, "The JSON API").
 // Requests are decoded with `JSONDecoder` from a body already capped at `RequestLimits.bodyBytes`;
@@ -8,9 +9,11 @@ import Support
 // encoded by `API.encode`: sorted keys, two-space indentation, a line break at the end.
 
 /// `POST /api/trace`: `{"program": "q = x + y; f = q * z", "at": "x=-2,y=5,z=-4", "params": ["w"], "check": false}`.
+/// `"values": {"W": [[1, 2], [3, 4]]}` gives values as `--values FILE` does, beside `"at"`.
 struct TraceRequest: Codable, Sendable {
     var program: String?
     var at: String?
+    var values: [String: ValuesJSON.Nested]?
     var params: StringList?
     var check: Bool?
 }
@@ -19,6 +22,7 @@ struct TraceRequest: Codable, Sendable {
 struct CheckRequest: Codable, Sendable {
     var program: String?
     var at: String?
+    var values: [String: ValuesJSON.Nested]?
     var claims: StringList?
     var points: WholeNumber?
     var seed: WholeNumber?
@@ -28,6 +32,7 @@ struct CheckRequest: Codable, Sendable {
 struct DiagramRequest: Codable, Sendable {
     var program: String?
     var at: String?
+    var values: [String: ValuesJSON.Nested]?
     var params: StringList?
     var format: String?
     var rankdir: String?

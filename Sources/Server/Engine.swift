@@ -90,7 +90,7 @@ enum Engine {
     static func trace(_ body: TraceRequest, replyLimit: Int = RequestLimits.replyBytes) -> Reply {
         do throws(WorkbenchFailure) {
             let source = try program(body.program)
-            let job = try evaluate(source, at: body.at, parameters: body.params?.values ?? [])
+            let job = try evaluate(source, at: body.at, values: try given(body.values), parameters: body.params?.values ?? [])
             let check = body.check == true ? try job.gradientCheck() : nil
             // The gradient check adds an entry of about 150 bytes per input entry checked.
             let estimate = ReplyEstimate.Sum(ReplyEstimate.trace(job.trace)).adding(check?.entries.count ?? 0, times: 200)
@@ -114,8 +114,9 @@ enum Engine {
             guard (0...RequestLimits.points).contains(points) else { throw WorkbenchFailure.badInput("points \(points): use 0 to \(RequestLimits.points) random points") }
             let seed = body.seed?.value ?? 1
             guard seed >= 0 else { throw WorkbenchFailure.badInput("seed \(seed): use a whole number ≥ 0") }
-            try limitInputs(at)
-            let check = try ClaimCheck(source: source, file: "program", inputs: at, claims: claims, randomPoints: points, seed: UInt64(seed))
+            let values = try given(body.values)
+            try limitInputs(at, values: values)
+            let check = try ClaimCheck(source: source, file: "program", inputs: at, values: values, claims: claims, randomPoints: points, seed: UInt64(seed))
             try limitTrace(check.job.trace)
             if let refusal = tooBig(ReplyEstimate.check(check), nodes: check.job.trace.nodes.count, replyLimit) { return refusal }
             guard case .object(var object) = check.json() else { return .error("internal: the check's JSON is not an object", exitStatus: 1) }
@@ -130,7 +131,7 @@ enum Engine {
     /// or the step-by-step page of `trace --html` (`"format": "html"`), from the same library calls.
     static func diagram(_ body: DiagramRequest) -> Reply {
         do throws(WorkbenchFailure) {
-            let job = try evaluate(try program(body.program), at: body.at, parameters: body.params?.values ?? [])
+            let job = try evaluate(try program(body.program), at: body.at, values: try given(body.values), parameters: body.params?.values ?? [])
             var options = DiagramOptions(forwardOnly: body.forwardOnly ?? false)
             if let rankdir = body.rankdir {
                 guard let direction = DiagramOptions.Direction(rawValue: rankdir.uppercased()) else { throw WorkbenchFailure.badInput("rankdir \(rankdir): use LR or TB") }
@@ -181,24 +182,42 @@ enum Engine {
         return source
     }
 
-    static func evaluate(_ source: String, at: String?, parameters: [String]) throws(WorkbenchFailure) -> TraceJob {
-        try limitInputs(at)
-        let job = try TraceJob(source: source, file: "program", inputs: at, parameters: parameters)
+    static func evaluate(_ source: String, at: String?, values: GivenValues = GivenValues(), parameters: [String]) throws(WorkbenchFailure) -> TraceJob {
+        try limitInputs(at, values: values)
+        let job = try TraceJob(source: source, file: "program", inputs: at, values: values, parameters: parameters)
         try limitTrace(job.trace)
         return job
     }
 
-    /// Refuses input values with more entries than `RequestLimits.inputEntries` before evaluating.
-    static func limitInputs(_ at: String?) throws(WorkbenchFailure) {
+    /// The body's `"values"` (names to numbers or nested arrays), held to the rules of `--values`:
+    /// names a program can use, finite numbers, rectangular arrays, the engine's limits.
+    static func given(_ values: [String: ValuesJSON.Nested]?) throws(WorkbenchFailure) -> GivenValues {
+        guard let values else { return GivenValues() }
+        var pairs: [(name: String, value: Tensor)] = []
+        for (name, nested) in values.sorted(by: { $0.key < $1.key }) {
+            guard ValuesJSON.isName(name) else { throw .badInput("values: '\(name)' is not a name a program can use") }
+            do { pairs.append((name, try nested.tensor())) } catch { throw .badInput("values: \(name): \(error.message)") }
+        }
+        let entries = pairs.map(\.value.count).reduce(0, +)
+        guard entries <= RequestLimits.inputEntries else {
+            throw .badInput("values: the input values hold \(entries) entries; the server's limit is \(RequestLimits.inputEntries)")
+        }
+        return try GivenValues(pairs, source: "values")
+    }
+
+    /// Refuses input values (`"at"` and `"values"` together) with more entries than
+    /// `RequestLimits.inputEntries` before evaluating.
+    static func limitInputs(_ at: String?, values: GivenValues = GivenValues()) throws(WorkbenchFailure) {
+        let fromValues = values.values.map(\.value.count).reduce(0, +)
         guard let at else { return }
         // Entries are numbers separated by commas, so there are at most commas + 1 of them. Within
         // that bound the values are not parsed here (TraceJob parses them): parsing them twice was
         // 7% of the server's CPU for f = (x + y) z (perf).
-        guard at.utf8.reduce(1, { $0 + ($1 == UInt8(ascii: ",") ? 1 : 0) }) > RequestLimits.inputEntries else { return }
-        guard let values = try? InputValues.parse(at) else { return }   // TraceJob reports a parse error itself
-        let entries = values.map(\.value.count).reduce(0, +)
+        guard at.utf8.reduce(1, { $0 + ($1 == UInt8(ascii: ",") ? 1 : 0) }) + fromValues > RequestLimits.inputEntries else { return }
+        guard let parsed = try? InputValues.parse(at) else { return }   // TraceJob reports a parse error itself
+        let entries = parsed.map(\.value.count).reduce(0, +) + fromValues
         guard entries <= RequestLimits.inputEntries else {
-            throw .badInput("at: the input values hold \(entries) entries; the server's limit is \(RequestLimits.inputEntries)")
+            throw .badInput("at: the input values (with \"values\") hold \(entries) entries; the server's limit is \(RequestLimits.inputEntries)")
         }
     }
 

@@ -45,7 +45,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let (source, name) = try input.source()
 
-        let check = try ClaimCheck(source: source, file: name, inputs: input.at, claims: claim, randomPoints: points, seed: seed)
+        let check = try ClaimCheck(source: source, file: name, inputs: input.at, values: try input.givenValues(), claims: claim, randomPoints: points, seed: seed)
         for note in check.job.notes where note.hasPrefix("warning:") { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         print(json ? check.json().serialized() : check.table())
         if !check.passed {

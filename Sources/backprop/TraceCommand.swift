@@ -66,9 +66,9 @@ struct TraceCommand: ParsableCommand {
     func run() throws {
         let (source, name) = try input.source()
         // Before any work: no output may replace the program file.
-        try RunFiles(inputs: [(input.file, "the program file")]).check([("-o", output), ("--html", html)])
+        try RunFiles(inputs: [(input.file, "the program file")] + input.valuePaths.map { (path: Optional($0), description: "a values file") }).check([("-o", output), ("--html", html)])
 
-        let job = try TraceJob(source: source, file: name, inputs: input.at, parameters: params)
+        let job = try TraceJob(source: source, file: name, inputs: input.at, values: try input.givenValues(), parameters: params)
         for note in job.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         let gradientCheck = check ? try job.gradientCheck() : nil
 

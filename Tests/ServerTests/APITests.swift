@@ -26,6 +26,22 @@ struct APITests {
         #expect(checked.text == cliChecked.stdout)
     }
 
+    @Test("\"values\" in the body gives inputs as --values FILE does, with the same rules")
+    func valuesInBody() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let reply = try await server.request("POST", "/api/trace", json: ["program": "f = sum(W @ x) * b", "at": "b=2",
+                                                                         "values": ["W": [[1, 2], [3, 4]], "x": [1, -1]]])
+        #expect(reply.status == 200, "\(reply.text)")
+        let cli = try Backprop.run(["trace", "f = sum(W @ x) * b", "--at", "b=2,W=[[1,2],[3,4]],x=[1,-1]", "--json"])
+        #expect(cli.status == 0 && reply.text == cli.stdout)
+        let ragged = try await server.request("POST", "/api/check", json: ["program": "f = sum(W)", "values": ["W": [[1, 2], [3]]],
+                                                                          "claims": ["df/dW = 1"]])
+        #expect(ragged.status == 400 && (ragged.object["error"] as? String)?.contains("not rectangular") == true, "\(ragged.text)")
+        let twice = try await server.request("POST", "/api/trace", json: ["program": "f = x", "at": "x=1", "values": ["x": 2]])
+        #expect(twice.status == 400 && (twice.object["error"] as? String)?.contains("'x' is given twice: in --at and in values") == true, "\(twice.text)")
+    }
+
     @Test("errors carry the CLI's message, line:column and exit status (2 bad input → 400, 1 failed → 422)")
     func errorsMatchCLI() async throws {
         let server = try await TestServer.start()
