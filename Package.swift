@@ -96,7 +96,7 @@ let package = Package(
         // The thin executable: argument parsing, one library call, printing.
         .executableTarget(name: "backprop", dependencies: [
             "Server", "Support", "Claims", "ModelFiles", "Lessons", "Grading", "Pages", "Benchmarks",
-            "Autograd", "Diagrams", "NeuralNetworks", "Datasets",
+            "Autograd", "Expressions", "Diagrams", "NeuralNetworks", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The fuzz targets (Fuzz/, docs/reliability.md): libFuzzer's entry with -DFUZZING, a corpus replayer without.
