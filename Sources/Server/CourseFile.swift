@@ -1,5 +1,6 @@
 import Foundation
 import Grading
+import LTI
 import Support
 import TOMLKit
 
@@ -48,13 +49,15 @@ public struct CourseFile: Sendable {
     public let students: [Student]
     public let teachers: [Teacher]
     public let assignments: [Assignment]
+    /// `[lti]`: the tool's key and the LMSs that may launch it (CourseFile+LTI.swift, docs/lti.md).
+    public let lti: LTIConfiguration?
 
     public func assignment(_ lesson: Int) -> Assignment? { assignments.first { $0.lesson == lesson } }
     public func student(_ id: String) -> Student? { students.first { $0.id == id } }
 
     /// The largest course file read: 1 MB.
     public static let maximumBytes = 1 << 20
-    static let topKeys = ["name", "roster", "teachers", "assignment"]
+    static let topKeys = ["name", "roster", "teachers", "assignment", "lti"]
     static let assignmentKeys = ["lesson", "due", "attempts", "counts", "reveal"]
 
     /// Reads and checks a course file and its roster.
@@ -182,6 +185,7 @@ public struct CourseFile: Sendable {
             assignments.append(Assignment(lesson: lesson, due: due, attempts: attempts, counts: counts, reveal: reveal))
         }
         self.assignments = assignments
+        lti = try Self.lti(table["lti"], text: text, file: file, directory: directory)
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {

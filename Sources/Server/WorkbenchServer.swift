@@ -90,6 +90,8 @@ public final class WorkbenchServer: Sendable {
     let courseFile: CourseFile?
     let signInLimiter: ClientLimiter
     let issuedCodes: Int
+    /// With a course file's `[lti]`: the LTI 1.3 tool (LTITool.swift, docs/lti.md).
+    let lti: LTITool?
     /// The connections being served (set when the server starts: the file limit is read then).
     let connections = Locked<ConnectionCounter?>(nil)
     private let group = Locked<ServiceGroup?>(nil)
@@ -113,9 +115,11 @@ public final class WorkbenchServer: Sendable {
                 }
             }
             courseFile = loaded
+            if let configuration = loaded.lti { lti = try LTITool(configuration, course: loaded, store: store) } else { lti = nil }
             issuedCodes = try SignIn.issue(loaded, store: store, directory: options.dataDirectory, baseURL: options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }).count
         } else {
             courseFile = nil
+            lti = nil
             issuedCodes = 0
         }
     }
