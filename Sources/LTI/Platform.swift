@@ -1,4 +1,5 @@
 import Foundation
+import JWTKit
 
 /// One LMS that launches the tool (Moodle, Canvas, …): what it was registered with, as the course
 /// file's `[lti]` table says (docs/lti.md). Values only: the course file checks them.
@@ -45,9 +46,11 @@ public struct LTIPlatform: Sendable {
         guard let document = try? JSONDecoder().decode(Document.self, from: Data(bytes)) else {
             throw LTIError("not a JWKS: a JSON object {\"keys\": [{\"kty\": \"RSA\", \"kid\", \"n\", \"e\"}, …]}", status: 2)
         }
-        guard document.keys.contains(where: { $0.kty == "RSA" && $0.kid != nil && ($0.alg ?? "RS256") == "RS256" && $0.n != nil && $0.e != nil }) else {
-            throw LTIError("the JWKS has no RS256 key with a kid", status: 2)
+        let usable = document.keys.contains { key in
+            guard key.kty == "RSA", key.kid != nil, (key.alg ?? "RS256") == "RS256", let n = key.n, let e = key.e else { return false }
+            return (try? JWTKit.Insecure.RSA.PublicKey(modulus: n, exponent: e)) != nil   // a real key of 2048 bits or more
         }
+        guard usable else { throw LTIError("the JWKS has no RS256 key (of at least 2048 bits) with a kid", status: 2) }
         return .document(bytes, file: file)
     }
 

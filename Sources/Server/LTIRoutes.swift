@@ -14,19 +14,19 @@ extension WorkbenchServer {
             guard let lti = self.lti else { return Self.noLTI.response }
             return Reply.json(bytes: lti.configuration.toolKey.jwks).response
         }
-        router.get("/lti/login") { request, _ in
+        router.get("/lti/login") { request, context in
             let query = String(request.uri.query ?? "")
-            return self.ltiLogin(FormEncoding.decode(query), request)
+            return self.ltiLogin(FormEncoding.decode(query), context)
         }
-        router.post("/lti/login") { request, _ in
+        router.post("/lti/login") { request, context in
             switch await self.body(request) {
             case .failure(let reply): return reply.response
             case .success(let bytes):
                 // A login may come as a form POST with more fields in the query; the form's count.
                 var fields = FormEncoding.decode(String(request.uri.query ?? "")) ?? [:]
-                guard let form = FormEncoding.decode(String(decoding: bytes, as: UTF8.self)) else { return self.ltiLogin(nil, request) }
+                guard let form = FormEncoding.decode(String(decoding: bytes, as: UTF8.self)) else { return self.ltiLogin(nil, context) }
                 fields.merge(form) { _, posted in posted }
-                return self.ltiLogin(fields, request)
+                return self.ltiLogin(fields, context)
             }
         }
         router.post("/lti/launch") { request, context in
@@ -61,15 +61,15 @@ extension WorkbenchServer {
 
     /// `/lti/login`: checks the platform and answers with the redirect to its authorization endpoint,
     /// carrying a new `state` and `nonce`.
-    func ltiLogin(_ fields: [String: String]?, _ request: Request) -> Response {
-        switch ltiRedirect(fields) {
+    func ltiLogin(_ fields: [String: String]?, _ context: ServerContext) -> Response {
+        switch ltiRedirect(fields, client: context.client) {
         case .failure(let reply): return reply.response
         case .success(let location): return Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
         }
     }
 
     /// The address of the platform's authorization endpoint with the login's parameters, or the refusal.
-    func ltiRedirect(_ fields: [String: String]?) -> Result<String, Reply> {
+    func ltiRedirect(_ fields: [String: String]?, client: String) -> Result<String, Reply> {
         guard let lti else { return .failure(Self.noLTI) }
         guard let fields else { return .failure(Self.ltiRefusal("the login request is not a valid form (bad percent-encoding, or a field twice)", status: 400)) }
         guard let issuer = fields["iss"], let hint = fields["login_hint"], let target = fields["target_link_uri"] else {
@@ -90,8 +90,8 @@ extension WorkbenchServer {
         } else {
             base = "\(targetURL.scheme!)://\(host)\(targetURL.port.map { ":\($0)" } ?? "")"
         }
-        guard let (state, nonce) = lti.logins.start(platform: platform.key, target: target) else {
-            return .failure(.error("too many LTI logins are pending; try again in a few minutes", exitStatus: 1, httpStatus: 503))
+        guard let (state, nonce) = lti.logins.start(platform: platform.key, target: target, client: client) else {
+            return .failure(.error("too many LTI logins are pending (from \(client), or in all); try again in a few minutes", exitStatus: 1, httpStatus: 503))
         }
         var parameters = [("scope", "openid"), ("response_type", "id_token"), ("response_mode", "form_post"), ("prompt", "none"),
                           ("client_id", platform.clientID), ("redirect_uri", base + "/lti/launch"), ("login_hint", hint),

@@ -69,6 +69,8 @@ public struct ServeStart: Sendable {
     public let issuedCodes: Int
     /// `DATA/sign-in.csv` (with a course).
     public let signInFile: String?
+    /// The names of the LTI platforms of the course file's `[lti]` (empty without).
+    public var ltiPlatforms: [String] = []
 }
 
 /// `backprop serve`: the playground, the lessons, the exercises and the teacher's view, on
@@ -155,12 +157,14 @@ public final class WorkbenchServer: Sendable {
             router: router,
             server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "backprop", backlog: 1024),
-            onServerRunning: { [options, store, token, course] channel in
+            onServerRunning: { [options, store, token, course, lti] channel in
                 let port = channel.localAddress?.port ?? options.port
                 let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-                started(ServeStart(url: "http://\(host):\(port)/", port: port, dataFile: store.location, storedAttempts: stored,
-                                   teacherToken: token, lessons: course.lessons.count, course: courseName, issuedCodes: issued,
-                                   signInFile: signInFile))
+                var start = ServeStart(url: "http://\(host):\(port)/", port: port, dataFile: store.location, storedAttempts: stored,
+                                       teacherToken: token, lessons: course.lessons.count, course: courseName, issuedCodes: issued,
+                                       signInFile: signInFile)
+                start.ltiPlatforms = lti?.configuration.platforms.map(\.name) ?? []
+                started(start)
             },
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -2,7 +2,7 @@ import CryptoExtras
 import Foundation
 import GRDB
 import JWTKit
-import LTI
+@testable import LTI
 import Testing
 @testable import Server
 
@@ -255,6 +255,29 @@ struct LTITests {
         #expect(platform.recorder.jwksFetches == 1, "an unknown kid refetches at most once a minute")
     }
 
+    @Test("a JWKS given as a file (offline use): the launch is checked against it and nothing is fetched")
+    func jwksFile() async throws {
+        let platform = try await PlatformSimulator.start()
+        defer { platform.stop() }
+        let path = try Self.course(platform)
+        let directory = (path as NSString).deletingLastPathComponent
+        try platform.jwks.write(toFile: directory + "/platform-jwks.json", atomically: true, encoding: .utf8)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "jwks_url = \"\(platform.base)/jwks\"", with: "jwks_file = \"platform-jwks.json\"")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let server = try await CourseTests.start(path)
+        let (state, nonce, _) = try await Self.login(server)
+        let launched = try await Self.launch(server, token: try await platform.idToken(nonce: nonce), state: state)
+        #expect(launched.status == 303 && launched.headers["location"] == "/exercises/1", "\(launched.text)")
+        let second = try await Self.login(server)
+        let unknownKid = try await Self.launch(server, token: try await platform.idToken(nonce: second.nonce, kid: "rotated-away"), state: second.state)
+        #expect(unknownKid.status == 403 && unknownKid.text.contains("kid"))
+        #expect(platform.recorder.jwksFetches == 0)
+        // A JWKS file whose key is no RSA key of 2048 bits is refused at the door.
+        try #"{"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","n":"abc","e":"AQAB"}]}"#.write(toFile: directory + "/platform-jwks.json", atomically: true, encoding: .utf8)
+        #expect(throws: (any Error).self) { try CourseFile(file: path) }
+    }
+
     @Test("the course file's [lti] is checked at the door: the key's mode, unknown keys, addresses, one of jwks_url and jwks_file")
     func configuration() async throws {
         let platform = try await PlatformSimulator.start()
@@ -294,6 +317,44 @@ struct LTITests {
         #expect(twice?.what.contains("twice") == true && twice?.location?.line == secondClientID, "\(String(describing: twice))")
         let two = several.replacingOccurrences(of: "client_id = \"\(PlatformSimulator.clientID)\"\ndeployment_ids", with: "client_id = \"second\"\ndeployment_ids", options: [], range: several.range(of: "client_id = \"\(PlatformSimulator.clientID)\"\ndeployment_ids", options: .backwards))
         #expect(try CourseFile(text: two, file: path).lti?.platforms.map(\.clientID) == [PlatformSimulator.clientID, "second"])
+    }
+}
+
+/// The parts, one at a time.
+@Suite("LTI 1.3: the parts")
+struct LTIPartsTests {
+    @Test("pending logins: used once, ten minutes, at most so many in all and per address")
+    func loginStates() throws {
+        let states = LoginStates(capacity: 3, perClient: 2)
+        let now = Date()
+        let first = try #require(states.start(platform: "p", target: "t", client: "10.0.0.1", now: now))
+        #expect(states.start(platform: "p", target: "t", client: "10.0.0.1", now: now) != nil)
+        #expect(states.start(platform: "p", target: "t", client: "10.0.0.1", now: now) == nil)   // per address
+        #expect(states.start(platform: "p", target: "t", client: "10.0.0.2", now: now) != nil)
+        #expect(states.start(platform: "p", target: "t", client: "10.0.0.3", now: now) == nil)   // in all
+        let taken = try #require(states.take(state: first.state, now: now))
+        #expect(states.matches(taken, nonce: first.nonce) && !states.matches(taken, nonce: first.state))
+        #expect(states.take(state: first.state, now: now) == nil)                               // once
+        let late = try #require(states.start(platform: "p", target: "t", client: "10.0.0.3", now: now))
+        #expect(states.take(state: late.state, now: now.addingTimeInterval(LoginStates.lifetime + 1)) == nil)
+        // Expired logins make room.
+        #expect(states.start(platform: "p", target: "t", client: "10.0.0.4", now: now.addingTimeInterval(LoginStates.lifetime + 1)) != nil)
+    }
+
+    @Test("forms, the scores address and the lesson of a launch")
+    func pieces() {
+        #expect(FormEncoding.decode("a=1&b=x%20y+z")?["b"] == "x y z")
+        #expect(FormEncoding.decode("state=1&state=2") == nil)     // a field twice: which one counts would be a guess
+        #expect(FormEncoding.decode("a=%zz") == nil)
+        #expect(FormEncoding.decode(FormEncoding.encode([("k", "a&b=c d/é")]))?["k"] == "a&b=c d/é")
+        #expect(ScoreService.scoresURL(URL(string: "https://lms.example/api/lti/courses/1/line_items/2?type_id=5")!).absoluteString
+                == "https://lms.example/api/lti/courses/1/line_items/2/scores?type_id=5")
+        #expect(ScoreService.scoresURL(URL(string: "https://lms.example/items/2/")!).absoluteString == "https://lms.example/items/2/scores")
+        #expect(LaunchVerifier.lesson(custom: "3", target: "https://w.example/exercises/1") == 3)
+        #expect(LaunchVerifier.lesson(custom: nil, target: "https://w.example/exercises/12/sheet") == 12)
+        #expect(LaunchVerifier.lesson(custom: nil, target: "https://w.example/lessons/4") == 4)
+        #expect(LaunchVerifier.lesson(custom: "0", target: nil) == nil && LaunchVerifier.lesson(custom: "one", target: nil) == nil)
+        #expect(LaunchVerifier.lesson(custom: nil, target: "https://w.example/") == nil)
     }
 }
 

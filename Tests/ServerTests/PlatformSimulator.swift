@@ -17,6 +17,8 @@ final class PlatformSimulator: Sendable {
     let port: Int
     let key: JWTKeyCollection
     let privateKeyPEM: String
+    /// The simulator's JWKS document (what `/jwks` serves).
+    let jwks: String
     private let task: Task<Void, any Error>
     private let state: Recorder
 
@@ -100,11 +102,11 @@ final class PlatformSimulator: Sendable {
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else { throw TestFailure("the platform simulator did not start") }
         recorder.with { $0.tokenURL = "http://127.0.0.1:\(port)/token" }
-        return PlatformSimulator(port: port, key: key, pem: privateKey.pemRepresentation, task: task, recorder: recorder)
+        return PlatformSimulator(port: port, key: key, pem: privateKey.pemRepresentation, jwks: jwks, task: task, recorder: recorder)
     }
 
-    private init(port: Int, key: JWTKeyCollection, pem: String, task: Task<Void, any Error>, recorder: Recorder) {
-        self.port = port; self.key = key; self.privateKeyPEM = pem; self.task = task; self.state = recorder
+    private init(port: Int, key: JWTKeyCollection, pem: String, jwks: String, task: Task<Void, any Error>, recorder: Recorder) {
+        self.port = port; self.key = key; self.privateKeyPEM = pem; self.jwks = jwks; self.task = task; self.state = recorder
     }
 
     func stop() { task.cancel() }
