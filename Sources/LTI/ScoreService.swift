@@ -30,7 +30,7 @@ public struct ScoreOutcome: Sendable, Codable {
 /// Posts scores to the platforms' line items (LTI Assignment and Grade Services 2.0) after the
 /// attempts are stored, never in the student's request: `enqueue` only notes the student and lesson
 /// (at most `capacity` waiting; beyond, the score is dropped and says so), and one worker works
-/// through them, asking `resolve` for the score to send at that moment (best or latest, as the
+/// through them in order, asking `resolve` for the score to send at that moment (best or latest, as the
 /// assignment counts), a bearer token from the platform's token endpoint (a client assertion signed
 /// with the tool's key; kept until it expires), then POSTing to `LINEITEM/scores`. Every outcome is
 /// kept (the last 500) and a failure is also passed to `report` (the server's log).
@@ -42,11 +42,19 @@ public final class ScoreService: Sendable {
     let client: PlatformClient
     let resolve: Resolve
     let report: @Sendable (String) -> Void
-    private let state = Mutex<(waiting: [(student: String, lesson: Int)], running: Bool, outcomes: [ScoreOutcome])>(([], false, []))
+    private struct Queue {
+        var waiting: [(student: String, lesson: Int)] = []
+        var next = 0
+        var queued: Set<String> = []
+        var running = false
+        var outcomes: [ScoreOutcome] = []
+        var count: Int { waiting.count - next }
+    }
+    private let state = Mutex(Queue())
     private let tokens = Mutex<[String: (token: String, expires: Date)]>([:])
     static let keptOutcomes = 500
 
-    public init(toolKey: ToolKey, capacity: Int = 1000, timeout: Int64 = 10, resolve: @escaping Resolve, report: @escaping @Sendable (String) -> Void) {
+    public init(toolKey: ToolKey, capacity: Int = 10_000, timeout: Int64 = 10, resolve: @escaping Resolve, report: @escaping @Sendable (String) -> Void) {
         self.toolKey = toolKey
         self.capacity = capacity
         self.client = PlatformClient(timeout: .seconds(timeout))
@@ -58,9 +66,10 @@ public final class ScoreService: Sendable {
     /// waiting for that lesson is not noted twice (the worker sends the score of that moment).
     public func enqueue(student: String, lesson: Int) {
         let (start, dropped) = state.withLock { state -> (Bool, Bool) in
-            if state.waiting.contains(where: { $0.student == student && $0.lesson == lesson }) { return (false, false) }
-            guard state.waiting.count < capacity else { return (false, true) }
+            guard !state.queued.contains(Self.key(student, lesson)) else { return (false, false) }
+            guard state.count < capacity else { return (false, true) }
             state.waiting.append((student, lesson))
+            state.queued.insert(Self.key(student, lesson))
             if state.running { return (false, false) }
             state.running = true
             return (true, false)
@@ -73,12 +82,23 @@ public final class ScoreService: Sendable {
     public var outcomes: [ScoreOutcome] { state.withLock { Array($0.outcomes.reversed()) } }
 
     /// Whether nothing is waiting or being sent (the tests wait for it).
-    public var idle: Bool { state.withLock { $0.waiting.isEmpty && !$0.running } }
+    public var idle: Bool { state.withLock { $0.count == 0 && !$0.running } }
+
+    static func key(_ student: String, _ lesson: Int) -> String { "\(lesson) " + student }
 
     private func work() async {
         while let next = state.withLock({ state -> (student: String, lesson: Int)? in
-            if state.waiting.isEmpty { state.running = false; return nil }
-            return state.waiting.removeFirst()
+            guard state.next < state.waiting.count else {
+                state.waiting.removeAll(keepingCapacity: true); state.next = 0; state.running = false
+                return nil
+            }
+            let item = state.waiting[state.next]
+            state.next += 1
+            if state.next >= 1024 && state.next * 2 >= state.waiting.count {   // the sent ones go, so a busy queue does not grow
+                state.waiting.removeFirst(state.next); state.next = 0
+            }
+            state.queued.remove(Self.key(item.student, item.lesson))
+            return item
         }) {
             await send(student: next.student, lesson: next.lesson)
         }

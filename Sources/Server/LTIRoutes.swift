@@ -39,6 +39,17 @@ extension WorkbenchServer {
             guard let lti = self.lti else { return Self.noLTI.response }
             return API.reply(LTIScoresReply(scores: lti.scores.outcomes)).response
         }
+        teacher.post("/lti/resend") { _, _ in
+            // After the LMS was down: every remembered line item gets its student's score of now.
+            guard let lti = self.lti else { return Self.noLTI.response }
+            do {
+                let items = try await lti.lineItems.lineItems()
+                for item in items { lti.scores.enqueue(student: item.student, lesson: item.lesson) }
+                return API.reply(LTIResendReply(queued: items.count)).response
+            } catch {
+                return Reply.error("the answer store failed: \(error)", exitStatus: 1, httpStatus: 500).response
+            }
+        }
     }
 
     static var noLTI: Reply {
@@ -164,6 +175,11 @@ extension WorkbenchServer {
         case .sub: return "sub"
         }
     }
+}
+
+/// `POST /api/teacher/lti/resend`: how many scores were queued again.
+struct LTIResendReply: Encodable {
+    let queued: Int
 }
 
 /// `GET /api/teacher/lti/scores`: the scores sent to the LMS, newest first (the last 500).

@@ -10,6 +10,8 @@ protocol LineItemStore: Sendable {
     func rememberLineItem(student: String, lesson: Int, platform: String, lineItem: String, userID: String) async throws
     /// The line item of `student` at `lesson`, or nil when no launch carried one.
     func lineItem(student: String, lesson: Int) async throws -> (platform: String, lineItem: String, userID: String)?
+    /// Every student and lesson with a line item, by lesson then student.
+    func lineItems() async throws -> [(student: String, lesson: Int)]
 }
 
 /// The table `lti_line_item` of `attempts.sqlite` (this file and SQLiteStore.swift hold the server's SQL).
@@ -43,6 +45,12 @@ extension SQLiteStore: LineItemStore {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT platform, line_item, user_id FROM lti_line_item WHERE student = ? AND lesson = ?",
                              arguments: [student, lesson]).map { (platform: $0["platform"], lineItem: $0["line_item"], userID: $0["user_id"]) }
+        }
+    }
+
+    func lineItems() async throws -> [(student: String, lesson: Int)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT student, lesson FROM lti_line_item ORDER BY lesson, student").map { (student: $0["student"], lesson: $0["lesson"]) }
         }
     }
 }

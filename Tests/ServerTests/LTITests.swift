@@ -148,6 +148,14 @@ struct LTITests {
         let log = try await server.request("GET", "/api/teacher/lti/scores", token: CourseTests.teacherToken)
         let outcomes = log.object["scores"] as? [[String: Any]] ?? []
         #expect(outcomes.count == 2 && outcomes.allSatisfy { $0["status"] as? String == "sent" && $0["student"] as? String == "s1001" }, "\(log.text)")
+
+        // After an outage of the LMS the teacher sends every remembered score again: the best still.
+        let resend = try await server.request("POST", "/api/teacher/lti/resend", token: CourseTests.teacherToken)
+        #expect(resend.object["queued"] as? Int == 1, "\(resend.text)")
+        try await Self.waitForScores(server)
+        #expect(platform.recorder.scores.count == 3 && platform.recorder.scores.last?.body["scoreGiven"] as? Double == points)
+        let student = try await server.request("POST", "/api/teacher/lti/resend", cookie: session)
+        #expect(student.status == 401)   // a student's session is no teacher's
     }
 
     @Test("with counts = latest the score sent is the latest attempt's; a platform that refuses scores is logged for the teacher, and the answer is still stored")
@@ -341,6 +349,28 @@ struct LTIPartsTests {
         #expect(states.start(platform: "p", target: "t", client: "10.0.0.4", now: now.addingTimeInterval(LoginStates.lifetime + 1)) != nil)
     }
 
+    @Test("the score queue is bounded: beyond its capacity a score is dropped and logged, a student and lesson wait once")
+    func boundedQueue() async throws {
+        let key = try ToolKey(pem: try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation)
+        let gate = Gate()
+        let reported = Gate()
+        let scores = ScoreService(toolKey: key, capacity: 2, resolve: { student, _ in
+            await gate.wait()
+            await reported.add(student)
+            return nil   // no line item: nothing is sent
+        }, report: { line in Task { await reported.add(line) } })
+        for student in ["s1", "s2", "s3", "s4", "s2"] { scores.enqueue(student: student, lesson: 1) }
+        let dropped = scores.outcomes.filter { $0.status == "dropped" }
+        #expect(dropped.contains { $0.student == "s4" } && !dropped.contains { $0.student == "s2" }, "\(dropped)")
+        #expect(!scores.idle)
+        await gate.open()
+        let deadline = Date().addingTimeInterval(10)
+        while !scores.idle && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(scores.idle)
+        let resolved = await reported.items.filter { $0.hasPrefix("s") }
+        #expect(resolved.count + dropped.count == 4 && Set(resolved).count == resolved.count, "\(resolved)")   // s2 resolved once
+    }
+
     @Test("forms, the scores address and the lesson of a launch")
     func pieces() {
         #expect(FormEncoding.decode("a=1&b=x%20y+z")?["b"] == "x y z")
@@ -356,6 +386,19 @@ struct LTIPartsTests {
         #expect(LaunchVerifier.lesson(custom: "0", target: nil) == nil && LaunchVerifier.lesson(custom: "one", target: nil) == nil)
         #expect(LaunchVerifier.lesson(custom: nil, target: "https://w.example/") == nil)
     }
+}
+
+/// Holds the score worker until opened; collects what it saw.
+actor Gate {
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private(set) var items: [String] = []
+    func wait() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+    func open() { isOpen = true; for waiter in waiters { waiter.resume() }; waiters = [] }
+    func add(_ item: String) { items.append(item) }
 }
 
 extension ISO8601DateFormatter {
