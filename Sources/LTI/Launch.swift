@@ -17,6 +17,10 @@ public struct Launch: Sendable {
     public let target: String?
     /// The line item to post scores to, when the launch carries the score scope.
     public let lineItem: URL?
+    /// Without a line item of its own: the line items' container, when the launch carries the
+    /// line item scope too (the tool then finds or makes the lesson's line item there).
+    public let lineItems: URL?
+    public let resourceLinkID: String?
     public let deploymentID: String
 
     /// The roles that make the user a teacher: the course's Instructor or Administrator, or an
@@ -28,6 +32,7 @@ public struct Launch: Sendable {
         "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
     ]
     static let scoreScope = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+    static let lineItemScope = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 
     /// How far the clocks of the platform and the tool may differ.
     public static let leeway: TimeInterval = 60
@@ -99,11 +104,13 @@ public final class LaunchVerifier: Sendable {
         case .sub: rosterID = subject
         }
         let target = token.targetLinkURI ?? login.target
-        let lineItem = token.agsScopes.contains(Launch.scoreScope) ? token.lineItem.flatMap(URL.init(string:)) : nil
+        let scores = token.agsScopes.contains(Launch.scoreScope)
+        let lineItem = scores ? token.lineItem.flatMap(URL.init(string:)) : nil
+        let lineItems = scores && lineItem == nil && token.agsScopes.contains(Launch.lineItemScope) ? token.lineItems.flatMap(URL.init(string:)) : nil
         return Launch(platform: platform, subject: subject, rosterID: rosterID.flatMap { $0.isEmpty ? nil : $0 }, name: token.name,
                       isTeacher: !Launch.teacherRoles.isDisjoint(with: token.roles),
                       lesson: Self.lesson(custom: token.custom["lesson"], target: target), target: target,
-                      lineItem: lineItem, deploymentID: deployment)
+                      lineItem: lineItem, lineItems: lineItems, resourceLinkID: token.resourceLinkID, deploymentID: deployment)
     }
 
     /// The lesson a launch opens: the custom parameter `lesson=N`, or the target link's `/exercises/N`

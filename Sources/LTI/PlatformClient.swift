@@ -21,9 +21,10 @@ struct PlatformClient: Sendable {
         self.replyBytes = replyBytes
     }
 
-    func get(_ url: URL, accept: String) async throws -> Reply {
+    func get(_ url: URL, accept: String, bearer: String? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.headers.add(name: "Accept", value: accept)
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer " + bearer) }
         return try await send(request)
     }
 

@@ -3,14 +3,20 @@ import Synchronization
 
 /// A score to post: a student's grade at a lesson, to the line item their launch carried.
 public struct Score: Sendable {
+    /// Where it goes: the launch's line item, or the lesson's line item in the launch's container
+    /// (found by its tag `backprop-lesson-N` and resource link, made when there is none).
+    public enum Target: Sendable {
+        case lineItem(URL)
+        case container(URL, resourceLinkID: String?, lesson: Int)
+    }
     public let platform: LTIPlatform
-    public let lineItem: URL
+    public let target: Target
     /// The platform's user id (`sub` of the launch).
     public let userID: String
     public let given: Double
     public let maximum: Double
-    public init(platform: LTIPlatform, lineItem: URL, userID: String, given: Double, maximum: Double) {
-        self.platform = platform; self.lineItem = lineItem; self.userID = userID; self.given = given; self.maximum = maximum
+    public init(platform: LTIPlatform, target: Target, userID: String, given: Double, maximum: Double) {
+        self.platform = platform; self.target = target; self.userID = userID; self.given = given; self.maximum = maximum
     }
 }
 
@@ -36,11 +42,14 @@ public struct ScoreOutcome: Sendable, Codable {
 /// kept (the last 500) and a failure is also passed to `report` (the server's log).
 public final class ScoreService: Sendable {
     public typealias Resolve = @Sendable (_ student: String, _ lesson: Int) async throws -> Score?
+    /// Called with the line item found or made in a container, to be remembered for the next scores.
+    public typealias Found = @Sendable (_ student: String, _ lesson: Int, _ lineItem: URL) async -> Void
 
     public let capacity: Int
     let toolKey: ToolKey
     let client: PlatformClient
     let resolve: Resolve
+    let found: Found
     let report: @Sendable (String) -> Void
     private struct Queue {
         var waiting: [(student: String, lesson: Int)] = []
@@ -54,7 +63,9 @@ public final class ScoreService: Sendable {
     private let tokens = Mutex<[String: (token: String, expires: Date)]>([:])
     static let keptOutcomes = 500
 
-    public init(toolKey: ToolKey, capacity: Int = 10_000, timeout: Int64 = 10, resolve: @escaping Resolve, report: @escaping @Sendable (String) -> Void) {
+    public init(toolKey: ToolKey, capacity: Int = 10_000, timeout: Int64 = 10, resolve: @escaping Resolve,
+                found: @escaping Found = { _, _, _ in }, report: @escaping @Sendable (String) -> Void) {
+        self.found = found
         self.toolKey = toolKey
         self.capacity = capacity
         self.client = PlatformClient(timeout: .seconds(timeout))
@@ -114,36 +125,46 @@ public final class ScoreService: Sendable {
             return
         }
         do {
-            try await post(score, retry: true)
+            let lineItem: URL
+            switch score.target {
+            case .lineItem(let url): lineItem = url
+            case .container(let container, let link, let number):
+                lineItem = try await LineItems(client: client, bearer: { platform, scopes throws(LTIError) in try await self.bearer(platform, scopes: scopes) })
+                    .find(in: container, resourceLinkID: link, lesson: number, maximum: score.maximum, platform: score.platform)
+                await found(student, lesson, lineItem)
+            }
+            try await post(score, to: lineItem, retry: true)
             record(student, lesson, score, "sent", nil)
         } catch {
             record(student, lesson, score, "failed", "\(error)")
         }
     }
 
-    private func post(_ score: Score, retry: Bool) async throws(LTIError) {
-        let token = try await bearer(score.platform)
+    private func post(_ score: Score, to lineItem: URL, retry: Bool) async throws(LTIError) {
+        let token = try await bearer(score.platform, scopes: [Launch.scoreScope])
         let body = Self.scoreJSON(score, now: Date())
         let reply: PlatformClient.Reply
         do {
-            reply = try await client.postJSON(Self.scoresURL(score.lineItem), body, contentType: "application/vnd.ims.lis.v1.score+json", bearer: token)
+            reply = try await client.postJSON(Self.scoresURL(lineItem), body, contentType: "application/vnd.ims.lis.v1.score+json", bearer: token)
         } catch {
             throw LTIError("\(score.platform.name)'s score service could not be reached: \(error)", status: 502)
         }
         if reply.status == 401 && retry {
             // The platform no longer takes the token (it expired early, or was revoked): one new token, one more try.
-            tokens.withLock { _ = $0.removeValue(forKey: score.platform.key) }
-            return try await post(score, retry: false)
+            tokens.withLock { _ = $0.removeValue(forKey: Self.tokenKey(score.platform, [Launch.scoreScope])) }
+            return try await post(score, to: lineItem, retry: false)
         }
         guard (200..<300).contains(reply.status) else {
             throw LTIError("\(score.platform.name)'s score service answered HTTP \(reply.status): \(reply.text)", status: 502)
         }
     }
 
-    /// A bearer token for the score scope: kept until 30 s before it expires.
-    private func bearer(_ platform: LTIPlatform) async throws(LTIError) -> String {
+    static func tokenKey(_ platform: LTIPlatform, _ scopes: [String]) -> String { platform.key + " " + scopes.joined(separator: " ") }
+
+    /// A bearer token for these scopes: kept until 30 s before it expires.
+    func bearer(_ platform: LTIPlatform, scopes: [String]) async throws(LTIError) -> String {
         let now = Date()
-        if let kept = tokens.withLock({ $0[platform.key] }), kept.expires > now { return kept.token }
+        if let kept = tokens.withLock({ $0[Self.tokenKey(platform, scopes)] }), kept.expires > now { return kept.token }
         let assertion: String
         do { assertion = try await toolKey.clientAssertion(for: platform, now: now) } catch {
             throw LTIError("the client assertion could not be signed: \(error)", status: 500)
@@ -154,7 +175,7 @@ public final class ScoreService: Sendable {
                 ("grant_type", "client_credentials"),
                 ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
                 ("client_assertion", assertion),
-                ("scope", Launch.scoreScope),
+                ("scope", scopes.joined(separator: " ")),
             ])
         } catch {
             throw LTIError("\(platform.name)'s token endpoint could not be reached: \(error)", status: 502)
@@ -164,7 +185,7 @@ public final class ScoreService: Sendable {
             throw LTIError("\(platform.name)'s token endpoint answered HTTP \(reply.status): \(reply.text)", status: 502)
         }
         let lifetime = min(max((decoded.expires_in ?? 300) - 30, 0), 24 * 3600)
-        tokens.withLock { $0[platform.key] = (decoded.access_token, now.addingTimeInterval(lifetime)) }
+        tokens.withLock { $0[Self.tokenKey(platform, scopes)] = (decoded.access_token, now.addingTimeInterval(lifetime)) }
         return decoded.access_token
     }
 

@@ -155,8 +155,12 @@ extension WorkbenchServer {
         }
         do {
             if let lineItem = launch.lineItem {
-                try await lti.lineItems.rememberLineItem(student: student, lesson: lesson, platform: launch.platform.key,
-                                                         lineItem: lineItem.absoluteString, userID: launch.subject)
+                try await lti.lineItems.rememberLineItem(RememberedLineItem(platform: launch.platform.key, lineItem: lineItem.absoluteString, userID: launch.subject),
+                                                         student: student, lesson: lesson)
+            } else if let container = launch.lineItems {
+                try await lti.lineItems.rememberLineItem(RememberedLineItem(platform: launch.platform.key, lineItem: container.absoluteString, userID: launch.subject,
+                                                                            container: true, resourceLink: launch.resourceLinkID),
+                                                         student: student, lesson: lesson)
             }
             let session = try await SignIn.startSession(student: student, store: store)
             var response = Response(status: .seeOther, headers: [.location: "/exercises/\(lesson)", .cacheControl: "no-store"])

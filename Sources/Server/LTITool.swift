@@ -21,6 +21,8 @@ final class LTITool: Sendable {
         verifier = LaunchVerifier(configuration: configuration)
         scores = ScoreService(toolKey: configuration.toolKey, resolve: { student, lesson in
             try await Self.score(student: student, lesson: lesson, course: course, configuration: configuration, store: store, lineItems: lineItems)
+        }, found: { student, lesson, lineItem in
+            try? await lineItems.settleLineItem(student: student, lesson: lesson, lineItem: lineItem.absoluteString)
         }, report: { line in
             FileHandle.standardError.write(Data(("backprop serve: " + line + "\n").utf8))
         })
@@ -37,7 +39,8 @@ final class LTITool: Sendable {
             ? graded.max { ($0.points, $0.id) < ($1.points, $1.id) }   // the most points, the later on a tie
             : graded.last
         guard let chosen else { return nil }
-        return Score(platform: platform, lineItem: url, userID: item.userID, given: chosen.points, maximum: chosen.maxPoints)
+        let target: Score.Target = item.container ? .container(url, resourceLinkID: item.resourceLink, lesson: lesson) : .lineItem(url)
+        return Score(platform: platform, target: target, userID: item.userID, given: chosen.points, maximum: chosen.maxPoints)
     }
 }
 

@@ -36,14 +36,15 @@ struct LTIPartsTests {
         }, report: { line in Task { await reported.add(line) } })
         for student in ["s1", "s2", "s3", "s4", "s2"] { scores.enqueue(student: student, lesson: 1) }
         let dropped = scores.outcomes.filter { $0.status == "dropped" }
-        #expect(dropped.contains { $0.student == "s4" } && !dropped.contains { $0.student == "s2" }, "\(dropped)")
+        // However the worker and the enqueues interleave, two wait at most: one or two of the five are dropped, never the repeated s2.
+        #expect((1...2).contains(dropped.count) && !dropped.contains { $0.student == "s2" }, "\(dropped.map(\.student))")
         #expect(!scores.idle)
         await gate.open()
         let deadline = Date().addingTimeInterval(10)
         while !scores.idle && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(scores.idle)
         let resolved = await reported.items.filter { $0.hasPrefix("s") }
-        #expect(resolved.count + dropped.count == 4 && Set(resolved).count == resolved.count, "\(resolved)")   // s2 resolved once
+        #expect(resolved.count + dropped.count == 4 && Set(resolved).count == resolved.count, "\(resolved) \(dropped.map(\.student))")   // s2 resolved once
     }
 
     @Test("forms, the scores address and the lesson of a launch")

@@ -183,6 +183,35 @@ struct LTITests {
         #expect(newest?["status"] as? String == "failed" && (newest?["detail"] as? String)?.contains("could not be reached") == true, "\(log.text)")
     }
 
+    @Test("a launch with only the line items' container: the lesson's line item is made once, then found, and the scores go to it")
+    func containerOnly() async throws {
+        let (platform, server) = try await Self.start()
+        defer { platform.stop() }
+        var sessions: [String] = []
+        for student in ["s1001", "s1002"] {
+            let (state, nonce, _) = try await Self.login(server)
+            let token = try await platform.idToken(nonce: nonce, sub: "lms-" + student, sourcedID: student, containerOnly: true)
+            let launched = try await Self.launch(server, token: token, state: state)
+            #expect(launched.status == 303, "\(launched.text)")
+            sessions.append(String((launched.headers["set-cookie"] ?? "").split(separator: ";")[0]))
+        }
+        for session in sessions {
+            let answered = try await server.request("POST", "/api/exercises/1/answers", json: ["answers": ["q-value": 3]], cookie: session)
+            #expect(answered.status == 200)
+            try await Self.waitForScores(server)
+        }
+        let made = platform.recorder.lineItems
+        #expect(made.count == 1, "\(made)")   // the second student's score finds the line item the first one's made
+        #expect(made.first?["tag"] as? String == "backprop-lesson-1" && made.first?["resourceLinkId"] as? String == "link-1")
+        #expect((made.first?["scoreMaximum"] as? Double ?? 0) > 0)
+        let scores = platform.recorder.scores
+        #expect(scores.count == 2 && scores.allSatisfy { $0.lineItem == "100" }, "\(scores.map(\.lineItem)) \(platform.recorder.refused)")
+        #expect(Set(scores.compactMap { $0.body["userId"] as? String }) == ["lms-s1001", "lms-s1002"])
+        // The line item is remembered in the container's place: the next score goes straight to it.
+        let remembered = try await server.server.lti?.lineItems.lineItem(student: "s1001", lesson: 1)
+        #expect(remembered?.container == false && remembered?.lineItem.hasSuffix("/lineitems/100") == true)
+    }
+
     @Test("a teacher's launch opens the teacher's page and routes, and signs no student in")
     func teacherLaunch() async throws {
         let (platform, server) = try await Self.start()

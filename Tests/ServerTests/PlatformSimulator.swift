@@ -29,6 +29,7 @@ final class PlatformSimulator: Sendable {
         private var _tokens: [String] = []
         private var _scores: [(lineItem: String, body: [String: Any], contentType: String)] = []
         private var _refused: [String] = []
+        fileprivate var _lineItems: [[String: Any]] = []
         var toolJWKS: [UInt8] = []
         var tokenURL = ""
         func with<T>(_ body: (Recorder) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(self) }
@@ -36,6 +37,9 @@ final class PlatformSimulator: Sendable {
         var tokens: [String] { with { $0._tokens } }
         var scores: [(lineItem: String, body: [String: Any], contentType: String)] { with { $0._scores } }
         var refused: [String] { with { $0._refused } }
+        /// The line items the tool made in the container (`/lineitems`).
+        var lineItems: [[String: Any]] { with { $0._lineItems } }
+        func made(_ item: [String: Any]) { with { $0._lineItems.append(item) } }
         func fetched() { with { $0._jwksFetches += 1 } }
         func issued(_ token: String) { with { $0._tokens.append(token) } }
         func scored(_ lineItem: String, _ body: [String: Any], _ type: String) { with { $0._scores.append((lineItem, body, type)) } }
@@ -83,6 +87,27 @@ final class PlatformSimulator: Sendable {
             let reply = #"{"access_token":"\#(token)","token_type":"Bearer","expires_in":3600,"scope":"https://purl.imsglobal.org/spec/lti-ags/scope/score"}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: reply)))
         }
+        // The line item container: listed (filtered by tag and resource link) and added to, with a token of the line item scope.
+        router.get("/lineitems") { request, _ in
+            guard recorder.tokens.contains(String((request.headers[.authorization] ?? "").dropFirst(7))) else { return Response(status: .unauthorized) }
+            let query = request.uri.queryParameters
+            let items = recorder.lineItems.filter { item in
+                (query["tag"].map { item["tag"] as? String == String($0) } ?? true)
+                    && (query["resource_link_id"].map { item["resourceLinkId"] as? String == String($0) } ?? true)
+            }
+            let data = try JSONSerialization.data(withJSONObject: items)
+            return Response(status: .ok, headers: [.contentType: "application/vnd.ims.lis.v2.lineitemcontainer+json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.post("/lineitems") { request, _ in
+            guard recorder.tokens.contains(String((request.headers[.authorization] ?? "").dropFirst(7))),
+                  request.headers[.contentType] == "application/vnd.ims.lis.v2.lineitem+json" else { return Response(status: .unauthorized) }
+            let body = try await request.body.collect(upTo: 1 << 16)
+            var item = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+            item["id"] = recorder.with { $0.tokenURL.replacingOccurrences(of: "/token", with: "/lineitems/\(100 + $0._lineItems.count)") }
+            recorder.made(item)
+            let data = try JSONSerialization.data(withJSONObject: item)
+            return Response(status: .created, headers: [.contentType: "application/vnd.ims.lis.v2.lineitem+json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         router.post("/lineitems/:item/scores") { request, context in
             let body = try await request.body.collect(upTo: 1 << 16)
             let bearer = request.headers[.authorization] ?? ""
@@ -117,7 +142,7 @@ final class PlatformSimulator: Sendable {
 
     /// An id_token of a resource link launch, as the platform signs it; `change` edits the claims first.
     func idToken(nonce: String, sub: String = "lms-user-17", roles: [String] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-                 sourcedID: String? = "s1001", custom: [String: String] = ["lesson": "1"], lineItem: String? = nil,
+                 sourcedID: String? = "s1001", custom: [String: String] = ["lesson": "1"], lineItem: String? = nil, containerOnly: Bool = false,
                  signer: JWTKeyCollection? = nil, kid: String = PlatformSimulator.keyID,
                  _ change: (inout [String: SimJSON]) -> Void = { _ in }) async throws -> String {
         let now = Date().timeIntervalSince1970
@@ -137,6 +162,11 @@ final class PlatformSimulator: Sendable {
             claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = .object([
                 "scope": .array([.string("https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"), .string("https://purl.imsglobal.org/spec/lti-ags/scope/score")]),
                 "lineitem": .string(lineItem), "lineitems": .string(base + "/lineitems"),
+            ])
+        } else if containerOnly {
+            claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = .object([
+                "scope": .array([.string("https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"), .string("https://purl.imsglobal.org/spec/lti-ags/scope/score")]),
+                "lineitems": .string(base + "/lineitems"),
             ])
         }
         change(&claims)
