@@ -71,7 +71,8 @@ let package = Package(
         .target(name: "Grading", dependencies: ["Autograd", "Expressions", "Datasets", "NeuralNetworks", "ModelFiles", "Diagrams",
                                                 "Lessons", "Claims", "Support",
                                                 .product(name: "TOMLKit", package: "TOMLKit"),
-                                                .product(name: "SwiftCSV", package: "SwiftCSV")]),
+                                                .product(name: "SwiftCSV", package: "SwiftCSV"),
+                                                .product(name: "Crypto", package: "swift-crypto")]),   // HMAC of the variants
         // Pages: the lesson as a web page, printing through headless Chromium, the course as a site.
         .target(name: "Pages", dependencies: ["Autograd", "Grading", "Lessons", "Claims", "Diagrams", "Support"]),
         // `backprop serve`: the playground, lessons, exercises and the teacher's view over HTTP (Hummingbird),

@@ -25,6 +25,7 @@ extension ExerciseSet {
         let count = items.count
         lines.append("From the notes: \(lesson.source). \(count) exercise\(count == 1 ? "" : "s"), \(ExerciseSet.points(maxPoints)) point\(maxPoints == 1 ? "" : "s").")
         lines.append("")
+        if let variant = variantLine { lines.append(variant); lines.append("") }
         let inputs = job.trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: 6))" }.joined(separator: ", ")
         lines.append("The program" + (inputs.isEmpty ? ":" : ", at \(inputs):"))
         lines.append("")
@@ -68,9 +69,15 @@ extension ExerciseSet {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Whose variant the sheet is, for a student's own sheet (`exercises --student`).
+    var variantLine: String? {
+        student.map { "Your own variant, student \($0): the inputs below are yours, so are the answers; the lesson's worked example uses the notes' numbers." }
+    }
+
     /// A TOML skeleton of the answer file, one line per exercise.
     public func answerTemplate() -> [String] {
-        var lines = ["student = \"your student id\"", "name = \"your name\"", "lesson = \(lesson.number)", "", "[answers]"]
+        let id = student.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "\"your student id\""
+        var lines = ["student = \(id)", "name = \"your name\"", "lesson = \(lesson.number)", "", "[answers]"]
         var entries: [(String, String)] = []
         var graphs: [String] = []
         for item in items {
@@ -218,6 +225,7 @@ extension ExerciseSet {
         var body: [String] = []
         body.append("<h1>Exercises — Lesson \(lesson.number): \(escape(lesson.title))\(solutions ? " (with solutions)" : "")</h1>")
         body.append("<p>From the notes: \(escape(lesson.source)). \(items.count) exercises, \(ExerciseSet.points(maxPoints)) points.</p>")
+        if let variant = variantLine { body.append("<p>" + escape(variant) + "</p>") }
         let inputs = job.trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: 6))" }.joined(separator: ", ")
         body.append("<p>The program\(inputs.isEmpty ? "" : ", at " + escape(inputs)):</p>")
         body.append("<pre>" + escape(lesson.program.trimmingCharacters(in: .newlines)) + "</pre>")

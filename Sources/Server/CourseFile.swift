@@ -48,13 +48,16 @@ public struct CourseFile: Sendable {
     public let students: [Student]
     public let teachers: [Teacher]
     public let assignments: [Assignment]
+    /// The course's secret file for the students' variants (`secret_file`, CourseFile+Variants.swift),
+    /// resolved against the course file's folder; nil: every student gets the notes' numbers.
+    public let secretFile: String?
 
     public func assignment(_ lesson: Int) -> Assignment? { assignments.first { $0.lesson == lesson } }
     public func student(_ id: String) -> Student? { students.first { $0.id == id } }
 
     /// The largest course file read: 1 MB.
     public static let maximumBytes = 1 << 20
-    static let topKeys = ["name", "roster", "teachers", "assignment"]
+    static let topKeys = ["name", "roster", "teachers", "assignment", "secret_file"]
     static let assignmentKeys = ["lesson", "due", "attempts", "counts", "reveal"]
 
     /// Reads and checks a course file and its roster.
@@ -114,6 +117,7 @@ public struct CourseFile: Sendable {
         }
         guard !students.isEmpty else { throw fail("roster", nil, "\(roster): no student has an id") }
         self.students = students
+        secretFile = try Self.secretFile(table, directory: directory) { message in fail("secret_file", nil, message) }
 
         var teachers: [Teacher] = []
         if let teacherFile = table["teachers"]?.string {

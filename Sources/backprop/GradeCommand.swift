@@ -7,6 +7,7 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
+import Server
 
 /// `backprop grade`: grade answer files against the answers the engine computes for a lesson's exercises.
 struct GradeCommand: ParsableCommand {
@@ -43,6 +44,8 @@ struct GradeCommand: ParsableCommand {
     @Option(help: "Write one feedback page per student into this directory (created if needed).") var feedback: String?
     @Option(help: "The feedback pages' format: md or html.") var pages: String = "md"
     @Flag(help: "Print a JSON report instead of the text report.") var json = false
+    @Option(help: "The course file (serve --course): each answer file is graded against its own student's variant (docs/grading.md).")
+    var course: String?
 
     func run() throws {
         guard let format = Gradebook.Format(rawValue: format) else {
@@ -71,6 +74,26 @@ struct GradeCommand: ParsableCommand {
 
     /// The lesson `--lesson` names, with its exercises prepared.
     static func exercises(_ text: String) throws(WorkbenchFailure) -> ExerciseSet {
+        try ExerciseSet(try lessonWithExercises(text))
+    }
+
+    /// The course's variants (`--course FILE`), checking `student` (when given) against its roster; nil
+    /// without a course. A course without `secret_file` gives everyone the notes' numbers: it says so.
+    static func variants(course: String?, student: String?) throws(WorkbenchFailure) -> CourseVariants? {
+        guard let course else { return nil }
+        let file = try CourseFile(file: course)
+        if let student, file.student(student) == nil {
+            throw .badInput("student '\(TerminalText.safe(student))' is not on the course's roster (\(file.rosterFile))")
+        }
+        guard let variants = try file.variants() else {
+            FileHandle.standardError.write(Data("note: \(course) names no secret_file: every student gets the notes' numbers\n".utf8))
+            return CourseVariants(secret: CourseSecret(bytes: []), students: Set(file.students.map(\.id)), roster: file.rosterFile, varies: false)
+        }
+        return variants
+    }
+
+    /// The lesson `--lesson` names; an error when it has no exercises.
+    static func lessonWithExercises(_ text: String) throws(WorkbenchFailure) -> Lesson {
         let lesson: Lesson
         if let number = Int(text) {
             lesson = try LessonLibrary.lesson(number)   // a broken other lesson file does not stop this one
@@ -79,7 +102,7 @@ struct GradeCommand: ParsableCommand {
             let with = ((try? LessonLibrary.load().lessons) ?? []).filter { !$0.exercises.isEmpty }.map { String($0.number) }
             throw .badInput("lesson \(lesson.number) has no exercises" + (with.isEmpty ? "" : "; lessons with exercises: " + with.joined(separator: ", ")))
         }
-        return try ExerciseSet(lesson)
+        return lesson
     }
 
     /// The inputs every run has besides the submissions: the roster and a lesson given as a file.
@@ -101,7 +124,8 @@ struct GradeCommand: ParsableCommand {
         }
         if let feedback { try guardian.checkDirectory(feedback, option: "--feedback") }
 
-        let batch = try GradeBatch(directory: path, set: set, excluding: [csv, rejected].compactMap { $0 })
+        let batch = try GradeBatch(directory: path, set: set, excluding: [csv, rejected].compactMap { $0 },
+                                   variants: try GradeCommand.variants(course: course, student: nil))
         for file in batch.inputFiles { guardian.add(file, as: "a submission in \(path)") }
         let book = try Gradebook(grades: batch.grades, set: set, format: format, roster: roster, assignment: assignment)
         // Again after reading: a submission that appeared at an output's path is not replaced either.
@@ -163,6 +187,7 @@ struct GradeCommand: ParsableCommand {
         // A file named on the command line may be a link anywhere: the teacher chose it.
         let read = SubmissionFile.read(name, in: directory.isEmpty ? "." : directory, root: "/")
         var set: ExerciseSet? = try lesson.map(GradeCommand.exercises)
+        let variants = try GradeCommand.variants(course: course, student: nil)
         let grade: SubmissionGrade
         switch read {
         case .skipped(let reason), .unreadable(let reason):
@@ -171,7 +196,12 @@ struct GradeCommand: ParsableCommand {
             do {
                 let submission = try Submission(bytes: bytes, file: path)
                 if set == nil { set = try GradeCommand.exercises(String(submission.lesson)) }
-                grade = set!.grade(submission)
+                if let variants {
+                    var sets: [String: ExerciseSet] = [:]
+                    grade = variants.grade(bytes: bytes, file: path, notes: set!, sets: &sets)
+                } else {
+                    grade = set!.grade(submission)
+                }
             } catch let rejection as Submission.Rejection {
                 grade = set?.rejected(file: path, student: rejection.student, reason: rejection.reason)
                     ?? SubmissionGrade.unknown(file: path, student: rejection.student, reason: rejection.reason)
