@@ -281,3 +281,29 @@ extension ExerciseSet {
             + body.joined(separator: "\n") + "\n<script>\n\(StepPage.script)\n</script>\n</body>\n</html>\n"
     }
 }
+
+// MARK: - Pieces of the sheet for the server's answer form
+
+extension ExerciseSet {
+    /// The inputs the exercises are asked at, as the sheet prints them: `x = -2, y = 5, z = -4`.
+    public var inputsText: String {
+        job.trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: 6))" }.joined(separator: ", ")
+    }
+
+    /// A graph exercise as the student's sheet shows it: the table's rows (a header, then one row of
+    /// cells per node, the blanks `**[q]**`, other exercises' answers masked) and the SVG drawing.
+    /// - Throws: `failed` if Graphviz cannot draw it.
+    public func maskedGraph(_ item: Item) throws(WorkbenchFailure) -> (table: [[String]], svg: String) {
+        guard case .graph(let blanks) = item.expected else { return ([], "") }
+        let rows = graphTable(blanks: blanks, solutions: false, mask: AnswerMask(self)).filter { $0.hasPrefix("| ") && !$0.hasPrefix("| ---") }
+        let table = rows.map { row in
+            row.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let dot = Diagram.maskedDot(for: job.trace, blanks: blanks.map { ($0.node, $0.isGradient, $0.key) }, showBlanks: false, mask: AnswerMask(self).diagramMask)
+        let svg: [UInt8]
+        do { svg = try Graphviz.render(dot: dot, as: .svg) } catch { throw .failed("Graphviz: \(error.message)") }
+        var text = String(decoding: svg, as: UTF8.self)
+        if let start = text.range(of: "<svg") { text = String(text[start.lowerBound...]) }
+        return (table, text)
+    }
+}

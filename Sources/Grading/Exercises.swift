@@ -85,7 +85,7 @@ public final class ExerciseSet {
     public let job: TraceJob
     public let items: [Item]
     /// The student whose own variant this is (`ExerciseVariant`), nil for the notes' numbers.
-    public internal(set) var student: String?
+    public var student: String?
     /// The sum of every exercise's points.
     public var maxPoints: Double { items.map(\.exercise.points).reduce(0, +) }
 

@@ -111,6 +111,13 @@ extension WorkbenchServer {
         }
     }
 
+    /// Whose exercises a page or form shows: the signed-in student (their own variant), nil without a
+    /// course or a session (the notes' numbers). A wrong Bearer code is refused as at sign-in.
+    func viewer(_ request: Request, _ context: ServerContext) async -> Result<String?, Reply> {
+        guard courseFile != nil else { return .success(nil) }
+        return await signedIn(request, context)
+    }
+
     /// With a course: the answer's student, the assignment and whether figures may be shown, all
     /// checked before any grading; the JSON body rewritten to name the signed-in student.
     struct Admission { let student: String; let assignment: CourseFile.Assignment; let reveal: Bool }

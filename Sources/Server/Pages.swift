@@ -174,6 +174,9 @@ enum Pages {
         <p class="hint">Give your student id once; answer, then press <em>Send</em> for feedback on each exercise. Every attempt is kept.
         <a id="sheet" target="_blank">The sheet, with its drawings</a></p>
         <p id="course" class="hint"></p>
+        <p id="variant" class="hint"></p>
+        <p id="at"></p>
+        <pre id="program"></pre>
         <form id="form">
         <label for="student">Student id</label><input id="student" autocomplete="off" placeholder="s1234567">
         <label for="name">Name (optional)</label><input id="name" autocomplete="off">
@@ -208,6 +211,10 @@ enum Pages {
           if (!result.ok) { document.getElementById('status').textContent = errorText(result.data); return; }
           sheet = result.data;
           document.getElementById('title').textContent = 'Lesson ' + sheet.lesson + ': ' + sheet.title;
+          // The question: the program and the inputs it is asked at (a signed-in student's own variant).
+          document.getElementById('program').textContent = sheet.program;
+          document.getElementById('at').textContent = sheet.inputs ? 'The program, at ' + sheet.inputs + ':' : 'The program:';
+          if (sheet.variant) document.getElementById('variant').textContent = 'Your own variant: these inputs are yours, and so are the answers.';
           const items = document.getElementById('items');
           for (const exercise of sheet.exercises) {
             const box = element('fieldset'); box.id = 'exercise-' + exercise.id;
@@ -222,6 +229,17 @@ enum Pages {
                 box.appendChild(label);
               });
             } else if (exercise.kind === 'graph') {
+              // The graph with its blanks: the drawing (an image: no script of it runs) and the table.
+              if (exercise.svg) { const image = element('img'); image.alt = 'the graph'; image.style.maxWidth = '100%'; image.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(exercise.svg); box.appendChild(image); }
+              if (exercise.table && exercise.table.length > 0) {
+                const table = element('table');
+                exercise.table.forEach((row, index) => {
+                  const line = element('tr');
+                  for (const cell of row) line.appendChild(element(index === 0 ? 'th' : 'td', cell.split('**').join('').split('`').join('')));
+                  table.appendChild(line);
+                });
+                box.appendChild(table);
+              }
               for (const key of exercise.blanks) {
                 const label = element('label', key); const input = element('input'); input.dataset.blank = key; input.name = exercise.id;
                 label.appendChild(input); box.appendChild(label);

@@ -19,9 +19,14 @@ extension WorkbenchServer {
             if let problem = self.course.exerciseProblem(number) { return problem.response }
             return Reply.text(Pages.exercises, type: "text/html; charset=utf-8").response
         }
-        router.get("/exercises/:n/sheet") { _, context in
+        router.get("/exercises/:n/sheet") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
-            return await self.gate.run { self.course.sheetPage(number) }.response
+            let student: String?
+            switch await self.viewer(request, context) {
+            case .failure(let reply): return reply.response
+            case .success(let who): student = who
+            }
+            return await self.gate.run { self.course.sheetPage(number, student: student) }.response
         }
         router.get("/teacher") { _, _ in Reply.text(Pages.teacher, type: "text/html; charset=utf-8").response }
 
@@ -40,9 +45,14 @@ extension WorkbenchServer {
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
             return await self.gate.run { self.course.lessonReport(number) }.response
         }
-        router.get("/api/exercises/:n") { _, context in
+        router.get("/api/exercises/:n") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
-            return await self.gate.run { self.course.exerciseForm(number) }.response
+            let student: String?
+            switch await self.viewer(request, context) {
+            case .failure(let reply): return reply.response
+            case .success(let who): student = who
+            }
+            return await self.gate.run { self.course.exerciseForm(number, student: student) }.response
         }
         router.post("/api/exercises/:n/answers") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
@@ -147,7 +157,8 @@ extension WorkbenchServer {
         let graded: Course.Graded
         let course = self.course
         let reveal = admission?.reveal ?? true
-        switch await gate.result({ course.grade(number, answers, file: file, reveal: reveal) }) {
+        let student = admission?.student
+        switch await gate.result({ course.grade(number, answers, file: file, reveal: reveal, student: student) }) {
         case .failure(let reply), .success(.failure(let reply)): return reply
         case .success(.success(let value)): graded = value
         }
@@ -241,7 +252,7 @@ extension WorkbenchServer {
     /// the best), in `backprop grade`'s CSV or JSON.
     func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
         let best = courseFile?.assignment(number)?.counts == .best
-        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (id: $0.id, answers: try $0.answers()) }
+        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (id: $0.id, student: $0.student, answers: try $0.answers()) }
         let course = self.course
         return await gate.run { course.gradebook(number, attempts: attempts, csv: csv) }
     }
@@ -254,7 +265,7 @@ extension WorkbenchServer {
         }
         let course = self.course, answers = try last.answers()
         return await gate.run {
-            switch course.teacherGrade(number, id: last.id, answers: answers) {
+            switch course.teacherGrade(number, id: last.id, student: last.student, answers: answers) {
             case .failure(let reply): return reply
             case .success(let grade):
                 let text: String

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import Grading
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -112,6 +113,10 @@ public final class WorkbenchServer: Sendable {
                     throw ServerFailure("\(file): [[assignment]] lesson \(assignment.lesson): \(error.what)")
                 }
             }
+            // The students' variants: the secret file is made (0600) at the first start when missing.
+            let variants: CourseVariants?
+            do { variants = try loaded.variants(create: true) } catch { throw ServerFailure(error) }
+            course.variants.withLock { $0 = variants }
             courseFile = loaded
             issuedCodes = try SignIn.issue(loaded, store: store, directory: options.dataDirectory, baseURL: options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }).count
         } else {
