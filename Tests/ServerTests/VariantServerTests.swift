@@ -1,6 +1,5 @@
 import Foundation
 import Grading
-import Lessons
 import Testing
 @testable import Server
 
@@ -14,6 +13,11 @@ struct VariantServerTests {
         let text = try String(contentsOfFile: file, encoding: .utf8)
         try text.replacingOccurrences(of: "roster = \"roster.csv\"", with: "roster = \"roster.csv\"\nsecret_file = \"course.secret\"")
             .write(toFile: file, atomically: true, encoding: .utf8)
+        // A fixed secret (0600), so that which students share a variant is the same every run; a lesson
+        // with few variants could otherwise give two students the same one by chance.
+        let secret = (file as NSString).deletingLastPathComponent + "/course.secret"
+        FileManager.default.createFile(atPath: secret, contents: Data((String(repeating: "5a", count: 32) + "\n").utf8),
+                                       attributes: [.posixPermissions: 0o600])
         return file
     }
 
@@ -28,7 +32,7 @@ struct VariantServerTests {
         let file = try Self.course()
         let server = try await CourseTests.start(file)
         defer { Task { await server.stop() } }
-        // The secret was made at the first start, 0600.
+        // The secret file is the one written above, kept (0600).
         let secretFile = (file as NSString).deletingLastPathComponent + "/course.secret"
         #expect(try FileManager.default.attributesOfItem(atPath: secretFile)[.posixPermissions] as? Int == 0o600)
         let variants = try #require(try CourseFile(file: file).variants())
@@ -96,6 +100,29 @@ struct VariantServerTests {
         // Without a session, the form is the notes' (the same as the lesson's page).
         let open = try await CourseTests.send(server, "GET", "/api/exercises/1")
         #expect(open.object["inputs"] as? String == "x = -2, y = 5, z = -4")
+    }
+
+    @Test("the first start makes the secret file (0600) and later starts keep it; a secret others may read stops the start")
+    func secretAtStart() async throws {
+        let file = try Self.course()
+        let secret = (file as NSString).deletingLastPathComponent + "/course.secret"
+        try FileManager.default.removeItem(atPath: secret)
+        let server = try await CourseTests.start(file)
+        await server.stop()
+        #expect(try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int == 0o600)
+        let made = try String(contentsOfFile: secret, encoding: .utf8)
+        #expect(made.count == 65)
+        let again = try await CourseTests.start(file)
+        await again.stop()
+        #expect(try String(contentsOfFile: secret, encoding: .utf8) == made)
+        chmod(secret, 0o644)
+        do {
+            let refused = try await CourseTests.start(file)
+            await refused.stop()
+            Issue.record("a world-readable secret file was accepted")
+        } catch {
+            #expect("\(error)".contains("chmod 600"), "\(error)")
+        }
     }
 
     static func answers(_ set: ExerciseSet) -> [(id: String, value: Double, tolerance: Double)] {
