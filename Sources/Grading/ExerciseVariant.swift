@@ -150,7 +150,7 @@ public struct CourseVariants: Sendable {
             sets[submission.student] = own
             return own.grade(submission, reveal: reveal)
         } catch {
-            return set.rejected(file: file, student: submission.student, reason: error.message)
+            return set.rejected(file: file, student: submission.student, reason: error.what)
         }
     }
 }
