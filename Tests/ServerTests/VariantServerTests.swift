@@ -97,6 +97,12 @@ struct VariantServerTests {
             #expect(verdict == (row["student"] as? String == "s1001" ? "right" : "wrong"), "\(row)")
         }
         #expect(rows.count == 2, "\(book.text)")
+        // The sheet page (with its drawings) is the student's own too.
+        let sheet = try await CourseTests.send(server, "GET", "/exercises/1/sheet", code: codes["s1001"]!)
+        let own = try variants.exercises(lesson, student: "s1001")
+        #expect(sheet.status == 200 && sheet.text.contains("Your own variant, student s1001") && sheet.text.contains(own.inputsText), "\(sheet.status)")
+        let wrongCode = try await CourseTests.send(server, "GET", "/api/exercises/1", code: "not-a-code")
+        #expect(wrongCode.status == 401)
         // Without a session, the form is the notes' (the same as the lesson's page).
         let open = try await CourseTests.send(server, "GET", "/api/exercises/1")
         #expect(open.object["inputs"] as? String == "x = -2, y = 5, z = -4")
