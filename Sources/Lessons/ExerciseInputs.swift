@@ -147,8 +147,9 @@ public struct ExerciseInputs: Sendable, Equatable {
                 guard step > 0 else { throw fail(name, "[exercise_inputs]: '\(name)'.step must be more than 0") }
                 guard from <= to else { throw fail(name, "[exercise_inputs]: '\(name)' is empty: 'from' (\(ExerciseInputs.number(from))) is more than 'to' (\(ExerciseInputs.number(to)))") }
                 let span = ((to - from) / step * (1 + 1e-12)).rounded(.down)
+                // (to − from) / step may be infinite for a tiny step: compared as a Double, never made an Int first.
                 guard span < Double(Self.maximumValues) else {
-                    throw fail(name, "[exercise_inputs]: '\(name)' has \(Int(span) + 1) values; at most \(Self.maximumValues)")
+                    throw fail(name, "[exercise_inputs]: '\(name)' has more than \(Self.maximumValues) values; at most \(Self.maximumValues) (make 'step' larger)")
                 }
                 // Decimals as written (0.1, 0.25), so that from + k·step prints as the teacher wrote it.
                 let scale = pow(10, Double(max(ExerciseInputs.decimals(from), ExerciseInputs.decimals(step))))

@@ -166,6 +166,7 @@ struct VariantTests {
         ("x = { from = 1, to = 2, step = 0 }", "'x'.step must be more than 0"),
         ("x = { from = 1, to = inf, step = 1 }", "'x'.to must be a finite number"),
         ("x = { from = 0, to = 1e6, step = 1 }", "at most 10000"),
+        ("x = { from = -1e9, to = 1e9, step = 1e-300 }", "more than 10000 values"),
         ("x = { values = [1, 1.0] }", "leaves 1 value; a varied input needs at least 2"),
         ("x = { from = 0, to = 2, step = 1, not = [0, 1] }", "leaves 1 value"),
         ("x = 3", "must be a table"),
