@@ -81,7 +81,6 @@ let package = Package(
         // every answer attempt stored in SQLite (GRDB).
         .target(name: "Server", dependencies: [
             "Support", "Claims", "Lessons", "Grading", "Pages", "Autograd", "Expressions", "Diagrams",
-            "CKernels",   // the allocator's tuning for a long-running server (MemoryTuning)
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
