@@ -14,6 +14,7 @@ import TOMLKit
 /// [[assignment]]
 /// lesson = 1
 /// due = 2026-12-20T23:59:00Z       # a TOML offset date-time or an RFC 3339 string; optional
+/// late_until = 2026-12-27T23:59:00Z   # optional: answers after due taken until then, marked late
 /// attempts = 3                     # optional: no limit
 /// counts = "best"                  # or "latest" (the default)
 /// reveal = "after-due"             # the default; or "always" or "never"
