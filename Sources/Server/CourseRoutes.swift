@@ -59,7 +59,8 @@ extension WorkbenchServer {
         let formatter = ISO8601DateFormatter()
         let assignments = courseFile.assignments.map { assignment in
             MeReply.Assignment(lesson: assignment.lesson, due: assignment.due.map { formatter.string(from: $0) }, attempts: assignment.attempts,
-                               counts: assignment.counts.rawValue, reveal: assignment.reveal.rawValue)
+                               counts: assignment.counts.rawValue, reveal: assignment.reveal.rawValue,
+                               lateUntil: assignment.lateUntil.map { formatter.string(from: $0) })
         }
         return API.reply(MeReply(course: courseFile.name, student: student, name: courseFile.student(student)?.name, assignments: assignments))
     }

@@ -125,6 +125,8 @@ struct CourseGradebookTests {
         let reply = try await Self.answer(server, 1, [exercise.id: wrong], code: code)
         #expect(reply.status == 200, "\(reply.text)")
         #expect(reply.object["late"] as? Bool == true)
+        let me = try await server.request("GET", "/api/me", token: code)
+        #expect((me.object["assignments"] as? [[String: Any]])?.first?["lateUntil"] as? String == "2099-01-01T00:00:00Z", "\(me.text)")
         // "after-due" waits until answers close (late_until): no figure while anyone may still answer.
         #expect(!(reply.object["report"] as? String ?? "").contains("the engine"), "\(reply.text)")
         let history = try await server.request("GET", "/api/teacher/students/s1002", token: Self.teacher)
