@@ -271,7 +271,7 @@ enum Pages {
             feedback.className = 'feedback ' + (grade.verdict === 'right' ? 'ok' : 'bad');
             feedback.dataset.verdict = grade.verdict;
           }
-          document.getElementById('total').textContent = 'total ' + result.data.grade.points + '/' + result.data.grade.maxPoints + ' (attempt ' + result.data.attempt + ')';
+          document.getElementById('total').textContent = 'total ' + result.data.grade.points + '/' + result.data.grade.maxPoints + ' (attempt ' + result.data.attempt + (result.data.late ? ', late' : '') + ')';
         });
         """)
 }
