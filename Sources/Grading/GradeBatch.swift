@@ -92,8 +92,9 @@ public struct GradeBatch {
     public let inputFiles: Set<SafeDirectory.FileID>
 
     /// Grades every file of `directory` except hidden files and the paths in `excluding` (the outputs).
+    /// `reveal`: whether a wrong answer's feedback may give the engine's figure (`grade --reveal`).
     /// - Throws: `WorkbenchFailure.badInput` if the directory cannot be listed.
-    public init(directory: String, set: ExerciseSet, excluding: [String] = []) throws(WorkbenchFailure) {
+    public init(directory: String, set: ExerciseSet, excluding: [String] = [], reveal: Bool = true) throws(WorkbenchFailure) {
         self.directory = directory
         self.set = set
         // Read from the directory's descriptor: nothing outside it, even while it changes (SafeDirectory.swift).
@@ -112,7 +113,7 @@ public struct GradeBatch {
             switch entry.read {
             case .skipped(let reason): skipped.append(Skipped(file: name, reason: reason))
             case .unreadable(let reason): grades.append(set.rejected(file: name, reason: reason))
-            case .bytes(let bytes): grades.append(set.grade(bytes: bytes, file: name))
+            case .bytes(let bytes): grades.append(set.grade(bytes: bytes, file: name, reveal: reveal))
             }
         }
         self.inputFiles = inputs
