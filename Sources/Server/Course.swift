@@ -153,8 +153,10 @@ final class Course: Sendable {
 
     /// The reply to an acknowledged attempt: `{"attempt": 12, "grade": {…}, "report": "…"}`, the grade
     /// as `backprop grade --json` prints it, nested.
-    static func attemptReply(_ id: Int64, _ graded: Graded) -> Reply {
-        reply(["attempt": .number(Double(id)), "grade": .written(Array(graded.json.utf8)), "report": .string(graded.report)])
+    static func attemptReply(_ id: Int64, _ graded: Graded, late: Bool = false) -> Reply {
+        var members: [String: JSONValue] = ["attempt": .number(Double(id)), "grade": .written(Array(graded.json.utf8)), "report": .string(graded.report)]
+        if late { members["late"] = .bool(true) }
+        return reply(members)
     }
 
     /// The teacher's view of one student: the count of attempts, the latest one's answers, grade and report.
@@ -226,7 +228,7 @@ final class Course: Sendable {
     /// The teacher's grades of these attempts: those kept in `teacherGrades`, the others graded against
     /// their student's variant (the notes' numbers when the lesson does not vary) and kept. An attempt
     /// whose student has no variant (not on the roster) is rejected with the reason.
-    private func teacherGrades(_ number: Int, _ attempts: [(id: Int64, student: String?, answers: Answers)]) throws(WorkbenchFailure) -> [SubmissionGrade] {
+    func teacherGrades(_ number: Int, _ attempts: [(id: Int64, student: String?, answers: Answers)]) throws(WorkbenchFailure) -> [SubmissionGrade] {
         let known = teacherGrades.withLock { cache in attempts.map { cache.grades[$0.id] } }
         var made: [Int64: SubmissionGrade] = [:]
         var grades: [SubmissionGrade] = []

@@ -60,9 +60,11 @@ extension WorkbenchServer {
         }
 
         courseRoutes(router)
+        accountRoutes(router)
 
         // The teacher's routes: `Authorization: Bearer TOKEN` (with a course, each teacher's own token).
         let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token, digests: courseFile?.teachers.map(\.tokenSHA256)))
+        teacherCourseRoutes(teacher)
         teacher.get("/lessons/:n/submissions") { request, context in
             await self.teacherReply(context) { number in try await self.submissions(number, request, context) }.response
         }
@@ -168,7 +170,8 @@ extension WorkbenchServer {
         }
         let id: Int64
         do {
-            guard let stored = try await store.record(NewAttempt(lesson: number, client: context.client, answers: answers, graded: graded),
+            guard let stored = try await store.record(NewAttempt(lesson: number, client: context.client, answers: answers, graded: graded,
+                                                                 late: admission?.late ?? false),
                                                       maxAttempts: admission?.assignment.attempts) else {
                 return Self.attemptsUsed(number, admission?.assignment.attempts ?? 0)
             }
@@ -179,7 +182,7 @@ extension WorkbenchServer {
         if let rejection = graded.rejection {
             return .error("\(file): \(rejection)", exitStatus: 2, attempt: id)
         }
-        return Course.attemptReply(id, graded)
+        return Course.attemptReply(id, graded, late: admission?.late ?? false)
     }
 
     // MARK: - The teacher's routes
@@ -214,7 +217,7 @@ extension WorkbenchServer {
     func statistics(_ number: Int) async throws -> Reply {
         let ids = course.exerciseIDs(number)
         let all = try await store.attempts(lesson: number, limit: 1_000_000)
-        let latest = try await store.latest(lesson: number)
+        let latest = try await counted(number)
         struct Tally { var attempts = 0, right = 0, studentsRight = 0; var wrong: [String: Int] = [:]; var mistakes: [String: Int] = [:] }
         var tallies = Dictionary(uniqueKeysWithValues: ids.map { ($0, Tally()) })
         let decoder = JSONDecoder()
@@ -251,8 +254,7 @@ extension WorkbenchServer {
     /// The gradebook of each student's latest attempt (best, with a course whose assignment counts
     /// the best), in `backprop grade`'s CSV or JSON.
     func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
-        let best = courseFile?.assignment(number)?.counts == .best
-        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (id: $0.id, student: $0.student, answers: try $0.answers()) }
+        let attempts = try await counted(number).map { (id: $0.id, student: $0.student, answers: try $0.answers()) }
         let course = self.course
         return await gate.run { course.gradebook(number, attempts: attempts, csv: csv) }
     }
