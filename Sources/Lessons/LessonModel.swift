@@ -57,7 +57,7 @@ extension Lesson {
             public let expected: Expected
             /// Compare a `[C, H, W]` shape as Keras prints it, channels last: `[H, W, C]`.
             public let channelsLast: Bool
-            public let why: String?
+            public internal(set) var why: String?
             public let line: Int
             /// False for a count or shape the notes do not print: shown as ours, against the summary.
             public var printed = true
@@ -76,7 +76,7 @@ extension Lesson {
         public let rate: Double, momentum: Double
         public let optimizer: Trainer.Optimizer
         public let seed: UInt64
-        public let why: String?
+        public internal(set) var why: String?
         public let checks: [Check]
         /// The line of `[model]`.
         public let line: Int
@@ -260,7 +260,7 @@ public struct ModelRun {
 
     /// A check with the engine's figure.
     public struct Result: Sendable {
-        public let check: Lesson.Model.Check
+        public internal(set) var check: Lesson.Model.Check
         public let engine: Figure
         /// Whether this run checks it: a bar given only for `--full` is shown, not checked, in the quick run.
         public let checked: Bool
@@ -293,13 +293,13 @@ public struct ModelRun {
         public let heldOutLoss: Double, heldOutAccuracy: Double
     }
 
-    public let model: Lesson.Model
+    public internal(set) var model: Lesson.Model
     public let spec: ModelSpec
     /// The preset, compiled once: its rows, its summary, the trainer's model.
     public let compiled: CompiledModel
     public var rows: [ModelSpec.Row] { compiled.rows }
     public let training: Training?
-    public let results: [Result]
+    public internal(set) var results: [Result]
     public var passed: Bool { results.allSatisfy(\.passed) }
 
     /// Runs the lesson's `[model]`: the quick run, or the notes' full setting when `full`.
