@@ -86,133 +86,91 @@ extension Lesson {
 
         /// Reads `[model]` from a lesson's table. Every mistake names `file:line:column`.
         init(_ table: TOMLTable, file: String, lines: [String]) throws(WorkbenchFailure) {
-            // The line of a header (`[model]`, `[[model.check]]`) and of a key after a line.
-            func header(_ text: String, after: Int) -> Int? {
-                lines.indices.first { $0 >= after && lines[$0].trimmingCharacters(in: .whitespaces).hasPrefix(text) }.map { $0 + 1 }
-            }
-            let line = header("[model]", after: 0) ?? 1
-            func place(_ key: String, after: Int) -> (line: Int, column: Int) {
-                for index in lines.indices where index >= after - 1 {
-                    let text = lines[index]
-                    let trimmed = text.drop { $0 == " " || $0 == "\t" }
-                    if trimmed.hasPrefix(key + " ") || trimmed.hasPrefix(key + "=") || trimmed.hasPrefix(key + "\t") {
-                        return (index + 1, text.count - trimmed.count + 1)
-                    }
-                }
-                return (after, 1)
-            }
-            func fail(_ key: String?, after: Int, _ message: String) -> WorkbenchFailure {
-                let (line, column) = key.map { place($0, after: after) } ?? (after, 1)
-                return .badInput("\(message)", at: SourceLocation(file: file, line: line, column: column))
-            }
-            func checkKeys(_ table: TOMLTable, allowed: [String], section: String, line: Int) throws(WorkbenchFailure) {
-                for key in table.keys.sorted() where !allowed.contains(key) {
-                    let suggestion = allowed.min { editDistance(key, $0) < editDistance(key, $1) }.flatMap { editDistance(key, $0) <= 2 ? $0 : nil }
-                    throw fail(key, after: line, "unknown key '\(key)' in \(section)" + (suggestion.map { "; did you mean '\($0)'?" } ?? "; known keys: " + allowed.joined(separator: ", ")))
-                }
-            }
-            func string(_ table: TOMLTable, _ key: String, line: Int) throws(WorkbenchFailure) -> String? {
-                guard let value = table[key] else { return nil }
-                guard let text = value.string else { throw fail(key, after: line, "'\(key)' must be a string") }
-                return text
-            }
-            func number(_ table: TOMLTable, _ key: String, line: Int) throws(WorkbenchFailure) -> Double? {
-                guard let value = table[key] else { return nil }
-                if let int = value.int { return Double(int) }
-                guard let double = value.double, double.isFinite else { throw fail(key, after: line, "'\(key)' must be a number") }
-                return double
-            }
-            func whole(_ table: TOMLTable, _ key: String, line: Int, in range: ClosedRange<Int>) throws(WorkbenchFailure) -> Int? {
-                guard let value = table[key] else { return nil }
-                guard let int = value.int, range.contains(int) else {
-                    throw fail(key, after: line, "'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return int
-            }
-
-            try checkKeys(table, allowed: Model.keys, section: "[model]", line: line)
-            guard let preset = try string(table, "preset", line: line) else { throw fail(nil, after: line, "[model] needs 'preset', a model of 'backprop summary'") }
+            let reader = SectionReader(file: file, lines: lines)
+            let line = reader.header("[model]", after: 0) ?? 1
+            try reader.checkKeys(table, allowed: Model.keys, section: "[model]", line: line)
+            guard let preset = try reader.string(table, "preset", line: line) else { throw reader.fail(nil, after: line, "[model] needs 'preset', a model of 'backprop summary'") }
             guard let spec = ModelSpec.preset(named: preset) else {
                 let names = ModelSpec.presets.map(\.name)
                 let close = names.min { editDistance(preset, $0) < editDistance(preset, $1) }.flatMap { editDistance(preset, $0) <= 3 ? $0 : nil }
-                throw fail("preset", after: line, "unknown model '\(preset)'" + (close.map { "; did you mean '\($0)'?" } ?? "; the models are " + names.joined(separator: ", ")))
+                throw reader.fail("preset", after: line, "unknown model '\(preset)'" + (close.map { "; did you mean '\($0)'?" } ?? "; the models are " + names.joined(separator: ", ")))
             }
             let rows: [ModelSpec.Row]
-            do { rows = try spec.summary() } catch { throw fail("preset", after: line, "model '\(preset)': \(error)") }
+            do { rows = try spec.summary() } catch { throw reader.fail("preset", after: line, "model '\(preset)': \(error)") }
             self.preset = preset
-            self.data = try string(table, "data", line: line)
+            self.data = try reader.string(table, "data", line: line)
             if let data, !TrainingData.names.contains(data) {
-                throw fail("data", after: line, "unknown data set '\(data)'; use " + TrainingData.names.joined(separator: ", "))
+                throw reader.fail("data", after: line, "unknown data set '\(data)'; use " + TrainingData.names.joined(separator: ", "))
             }
             let trainingKeys = ["epochs", "full_epochs", "limit", "test_limit", "batch", "rate", "momentum", "optimizer", "seed"]
             if data == nil, let key = trainingKeys.first(where: { table[$0] != nil }) {
-                throw fail(key, after: line, "'\(key)' needs 'data': the data set to train on")
+                throw reader.fail(key, after: line, "'\(key)' needs 'data': the data set to train on")
             }
-            epochs = try whole(table, "epochs", line: line, in: 1...10_000) ?? 1
-            fullEpochs = try whole(table, "full_epochs", line: line, in: 1...10_000) ?? epochs
-            if fullEpochs < epochs { throw fail("full_epochs", after: line, "'full_epochs' must be at least 'epochs'") }
-            limit = try whole(table, "limit", line: line, in: 1...10_000_000)
-            testLimit = try whole(table, "test_limit", line: line, in: 1...10_000_000)
-            batch = try whole(table, "batch", line: line, in: 1...65_536) ?? 32
-            let rate = try number(table, "rate", line: line)
-            if data != nil, rate == nil { throw fail(nil, after: line, "[model] needs 'rate', the learning rate, to train") }
-            if let rate, rate <= 0 { throw fail("rate", after: line, "'rate' must be positive") }
+            epochs = try reader.whole(table, "epochs", line: line, in: 1...10_000) ?? 1
+            fullEpochs = try reader.whole(table, "full_epochs", line: line, in: 1...10_000) ?? epochs
+            if fullEpochs < epochs { throw reader.fail("full_epochs", after: line, "'full_epochs' must be at least 'epochs'") }
+            limit = try reader.whole(table, "limit", line: line, in: 1...10_000_000)
+            testLimit = try reader.whole(table, "test_limit", line: line, in: 1...10_000_000)
+            batch = try reader.whole(table, "batch", line: line, in: 1...65_536) ?? 32
+            let rate = try reader.number(table, "rate", line: line)
+            if data != nil, rate == nil { throw reader.fail(nil, after: line, "[model] needs 'rate', the learning rate, to train") }
+            if let rate, rate <= 0 { throw reader.fail("rate", after: line, "'rate' must be positive") }
             self.rate = rate ?? 0
-            momentum = try number(table, "momentum", line: line) ?? 0
-            if !(0..<1).contains(momentum) { throw fail("momentum", after: line, "'momentum' must be at least 0 and less than 1") }
-            let optimizerName = try string(table, "optimizer", line: line) ?? "sgd"
-            guard let optimizer = Trainer.Optimizer(rawValue: optimizerName) else { throw fail("optimizer", after: line, "'optimizer' must be \"sgd\" or \"adam\"") }
-            if optimizer == .adam, table["momentum"] != nil { throw fail("momentum", after: line, "'momentum' is for \"sgd\"; Adam has its own moments") }
+            momentum = try reader.number(table, "momentum", line: line) ?? 0
+            if !(0..<1).contains(momentum) { throw reader.fail("momentum", after: line, "'momentum' must be at least 0 and less than 1") }
+            let optimizerName = try reader.string(table, "optimizer", line: line) ?? "sgd"
+            guard let optimizer = Trainer.Optimizer(rawValue: optimizerName) else { throw reader.fail("optimizer", after: line, "'optimizer' must be \"sgd\" or \"adam\"") }
+            if optimizer == .adam, table["momentum"] != nil { throw reader.fail("momentum", after: line, "'momentum' is for \"sgd\"; Adam has its own moments") }
             self.optimizer = optimizer
-            seed = UInt64(try whole(table, "seed", line: line, in: 0...Int(Int32.max)) ?? 1)
-            why = try string(table, "why", line: line)
+            seed = UInt64(try reader.whole(table, "seed", line: line, in: 0...Int(Int32.max)) ?? 1)
+            why = try reader.string(table, "why", line: line)
             self.line = line
 
             var checks: [Check] = []
             var checkLine = line
             for item in table["check"]?.array ?? [] {
-                checkLine = header("[[model.check]]", after: checkLine) ?? checkLine
-                guard let entry = item.table else { throw fail(nil, after: checkLine, "each [[model.check]] must be a table") }
-                try checkKeys(entry, allowed: Model.checkKeys, section: "[[model.check]]", line: checkLine)
-                guard let quantity = try string(entry, "quantity", line: checkLine) else { throw fail(nil, after: checkLine, "[[model.check]] needs 'quantity'") }
-                let what = try Model.parse(quantity, rows: rows) { fail("quantity", after: checkLine, $0) }
-                if what.needsTraining && data == nil { throw fail("quantity", after: checkLine, "'\(quantity)' needs 'data' in [model]: a figure of the training run") }
+                checkLine = reader.header("[[model.check]]", after: checkLine) ?? checkLine
+                guard let entry = item.table else { throw reader.fail(nil, after: checkLine, "each [[model.check]] must be a table") }
+                try reader.checkKeys(entry, allowed: Model.checkKeys, section: "[[model.check]]", line: checkLine)
+                guard let quantity = try reader.string(entry, "quantity", line: checkLine) else { throw reader.fail(nil, after: checkLine, "[[model.check]] needs 'quantity'") }
+                let what = try Model.parse(quantity, rows: rows) { reader.fail("quantity", after: checkLine, $0) }
+                if what.needsTraining && data == nil { throw reader.fail("quantity", after: checkLine, "'\(quantity)' needs 'data' in [model]: a figure of the training run") }
                 let given = ["notes", "at_least", "at_most", "full_at_least", "full_at_most"].filter { entry[$0] != nil }
                 let kinds = Set(given.map { $0.replacingOccurrences(of: "full_", with: "") })
-                guard kinds.count == 1 else { throw fail(nil, after: checkLine, "[[model.check]] '\(quantity)' needs one of 'notes' (an exact count or shape), 'at_least' or 'at_most' (a bar for the run, with 'full_at_least' or 'full_at_most' for --full)") }
+                guard kinds.count == 1 else { throw reader.fail(nil, after: checkLine, "[[model.check]] '\(quantity)' needs one of 'notes' (an exact count or shape), 'at_least' or 'at_most' (a bar for the run, with 'full_at_least' or 'full_at_most' for --full)") }
                 let expected: Expected
                 switch what {
                 case .parameters, .weights, .biases, .outputShape:
-                    guard given == ["notes"] else { throw fail(given[0], after: checkLine, "'\(quantity)' is exact: give 'notes', the figure the notes print") }
+                    guard given == ["notes"] else { throw reader.fail(given[0], after: checkLine, "'\(quantity)' is exact: give 'notes', the figure the notes print") }
                     if case .outputShape = what {
                         guard let array = entry["notes"]?.array, !array.isEmpty, array.count <= 8,
                               case let dimensions = array.compactMap(\.int), dimensions.count == array.count, dimensions.allSatisfy({ $0 > 0 }) else {
-                            throw fail("notes", after: checkLine, "'notes' of an output shape must be an array of positive whole numbers, e.g. [28, 28, 8]")
+                            throw reader.fail("notes", after: checkLine, "'notes' of an output shape must be an array of positive whole numbers, e.g. [28, 28, 8]")
                         }
                         expected = .shape(dimensions)
                     } else {
-                        guard let count = entry["notes"]?.int, count >= 0 else { throw fail("notes", after: checkLine, "'notes' of a parameter count must be a whole number") }
+                        guard let count = entry["notes"]?.int, count >= 0 else { throw reader.fail("notes", after: checkLine, "'notes' of a parameter count must be a whole number") }
                         expected = .count(count)
                     }
                 case .heldOutAccuracy, .heldOutLoss, .trainingLoss:
-                    guard given != ["notes"] else { throw fail("notes", after: checkLine, "'\(quantity)' depends on the run: give 'at_least' or 'at_most', a bar it must clear") }
+                    guard given != ["notes"] else { throw reader.fail("notes", after: checkLine, "'\(quantity)' depends on the run: give 'at_least' or 'at_most', a bar it must clear") }
                     // `at_least` is the quick run's bar and, unless `full_at_least` is given, the full run's.
-                    let key = kinds.first!, quick = try number(entry, key, line: checkLine)
-                    let full = try number(entry, "full_" + key, line: checkLine) ?? quick!
+                    let key = kinds.first!, quick = try reader.number(entry, key, line: checkLine)
+                    let full = try reader.number(entry, "full_" + key, line: checkLine) ?? quick!
                     if what == .heldOutAccuracy, !(0...100).contains(quick ?? 0) || !(0...100).contains(full) {
-                        throw fail(entry[key] != nil ? key : "full_" + key, after: checkLine, "an accuracy is a percentage, 0 to 100")
+                        throw reader.fail(entry[key] != nil ? key : "full_" + key, after: checkLine, "an accuracy is a percentage, 0 to 100")
                     }
                     expected = key == "at_least" ? .atLeast(quick, full: full) : .atMost(quick, full: full)
                 }
                 let channelsLast = entry["channels_last"]?.bool ?? false
                 if entry["channels_last"] != nil {
-                    guard entry["channels_last"]?.bool != nil else { throw fail("channels_last", after: checkLine, "'channels_last' must be true or false") }
-                    guard case .outputShape = what else { throw fail("channels_last", after: checkLine, "'channels_last' is for an output shape") }
+                    guard entry["channels_last"]?.bool != nil else { throw reader.fail("channels_last", after: checkLine, "'channels_last' must be true or false") }
+                    guard case .outputShape = what else { throw reader.fail("channels_last", after: checkLine, "'channels_last' is for an output shape") }
                 }
                 var check = Check(quantity: quantity, what: what, expected: expected, channelsLast: channelsLast,
-                                  why: try string(entry, "why", line: checkLine), line: checkLine)
+                                  why: try reader.string(entry, "why", line: checkLine), line: checkLine)
                 if let printed = entry["printed"] {
-                    guard let flag = printed.bool else { throw fail("printed", after: checkLine, "'printed' must be true or false") }
+                    guard let flag = printed.bool else { throw reader.fail("printed", after: checkLine, "'printed' must be true or false") }
                     check.printed = flag
                 }
                 checks.append(check)

@@ -109,6 +109,8 @@ struct LessonModelTests {
         ("preset = \"iris-mlp\"\ndata = \"iris\"\nrate = 0.1\noptimizer = \"adam\"\nmomentum = 0.9", "m.toml:14:1: error: 'momentum' is for \"sgd\""),
         ("preset = \"iris-mlp\"\ndata = \"iris\"\nrate = 0.1\nepochs = 5\nfull_epochs = 2", "m.toml:14:1: error: 'full_epochs' must be at least 'epochs'"),
         ("data = \"iris\"", "m.toml:9:1: error: [model] needs 'preset'"),
+        // A bad field, indented: the column of its key (SectionReader, shared with [gradcam]).
+        ("preset = \"iris-mlp\"\ndata = \"iris\"\nrate = 0.1\n  batch = 0", "m.toml:13:3: error: 'batch' must be a whole number from 1 to 65536"),
     ])
     func settings(model: String, message: String) throws {
         let text = modelLesson("[[model.check]]\nquantity = \"parameters\"\nnotes = 99", model: model)
