@@ -1,0 +1,29 @@
+import Autograd
+import Diagrams
+import Lessons
+
+extension LessonPage {
+    /// A `[model]` lesson's training as pictures: the loss and accuracy curves of the run (every
+    /// batch, and the held-out examples after each epoch) drawn by `TrainingCurves`, then the
+    /// held-out confusion matrices before training and after epoch 1 as the terminal prints them.
+    static func trainingFigures(_ run: ModelRun) -> [String] {
+        guard let training = run.training, !training.points.isEmpty else { return [] }
+        let model = run.model
+        var curves = TrainingCurves(title: "\(run.spec.name) on \(model.data ?? ""), batch \(model.batch), "
+                                    + "\(model.optimizer.rawValue == "adam" ? "Adam" : "SGD") lr \(TraceFormat.number(model.rate))"
+                                    + (model.momentum > 0 ? " momentum \(TraceFormat.number(model.momentum))" : ""))
+        for point in training.points { curves.addBatch(position: point.position, loss: point.loss) }
+        for (index, epoch) in training.epochs.enumerated() {
+            curves.add(.init(epoch: index + 1, trainingLoss: epoch.loss, trainingAccuracy: epoch.accuracy,
+                             heldOutLoss: epoch.heldOutLoss, heldOutAccuracy: epoch.heldOutAccuracy))
+        }
+        var html = ["<h2 id=\"training\">What training did</h2>",
+                    "<p>From this run: the loss of every batch (faint), each epoch's mean training loss and accuracy (blue), and the loss and accuracy on the held-out examples after each epoch (red).</p>",
+                    "<figure class=\"curves\">" + inlinable(curves.svg()) + "</figure>"]
+        let pictures = run.pictureSteps()
+        if let confusion = pictures.last {
+            html.append("<pre class=\"lines\">" + htmlText(LessonText.fit(confusion)) + "</pre>")
+        }
+        return html
+    }
+}
