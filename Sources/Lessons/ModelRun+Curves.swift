@@ -27,7 +27,7 @@ extension ModelRun {
         func trimmed(_ text: String) -> String {
             text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n")
         }
-        return [loss, accuracy, confusionStep(training)].map(trimmed)
+        return ([loss, accuracy, confusionStep(training)] + (filterStep(training).map { [$0] } ?? [])).map(trimmed)
     }
 
     /// The held-out figure before training (at 0) and after each epoch (at its end).
@@ -129,6 +129,31 @@ extension ModelRun {
         if worst.count > 0 {
             text += " After epoch 1 the commonest mistake is class \(worst.truth) read as \(worst.predicted) (\(ModelRun.grouped(worst.count)) times)."
         }
+        return text
+    }
+
+    /// The first convolution's first filter before training and after epoch 1, side by side.
+    func filterStep(_ training: Training) -> String? {
+        guard let filter = training.filter, filter.before.count == filter.side * filter.side,
+              filter.after.count == filter.before.count, filter.side > 0 else { return nil }
+        func grid(_ values: [Double], _ title: String) -> [String] {
+            let rows = (0..<filter.side).map { r in
+                values[(r * filter.side)..<((r + 1) * filter.side)].map { String(format: "%6.2f", abs($0) < 0.005 ? 0 : $0) }.joined()
+            }
+            return [title.padding(toLength: rows[0].count, withPad: " ", startingAt: 0)] + rows
+        }
+        var text = "filter    layer 1's first filter (\(filter.side) × \(filter.side) weights on the first input channel): what one epoch changed"
+        for (left, right) in zip(grid(filter.before, "before training"), grid(filter.after, "after epoch 1")) {
+            text += "\n          " + left + "    " + right
+        }
+        let changes = zip(filter.before, filter.after).map { $1 - $0 }
+        let largest = changes.indices.max { abs(changes[$0]) < abs(changes[$1]) }!
+        let meanChange = changes.map(abs).reduce(0, +) / Double(changes.count)
+        let meanWeight = filter.before.map(abs).reduce(0, +) / Double(changes.count)
+        text += "\n      › The mean size of a change is \(String(format: "%.3f", meanChange)), against a mean initial weight of "
+            + "\(String(format: "%.3f", meanWeight)) in size; the largest is at row \(largest / filter.side), column \(largest % filter.side): "
+            + "\(String(format: "%.3f", filter.before[largest])) → \(String(format: "%.3f", filter.after[largest])). The "
+            + "\(ModelRun.grouped(training.points.count / max(1, training.epochs.count))) updates of epoch 1, each by the update rule above, add up to these changes."
         return text
     }
 

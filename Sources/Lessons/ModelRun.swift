@@ -67,6 +67,9 @@ public struct ModelRun {
         public let untrained: HeldOut, afterFirst: HeldOut, final: HeldOut
         /// The names of the classes, in the confusion matrices' order.
         public let classNames: [String]
+        /// When the first layer with weights is a convolution: its first filter's weights on the
+        /// first input channel (`side` × `side`, row by row) before training and after epoch 1.
+        public let filter: (side: Int, before: [Double], after: [Double])?
     }
 
     public internal(set) var model: Lesson.Model
@@ -130,6 +133,11 @@ public struct ModelRun {
                 return HeldOut(loss: result.loss, accuracy: result.accuracy, confusion: result.confusion)
             }
             let untrained = try heldOut()
+            // The first filter of a first convolution: weights [filters, channels, k, k], row-major.
+            let firstConv = compiled.rows.first { $0.parameterShapes != nil }?.layer as? ModelSpec.Conv2d
+            func firstFilter() -> [Double] { firstConv.map { Array(trainer.weights[0].prefix($0.kernel * $0.kernel)) } ?? [] }
+            let filterBefore = firstFilter()
+            var filterAfter: [Double] = []
             var epochs: [Epoch] = [], points: [Point] = []
             var afterFirst = untrained, last = untrained
             for epoch in 1...(full ? model.fullEpochs : model.epochs) {
@@ -148,14 +156,15 @@ public struct ModelRun {
                 guard loss.isFinite else { throw diverged("in epoch \(epoch)", loss) }
                 let seconds = Date().timeIntervalSince(start)
                 last = try heldOut()
-                if epoch == 1 { afterFirst = last }
+                if epoch == 1 { afterFirst = last; filterAfter = firstFilter() }
                 epochs.append(Epoch(loss: loss, accuracy: accuracy, seconds: seconds, heldOutLoss: last.loss, heldOutAccuracy: last.accuracy))
             }
             return Training(full: full, trainCount: train.count, testCount: test.count, availableTrain: available.train, availableTest: available.test,
                             classes: train.classNames.count, parameterCount: trainer.parameterCount,
                             batch: Batch(size: first.count, loss: step, before: before, after: after),
                             epochs: epochs, heldOutLoss: last.loss, heldOutAccuracy: last.accuracy * 100,
-                            points: points, untrained: untrained, afterFirst: afterFirst, final: last, classNames: train.classNames)
+                            points: points, untrained: untrained, afterFirst: afterFirst, final: last, classNames: train.classNames,
+                            filter: firstConv.map { ($0.kernel, filterBefore, filterAfter) })
         } catch let failure as WorkbenchFailure {
             throw failure
         } catch {

@@ -5,7 +5,8 @@ import Lessons
 extension LessonPage {
     /// A `[model]` lesson's training as pictures: the loss and accuracy curves of the run (every
     /// batch, and the held-out examples after each epoch) drawn by `TrainingCurves`, then the
-    /// held-out confusion matrices before training and after epoch 1 as the terminal prints them.
+    /// held-out confusion matrices before training and after epoch 1 (and a first convolution's
+    /// first filter) as the terminal prints them.
     static func trainingFigures(_ run: ModelRun) -> [String] {
         guard let training = run.training, !training.points.isEmpty else { return [] }
         let model = run.model
@@ -20,9 +21,10 @@ extension LessonPage {
         var html = ["<h2 id=\"training\">What training did</h2>",
                     "<p>From this run: the loss of every batch (faint), each epoch's mean training loss and accuracy (blue), and the loss and accuracy on the held-out examples after each epoch (red).</p>",
                     "<figure class=\"curves\">" + inlinable(curves.svg()) + "</figure>"]
-        let pictures = run.pictureSteps()
-        if let confusion = pictures.last {
-            html.append("<pre class=\"lines\">" + htmlText(LessonText.fit(confusion)) + "</pre>")
+        // The text charts (the first two steps) are the SVG above; the confusion matrices and a
+        // convolution's filter follow as the terminal prints them.
+        for text in run.pictureSteps().dropFirst(2) {
+            html.append("<pre class=\"lines\">" + htmlText(LessonText.fit(text)) + "</pre>")
         }
         return html
     }

@@ -161,6 +161,24 @@ struct ModelCurveTests {
         }
     }
 
+    @Test("a CNN's first filter is shown before training and after epoch 1, as the trainer holds it")
+    func filter() throws {
+        let text = modelLesson("[[model.check]]\nquantity = \"parameters\"\nnotes = 1",
+                               model: "preset = \"digits-cnn\"\ndata = \"digits\"\nrate = 0.05\nepochs = 2")
+            .replacingOccurrences(of: "notes = 1\n", with: "notes = 1\nprinted = false\n")
+        let lesson = try Lesson(text: text, file: "m.toml")
+        let run = try ModelRun(try #require(lesson.model), file: "m.toml", full: false)
+        let training = try #require(run.training)
+        let filter = try #require(training.filter)
+        #expect(filter.before.count == filter.side * filter.side && filter.after.count == filter.before.count)
+        #expect(filter.before != filter.after, "one epoch changes the filter")
+        let step = try #require(run.pictureSteps().last)
+        #expect(step.hasPrefix("filter    layer 1's first filter (\(filter.side) × \(filter.side)"), "\(step)")
+        let changes = zip(filter.before, filter.after).map { abs($1 - $0) }
+        let largest = changes.indices.max { changes[$0] < changes[$1] }!
+        #expect(step.contains(String(format: "%.3f → %.3f", filter.before[largest], filter.after[largest])), "\(step)")
+    }
+
     @Test("the chart puts each column's mean and each mark where its figure is")
     func chart() {
         // Two batches in the first half of the x range (mean 1), one at the end (0), a mark of 2 at 0.
