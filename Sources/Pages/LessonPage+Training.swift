@@ -14,12 +14,15 @@ extension LessonPage {
                                     + "\(model.optimizer.rawValue == "adam" ? "Adam" : "SGD") lr \(TraceFormat.number(model.rate))"
                                     + (model.momentum > 0 ? " momentum \(TraceFormat.number(model.momentum))" : ""))
         for point in training.points { curves.addBatch(position: point.position, loss: point.loss) }
+        // Epoch 0: the held-out figures of the initial weights (no training figures yet, a gap).
+        curves.add(.init(epoch: 0, trainingLoss: .nan, trainingAccuracy: .nan,
+                         heldOutLoss: training.untrained.loss, heldOutAccuracy: training.untrained.accuracy))
         for (index, epoch) in training.epochs.enumerated() {
             curves.add(.init(epoch: index + 1, trainingLoss: epoch.loss, trainingAccuracy: epoch.accuracy,
                              heldOutLoss: epoch.heldOutLoss, heldOutAccuracy: epoch.heldOutAccuracy))
         }
         var html = ["<h2 id=\"training\">What training did</h2>",
-                    "<p>From this run: the loss of every batch (faint), each epoch's mean training loss and accuracy (blue), and the loss and accuracy on the held-out examples after each epoch (red).</p>",
+                    "<p>From this run: the loss of every batch (faint), each epoch's mean training loss and accuracy (blue), and the loss and accuracy on the held-out examples before training (at 0) and after each epoch (red).</p>",
                     "<figure class=\"curves\">" + inlinable(curves.svg()) + "</figure>"]
         // The text charts (the first two steps) are the SVG above; the confusion matrices and a
         // convolution's filter follow as the terminal prints them.
