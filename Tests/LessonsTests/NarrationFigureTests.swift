@@ -116,6 +116,26 @@ struct NarrationFigureTests {
         #expect(failure.message.contains("'model_train'") && failure.location?.line == lesson.introductionLine, "\(failure)")
     }
 
+    @Test("a [[descent.run]]'s label shows only that run's own settings")
+    func descentLabels() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/lessons").filter { $0.hasSuffix(".toml") }.sorted()
+        var labels = 0
+        for file in files {
+            guard let descent = try Lesson(file: root + "/lessons/" + file).descent else { continue }
+            for run in descent.runs {
+                labels += 1
+                // A label is a name as much as a text: its figures must be the run's rate, batch or momentum.
+                let settings = [run.rate, Double(run.batch), run.momentum]
+                for figure in NarrationFigures.handTyped(in: run.label) {
+                    let value = Double(figure.replacingOccurrences(of: ",", with: ""))
+                    #expect(value.map { v in settings.contains { abs($0 - v) <= 1e-12 * max(1, abs(v)) } } == true,
+                            "\(file): label “\(run.label)” shows \(figure), which is not a setting of its run")
+                }
+            }
+        }
+        #expect(labels >= 7, "only \(labels) descent runs read")
+    }
+
     @Test("no lesson types a figure into its narration")
     func noHandTypedFigures() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: root + "/lessons").filter { $0.hasSuffix(".toml") }.sorted()
