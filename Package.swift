@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // NumPy's .npz archives (zip, ZIP64 entries) for --values.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         // RFC 4180 reading of the class roster that `grade --roster` matches submissions against.
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
         // `backprop serve`: the HTTP server and the SQLite store of answer attempts.
@@ -52,9 +54,9 @@ let package = Package(
         // Trace → DOT (annotated), DOT → SVG/PNG/PDF through libgvc, step frames, HTML stepper.
         .target(name: "Diagrams", dependencies: ["Autograd", "CGraphviz", "Support"]),
         // zlib, to read the gzipped data sets (MNIST's IDX files, the digits CSV).
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "SystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Data sets: IDX and CSV readers (gzipped or not), seeded mini-batches.
-        .target(name: "Datasets", dependencies: ["CZlib"]),
+        .target(name: "Datasets", dependencies: ["SystemZlib"]),
         // Layers and models: shapes, parameter counts, and training of fully connected models on Autograd.
         .target(name: "NeuralNetworks", dependencies: ["Autograd", "Datasets"]),
         // What the tool's upper modules share: one Diagnostic for every error (the engine's included),
@@ -64,7 +66,8 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // A program run at a point (trace job), its table and JSON report, and claims about its gradients.
-        .target(name: "Claims", dependencies: ["Autograd", "Expressions", "Datasets", "Support"]),
+        .target(name: "Claims", dependencies: ["Autograd", "Expressions", "Datasets", "Support",
+                                               .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Model files (TOML), saved models (JSON), the shipped training data and training progress.
         .target(name: "ModelFiles", dependencies: ["Autograd", "NeuralNetworks", "Datasets", "Support",
                                                   .product(name: "TOMLKit", package: "TOMLKit")]),
@@ -75,7 +78,8 @@ let package = Package(
         .target(name: "Grading", dependencies: ["Autograd", "Expressions", "Datasets", "NeuralNetworks", "ModelFiles", "Diagrams",
                                                 "Lessons", "Claims", "Support",
                                                 .product(name: "TOMLKit", package: "TOMLKit"),
-                                                .product(name: "SwiftCSV", package: "SwiftCSV")]),
+                                                .product(name: "SwiftCSV", package: "SwiftCSV"),
+                                                .product(name: "Crypto", package: "swift-crypto")]),   // HMAC of the variants
         // Pages: the lesson as a web page, printing through headless Chromium, the course as a site.
         .target(name: "Pages", dependencies: ["Autograd", "Grading", "Lessons", "Claims", "Diagrams", "Support"]),
         // LTI 1.3, the tool side (docs/lti.md): login state and nonces, the id_token's checks, the platform's
@@ -90,7 +94,6 @@ let package = Package(
         // every answer attempt stored in SQLite (GRDB).
         .target(name: "Server", dependencies: [
             "Support", "Claims", "Lessons", "Grading", "Pages", "Autograd", "Expressions", "Diagrams",
-            "CKernels",   // the allocator's tuning for a long-running server (MemoryTuning)
             "LTI",        // LTI 1.3 launches and scores (LTIRoutes.swift, CourseFile+LTI.swift)
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -122,8 +125,8 @@ let package = Package(
                     exclude: ["Goldens"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Datasets", "Autograd"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens"]),
-        .testTarget(name: "SupportTests", dependencies: ["Support", "Autograd", "Expressions", "Datasets"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"], exclude: ["Goldens", "Fixtures"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "Autograd", "Expressions", "Datasets", "Benchmarks"]),
         .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Support", "Autograd", "Expressions"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "Support", "NeuralNetworks", "Datasets", "Lessons", "Grading", "Claims", "Diagrams", "TestSupport"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Support", "Autograd", "Grading", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),

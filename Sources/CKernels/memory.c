@@ -1,4 +1,4 @@
-/* The allocator's settings for `backprop serve` (Sources/Server/WorkbenchServer.swift, MemoryTuning). */
+/* The allocator's settings for `backprop serve` (Autograd's `Kernels.tuneAllocatorForServing`, called by Sources/Server/WorkbenchServer.swift). */
 #include "ckernels.h"
 
 /* A C library header first: glibc defines __GLIBC__ in <features.h>, which every one of its headers

@@ -8,10 +8,10 @@ import Support
 ///
 /// `--values FILE` reads a JSON object of names to values, `{"x": 1.5, "W": [[1, 2], [3, 4]]}`;
 /// `--values NAME=FILE` reads one value named NAME: a NumPy `.npy` array (told by its magic bytes)
-/// or a JSON number or array. Every file is read by `RegularFile` (regular files only, at most
-/// `DataLimits.fileBytes`) and held at the door to the limits of `--at`: valid names, rectangular
-/// arrays, finite numbers, `GraphLimits.standard`. `.npz` files are refused: reading a zip would
-/// need a dependency the workbench does not have; save each array with `numpy.save`.
+/// or a JSON number or array; `--values FILE.npz` reads every array of a NumPy archive under its
+/// own name (`NumPyArchive`). Every file is read by `RegularFile` (regular files only, at most
+/// `DataLimits.fileBytes`, which also bounds an archive's inflated arrays) and held at the door to
+/// the limits of `--at`: valid names, rectangular arrays, finite numbers, `GraphLimits.standard`.
 public struct GivenValues: Sendable {
     public typealias Value = (name: String, value: Tensor, source: String)
     public private(set) var values: [Value] = []
@@ -47,10 +47,12 @@ public struct GivenValues: Sendable {
             throw .badInput("cannot read this values file: it \(error)", at: SourceLocation(file: path))
         }
         do {
-            if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-                throw ValuesFileError(".npz (zip) files are not read; save each array with numpy.save and give it as --values NAME=FILE.npy")
-            }
-            if let name {
+            if NumPyArchive.isArchive(bytes) {
+                if name != nil {
+                    throw ValuesFileError("an .npz holds named arrays, each read under its own name: give it without a name, --values \(path)")
+                }
+                for (name, value) in try NumPyArchive.arrays(bytes, limit: DataLimits.fileBytes) { try add(name, value, source: path) }
+            } else if let name {
                 let value = ValuesNumPy.isNumPy(bytes) ? try ValuesNumPy.array(bytes) : try ValuesJSON.value(bytes)
                 try add(name, value, source: path)
             } else {

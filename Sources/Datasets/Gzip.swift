@@ -1,4 +1,4 @@
-import CZlib
+import SystemZlib
 import Foundation
 
 /// Reading files that may be gzip-compressed, through zlib.

@@ -65,6 +65,11 @@ public struct TrainingCurves: Sendable {
         batchLosses.append(BatchLoss(position: Double(epoch - 1) + Double(batch) / Double(batches), loss: loss))
     }
 
+    /// Adds one batch's own mean loss at `position` epochs from the start (a lesson's run knows it).
+    public mutating func addBatch(position: Double, loss: Double) {
+        batchLosses.append(BatchLoss(position: position, loss: loss))
+    }
+
     /// The per-batch line as drawn: at most `maximumBatchPoints`, consecutive batches averaged.
     func drawnBatchLosses() -> [BatchLoss] {
         let finite = batchLosses.filter { $0.loss.isFinite }

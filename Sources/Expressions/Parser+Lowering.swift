@@ -27,10 +27,13 @@ extension Parser {
             return try apply(.leakyRelu, input, slope, at: position)
         case .reduction(let operation):
             let dim = arguments.integer("dim")
+            if let dim { _ = try normalized(dim, rank: graph.shape(of: input).count, for: name, at: position) }
             let reduced = try apply(operation, input, nil, attribute: dim.map { .axis($0) }, at: position)
             return try keepingDim(reduced, of: input, dim: dim, arguments.boolean("keepdim") ?? false, at: position)
         case .softmax(let operation):
-            return try apply(operation, input, nil, attribute: arguments.integer("dim").map { .axis($0) }, at: position)
+            let dim = arguments.integer("dim")
+            if let dim { _ = try normalized(dim, rank: graph.shape(of: input).count, for: name, at: position) }
+            return try apply(operation, input, nil, attribute: dim.map { .axis($0) }, at: position)
         case .reshape:
             return try apply(.reshape, input, nil, attribute: .shape(arguments.shape("shape")!), at: position)
         case .flatten:
@@ -91,7 +94,7 @@ extension Parser {
     func normalized(_ dim: Int, rank: Int, for name: String, at position: SourcePosition) throws(ExpressionError) -> Int {
         let size = Swift.max(rank, 1)
         guard dim >= -size && dim < size else {
-            throw refuse(name, "dim \(dim) is out of range for a value with \(rank) axes", at: position)
+            throw refuse(name, "dim \(dim) is out of range; here it must be from \(-size) to \(size - 1), as in PyTorch", at: position)
         }
         return dim < 0 ? dim + size : dim
     }
@@ -244,7 +247,11 @@ extension Parser {
                                  + "or logits [C] with one class index; got \(Tensor.describe(shape: shape)) and \(Tensor.describe(shape: targetShape))",
                                  at: position)
                 }
-                return try apply(.nllLoss, logs, target, at: position)
+                do { return try apply(.nllLoss, logs, target, at: position) } catch {
+                    // A class index out of range: the student wrote cross_entropy, so the error says so.
+                    guard case .engine(.invalidOperand(operation: "nll_loss", let reason)) = error.kind else { throw error }
+                    throw refuse("cross_entropy", reason, at: position)
+                }
             }
             let total = try apply(.sum, try apply(.multiply, target, logs, at: position), nil, at: position)
             let negated = try apply(.negate, total, nil, at: position)

@@ -25,6 +25,7 @@ extension ExerciseSet {
         let count = items.count
         lines.append("From the notes: \(lesson.source). \(count) exercise\(count == 1 ? "" : "s"), \(ExerciseSet.points(maxPoints)) point\(maxPoints == 1 ? "" : "s").")
         lines.append("")
+        if let variant = variantLine { lines.append(variant); lines.append("") }
         let inputs = job.trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: 6))" }.joined(separator: ", ")
         lines.append("The program" + (inputs.isEmpty ? ":" : ", at \(inputs):"))
         lines.append("")
@@ -68,9 +69,15 @@ extension ExerciseSet {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Whose variant the sheet is, for a student's own sheet (`exercises --student`).
+    var variantLine: String? {
+        student.map { "Your own variant, student \($0): the inputs below are yours, so are the answers; the lesson's worked example uses the notes' numbers." }
+    }
+
     /// A TOML skeleton of the answer file, one line per exercise.
     public func answerTemplate() -> [String] {
-        var lines = ["student = \"your student id\"", "name = \"your name\"", "lesson = \(lesson.number)", "", "[answers]"]
+        let id = student.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "\"your student id\""
+        var lines = ["student = \(id)", "name = \"your name\"", "lesson = \(lesson.number)", "", "[answers]"]
         var entries: [(String, String)] = []
         var graphs: [String] = []
         for item in items {
@@ -218,6 +225,7 @@ extension ExerciseSet {
         var body: [String] = []
         body.append("<h1>Exercises — Lesson \(lesson.number): \(escape(lesson.title))\(solutions ? " (with solutions)" : "")</h1>")
         body.append("<p>From the notes: \(escape(lesson.source)). \(items.count) exercises, \(ExerciseSet.points(maxPoints)) points.</p>")
+        if let variant = variantLine { body.append("<p>" + escape(variant) + "</p>") }
         let inputs = job.trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: 6))" }.joined(separator: ", ")
         body.append("<p>The program\(inputs.isEmpty ? "" : ", at " + escape(inputs)):</p>")
         body.append("<pre>" + escape(lesson.program.trimmingCharacters(in: .newlines)) + "</pre>")
@@ -271,5 +279,31 @@ extension ExerciseSet {
             """
         return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Exercises — Lesson \(lesson.number)\(solutions ? " (solutions)" : "")</title>\n<style>\n\(StepPage.style)\n\(style)\n</style>\n</head>\n<body>\n"
             + body.joined(separator: "\n") + "\n<script>\n\(StepPage.script)\n</script>\n</body>\n</html>\n"
+    }
+}
+
+// MARK: - Pieces of the sheet for the server's answer form
+
+extension ExerciseSet {
+    /// The inputs the exercises are asked at, as the sheet prints them: `x = -2, y = 5, z = -4`.
+    public var inputsText: String {
+        job.trace.inputs.map { "\($0.label) = \(TraceFormat.tensor($0.value, significantDigits: 6))" }.joined(separator: ", ")
+    }
+
+    /// A graph exercise as the student's sheet shows it: the table's rows (a header, then one row of
+    /// cells per node, the blanks `**[q]**`, other exercises' answers masked) and the SVG drawing.
+    /// - Throws: `failed` if Graphviz cannot draw it.
+    public func maskedGraph(_ item: Item) throws(WorkbenchFailure) -> (table: [[String]], svg: String) {
+        guard case .graph(let blanks) = item.expected else { return ([], "") }
+        let rows = graphTable(blanks: blanks, solutions: false, mask: AnswerMask(self)).filter { $0.hasPrefix("| ") && !$0.hasPrefix("| ---") }
+        let table = rows.map { row in
+            row.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let dot = Diagram.maskedDot(for: job.trace, blanks: blanks.map { ($0.node, $0.isGradient, $0.key) }, showBlanks: false, mask: AnswerMask(self).diagramMask)
+        let svg: [UInt8]
+        do { svg = try Graphviz.render(dot: dot, as: .svg) } catch { throw .failed("Graphviz: \(error.message)") }
+        var text = String(decoding: svg, as: UTF8.self)
+        if let start = text.range(of: "<svg") { text = String(text[start.lowerBound...]) }
+        return (table, text)
     }
 }

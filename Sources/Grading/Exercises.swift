@@ -84,6 +84,8 @@ public final class ExerciseSet {
     public let lesson: Lesson
     public let job: TraceJob
     public let items: [Item]
+    /// The student whose own variant this is (`ExerciseVariant`), nil for the notes' numbers.
+    public var student: String?
     /// The sum of every exercise's points.
     public var maxPoints: Double { items.map(\.exercise.points).reduce(0, +) }
 

@@ -92,8 +92,11 @@ public struct GradeBatch {
     public let inputFiles: Set<SafeDirectory.FileID>
 
     /// Grades every file of `directory` except hidden files and the paths in `excluding` (the outputs).
+    /// `reveal`: whether a wrong answer's feedback may give the engine's figure (`grade --reveal`).
     /// - Throws: `WorkbenchFailure.badInput` if the directory cannot be listed.
-    public init(directory: String, set: ExerciseSet, excluding: [String] = []) throws(WorkbenchFailure) {
+    /// With `variants` (`grade --course`), each file is graded against its own student's variant.
+    public init(directory: String, set: ExerciseSet, excluding: [String] = [], variants: CourseVariants? = nil,
+                reveal: Bool = true) throws(WorkbenchFailure) {
         self.directory = directory
         self.set = set
         // Read from the directory's descriptor: nothing outside it, even while it changes (SafeDirectory.swift).
@@ -103,6 +106,7 @@ public struct GradeBatch {
         var grades: [SubmissionGrade] = []
         var skipped: [Skipped] = []
         var inputs: Set<SafeDirectory.FileID> = []
+        var sets: [String: ExerciseSet] = [:]
         for name in names where !name.hasPrefix(".") {
             let entry = folder.read(name)
             if let file = entry.file {
@@ -112,7 +116,9 @@ public struct GradeBatch {
             switch entry.read {
             case .skipped(let reason): skipped.append(Skipped(file: name, reason: reason))
             case .unreadable(let reason): grades.append(set.rejected(file: name, reason: reason))
-            case .bytes(let bytes): grades.append(set.grade(bytes: bytes, file: name))
+            case .bytes(let bytes):
+                grades.append(variants.map { $0.grade(bytes: bytes, file: name, notes: set, sets: &sets, reveal: reveal) }
+                              ?? set.grade(bytes: bytes, file: name, reveal: reveal))
             }
         }
         self.inputFiles = inputs

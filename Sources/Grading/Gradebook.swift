@@ -13,7 +13,7 @@ import Lessons
 
 /// The class list a gradebook is matched against: a CSV file with a header row, for example the
 /// LMS's own export (Moodle: Grades → Export → Plain text file; Canvas: Grades → Export).
-public struct Roster {
+public struct Roster: Sendable {
     /// The file, as named.
     public let file: String
     /// The header row.

@@ -66,7 +66,9 @@ public struct Lesson: Sendable {
     public let introductionLine: Int
     public let program: String
     /// `--at` text of the inputs, e.g. `x=-2,y=5,z=-4`.
-    public let inputs: String
+    public internal(set) var inputs: String
+    /// How the exercises' inputs vary per student (`[exercise_inputs]`), nil when they are the notes'.
+    public let exerciseInputs: ExerciseInputs?
     public let parameters: [String]
     public internal(set) var narration: [Narration]
     public internal(set) var update: Update?
@@ -96,7 +98,7 @@ public struct Lesson: Sendable {
         public internal(set) var why: String?
     }
 
-    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent", "gradcam"] + Presentation.keys
+    static let topKeys = ["number", "title", "source", "introduction", "program", "inputs", "parameters", "narration", "update", "check", "formula", "exercise", "training", "model", "descent", "gradcam", "exercise_inputs"] + Presentation.keys
     static let trainingKeys = ["steps", "full_steps", "rate", "why"]
     static let formulaKeys = ["claim", "why"]
     static let checkKeys = ["quantity", "notes", "digits", "tolerance", "why", "printed"]
@@ -164,6 +166,10 @@ public struct Lesson: Sendable {
             else { throw fail(lineOf(key, after: lineOf("inputs") - 1), "input '\(key)' must be a number or an array of numbers") }
         }
         self.inputs = pairs.joined(separator: ",")
+        if let varied = table["exercise_inputs"] {
+            guard let varied = varied.table else { throw fail(lineOf("exercise_inputs"), "[exercise_inputs] must be a table") }
+            self.exerciseInputs = try ExerciseInputs(varied, inputs: inputs, text: lines, file: file)
+        } else { self.exerciseInputs = nil }
         self.parameters = (table["parameters"]?.array).map { $0.compactMap { $0.string } } ?? []
         self.file = file
         self.presentation = try Presentation(table, file: file, lineOf: { lineOf($0) })

@@ -19,7 +19,7 @@ extension Lesson {
             public let batch: Int
             public let momentum: Double
             public let beta1: Double, beta2: Double, epsilon: Double
-            public let why: String?
+            public internal(set) var why: String?
         }
 
         /// A bar on a run's result: the lesson's own, not a figure of the notes.
@@ -28,7 +28,7 @@ extension Lesson {
             /// `final loss` or `final NAME` (a parameter).
             public let quantity: String
             public let atLeast: Double?, atMost: Double?
-            public let why: String?
+            public internal(set) var why: String?
             public let line: Int
         }
 
@@ -37,7 +37,7 @@ extension Lesson {
         public let seed: UInt64
         public let runs: [Run]
         public let checks: [Check]
-        public let why: String?
+        public internal(set) var why: String?
 
         static let keys = ["data", "steps", "seed", "run", "check", "why"]
         static let runKeys = ["label", "method", "rate", "batch", "momentum", "beta1", "beta2", "epsilon", "why"]
@@ -103,7 +103,7 @@ extension Lesson {
 /// A `[descent]` lesson run: every optimizer's path over the loss, each gradient from the engine.
 public struct DescentRun {
     public struct Path {
-        public let run: Lesson.Descent.Run
+        public internal(set) var run: Lesson.Descent.Run
         /// The parameters after each step, the start included (steps + 1 points).
         public let points: [[Double]]
         /// The loss on all the data at each point.
@@ -113,18 +113,18 @@ public struct DescentRun {
     }
 
     public struct Result {
-        public let check: Lesson.Descent.Check
+        public internal(set) var check: Lesson.Descent.Check
         public let engine: Double
         public var passed: Bool {
             engine.isFinite && (check.atLeast.map { engine >= $0 } ?? true) && (check.atMost.map { engine <= $0 } ?? true)
         }
     }
 
-    public let descent: Lesson.Descent
+    public internal(set) var descent: Lesson.Descent
     public let parameters: [String]
     public let examples: Int
-    public let paths: [Path]
-    public let results: [Result]
+    public internal(set) var paths: [Path]
+    public internal(set) var results: [Result]
     let lesson: Lesson
     let values: [(name: String, value: Tensor)]
     public var passed: Bool { results.allSatisfy(\.passed) }

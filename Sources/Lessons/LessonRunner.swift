@@ -64,21 +64,43 @@ public struct LessonRun {
             guard let text else { return nil }
             return try NarrationTemplate.resolve(text, job: job, lesson: written, line: line)
         }
-        // The introduction too: the terminal and the page print the resolved text.
-        lesson.introduction = try resolve(written.introduction, line: written.introductionLine) ?? ""
         lesson.update?.why = try resolve(written.update?.why, line: 0)
         lesson.training?.why = try resolve(written.training?.why, line: 0)
         for index in lesson.checks.indices { lesson.checks[index].why = try resolve(written.checks[index].why, line: written.checks[index].line) }
         for index in lesson.formulas.indices { lesson.formulas[index].why = try resolve(written.formulas[index].why, line: written.formulas[index].line) }
-        self.lesson = lesson
         var results: [Result] = []
         for check in lesson.checks {
             results.append(Result(check: check, engine: try LessonRun.quantity(check.quantity, job: job, lesson: lesson, line: check.line)))
         }
         self.results = results
-        model = try lesson.model.map { model throws(WorkbenchFailure) in try ModelRun(model, file: lesson.file, full: full) }
-        descent = try lesson.descent.map { descent throws(WorkbenchFailure) in try DescentRun(lesson, descent: descent) }
+        var model = try lesson.model.map { model throws(WorkbenchFailure) in try ModelRun(model, file: lesson.file, full: full) }
+        var descent = try lesson.descent.map { descent throws(WorkbenchFailure) in try DescentRun(written, descent: descent) }
         gradcam = try lesson.gradcam.map { section throws(WorkbenchFailure) in try GradCAMRun(section, file: lesson.file, full: full) }
+        // The introduction and the `why`s of [model] and [descent] name the runs' settings and
+        // figures too ({model_train}, {descent_rates[5]}), so they are resolved after the runs.
+        let sections = (model.map(NarrationTemplate.names(of:)) ?? []) + (descent.map(NarrationTemplate.names(of:)) ?? [])
+        func resolveAfterRuns(_ text: String?, line: Int) throws(WorkbenchFailure) -> String? {
+            guard let text else { return nil }
+            return try NarrationTemplate.resolve(text, job: job, lesson: written, line: line, sections: sections)
+        }
+        // The terminal and the page print the introduction resolved.
+        lesson.introduction = try resolveAfterRuns(written.introduction, line: written.introductionLine) ?? ""
+        self.lesson = lesson
+        if let written = model {
+            model?.model.why = try resolveAfterRuns(written.model.why, line: written.model.line)
+            for index in written.results.indices {
+                model?.results[index].check.why = try resolveAfterRuns(written.results[index].check.why, line: written.results[index].check.line)
+            }
+        }
+        if let written = descent {
+            descent?.descent.why = try resolveAfterRuns(written.descent.why, line: 0)
+            for index in written.paths.indices { descent?.paths[index].run.why = try resolveAfterRuns(written.paths[index].run.why, line: 0) }
+            for index in written.results.indices {
+                descent?.results[index].check.why = try resolveAfterRuns(written.results[index].check.why, line: written.results[index].check.line)
+            }
+        }
+        self.model = model
+        self.descent = descent
         if lesson.formulas.isEmpty {
             formulas = nil
         } else {

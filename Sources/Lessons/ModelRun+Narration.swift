@@ -87,7 +87,7 @@ extension ModelRun {
         let correct = Int((training.heldOutAccuracy / 100 * Double(training.testCount)).rounded())
         steps.append("held-out  \(ModelRun.grouped(training.testCount)) \(what) the model never trained on: loss \(ModelRun.number(training.heldOutLoss)), "
                      + "accuracy \(String(format: "%.2f", training.heldOutAccuracy))% (\(ModelRun.grouped(correct)) of \(ModelRun.grouped(training.testCount)))")
-        return steps
+        return steps + pictureSteps()
     }
 
     /// How a figure is shown.

@@ -57,6 +57,7 @@ public enum LessonPage {
         body.append("<p class=\"legend\">Use ← and → (or the slider, or click a step). In the drawing, <span style=\"color:#1a7f37\">value</span> is the forward result, <span style=\"color:#cf222e\">grad</span> is ∂\(htmlText(trace.outputNode.label))/∂node, an edge reads local × upstream = contribution, and <b>?</b> is not known yet at this step.</p>")
         body.append(StepPage.stepper(svg: svg, steps: steps, trace: trace))
         if let gradcam = run.gradcam { body += gradCAMFigures(gradcam) }
+        if let model = run.model { body += trainingFigures(model) }
         body.append("<h2>Checks</h2>")
         body += checks(run)
         if !lesson.exercises.isEmpty {
@@ -78,9 +79,11 @@ public enum LessonPage {
         let names = run.narratedNames()
         var forward = trace.forwardSteps, backward = trace.backwardSteps
         var steps: [StepPage.Step] = []
-        // A [gradcam] section's steps are wide text pictures: they stand under the stepper, full width.
+        // A [gradcam] section's steps and a [model]'s curves are wide text pictures: they stand under
+        // the stepper, full width, drawn (`gradCAMFigures`, `trainingFigures`).
         let all = run.steps()
-        for text in all.prefix(all.count - (run.gradcam?.steps().count ?? 0)) {
+        let pictures = (run.gradcam?.steps().count ?? 0) + (run.model?.pictureSteps().count ?? 0)
+        for text in all.prefix(all.count - pictures) {
             let head = text.prefix { $0 != "\n" }
             let words = head.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             let keyword = words.first.map(String.init) ?? ""

@@ -119,6 +119,8 @@ struct MeReply: Codable, Sendable {
         let attempts: Int?
         let counts: String
         let reveal: String
+        /// Answers after `due` are taken, marked late, until then (null: refused after `due`).
+        var lateUntil: String? = nil
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(lesson, forKey: .lesson)
@@ -126,6 +128,7 @@ struct MeReply: Codable, Sendable {
             try container.encode(attempts, forKey: .attempts)
             try container.encode(counts, forKey: .counts)
             try container.encode(reveal, forKey: .reveal)
+            try container.encode(lateUntil, forKey: .lateUntil)
         }
     }
     let course: String?

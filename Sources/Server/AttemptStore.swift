@@ -30,6 +30,10 @@ protocol AttemptStore: Sendable {
     func best(lesson: Int) async throws -> [StoredAttempt]
     /// How many graded (not rejected) attempts `student` has at `lesson`.
     func gradedAttempts(lesson: Int, student: String) async throws -> Int
+    /// Every attempt of `student`, all lessons, oldest first.
+    func attempts(student: String) async throws -> [StoredAttempt]
+    /// Ends one session (sign-out).
+    func endSession(idSHA256: String) async throws
     /// How many attempts are stored (all lessons).
     func count() async throws -> Int
 
@@ -58,6 +62,8 @@ struct NewAttempt: Sendable {
     let client: String
     let answers: Answers
     let graded: Course.Graded
+    /// Sent after the assignment's due time, within its `late_until`.
+    var late = false
 }
 
 /// One stored attempt.
@@ -76,6 +82,8 @@ struct StoredAttempt: Sendable {
     let rejection: String?
     /// `backprop grade --json`'s object for this attempt, as graded when it was sent.
     let grade: String
+    /// Sent after the due time and taken as late.
+    var late = false
 }
 
 extension StoredAttempt {

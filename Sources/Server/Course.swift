@@ -23,6 +23,10 @@ final class Course: Sendable {
     let teacherGrades = Locked<(grades: [Int64: SubmissionGrade], graded: Int)>(([:], 0))
     /// The most grades `teacherGrades` keeps (about 2 kB each); past it, it starts again.
     static let teacherGradeLimit = 50_000
+    /// The course's variants (`serve --course` with `secret_file`), set once at start; nil: the notes' numbers.
+    let variants = Locked<CourseVariants?>(nil)
+    /// Each student's exercise sets of a varied lesson, by "lesson\0student" (Course+Variants.swift).
+    let variantPools = Locked<[String: SetPool]>([:])
 
     /// Reads every lesson file. Throws bad input (exit 2) when the lessons cannot be found or read.
     init() throws(WorkbenchFailure) {
@@ -84,37 +88,49 @@ final class Course: Sendable {
 
     // MARK: - Exercises
 
-    /// `GET /exercises/N/sheet`: the student's sheet of `backprop exercises N --html` (no solutions).
-    func sheetPage(_ number: Int) -> Reply {
+    /// `GET /exercises/N/sheet`: the student's sheet of `backprop exercises N --html` (no solutions),
+    /// of their own variant when a signed-in `student` has one.
+    func sheetPage(_ number: Int, student: String? = nil) -> Reply {
         do throws(WorkbenchFailure) {
-            let page = try exercises(number).with { set in Result { () throws(WorkbenchFailure) in try set.html(solutions: false) } }.get()
+            let page = try exercises(number, student: student).with { set in Result { () throws(WorkbenchFailure) in try set.html(solutions: false) } }.get()
             return .text(page, type: "text/html; charset=utf-8")
         } catch { return .failure(error) }
     }
 
     /// `GET /api/exercises/N`: what the answer form needs — ids, kinds, prompts, points, the choices'
-    /// texts, the blanks' keys and the TOML answer template. Never an answer.
-    func exerciseForm(_ number: Int) -> Reply {
+    /// texts, the blanks' keys and the TOML answer template; the program and the inputs it is asked at
+    /// (a signed-in `student`'s own variant), and a graph exercise's table and drawing with its blanks
+    /// and other exercises' answers masked, as the sheet shows them. Never an answer.
+    func exerciseForm(_ number: Int, student: String? = nil) -> Reply {
         do throws(WorkbenchFailure) {
-            let form: JSONValue = try exercises(number).with { set in
-                .object([
+            let form: JSONValue = try exercises(number, student: student).with { set throws(WorkbenchFailure) -> JSONValue in
+                var exercises: [JSONValue] = []
+                for item in set.items {
+                    var object: [String: JSONValue] = [
+                        "id": .string(item.exercise.id), "kind": .string(item.exercise.kind.rawValue),
+                        "prompt": .string(item.exercise.prompt), "points": .number(item.exercise.points),
+                        "choices": .array(item.exercise.choices.map { .string($0.text) }),
+                    ]
+                    switch item.expected {
+                    case .graph(let blanks):
+                        object["blanks"] = .array(blanks.map { .string($0.key) })
+                        let graph = try set.maskedGraph(item)
+                        object["table"] = .array(graph.table.map { .array($0.map(JSONValue.string)) })
+                        object["svg"] = .string(graph.svg)
+                    case .tensor(let value, _): object["shape"] = .array(value.shape.map { .number(Double($0)) })
+                    case .shape(let shape): object["rank"] = .number(Double(shape.count))
+                    default: break
+                    }
+                    exercises.append(.object(object))
+                }
+                return .object([
                     "lesson": .number(Double(set.lesson.number)), "title": .string(set.lesson.title),
+                    "program": .string(set.lesson.program.trimmingCharacters(in: .newlines)),
+                    "inputs": .string(set.inputsText),
+                    "variant": set.student.map(JSONValue.string) ?? .null,
                     "maxPoints": .number(set.maxPoints),
                     "template": .string(set.answerTemplate().joined(separator: "\n") + "\n"),
-                    "exercises": .array(set.items.map { item in
-                        var object: [String: JSONValue] = [
-                            "id": .string(item.exercise.id), "kind": .string(item.exercise.kind.rawValue),
-                            "prompt": .string(item.exercise.prompt), "points": .number(item.exercise.points),
-                            "choices": .array(item.exercise.choices.map { .string($0.text) }),
-                        ]
-                        switch item.expected {
-                        case .graph(let blanks): object["blanks"] = .array(blanks.map { .string($0.key) })
-                        case .tensor(let value, _): object["shape"] = .array(value.shape.map { .number(Double($0)) })
-                        case .shape(let shape): object["rank"] = .number(Double(shape.count))
-                        default: break
-                        }
-                        return .object(object)
-                    }),
+                    "exercises": .array(exercises),
                 ])
             }
             return .json(form.serialized() + "\n")
@@ -137,8 +153,10 @@ final class Course: Sendable {
 
     /// The reply to an acknowledged attempt: `{"attempt": 12, "grade": {…}, "report": "…"}`, the grade
     /// as `backprop grade --json` prints it, nested.
-    static func attemptReply(_ id: Int64, _ graded: Graded) -> Reply {
-        reply(["attempt": .number(Double(id)), "grade": .written(Array(graded.json.utf8)), "report": .string(graded.report)])
+    static func attemptReply(_ id: Int64, _ graded: Graded, late: Bool = false) -> Reply {
+        var members: [String: JSONValue] = ["attempt": .number(Double(id)), "grade": .written(Array(graded.json.utf8)), "report": .string(graded.report)]
+        if late { members["late"] = .bool(true) }
+        return reply(members)
     }
 
     /// The teacher's view of one student: the count of attempts, the latest one's answers, grade and report.
@@ -158,9 +176,10 @@ final class Course: Sendable {
     /// Grades answers against lesson `number` with `backprop grade`'s grader: an answer file from its
     /// bytes, typed answers as they are (`reveal` false: a wrong answer's feedback holds back the
     /// engine's figure).
-    func grade(_ number: Int, _ answers: Answers, file: String, reveal: Bool = true) -> Result<Graded, Reply> {
+    /// With a signed-in `student`, against their own variant.
+    func grade(_ number: Int, _ answers: Answers, file: String, reveal: Bool = true, student: String? = nil) -> Result<Graded, Reply> {
         do throws(WorkbenchFailure) {
-            return .success(try exercises(number).with { set in
+            return .success(try exercises(number, student: student).with { set in
                 let grade = Course.grade(answers, lesson: number, with: set, file: file, reveal: reveal)
                 return Graded(student: grade.student, name: grade.name, points: grade.points, maxPoints: grade.maxPoints,
                               rejection: grade.rejection, json: grade.json().serialized(), report: grade.report())
@@ -186,10 +205,11 @@ final class Course: Sendable {
     /// Each attempt is graded once per process, by the grader of the lessons loaded at start, with the
     /// figures shown (the teacher's view); later gradebooks take that grade from `teacherGrades`. A
     /// corrected lesson is loaded at the next start, which regrades everyone.
-    func gradebook(_ number: Int, attempts: [(id: Int64, answers: Answers)], csv: Bool) -> Reply {
+    func gradebook(_ number: Int, attempts: [(id: Int64, student: String?, answers: Answers)], csv: Bool) -> Reply {
         do throws(WorkbenchFailure) {
+            // Each attempt against its own student's variant, before the notes' set is taken for the columns.
+            let grades = try teacherGrades(number, attempts)
             return try exercises(number).with { set throws(WorkbenchFailure) -> Reply in
-                let grades = teacherGrades(number, attempts, with: set)
                 guard csv else { return .json(JSONValue.array(grades.map { $0.json() }).serialized() + "\n") }
                 return .text(try Gradebook(grades: grades, set: set, format: .csv, roster: nil).text, type: "text/csv; charset=utf-8")
             }
@@ -197,23 +217,32 @@ final class Course: Sendable {
     }
 
     /// One attempt's teacher-view grade (kept as a gradebook's are): the teacher's view of a student.
-    func teacherGrade(_ number: Int, id: Int64, answers: Answers) -> Result<Graded, Reply> {
+    func teacherGrade(_ number: Int, id: Int64, student: String?, answers: Answers) -> Result<Graded, Reply> {
         do throws(WorkbenchFailure) {
-            let grade = try exercises(number).with { set in teacherGrades(number, [(id, answers)], with: set)[0] }
+            let grade = try teacherGrades(number, [(id, student, answers)])[0]
             return .success(Graded(student: grade.student, name: grade.name, points: grade.points, maxPoints: grade.maxPoints,
                                    rejection: grade.rejection, json: grade.json().serialized(), report: grade.report()))
         } catch { return .failure(.failure(error)) }
     }
 
-    /// The teacher's grades of these attempts: those kept in `teacherGrades`, the others graded with `set` and kept.
-    private func teacherGrades(_ number: Int, _ attempts: [(id: Int64, answers: Answers)], with set: ExerciseSet) -> [SubmissionGrade] {
+    /// The teacher's grades of these attempts: those kept in `teacherGrades`, the others graded against
+    /// their student's variant (the notes' numbers when the lesson does not vary) and kept. An attempt
+    /// whose student has no variant (not on the roster) is rejected with the reason.
+    func teacherGrades(_ number: Int, _ attempts: [(id: Int64, student: String?, answers: Answers)]) throws(WorkbenchFailure) -> [SubmissionGrade] {
         let known = teacherGrades.withLock { cache in attempts.map { cache.grades[$0.id] } }
         var made: [Int64: SubmissionGrade] = [:]
-        let grades = zip(attempts, known).map { attempt, grade in
-            if let grade { return grade }
-            let new = Course.grade(attempt.answers, lesson: number, with: set, file: "attempt \(attempt.id)")
+        var grades: [SubmissionGrade] = []
+        for (attempt, grade) in zip(attempts, known) {
+            if let grade { grades.append(grade); continue }
+            let file = "attempt \(attempt.id)"
+            let new: SubmissionGrade
+            do throws(WorkbenchFailure) {
+                new = try exercises(number, student: attempt.student).with { set in Course.grade(attempt.answers, lesson: number, with: set, file: file) }
+            } catch where error.exitStatus == .badInput && attempt.student != nil {
+                new = try exercises(number).with { set in set.rejected(file: file, student: attempt.student, reason: error.what) }
+            }
             made[attempt.id] = new
-            return new
+            grades.append(new)
         }
         if !made.isEmpty {
             teacherGrades.withLock { cache in
@@ -238,14 +267,18 @@ final class Course: Sendable {
 final class SetPool: @unchecked Sendable {
     let lesson: Lesson
     let limit: Int
+    /// The student whose variant the sets are (nil: the notes' numbers).
+    let student: String?
     private let condition = NSCondition()
     private var idle: [ExerciseSet] = []
     private var made = 0
     private var failure: WorkbenchFailure?
 
-    init(_ lesson: Lesson, limit: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) {
+    init(_ lesson: Lesson, limit: Int = max(2, ProcessInfo.processInfo.activeProcessorCount), student: String? = nil, first: ExerciseSet? = nil) {
         self.lesson = lesson
         self.limit = limit
+        self.student = student
+        if let first { idle = [first]; made = 1 }
     }
 
     /// Runs `body` with a set no other thread is using.
@@ -267,7 +300,11 @@ final class SetPool: @unchecked Sendable {
             condition.wait()
         }
         condition.unlock()
-        do { return try ExerciseSet(lesson) } catch {
+        do {
+            let set = try ExerciseSet(lesson)
+            set.student = student
+            return set
+        } catch {
             condition.lock()
             made -= 1
             failure = error

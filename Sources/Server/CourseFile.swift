@@ -15,6 +15,7 @@ import TOMLKit
 /// [[assignment]]
 /// lesson = 1
 /// due = 2026-12-20T23:59:00Z       # a TOML offset date-time or an RFC 3339 string; optional
+/// late_until = 2026-12-27T23:59:00Z   # optional: answers after due taken until then, marked late
 /// attempts = 3                     # optional: no limit
 /// counts = "best"                  # or "latest" (the default)
 /// reveal = "after-due"             # the default; or "always" or "never"
@@ -29,15 +30,8 @@ public struct CourseFile: Sendable {
         public let attempts: Int?
         public let counts: Counts
         public let reveal: Reveal
-
-        /// Whether a wrong answer's feedback may give the engine's figure at `now`.
-        public func reveals(at now: Date) -> Bool {
-            switch reveal {
-            case .always: return true
-            case .never: return false
-            case .afterDue: return due.map { now >= $0 } ?? false
-            }
-        }
+        /// Until when answers after `due` are still taken, marked late (`late_until`, CourseFile+Late.swift).
+        public var lateUntil: Date? = nil
     }
 
     public struct Student: Sendable { public let id: String; public let name: String? }
@@ -51,14 +45,21 @@ public struct CourseFile: Sendable {
     public let assignments: [Assignment]
     /// `[lti]`: the tool's key and the LMSs that may launch it (CourseFile+LTI.swift, docs/lti.md).
     public let lti: LTIConfiguration?
+    /// The course's secret file for the students' variants (`secret_file`, CourseFile+Variants.swift),
+    /// resolved against the course file's folder; nil: every student gets the notes' numbers.
+    public let secretFile: String?
+    /// The roster as read at start: its header and rows, for the course gradebook.
+    public let roster: Roster
+    /// The roster's column of student ids.
+    public let idColumn: Int
 
     public func assignment(_ lesson: Int) -> Assignment? { assignments.first { $0.lesson == lesson } }
     public func student(_ id: String) -> Student? { students.first { $0.id == id } }
 
     /// The largest course file read: 1 MB.
     public static let maximumBytes = 1 << 20
-    static let topKeys = ["name", "roster", "teachers", "assignment", "lti"]
-    static let assignmentKeys = ["lesson", "due", "attempts", "counts", "reveal"]
+    static let topKeys = ["name", "roster", "teachers", "assignment", "secret_file", "lti"]
+    static let assignmentKeys = ["lesson", "due", "attempts", "counts", "reveal"] + lateKeys
 
     /// Reads and checks a course file and its roster.
     /// - Throws: `WorkbenchFailure.badInput` (exit 2) with `file:line:column` and what is wrong.
@@ -101,9 +102,11 @@ public struct CourseFile: Sendable {
         let directory = (file as NSString).deletingLastPathComponent
         rosterFile = roster.hasPrefix("/") ? roster : (directory.isEmpty ? roster : (directory as NSString).appendingPathComponent(roster))
         let list = try Roster(file: rosterFile)
+        self.roster = list
         guard let idColumn = list.column("ID number", "SIS User ID", "Student ID", "ID", "SIS Login ID", "Username", "student") else {
             throw fail("roster", nil, "\(roster): no student id column (ID number, SIS User ID, Student ID, ID, SIS Login ID, Username or student)")
         }
+        self.idColumn = idColumn
         var seen = Set<String>()
         var students: [Student] = []
         for row in list.rows {
@@ -117,6 +120,7 @@ public struct CourseFile: Sendable {
         }
         guard !students.isEmpty else { throw fail("roster", nil, "\(roster): no student has an id") }
         self.students = students
+        secretFile = try Self.secretFile(table, directory: directory) { message in fail("secret_file", nil, message) }
 
         var teachers: [Teacher] = []
         if let teacherFile = table["teachers"]?.string {
@@ -162,16 +166,9 @@ public struct CourseFile: Sendable {
             guard !assignments.contains(where: { $0.lesson == lesson }) else { throw fail("lesson", index, "lesson \(lesson) is assigned twice") }
             var due: Date? = nil
             if let value = entry["due"] {
-                if let dateTime = value.dateTime {
-                    guard let offset = dateTime.offset else { throw fail("due", index, "'due' needs a time zone, e.g. 2026-12-20T23:59:00Z or …+01:00") }
-                    var calendar = Calendar(identifier: .gregorian)
-                    calendar.timeZone = TimeZone(secondsFromGMT: offset.offset * 60) ?? TimeZone(identifier: "UTC")!
-                    due = calendar.date(from: DateComponents(year: dateTime.date.year, month: dateTime.date.month, day: dateTime.date.day,
-                                                             hour: dateTime.time.hour, minute: dateTime.time.minute, second: dateTime.time.second))
-                } else if let text = value.string {
-                    due = ISO8601DateFormatter().date(from: text)
-                }
-                guard due != nil else { throw fail("due", index, "'due' must be an RFC 3339 time with a zone, e.g. 2026-12-20T23:59:00Z") }
+                if let dateTime = value.dateTime, dateTime.offset == nil { throw fail("due", index, "'due' needs a time zone, e.g. 2026-12-20T23:59:00Z or …+01:00") }
+                guard let time = Self.time(value) else { throw fail("due", index, "'due' must be an RFC 3339 time with a zone, e.g. 2026-12-20T23:59:00Z") }
+                due = time
             }
             var attempts: Int? = nil
             if let value = entry["attempts"] {
@@ -182,10 +179,24 @@ public struct CourseFile: Sendable {
             guard let counts = Counts(rawValue: countsText) else { throw fail("counts", index, "'counts' must be \"best\" or \"latest\"") }
             let revealText = entry["reveal"].map { $0.string ?? "?" } ?? "after-due"
             guard let reveal = Reveal(rawValue: revealText) else { throw fail("reveal", index, "'reveal' must be \"after-due\", \"always\" or \"never\"") }
-            assignments.append(Assignment(lesson: lesson, due: due, attempts: attempts, counts: counts, reveal: reveal))
+            var assignment = Assignment(lesson: lesson, due: due, attempts: attempts, counts: counts, reveal: reveal)
+            assignment.lateUntil = try Self.lateUntil(entry, due: due) { key, message in fail(key, index, message) }
+            assignments.append(assignment)
         }
         self.assignments = assignments
         lti = try Self.lti(table["lti"], text: text, file: file, directory: directory)
+    }
+
+    /// A TOML offset date-time, or an RFC 3339 string with a zone; nil otherwise (a local time has no zone).
+    static func time(_ value: TOMLValueConvertible) -> Date? {
+        if let dateTime = value.dateTime {
+            guard let offset = dateTime.offset else { return nil }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(secondsFromGMT: offset.offset * 60) ?? TimeZone(identifier: "UTC")!
+            return calendar.date(from: DateComponents(year: dateTime.date.year, month: dateTime.date.month, day: dateTime.date.day,
+                                                      hour: dateTime.time.hour, minute: dateTime.time.minute, second: dateTime.time.second))
+        }
+        return value.string.flatMap { ISO8601DateFormatter().date(from: $0) }
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {

@@ -19,6 +19,7 @@ extension WorkbenchServer {
             }
         }
         router.post("/api/sign-in") { request, context in
+            if let refusal = Self.crossSite(request) { return refusal.response }
             let bytes: [UInt8]
             switch await self.body(request) {
             case .failure(let reply): return reply.response
@@ -58,7 +59,8 @@ extension WorkbenchServer {
         let formatter = ISO8601DateFormatter()
         let assignments = courseFile.assignments.map { assignment in
             MeReply.Assignment(lesson: assignment.lesson, due: assignment.due.map { formatter.string(from: $0) }, attempts: assignment.attempts,
-                               counts: assignment.counts.rawValue, reveal: assignment.reveal.rawValue)
+                               counts: assignment.counts.rawValue, reveal: assignment.reveal.rawValue,
+                               lateUntil: assignment.lateUntil.map { formatter.string(from: $0) })
         }
         return API.reply(MeReply(course: courseFile.name, student: student, name: courseFile.student(student)?.name, assignments: assignments))
     }
@@ -111,9 +113,16 @@ extension WorkbenchServer {
         }
     }
 
+    /// Whose exercises a page or form shows: the signed-in student (their own variant), nil without a
+    /// course or a session (the notes' numbers). A wrong Bearer code is refused as at sign-in.
+    func viewer(_ request: Request, _ context: ServerContext) async -> Result<String?, Reply> {
+        guard courseFile != nil else { return .success(nil) }
+        return await signedIn(request, context)
+    }
+
     /// With a course: the answer's student, the assignment and whether figures may be shown, all
     /// checked before any grading; the JSON body rewritten to name the signed-in student.
-    struct Admission { let student: String; let assignment: CourseFile.Assignment; let reveal: Bool }
+    struct Admission { let student: String; let assignment: CourseFile.Assignment; let reveal: Bool; var late = false }
 
     func admit(_ number: Int, _ request: Request, _ context: ServerContext) async -> Result<Admission, Reply> {
         guard let courseFile else { return .failure(.error("no course")) }
@@ -128,8 +137,9 @@ extension WorkbenchServer {
         case .success(let who?): student = who
         }
         let now = Date()
-        if let due = assignment.due, now >= due {
-            return .failure(.error("lesson \(number) was due at \(ISO8601DateFormatter().string(from: due)); answers are no longer taken", exitStatus: 2, httpStatus: 409))
+        if let due = assignment.due, !assignment.isOpen(at: now) {
+            let late = assignment.lateUntil.map { "; late answers were taken until \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+            return .failure(.error("lesson \(number) was due at \(ISO8601DateFormatter().string(from: due))\(late); answers are no longer taken", exitStatus: 2, httpStatus: 409))
         }
         if let limit = assignment.attempts {
             do {
@@ -138,7 +148,7 @@ extension WorkbenchServer {
                 }
             } catch { return .failure(.error("the answer store failed: \(error)", exitStatus: 1, httpStatus: 500)) }
         }
-        return .success(Admission(student: student, assignment: assignment, reveal: assignment.reveals(at: now)))
+        return .success(Admission(student: student, assignment: assignment, reveal: assignment.reveals(at: now), late: assignment.isLate(at: now)))
     }
 
     static func attemptsUsed(_ number: Int, _ limit: Int) -> Reply {

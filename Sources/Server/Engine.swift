@@ -13,7 +13,7 @@ import Pages
 // check`: `TraceJob`, `TraceReport.json`, `ClaimCheck`, `Diagram`, `Stepper`. This file and
 // Course.swift are the only ones of the server that import the workbench's modules (Limits.swift
 // imports Autograd for `EvaluationDeadline` alone, ServerFailure.swift Support for `WorkbenchFailure`,
-// WorkbenchServer.swift CKernels for the allocator's settings, API.swift, AnswerFile.swift and
+// WorkbenchServer.swift Autograd for the allocator's settings (`Kernels.tuneAllocatorForServing`), API.swift, AnswerFile.swift and
 // RequestBodies.swift Grading for the typed answers, `AnswerValue` and `Submission`).
 
 /// What a handler sends back: Sendable bytes, ready before they leave the worker thread. (An

@@ -18,10 +18,11 @@ enum Pages {
         </head>
         <body>
         <header><strong>Backprop Workbench</strong>
-        <nav><a href="/">Playground</a> <a href="/lessons">Lessons</a> <a href="/teacher">Teacher</a></nav></header>
+        <nav><a href="/">Playground</a> <a href="/lessons">Lessons</a> <a href="/teacher">Teacher</a></nav>\(accountBox)</header>
         \(body)
         <script>
         \(common)
+        \(accountScript)
         \(script)
         </script>
         </body>
@@ -174,6 +175,9 @@ enum Pages {
         <p class="hint">Give your student id once; answer, then press <em>Send</em> for feedback on each exercise. Every attempt is kept.
         <a id="sheet" target="_blank">The sheet, with its drawings</a></p>
         <p id="course" class="hint"></p>
+        <p id="variant" class="hint"></p>
+        <p id="at"></p>
+        <pre id="program"></pre>
         <form id="form">
         <label for="student">Student id</label><input id="student" autocomplete="off" placeholder="s1234567">
         <label for="name">Name (optional)</label><input id="name" autocomplete="off">
@@ -198,7 +202,7 @@ enum Pages {
             student.value = signedIn.student; student.readOnly = true; name.value = signedIn.name || ''; name.readOnly = true;
             course.textContent = signedIn.course + ': signed in as ' + signedIn.student + '.';
           } else if (me.status === 401) {
-            course.textContent = 'This course needs you to sign in: open the link with your sign-in code that your teacher gave you. Answers need a signed-in student.';
+            course.textContent = 'This course needs you to sign in: type the sign-in code your teacher gave you above (or open its link). Answers need a signed-in student.';
           } else {
             course.textContent = 'Practice: this server runs no course (backprop serve --course), so answers here count for no grade and any id may be given.';
           }
@@ -208,6 +212,10 @@ enum Pages {
           if (!result.ok) { document.getElementById('status').textContent = errorText(result.data); return; }
           sheet = result.data;
           document.getElementById('title').textContent = 'Lesson ' + sheet.lesson + ': ' + sheet.title;
+          // The question: the program and the inputs it is asked at (a signed-in student's own variant).
+          document.getElementById('program').textContent = sheet.program;
+          document.getElementById('at').textContent = sheet.inputs ? 'The program, at ' + sheet.inputs + ':' : 'The program:';
+          if (sheet.variant) document.getElementById('variant').textContent = 'Your own variant: these inputs are yours, and so are the answers.';
           const items = document.getElementById('items');
           for (const exercise of sheet.exercises) {
             const box = element('fieldset'); box.id = 'exercise-' + exercise.id;
@@ -222,6 +230,17 @@ enum Pages {
                 box.appendChild(label);
               });
             } else if (exercise.kind === 'graph') {
+              // The graph with its blanks: the drawing (an image: no script of it runs) and the table.
+              if (exercise.svg) { const image = element('img'); image.alt = 'the graph'; image.style.maxWidth = '100%'; image.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(exercise.svg); box.appendChild(image); }
+              if (exercise.table && exercise.table.length > 0) {
+                const table = element('table');
+                exercise.table.forEach((row, index) => {
+                  const line = element('tr');
+                  for (const cell of row) line.appendChild(element(index === 0 ? 'th' : 'td', cell.split('**').join('').split('`').join('')));
+                  table.appendChild(line);
+                });
+                box.appendChild(table);
+              }
               for (const key of exercise.blanks) {
                 const label = element('label', key); const input = element('input'); input.dataset.blank = key; input.name = exercise.id;
                 label.appendChild(input); box.appendChild(label);
@@ -270,89 +289,7 @@ enum Pages {
             feedback.className = 'feedback ' + (grade.verdict === 'right' ? 'ok' : 'bad');
             feedback.dataset.verdict = grade.verdict;
           }
-          document.getElementById('total').textContent = 'total ' + result.data.grade.points + '/' + result.data.grade.maxPoints + ' (attempt ' + result.data.attempt + ')';
-        });
-        """)
-
-    // MARK: - The teacher's view
-
-    static let teacher = page("Teacher", """
-        <main>
-        <h1>Teacher</h1>
-        <p class="hint">The token was printed when the server started. It stays in this tab only.</p>
-        <label for="token">Token</label><input id="token" type="password" autocomplete="off">
-        <label for="lesson">Lesson</label><select id="lesson"></select>
-        <p><button id="load" type="button">Show</button> <button id="download" type="button">Download the gradebook (CSV)</button></p>
-        <div id="status" class="error"></div>
-        <h2>Per exercise</h2>
-        <table id="stats"></table>
-        <h2>Submissions</h2>
-        <table id="submissions"></table>
-        <p><button id="more" type="button" hidden>Older submissions</button></p>
-        <h2>Feedback</h2>
-        <pre id="feedback">Pick a student above.</pre>
-        <pre id="gradebook" hidden></pre>
-        </main>
-        """, script: """
-        const token = document.getElementById('token'), lesson = document.getElementById('lesson'), status = document.getElementById('status');
-        token.value = sessionStorage.getItem('backprop-token') || '';
-        function auth() { sessionStorage.setItem('backprop-token', token.value); return { Authorization: 'Bearer ' + token.value }; }
-        (async () => {
-          const result = await api('GET', '/api/lessons');
-          for (const item of result.data.filter(item => item.exercises > 0)) {
-            const option = element('option', item.number + ': ' + item.title); option.value = item.number; lesson.appendChild(option);
-          }
-        })();
-        function table(node, header, rows) {
-          node.replaceChildren();
-          const head = node.insertRow(); for (const text of header) head.appendChild(element('th', text));
-          for (const row of rows) { const line = node.insertRow(); for (const cell of row) { const td = line.insertCell(); if (cell instanceof Node) td.appendChild(cell); else td.textContent = cell; } }
-        }
-        async function show() {
-          const base = '/api/teacher/lessons/' + lesson.value;
-          const stats = await api('GET', base + '/stats', undefined, auth());
-          if (!stats.ok) { status.textContent = errorText(stats.data); return; }
-          status.textContent = '';
-          table(document.getElementById('stats'), ['exercise', 'answers', 'right', 'students right now', 'commonest wrong answers', 'commonest mistakes'],
-            stats.data.exercises.map(row => [row.id, row.answers, row.right, row.studentsRight + ' of ' + stats.data.students,
-              row.commonWrongAnswers.map(item => item.answer + ' ×' + item.count).join(', '),
-              row.commonMistakes.map(item => item.mistake + ' ×' + item.count).join(', ')]));
-          table(document.getElementById('submissions'), ['attempt', 'received', 'student', 'name', 'points', 'rejected'], []);
-          await more(base, null);
-        }
-        // The submissions, newest first, a page at a time: the button asks for the page before the
-        // last row shown. `/teacher?page=N` sets the page's size (the server's default is 500).
-        let nextPage = null;
-        async function more(base, before) {
-          const button = document.getElementById('more'), pageSize = new URLSearchParams(location.search).get('page');
-          const query = [before === null ? null : 'before=' + before, pageSize ? 'limit=' + encodeURIComponent(pageSize) : null].filter(Boolean);
-          const list = await api('GET', base + '/submissions' + (query.length ? '?' + query.join('&') : ''), undefined, auth());
-          if (!list.ok) { status.textContent = errorText(list.data); return; }
-          const node = document.getElementById('submissions');
-          for (const row of list.data.submissions) {
-            const who = element('a', row.student === null ? '(none)' : row.student); who.href = '#';
-            who.addEventListener('click', async event => {
-              event.preventDefault();
-              const result = await api('GET', base + '/students/' + encodeURIComponent(row.student), undefined, auth());
-              document.getElementById('feedback').textContent = result.ok ? result.data.report + '\\n\\n' + result.data.attempts + ' attempt(s)' : errorText(result.data);
-            });
-            const line = node.insertRow();
-            for (const cell of [row.attempt, row.received, who, row.name === null ? '' : row.name, row.points + '/' + row.maxPoints, row.rejection || '']) {
-              const td = line.insertCell(); if (cell instanceof Node) td.appendChild(cell); else td.textContent = cell;
-            }
-          }
-          nextPage = list.data.next === null ? null : () => more(base, list.data.next);
-          button.hidden = nextPage === null;
-        }
-        document.getElementById('more').addEventListener('click', () => { if (nextPage) nextPage(); });
-        document.getElementById('load').addEventListener('click', show);
-        document.getElementById('download').addEventListener('click', async () => {
-          const response = await fetch('/api/teacher/lessons/' + lesson.value + '/gradebook.csv', { headers: auth() });
-          const text = await response.text();
-          if (!response.ok) { status.textContent = errorText(JSON.parse(text)); return; }
-          const preview = document.getElementById('gradebook'); preview.hidden = false; preview.textContent = text;
-          const link = element('a'); link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-          link.download = 'lesson-' + lesson.value + '-gradebook.csv'; document.body.appendChild(link); link.click(); link.remove();
+          document.getElementById('total').textContent = 'total ' + result.data.grade.points + '/' + result.data.grade.maxPoints + ' (attempt ' + result.data.attempt + (result.data.late ? ', late' : '') + ')';
         });
         """)
 }

@@ -19,9 +19,14 @@ extension WorkbenchServer {
             if let problem = self.course.exerciseProblem(number) { return problem.response }
             return Reply.text(Pages.exercises, type: "text/html; charset=utf-8").response
         }
-        router.get("/exercises/:n/sheet") { _, context in
+        router.get("/exercises/:n/sheet") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
-            return await self.gate.run { self.course.sheetPage(number) }.response
+            let student: String?
+            switch await self.viewer(request, context) {
+            case .failure(let reply): return reply.response
+            case .success(let who): student = who
+            }
+            return await self.gate.run { self.course.sheetPage(number, student: student) }.response
         }
         router.get("/teacher") { _, _ in Reply.text(Pages.teacher, type: "text/html; charset=utf-8").response }
 
@@ -40,9 +45,14 @@ extension WorkbenchServer {
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
             return await self.gate.run { self.course.lessonReport(number) }.response
         }
-        router.get("/api/exercises/:n") { _, context in
+        router.get("/api/exercises/:n") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
-            return await self.gate.run { self.course.exerciseForm(number) }.response
+            let student: String?
+            switch await self.viewer(request, context) {
+            case .failure(let reply): return reply.response
+            case .success(let who): student = who
+            }
+            return await self.gate.run { self.course.exerciseForm(number, student: student) }.response
         }
         router.post("/api/exercises/:n/answers") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
@@ -50,10 +60,12 @@ extension WorkbenchServer {
         }
 
         courseRoutes(router)
+        accountRoutes(router)
 
         // The teacher's routes: `Authorization: Bearer TOKEN` (with a course, each teacher's own token).
         let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token, digests: courseFile?.teachers.map(\.tokenSHA256), ltiTeachers: lti?.teachers))
         ltiRoutes(router, teacher: teacher)
+        teacherCourseRoutes(teacher)
         teacher.get("/lessons/:n/submissions") { request, context in
             await self.teacherReply(context) { number in try await self.submissions(number, request, context) }.response
         }
@@ -148,7 +160,8 @@ extension WorkbenchServer {
         let graded: Course.Graded
         let course = self.course
         let reveal = admission?.reveal ?? true
-        switch await gate.result({ course.grade(number, answers, file: file, reveal: reveal) }) {
+        let student = admission?.student
+        switch await gate.result({ course.grade(number, answers, file: file, reveal: reveal, student: student) }) {
         case .failure(let reply), .success(.failure(let reply)): return reply
         case .success(.success(let value)): graded = value
         }
@@ -158,7 +171,8 @@ extension WorkbenchServer {
         }
         let id: Int64
         do {
-            guard let stored = try await store.record(NewAttempt(lesson: number, client: context.client, answers: answers, graded: graded),
+            guard let stored = try await store.record(NewAttempt(lesson: number, client: context.client, answers: answers, graded: graded,
+                                                                 late: admission?.late ?? false),
                                                       maxAttempts: admission?.assignment.attempts) else {
                 return Self.attemptsUsed(number, admission?.assignment.attempts ?? 0)
             }
@@ -170,7 +184,7 @@ extension WorkbenchServer {
             return .error("\(file): \(rejection)", exitStatus: 2, attempt: id)
         }
         if let admission { lti?.scores.enqueue(student: admission.student, lesson: number) }   // to the LMS, after the reply's attempt is stored
-        return Course.attemptReply(id, graded)
+        return Course.attemptReply(id, graded, late: admission?.late ?? false)
     }
 
     // MARK: - The teacher's routes
@@ -205,7 +219,7 @@ extension WorkbenchServer {
     func statistics(_ number: Int) async throws -> Reply {
         let ids = course.exerciseIDs(number)
         let all = try await store.attempts(lesson: number, limit: 1_000_000)
-        let latest = try await store.latest(lesson: number)
+        let latest = try await counted(number)
         struct Tally { var attempts = 0, right = 0, studentsRight = 0; var wrong: [String: Int] = [:]; var mistakes: [String: Int] = [:] }
         var tallies = Dictionary(uniqueKeysWithValues: ids.map { ($0, Tally()) })
         let decoder = JSONDecoder()
@@ -242,8 +256,7 @@ extension WorkbenchServer {
     /// The gradebook of each student's latest attempt (best, with a course whose assignment counts
     /// the best), in `backprop grade`'s CSV or JSON.
     func gradebook(_ number: Int, csv: Bool) async throws -> Reply {
-        let best = courseFile?.assignment(number)?.counts == .best
-        let attempts = try await (best ? store.best(lesson: number) : store.latest(lesson: number)).map { (id: $0.id, answers: try $0.answers()) }
+        let attempts = try await counted(number).map { (id: $0.id, student: $0.student, answers: try $0.answers()) }
         let course = self.course
         return await gate.run { course.gradebook(number, attempts: attempts, csv: csv) }
     }
@@ -256,7 +269,7 @@ extension WorkbenchServer {
         }
         let course = self.course, answers = try last.answers()
         return await gate.run {
-            switch course.teacherGrade(number, id: last.id, answers: answers) {
+            switch course.teacherGrade(number, id: last.id, student: last.student, answers: answers) {
             case .failure(let reply): return reply
             case .success(let grade):
                 let text: String

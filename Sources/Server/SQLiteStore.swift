@@ -58,6 +58,10 @@ final class SQLiteStore: AttemptStore {
                 if try !db.columns(in: "attempt").contains(where: { $0.name == "answers_format" }) {
                     try db.execute(sql: "ALTER TABLE attempt ADD COLUMN answers_format TEXT NOT NULL DEFAULT 'toml'")
                 }
+                // `late`: 1 when the attempt came after the due time and was taken as late (`late_until`).
+                if try !db.columns(in: "attempt").contains(where: { $0.name == "late" }) {
+                    try db.execute(sql: "ALTER TABLE attempt ADD COLUMN late INTEGER NOT NULL DEFAULT 0")
+                }
             }
         } catch {
             throw ServerFailure("\(path): cannot open the answer store: \(error)")
@@ -77,10 +81,10 @@ final class SQLiteStore: AttemptStore {
             if let maxAttempts, let student = graded.student,
                try SQLiteStore.graded(db, lesson: attempt.lesson, student: student) >= maxAttempts { return nil }
             try db.execute(sql: """
-                INSERT INTO attempt (received, lesson, student, name, client, answers, answers_format, points, max_points, rejection, grade)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO attempt (received, lesson, student, name, client, answers, answers_format, points, max_points, rejection, grade, late)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [Date().timeIntervalSince1970, attempt.lesson, graded.student, graded.name, attempt.client, text, format,
-                                 graded.points, graded.maxPoints, graded.rejection, graded.json])
+                                 graded.points, graded.maxPoints, graded.rejection, graded.json, attempt.late ? 1 : 0])
             return db.lastInsertedRowID
         }
     }
@@ -95,6 +99,10 @@ final class SQLiteStore: AttemptStore {
 
     func attempts(lesson: Int, student: String) async throws -> [StoredAttempt] {
         try await fetch("SELECT * FROM attempt WHERE lesson = ? AND student = ? ORDER BY id", [lesson.databaseValue, student.databaseValue])
+    }
+
+    func attempts(student: String) async throws -> [StoredAttempt] {
+        try await fetch("SELECT * FROM attempt WHERE student = ? ORDER BY id", [student.databaseValue])
     }
 
     func latest(lesson: Int) async throws -> [StoredAttempt] {
@@ -138,7 +146,8 @@ final class SQLiteStore: AttemptStore {
         let sent: StoredAnswers = row["answers_format"] as String == "json" ? .json(text) : .file(text)
         return StoredAttempt(id: row["id"], received: Date(timeIntervalSince1970: row["received"]), lesson: row["lesson"],
                              student: row["student"], name: row["name"], client: row["client"], sent: sent,
-                             points: row["points"], maxPoints: row["max_points"], rejection: row["rejection"], grade: row["grade"])
+                             points: row["points"], maxPoints: row["max_points"], rejection: row["rejection"], grade: row["grade"],
+                             late: (row["late"] as Int?) == 1)
     }
 
     // MARK: - Sign-in codes and sessions
@@ -170,6 +179,10 @@ final class SQLiteStore: AttemptStore {
             try db.execute(sql: "INSERT INTO session (id_sha256, student, expires) VALUES (?, ?, ?)",
                            arguments: [idSHA256, student, expires.timeIntervalSince1970])
         }
+    }
+
+    func endSession(idSHA256: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM session WHERE id_sha256 = ?", arguments: [idSHA256]) }
     }
 
     func student(sessionSHA256: String) async throws -> String? {

@@ -1,5 +1,6 @@
-import CKernels
+import Autograd
 import Foundation
+import Grading
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -116,6 +117,10 @@ public final class WorkbenchServer: Sendable {
                     throw ServerFailure("\(file): [[assignment]] lesson \(assignment.lesson): \(error.what)")
                 }
             }
+            // The students' variants: the secret file is made (0600) at the first start when missing.
+            let variants: CourseVariants?
+            do { variants = try loaded.variants(create: true) } catch { throw ServerFailure(error) }
+            course.variants.withLock { $0 = variants }
             courseFile = loaded
             if let configuration = loaded.lti { lti = try LTITool(configuration, course: loaded, store: store) } else { lti = nil }
             issuedCodes = try SignIn.issue(loaded, store: store, directory: options.dataDirectory, baseURL: options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }).count
@@ -136,7 +141,7 @@ public final class WorkbenchServer: Sendable {
     /// Serves until SIGINT or SIGTERM (or the task is cancelled), then stops accepting, lets the
     /// requests in flight finish and returns. `started` is called once the port is bound.
     public func run(started: @escaping @Sendable (ServeStart) -> Void) async throws {
-        MemoryTuning.forServing()
+        Kernels.tuneAllocatorForServing()
         let router = self.router()
         let files = FileLimit.raise()
         let counter = ConnectionCounter(limit: options.connections ?? FileLimit.connections(files: files))
@@ -264,20 +269,4 @@ extension Reply {
         headers[.cacheControl] = "no-store"
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: body))
     }
-}
-
-/// glibc's allocator, set for a server that answers thousands of requests a second, each with
-/// buffers of 64 kB to 150 kB (a 100-node trace's JSON, the reply's ByteBuffer): by default glibc
-/// serves blocks from 128 kB with mmap, and gives the free top of a worker thread's heap back to the
-/// system (madvise) to fault it in again a moment later: up to 20 page faults per 102-node reply.
-///
-/// Until 2026-12-03 this did nothing: the C file tested `__GLIBC__` before including any header
-/// that defines it, so `ck_memory_tune_for_serving` compiled to an empty function (the gain measured
-/// for the commit that added it came from that commit's other change, or from settings given another
-/// way). Working, it takes the page faults to 0.2 per reply and the server's CPU per reply down by
-/// about a tenth (AMD EPYC Zen 4, docs/performance.md). It returns how many settings glibc accepted,
-/// so that a test can tell.
-enum MemoryTuning {
-    @discardableResult
-    static func forServing() -> Int { Int(ck_memory_tune_for_serving()) }
 }

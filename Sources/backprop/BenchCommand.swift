@@ -20,7 +20,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Timed repeats of the chain.") var repeats = 5
         @Option(help: "Timed steps of the demo.") var steps = 50
         func run() throws {
-            BenchCommand.printKernels()
+            BenchCommand.begin()
+            defer { BenchCommand.end() }
             let report = try EngineBenchmark(chainRepeats: repeats, demoTimedSteps: steps).run()
             print(report.render())
         }
@@ -32,7 +33,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Also time the full (uncollapsed) drawing up to this many nodes.") var fullUpTo = 1_000
         @Option(help: "Timed repeats (median reported).") var repeats = 3
         func run() throws {
-            BenchCommand.printKernels()
+            BenchCommand.begin()
+            defer { BenchCommand.end() }
             print(DiagramBenchmark.render(try DiagramBenchmark(sizes: sizes, fullUpTo: fullUpTo, repeats: repeats).run()))
         }
     }
@@ -42,9 +44,21 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Timed rounds (median reported).") var rounds = 7
         @Option(help: "Requests per round.") var requests = 1_000
         func run() throws {
-            BenchCommand.printKernels()
+            BenchCommand.begin()
+            defer { BenchCommand.end() }
             let benchmark = TraceWorkBenchmark(rounds: max(1, rounds), requests: max(1, requests))
             print(TraceWorkBenchmark.render(try benchmark.run(), requests: benchmark.requests, rounds: benchmark.rounds))
         }
+    }
+
+    /// Before a benchmark: the CPU and kernels, and how busy the machine is (`MachineState`).
+    static func begin() {
+        printKernels()
+        print(MachineState.sample()?.describe("before") ?? "machine before: /proc/stat is not readable, so quiet or not is unknown")
+    }
+
+    /// After it: the machine's state again, since other work may have started during the run.
+    static func end() {
+        print(MachineState.sample()?.describe("after") ?? "machine after: /proc/stat is not readable")
     }
 }

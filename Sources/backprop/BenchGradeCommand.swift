@@ -27,7 +27,8 @@ extension BenchCommand {
         }
 
         func run() throws {
-            BenchCommand.printKernels()
+            BenchCommand.begin()
+            defer { BenchCommand.end() }
             let prepareStart = DispatchTime.now().uptimeNanoseconds
             let set = try GradeCommand.exercises(String(lesson))
             let prepare = Double(DispatchTime.now().uptimeNanoseconds - prepareStart) / 1e6

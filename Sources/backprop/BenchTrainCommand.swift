@@ -45,7 +45,8 @@ extension BenchCommand {
             let mnist: LabeledData
             do { mnist = try Datasets.mnist(directory: directory + "/mnist", training: true) }
             catch { throw WorkbenchFailure.badInput("\(error)") }
-            BenchCommand.printKernels()
+            BenchCommand.begin()
+            defer { BenchCommand.end() }
             print("backprop \(precision), \(optimizer == "adam" ? "Adam lr 0.001" : "SGD lr 0.01 momentum 0.5"), \(epochs) timed epochs each (median), \(ProcessInfo.processInfo.activeProcessorCount) cores")
             var results: [TrainingBenchmark.Result] = []
             for workload in TrainingBenchmark.workloads(mnist: mnist) where workloads.contains(workload.letter) {

@@ -7,6 +7,7 @@ import ModelFiles
 import Lessons
 import Grading
 import Pages
+import Server
 
 /// `backprop grade`: grade answer files against the answers the engine computes for a lesson's exercises.
 struct GradeCommand: ParsableCommand {
@@ -24,6 +25,7 @@ struct GradeCommand: ParsableCommand {
               backprop grade submissions/ --lesson 1 --csv gradebook.csv
               backprop grade submissions/ --lesson 1 --format moodle --roster moodle-export.csv --csv moodle.csv
               backprop grade submissions/ --lesson 1 --format canvas --roster canvas-export.csv --csv canvas.csv --feedback pages/
+              backprop grade submissions/ --lesson 1 --feedback pages/ --reveal after-due --due 2026-12-20T23:59:00Z
 
             A malformed, empty, huge or binary submission gets a one-line reason and is listed apart (stderr, --rejected), not as a gradebook row; a directory's other files are still graded. Submissions are never modified, and no output replaces an input.
             Exit status: 0 graded (a directory: the gradebook was written); 2 bad usage, or a single file that could not be graded.
@@ -42,7 +44,13 @@ struct GradeCommand: ParsableCommand {
     var rejected: String?
     @Option(help: "Write one feedback page per student into this directory (created if needed).") var feedback: String?
     @Option(help: "The feedback pages' format: md or html.") var pages: String = "md"
+    @Option(help: "When a wrong answer's feedback gives the engine's figure: always (the default), never, or after-due (only once the --due time has passed), as `serve --course` decides it. It holds for the report, the gradebook's feedback and the pages.")
+    var reveal: String?
+    @Option(help: "The assignment's due time, RFC 3339 with a zone (2026-12-20T23:59:00Z), for --reveal after-due (the default when --due is given).")
+    var due: String?
     @Flag(help: "Print a JSON report instead of the text report.") var json = false
+    @Option(help: "The course file (serve --course): each answer file is graded against its own student's variant (docs/grading.md).")
+    var course: String?
 
     func run() throws {
         guard let format = Gradebook.Format(rawValue: format) else {
@@ -64,13 +72,34 @@ struct GradeCommand: ParsableCommand {
         if let csv, let rejected, URL(fileURLWithPath: csv).standardizedFileURL == URL(fileURLWithPath: rejected).standardizedFileURL {
             throw WorkbenchFailure.badInput("--csv and --rejected name the same file, \(TerminalText.safe(csv)); give two files")
         }
+        let reveal = try revealsFigures(now: Date())
         let roster = try self.roster.map { path throws(WorkbenchFailure) in try Roster(file: path) }
-        if isDirectory.boolValue { try gradeDirectory(format: format, roster: roster, pages: pageFormat) }
-        else { try gradeFile(format: format, roster: roster, pages: pageFormat) }
+        if isDirectory.boolValue { try gradeDirectory(format: format, roster: roster, pages: pageFormat, reveal: reveal) }
+        else { try gradeFile(format: format, roster: roster, pages: pageFormat, reveal: reveal) }
     }
 
     /// The lesson `--lesson` names, with its exercises prepared.
     static func exercises(_ text: String) throws(WorkbenchFailure) -> ExerciseSet {
+        try ExerciseSet(try lessonWithExercises(text))
+    }
+
+    /// The course's variants (`--course FILE`), checking `student` (when given) against its roster; nil
+    /// without a course. A course without `secret_file` gives everyone the notes' numbers: it says so.
+    static func variants(course: String?, student: String?) throws(WorkbenchFailure) -> CourseVariants? {
+        guard let course else { return nil }
+        let file = try CourseFile(file: course)
+        if let student, file.student(student) == nil {
+            throw .badInput("student '\(TerminalText.safe(student))' is not on the course's roster (\(file.rosterFile))")
+        }
+        guard let variants = try file.variants() else {
+            FileHandle.standardError.write(Data("note: \(course) names no secret_file: every student gets the notes' numbers\n".utf8))
+            return CourseVariants(secret: CourseSecret(bytes: []), students: Set(file.students.map(\.id)), roster: file.rosterFile, varies: false)
+        }
+        return variants
+    }
+
+    /// The lesson `--lesson` names; an error when it has no exercises.
+    static func lessonWithExercises(_ text: String) throws(WorkbenchFailure) -> Lesson {
         let lesson: Lesson
         if let number = Int(text) {
             lesson = try LessonLibrary.lesson(number)   // a broken other lesson file does not stop this one
@@ -79,7 +108,7 @@ struct GradeCommand: ParsableCommand {
             let with = ((try? LessonLibrary.load().lessons) ?? []).filter { !$0.exercises.isEmpty }.map { String($0.number) }
             throw .badInput("lesson \(lesson.number) has no exercises" + (with.isEmpty ? "" : "; lessons with exercises: " + with.joined(separator: ", ")))
         }
-        return try ExerciseSet(lesson)
+        return lesson
     }
 
     /// The inputs every run has besides the submissions: the roster and a lesson given as a file.
@@ -90,7 +119,25 @@ struct GradeCommand: ParsableCommand {
         return guardian
     }
 
-    func gradeDirectory(format: Gradebook.Format, roster: Roster?, pages: FeedbackPages.Format) throws {
+    /// `--reveal` and `--due`: whether wrong answers' feedback gives the engine's figure now. The
+    /// policy of `serve --course` (docs/grading.md, "What the feedback reveals").
+    func revealsFigures(now: Date) throws(WorkbenchFailure) -> Bool {
+        let policy = reveal ?? (due == nil ? "always" : "after-due")
+        guard ["always", "never", "after-due"].contains(policy) else {
+            throw .badInput("--reveal \(TerminalText.safe(policy)): use after-due, always or never")
+        }
+        guard policy == "after-due" else {
+            if due != nil { throw .badInput("--due is the time of --reveal after-due; with --reveal \(policy) it would change nothing: leave it out") }
+            return policy == "always"
+        }
+        guard let due else { throw .badInput("--reveal after-due needs --due TIME (RFC 3339, e.g. 2026-12-20T23:59:00Z): figures are shown only after it") }
+        guard let time = ISO8601DateFormatter().date(from: due) else {
+            throw .badInput("--due \(TerminalText.safe(due)): use an RFC 3339 time with a zone, e.g. 2026-12-20T23:59:00Z or 2026-12-20T23:59:00+01:00")
+        }
+        return now >= time
+    }
+
+    func gradeDirectory(format: Gradebook.Format, roster: Roster?, pages: FeedbackPages.Format, reveal: Bool) throws {
         guard let lesson else { throw WorkbenchFailure.badInput("grading a directory needs --lesson N: every file is graded against that lesson") }
         let set = try GradeCommand.exercises(lesson)
         // Before anything is read: no output may be a file of the graded directory, or the directory itself.
@@ -101,7 +148,8 @@ struct GradeCommand: ParsableCommand {
         }
         if let feedback { try guardian.checkDirectory(feedback, option: "--feedback") }
 
-        let batch = try GradeBatch(directory: path, set: set, excluding: [csv, rejected].compactMap { $0 })
+        let batch = try GradeBatch(directory: path, set: set, excluding: [csv, rejected].compactMap { $0 },
+                                   variants: try GradeCommand.variants(course: course, student: nil), reveal: reveal)
         for file in batch.inputFiles { guardian.add(file, as: "a submission in \(path)") }
         let book = try Gradebook(grades: batch.grades, set: set, format: format, roster: roster, assignment: assignment)
         // Again after reading: a submission that appeared at an output's path is not replaced either.
@@ -151,7 +199,7 @@ struct GradeCommand: ParsableCommand {
         return try FeedbackPages.write(grades, set: set, format: format, to: feedback, guardian: guardian)
     }
 
-    func gradeFile(format: Gradebook.Format, roster: Roster?, pages: FeedbackPages.Format) throws {
+    func gradeFile(format: Gradebook.Format, roster: Roster?, pages: FeedbackPages.Format, reveal: Bool) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         var guardian = baseGuard(directory: nil, roster: roster)
@@ -163,6 +211,7 @@ struct GradeCommand: ParsableCommand {
         // A file named on the command line may be a link anywhere: the teacher chose it.
         let read = SubmissionFile.read(name, in: directory.isEmpty ? "." : directory, root: "/")
         var set: ExerciseSet? = try lesson.map(GradeCommand.exercises)
+        let variants = try GradeCommand.variants(course: course, student: nil)
         let grade: SubmissionGrade
         switch read {
         case .skipped(let reason), .unreadable(let reason):
@@ -171,7 +220,12 @@ struct GradeCommand: ParsableCommand {
             do {
                 let submission = try Submission(bytes: bytes, file: path)
                 if set == nil { set = try GradeCommand.exercises(String(submission.lesson)) }
-                grade = set!.grade(submission)
+                if let variants {
+                    var sets: [String: ExerciseSet] = [:]
+                    grade = variants.grade(bytes: bytes, file: path, notes: set!, sets: &sets, reveal: reveal)
+                } else {
+                    grade = set!.grade(submission, reveal: reveal)
+                }
             } catch let rejection as Submission.Rejection {
                 grade = set?.rejected(file: path, student: rejection.student, reason: rejection.reason)
                     ?? SubmissionGrade.unknown(file: path, student: rejection.student, reason: rejection.reason)

@@ -93,21 +93,29 @@ struct ModelLessonTests {
         #expect(wrong.stdout.contains("  ✗ parameters of layer 4     notes 1,160          engine 1,168"), "\(wrong.stdout)")
     }
 
+    // Each mistake's place is where the replacement stands in the changed file (its `line`-th line, from 0), so the
+    // test holds the reported line and column without depending on how long lesson 25's introduction is.
     @Test("a mistake in [model] or [[model.check]]: one line with file:line:column, exit 2", arguments: [
-        ("preset = \"keras-cnn\"", "presett = \"keras-cnn\"", ":70:1: error: unknown key 'presett' in [model]; did you mean 'preset'?"),
-        ("preset = \"keras-cnn\"", "preset = \"keras-cn\"", ":70:1: error: unknown model 'keras-cn'; did you mean 'keras-cnn'?"),
-        ("preset = \"keras-cnn\"", "preset = \"keras-cnn\"\nepochs = 3", ":71:1: error: 'epochs' needs 'data': the data set to train on"),
-        ("notes = [28, 28, 8]\nchannels_last = true", "notes = [28, 28, 8]\n  channel_last = true", ":78:3: error: unknown key 'channel_last' in [[model.check]]; did you mean 'channels_last'?"),
-        ("quantity = \"parameters of layer 4\"", "quantity = \"weights of layer 3\"", ":97:1: error: 'weights of layer 3': layer 3 is Dropout, which has no weights or biases"),
-        ("quantity = \"parameters of layer 4\"", "quantity = \"parameters of layer 12\"", ":97:1: error: 'parameters of layer 12': the model has 11 layers"),
-        ("quantity = \"parameters of layer 8\"\nnotes = 200960", "quantity = \"held-out accuracy\"\nat_least = 90", ":113:1: error: 'held-out accuracy' needs 'data' in [model]"),
-        ("notes = 228036", "at_least = 228036", ":129:1: error: 'parameters' is exact: give 'notes', the figure the notes print"),
+        ("preset = \"keras-cnn\"", "presett = \"keras-cnn\"", 0, 1, "unknown key 'presett' in [model]; did you mean 'preset'?"),
+        ("preset = \"keras-cnn\"", "preset = \"keras-cn\"", 0, 1, "unknown model 'keras-cn'; did you mean 'keras-cnn'?"),
+        ("preset = \"keras-cnn\"", "preset = \"keras-cnn\"\nepochs = 3", 1, 1, "'epochs' needs 'data': the data set to train on"),
+        ("notes = [28, 28, 8]\nchannels_last = true", "notes = [28, 28, 8]\n  channel_last = true", 1, 3, "unknown key 'channel_last' in [[model.check]]; did you mean 'channels_last'?"),
+        ("quantity = \"parameters of layer 4\"", "quantity = \"weights of layer 3\"", 0, 1, "'weights of layer 3': layer 3 is Dropout, which has no weights or biases"),
+        ("quantity = \"parameters of layer 4\"", "quantity = \"parameters of layer 12\"", 0, 1, "'parameters of layer 12': the model has 11 layers"),
+        ("quantity = \"parameters of layer 8\"\nnotes = 200960", "quantity = \"held-out accuracy\"\nat_least = 90", 0, 1, "'held-out accuracy' needs 'data' in [model]"),
+        ("notes = 228036", "at_least = 228036", 0, 1, "'parameters' is exact: give 'notes', the figure the notes print"),
     ])
-    func malformed(original: String, replacement: String, message: String) throws {
-        let path = try copy("025-keras-cnn-summary.toml") { $0.replacingOccurrences(of: original, with: replacement) }
+    func malformed(original: String, replacement: String, line: Int, column: Int, message: String) throws {
+        var changed = ""
+        let path = try copy("025-keras-cnn-summary.toml") { text in
+            changed = text.replacingOccurrences(of: original, with: replacement)
+            return changed
+        }
+        let start = try #require(changed.range(of: replacement)?.lowerBound)
+        let at = changed[..<start].filter { $0 == "\n" }.count + 1 + line
         let result = try CLI.run(["lesson", "validate", path])
         #expect(result.status == 2, "\(result.stdout)")
-        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.contains(":\(at):\(column): error: " + message), "\(result.stderr) at \(at):\(column)")
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 }

@@ -42,7 +42,10 @@ struct TorchCallTests {
         ("f = max(x)", "1:5", "max takes 2 arguments, got 1"),
         ("f = sum(x, 1, true, 2)", "1:5", "sum takes 1 to 3 arguments, got 4"),
         ("\nf = sum(max_pool2d(x, 3, padding=2))", "2:9", "max_pool2d: padding 2 is more than half the 3×3 window (PyTorch's rule)"),
-        ("f = cross_entropy(flatten(x), 9)", "1:5", "nll_loss: target 9 is not a class index from 0 to 8"),
+        ("f = cross_entropy(flatten(x), 9)", "1:5", "cross_entropy: target 9 is not a class index from 0 to 8"),
+        ("f = nll_loss(log_softmax(flatten(x), 0), 9)", "1:5", "nll_loss: target 9 is not a class index from 0 to 8"),
+        ("f = sum(x, 3)", "1:5", "sum: dim 3 is out of range; here it must be from -3 to 2, as in PyTorch"),
+        ("f = sum(softmax(x, dim=-4))", "1:9", "softmax: dim -4 is out of range; here it must be from -3 to 2, as in PyTorch"),
         ("f = cross_entropy(x, 7)", "1:5", "cross_entropy: takes logits [N, C] with class indices [N] (or probabilities of the logits' shape), or logits [C] with one class index; got [1, 3, 3] and []"),
         ("f = sum(conv2d(x, b))", "1:9", "conv2d: the weight must be [F, C, K, K] with C = 1 channels of the input (square kernels), got [1]"),
         ("f = sum(conv2d(x, w, w))", "1:22", "conv2d: the bias must be [1], one per filter, got [1, 1, 2, 2]"),
@@ -52,7 +55,7 @@ struct TorchCallTests {
         ("f = sum(stack([x, w]))", "1:9", "stack: every value must have the same shape, got [1, 3, 3] and [1, 1, 2, 2]"),
         ("f = sum(transpose(x, 0))", "1:9", "transpose: takes both dim0 and dim1 (two axes swapped), or neither (every axis reversed)"),
         ("f = sum(permute(x, [0, 0, 1]))", "1:9", "permute: dims (0, 0, 1) are not an order of the 3 axes of [1, 3, 3]"),
-        ("f = sum(unsqueeze(x, 4))", "1:9", "unsqueeze: dim 4 is out of range for a value with 4 axes"),
+        ("f = sum(unsqueeze(x, 4))", "1:9", "unsqueeze: dim 4 is out of range; here it must be from -4 to 3, as in PyTorch"),
     ])
     func mistakes(source: String, place: String, message: String) throws {
         let error = try Self.error(source)

@@ -46,6 +46,29 @@ struct GradCAMLessonTests {
         #expect(quantity.location?.line == line(of: "quantity = \"alpha\""), "\(quantity)")
     }
 
+    /// A bad field in each table of [gradcam], indented so that its column is not 1: the one reader
+    /// (`SectionReader`, shared with [model]) names line and column.
+    @Test("a bad field in [gradcam], [[gradcam.model]] and [[gradcam.check]] names line:column", arguments: [
+        ("image = 12\nseed = 1", "image = 12\n  seed = \"one\"", "seed = \"one\"", "'seed' must be a whole number from 0 to"),
+        ("optimizer = \"adam\"\nrate = 0.02", "optimizer = \"adam\"\n    rate = -1", "rate = -1", "needs a positive 'rate'"),
+        ("epochs = 15\n", "epochs = 15\n\tbatch = 0\n", "batch = 0", "'batch' must be a whole number from 1 to"),
+        ("quantity = \"cam\"\ntolerance = 1e-12", "quantity = \"cam\"\n  tolerance = -1", "tolerance = -1", "'tolerance' must be 0 or more"),
+        ("at_least = 85\n", "at_least = 85\n   whys = \"x\"\n", "whys = ", "unknown key 'whys' in [[gradcam.check]]; did you mean 'why'?"),
+    ])
+    func fieldPlaces(anchor: String, replacement: String, written: String, message: String) throws {
+        let text = try String(contentsOfFile: lessonFile, encoding: .utf8)
+        #expect(text.contains(anchor) && text.components(separatedBy: anchor).count == 2, "the anchor \(anchor) is not once in lesson 30")
+        let changed = text.replacingOccurrences(of: anchor, with: replacement)
+        let lines = changed.components(separatedBy: "\n")
+        let index = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(written) })
+        let column = lines[index].count - lines[index].drop { $0 == " " || $0 == "\t" }.count + 1
+        #expect(column > 1)
+        let failure = try #require(try failure { _ in changed })
+        #expect(failure.message.contains(message), "\(failure)")
+        #expect(failure.location?.line == index + 1 && failure.location?.column == column, "\(failure)")
+        #expect(failure.status == .badInput)
+    }
+
     @Test("the run: α by backward agrees with central differences, GAP's Grad-CAM with CAM, two classes per model")
     func run() throws {
         let run = try LessonRun(try lesson30())

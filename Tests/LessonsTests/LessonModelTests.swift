@@ -109,10 +109,86 @@ struct LessonModelTests {
         ("preset = \"iris-mlp\"\ndata = \"iris\"\nrate = 0.1\noptimizer = \"adam\"\nmomentum = 0.9", "m.toml:14:1: error: 'momentum' is for \"sgd\""),
         ("preset = \"iris-mlp\"\ndata = \"iris\"\nrate = 0.1\nepochs = 5\nfull_epochs = 2", "m.toml:14:1: error: 'full_epochs' must be at least 'epochs'"),
         ("data = \"iris\"", "m.toml:9:1: error: [model] needs 'preset'"),
+        // A bad field, indented: the column of its key (SectionReader, shared with [gradcam]).
+        ("preset = \"iris-mlp\"\ndata = \"iris\"\nrate = 0.1\n  batch = 0", "m.toml:13:3: error: 'batch' must be a whole number from 1 to 65536"),
     ])
     func settings(model: String, message: String) throws {
         let text = modelLesson("[[model.check]]\nquantity = \"parameters\"\nnotes = 99", model: model)
         do { _ = try Lesson(text: text, file: "m.toml"); Issue.record("no error") }
         catch { #expect(error.message.hasPrefix(message), "\(error.message)") }
+    }
+}
+
+/// Issue 29, item 6: a model lesson shows what training did, as pictures of the run's own figures.
+@Suite("lesson [model]: curves and confusion")
+struct ModelCurveTests {
+    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test("the curve's batches add up to the epochs, the held-out figures to the confusion matrices")
+    func curves() throws {
+        let run = try LessonRun(try Lesson(file: Self.root + "/lessons/026-iris-mlp.toml"))
+        let model = try #require(run.model), training = try #require(model.training)
+        let updates = (training.trainCount + model.model.batch - 1) / model.model.batch
+        #expect(training.points.count == training.epochs.count * updates)
+        #expect(abs(training.points.last!.position - Double(training.epochs.count)) < 1e-12)
+        // Each batch's own loss, weighted by its size, gives back the epoch's mean loss: the
+        // differences of the trainer's running sums lose nothing.
+        for (index, epoch) in training.epochs.enumerated() {
+            let batches = training.points[(index * updates)..<((index + 1) * updates)]
+            let sizes = (0..<updates).map { min(model.model.batch, training.trainCount - $0 * model.model.batch) }
+            let loss = zip(batches, sizes).map { $0.loss * Double($1) }.reduce(0, +) / Double(training.trainCount)
+            let accuracy = zip(batches, sizes).map { $0.accuracy * Double($1) }.reduce(0, +) / Double(training.trainCount)
+            #expect(abs(loss - epoch.loss) < 1e-9 && abs(accuracy - epoch.accuracy) < 1e-9, "epoch \(index + 1)")
+        }
+        for held in [training.untrained, training.afterFirst, training.final] {
+            let diagonal = held.confusion.indices.map { held.confusion[$0][$0] }.reduce(0, +)
+            #expect(held.confusion.flatMap { $0 }.reduce(0, +) == training.testCount)
+            #expect(abs(Double(diagonal) / Double(training.testCount) - held.accuracy) < 1e-12)
+        }
+        #expect(abs(training.final.accuracy * 100 - training.heldOutAccuracy) < 1e-9)
+        #expect(abs(training.epochs[0].heldOutAccuracy - training.afterFirst.accuracy) < 1e-12)
+        #expect(training.untrained.accuracy < training.final.accuracy, "the run learns")
+
+        let pictures = model.pictureSteps()
+        #expect(pictures.count == 3)
+        #expect(run.steps().suffix(3) == pictures[...], "the pictures end the model's steps")
+        let diagonal = training.afterFirst.confusion.indices.map { training.afterFirst.confusion[$0][$0] }.reduce(0, +)
+        #expect(pictures[2].contains("after one epoch") && pictures[2].contains("\(diagonal) after one epoch"), "\(pictures[2])")
+        // The pictures' own lines fit as they are (folding would break a chart); sentences fold.
+        for text in pictures {
+            for line in text.split(separator: "\n") where !line.hasPrefix("      › ") { #expect(line.count <= 100 && !line.hasSuffix(" "), "\(line)") }
+            #expect(LessonText.fit(text).split(separator: "\n").allSatisfy { $0.count <= 100 })
+        }
+    }
+
+    @Test("a CNN's first filter is shown before training and after epoch 1, as the trainer holds it")
+    func filter() throws {
+        let text = modelLesson("[[model.check]]\nquantity = \"parameters\"\nnotes = 1",
+                               model: "preset = \"digits-cnn\"\ndata = \"digits\"\nrate = 0.05\nepochs = 2")
+            .replacingOccurrences(of: "notes = 1\n", with: "notes = 1\nprinted = false\n")
+        let lesson = try Lesson(text: text, file: "m.toml")
+        let run = try ModelRun(try #require(lesson.model), file: "m.toml", full: false)
+        let training = try #require(run.training)
+        let filter = try #require(training.filter)
+        #expect(filter.before.count == filter.side * filter.side && filter.after.count == filter.before.count)
+        #expect(filter.before != filter.after, "one epoch changes the filter")
+        let step = try #require(run.pictureSteps().last)
+        #expect(step.hasPrefix("filter    layer 1's first filter (\(filter.side) × \(filter.side)"), "\(step)")
+        let changes = zip(filter.before, filter.after).map { abs($1 - $0) }
+        let largest = changes.indices.max { changes[$0] < changes[$1] }!
+        #expect(step.contains(String(format: "%.3f → %.3f", filter.before[largest], filter.after[largest])), "\(step)")
+    }
+
+    @Test("the chart puts each column's mean and each mark where its figure is")
+    func chart() {
+        // Two batches in the first half of the x range (mean 1), one at the end (0), a mark of 2 at 0.
+        let lines = ModelRun.chart([(0.25, 0.5), (0.25, 1.5), (1, 0)], marks: [(0, 2)], format: { String(format: "%.1f", $0) })
+            .split(separator: "\n").map(String.init)
+        #expect(lines.count == 11, "\(lines)")
+        let top = lines[0], middle = lines[4], bottom = lines[8]
+        #expect(top.hasSuffix("2.0 ┤o"), "\(top)")
+        #expect(middle.contains("1.0 ┤") && middle.filter { $0 == "•" }.count == 1, "\(middle)")
+        #expect(bottom.contains("0.0 ┤") && bottom.hasSuffix("•"), "\(bottom)")
+        #expect(lines[10].hasSuffix("epochs") && lines[10].contains("0") && lines[10].contains("1"))
     }
 }

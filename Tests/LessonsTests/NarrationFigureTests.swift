@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Support
 @testable import Lessons
+import Autograd
 
 // Issue 29, item 1: no figure typed into narration. The rule is docs/lesson-format.md's
 // "Figures in narration"; `NarrationFigures.handTyped` is that rule, word for word.
@@ -32,9 +33,6 @@ enum NarrationFigures {
             .filter { !["0", "1", "2"].contains($0) }
     }
 }
-
-/// Lessons whose introductions still type figures of a `[descent]` or `[model]` (issue 29, item 1).
-let introductionsToDo: Set<Int> = [15, 25, 26, 28]
 
 @Suite("Narration figures come from the run")
 struct NarrationFigureTests {
@@ -86,26 +84,78 @@ struct NarrationFigureTests {
         #expect(failure.message.contains("{qq}") && failure.location?.line == lesson.introductionLine, "\(failure)")
     }
 
+    @Test("the introduction and the whys of [descent] and [model] name the runs' settings and figures")
+    func sectionNames() throws {
+        let fifteen = try String(contentsOfFile: root + "/lessons/015-gradient-descent.toml", encoding: .utf8)
+        let descentText = fifteen.replacingOccurrences(of: "introduction = \"\"\"\n",
+            with: "introduction = \"\"\"\nI: {descent_steps} steps on {descent_examples} rows, {descent_batches[2]} a batch, α {descent_rates[6]}, μ {descent_momenta[3]}.\n")
+        let descent = try LessonRun(try Lesson(text: descentText, file: "t.toml"))
+        let runs = descent.descent!.descent.runs
+        let expected = "I: \(descent.descent!.descent.steps) steps on \(descent.descent!.examples) rows, \(runs[2].batch) a batch, "
+            + "α \(TraceFormat.number(runs[6].rate)), μ \(TraceFormat.number(runs[3].momentum))."
+        #expect(runs[2].method == .minibatch && runs[3].method == .momentum)
+        #expect(descent.lesson.introduction.hasPrefix(expected), "\(descent.lesson.introduction.prefix(90)) vs \(expected)")
+
+        let iris = try String(contentsOfFile: root + "/lessons/026-iris-mlp.toml", encoding: .utf8)
+        let modelText = iris.replacingOccurrences(of: "introduction = \"\"\"\n",
+            with: "introduction = \"\"\"\nI: {model_train} + {model_held_out} of {model_train_all} + {model_held_out_all}, {model_updates} updates, {model_epochs} epochs.\n")
+            .replacingOccurrences(of: "why = \"An epoch is", with: "why = \"W {model_batch} {model_rate}. An epoch is")
+        let model = try LessonRun(try Lesson(text: modelText, file: "t.toml"))
+        let training = try #require(model.model?.training)
+        let updates = (training.trainCount + model.model!.model.batch - 1) / model.model!.model.batch
+        #expect(model.lesson.introduction.hasPrefix("I: \(training.trainCount) + \(training.testCount) of \(training.availableTrain) + \(training.availableTest), \(updates) updates, \(model.model!.model.epochs) epochs."),
+                "\(model.lesson.introduction.prefix(80))")
+        #expect(model.model?.model.why?.hasPrefix("W \(model.model!.model.batch) \(TraceFormat.number(model.model!.model.rate)). ") == true, "\(model.model?.model.why ?? "none")")
+
+        // A misspelt name of a run is refused with the introduction's line and the name it meant.
+        let lesson = try Lesson(text: modelText, file: "t.toml")
+        let bad = Result { () throws(WorkbenchFailure) -> LessonRun in
+            try LessonRun(try Lesson(text: modelText.replacingOccurrences(of: "{model_train}", with: "{model_trian}"), file: "t.toml"))
+        }
+        guard case .failure(let failure) = bad else { Issue.record("an unknown name of a run was accepted"); return }
+        #expect(failure.message.contains("'model_train'") && failure.location?.line == lesson.introductionLine, "\(failure)")
+    }
+
+    @Test("a [[descent.run]]'s label shows only that run's own settings")
+    func descentLabels() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/lessons").filter { $0.hasSuffix(".toml") }.sorted()
+        var labels = 0
+        for file in files {
+            guard let descent = try Lesson(file: root + "/lessons/" + file).descent else { continue }
+            for run in descent.runs {
+                labels += 1
+                // A label is a name as much as a text: its figures must be the run's rate, batch or momentum.
+                let settings = [run.rate, Double(run.batch), run.momentum]
+                for figure in NarrationFigures.handTyped(in: run.label) {
+                    let value = Double(figure.replacingOccurrences(of: ",", with: ""))
+                    #expect(value.map { v in settings.contains { abs($0 - v) <= 1e-12 * max(1, abs(v)) } } == true,
+                            "\(file): label “\(run.label)” shows \(figure), which is not a setting of its run")
+                }
+            }
+        }
+        #expect(labels >= 7, "only \(labels) descent runs read")
+    }
+
     @Test("no lesson types a figure into its narration")
     func noHandTypedFigures() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: root + "/lessons").filter { $0.hasSuffix(".toml") }.sorted()
         #expect(files.count >= 30)
+        var texts = 0   // so that the test cannot pass by reading nothing
         for file in files {
             let lesson = try Lesson(file: root + "/lessons/" + file)
-            // Narration, the introduction, and the lines under an update, a training run, a check and a formula.
-            // The introduction is held to the same rule: the terminal and the page print it resolved.
-            // Not yet for the lessons in `introductionsToDo`, whose figures are [descent] and [model]
-            // settings that placeholders cannot reach yet; one that passes must leave the list.
+            // Narration, the introduction, and the lines under an update, a training run, a check, a
+            // formula, the [model] and its checks, the [descent], its runs and its checks. The
+            // introduction is held to the same rule: the terminal and the page print it resolved.
+            #expect(!lesson.introduction.isEmpty, "\(file) has no introduction")
             let introduction = Lesson.Narration(after: "", text: lesson.introduction, line: lesson.introductionLine)
-            if introductionsToDo.contains(lesson.number) {
-                if NarrationFigures.handTyped(in: lesson.introduction).isEmpty {
-                    Issue.record("\(file): its introduction passes now; take lesson \(lesson.number) off introductionsToDo")
-                }
-            }
-            let whys = [lesson.update?.why, lesson.training?.why].compactMap { $0 }.map { Lesson.Narration(after: "", text: $0, line: 0) }
-                + (introductionsToDo.contains(lesson.number) ? [] : [introduction])
+            let sections = [lesson.model?.why, lesson.descent?.why].compactMap { $0 } + (lesson.descent?.runs.compactMap(\.why) ?? [])
+            let whys = ([lesson.update?.why, lesson.training?.why].compactMap { $0 } + sections).map { Lesson.Narration(after: "", text: $0, line: 0) }
+                + (lesson.model?.checks ?? []).compactMap { c in c.why.map { Lesson.Narration(after: "", text: $0, line: c.line) } }
+                + (lesson.descent?.checks ?? []).compactMap { c in c.why.map { Lesson.Narration(after: "", text: $0, line: c.line) } }
+                + [introduction]
                 + lesson.checks.compactMap { c in c.why.map { Lesson.Narration(after: "", text: $0, line: c.line) } }
                 + lesson.formulas.compactMap { f in f.why.map { Lesson.Narration(after: "", text: $0, line: f.line) } }
+            texts += lesson.narration.count + whys.count
             // Braces always open a placeholder, so LaTeX such as \bar{y} or W_{j,:} cannot stand there.
             for narration in lesson.narration + whys where narration.text.range(of: #"\\[A-Za-z]+\{|_\{|\^\{\("#, options: .regularExpression) != nil {
                 Issue.record("\(file):\(narration.line): a LaTeX brace opens a placeholder: “\(narration.text)”")
@@ -115,5 +165,6 @@ struct NarrationFigureTests {
                 Issue.record("\(file):\(narration.line): hand-typed \(figures.joined(separator: ", ")) in “\(narration.text)”")
             }
         }
+        #expect(texts >= 240, "only \(texts) texts read")
     }
 }

@@ -55,6 +55,20 @@ struct LessonPageTests {
         }
     }
 
+    @Test("a model lesson's page draws its training curves and confusion matrices under the stepper")
+    func trainingFigures() throws {
+        let lesson = try #require(Self.lessons.first { $0.number == 26 })
+        let run = try LessonRun(lesson)
+        let page = try LessonPage.html(run)
+        let training = try #require(run.model?.training)
+        #expect(page.contains("<h2 id=\"training\">What training did</h2>"))
+        // One point per epoch for each of the four curves, each carrying the run's exact figure.
+        #expect(page.components(separatedBy: "data-value=\"\(training.epochs.last!.heldOutLoss)\"").count >= 2)
+        #expect(page.contains("confusion held out"))
+        // The pictures are not steps of the stepper.
+        #expect(!LessonPage.steps(run).contains { $0.narration.hasPrefix("curve ") || $0.narration.hasPrefix("confusion ") })
+    }
+
     @Test("lesson 3's drawing calls x · y n1, as its steps do, not the engine's label")
     func drawingUsesNarratedNames() throws {
         let lesson = try #require(Self.lessons.first { $0.number == 3 })

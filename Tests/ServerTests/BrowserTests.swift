@@ -149,7 +149,39 @@ struct BrowserTests {
         let submissions = try await server.request("GET", "/api/teacher/lessons/1/submissions", teacher: true)
         let students = (submissions.object["submissions"] as? [[String: Any]] ?? []).compactMap { $0["student"] as? String }
         #expect(students.sorted() == ["s1001", "s1002"], "\(submissions.text)")
-        #expect(browser.consoleErrors.isEmpty, "the pages logged errors: \(browser.consoleErrors)")
+
+        // Sign out from the header, then sign in with the form: the code typed, no link needed.
+        try page.go("/lessons", until: "document.getElementById('sign-out') !== null")
+        try page.click("sign-out")
+        try page.waitFor("document.getElementById('sign-in-code') !== null")
+        try page.type("sign-in-code", codes["s1001"]!)
+        _ = try browser.evaluate("document.getElementById('sign-in').requestSubmit()")
+        try page.waitFor("document.getElementById('account').textContent.includes('Signed in as s1001 (Ada Lovelace)')")
+
+        // The teacher: every roster student with their grade, the course gradebook in Moodle's format,
+        // a student's history, and a new code for a student in two clicks.
+        try page.go("/teacher", until: "document.querySelectorAll('#lesson option').length > 0")
+        try page.type("token", server.token)
+        try page.click("load")
+        try page.waitFor("document.querySelectorAll('#students tr').length === 3")
+        #expect(try page.string("document.querySelector('#students tr:nth-child(2) td:nth-child(1)').textContent") == "s1001")
+        try page.click("course-moodle")
+        try page.waitFor("document.getElementById('gradebook').textContent.startsWith('ID number,Full name,')")
+        let moodle = try await server.request("GET", "/api/teacher/gradebook.csv?format=moodle", teacher: true)
+        #expect(try page.string("document.getElementById('gradebook').textContent") == moodle.text)
+        _ = try browser.evaluate("document.querySelector('#students button[data-student=\"s1002\"]').click()")
+        try page.waitFor("document.querySelectorAll('#history tr').length === 2 && document.getElementById('history-title').textContent.includes('s1002')")
+        for _ in 0..<2 { _ = try browser.evaluate("document.querySelector('#students button[data-reissue=\"s1002\"]').click()") }
+        try page.waitFor("document.getElementById('reissued').textContent.startsWith('New sign-in code for s1002: ')")
+        let reissued = try String(contentsOfFile: server.data + "/sign-in.csv", encoding: .utf8).split(separator: "\n").last ?? ""
+        #expect(try page.string("document.getElementById('reissued').textContent").contains(String(reissued.split(separator: ",")[2])))
+        if ProcessInfo.processInfo.environment["BACKPROP_RECORD_SCREENSHOTS"] == "1" {
+            try browser.settle()
+            try browser.screenshot(fullPage: true).write(to: TestServer.packageRoot.appendingPathComponent("docs/serve-teacher.png"))
+        }
+        // Chromium logs every 4xx as a failed load: /api/me answers 401 on purpose to a browser not signed in.
+        let errors = browser.consoleErrors.filter { !$0.contains("the server responded with a status of 401") }
+        #expect(errors.isEmpty, "the pages logged errors: \(errors)")
     }
 }
 

@@ -53,9 +53,10 @@ final class TestServer: Sendable {
 
     /// One request: `teacher` sends the teacher's token, `token` another Bearer token (a student's code).
     func request(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
-                 teacher: Bool = false, token: String? = nil, cookie: String? = nil) async throws -> HTTPReply {
+                 teacher: Bool = false, token: String? = nil, cookie: String? = nil, headers extra: [String: String] = [:]) async throws -> HTTPReply {
         let bearer = teacher ? self.token : token
         guard task == nil else {
+            precondition(extra.isEmpty, "extra headers are sent in-process only")
             return try await HTTPReply.send(method, base.absoluteString + path.dropFirst(), json: json, body: body, contentType: contentType,
                                             token: bearer, cookie: cookie, followRedirects: false)
         }
@@ -68,6 +69,7 @@ final class TestServer: Sendable {
         if let contentType { headers[.contentType] = contentType }
         if let bearer { headers[.authorization] = "Bearer \(bearer)" }
         if let cookie { headers[.cookie] = cookie }
+        for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
         let app = Application(router: server.router())
         let (uri, verb, fields, buffer) = (String(path), HTTPRequest.Method(method)!, headers, bytes.map { ByteBuffer(bytes: $0) })
         return try await app.test(.router) { client in

@@ -57,7 +57,7 @@ void ck_momentum_f32(float *p, const float *gradient, float *b, long n, float ra
 
 /// glibc's allocator set for a server: blocks up to 4 MB from the heap (not an mmap each time), up
 /// to 64 MB of free heap kept rather than given back and asked for again, heaps grown 16 MB at a time
-/// (Server's MemoryTuning). Returns how many of the three settings glibc accepted (0 without glibc).
+/// (Autograd's Kernels.tuneAllocatorForServing). Returns how many of the three settings glibc accepted (0 without glibc).
 int ck_memory_tune_for_serving(void);
 
 /// Subnormal floats flushed to zero (FTZ and DAZ) on the calling thread; returns the state to restore.
