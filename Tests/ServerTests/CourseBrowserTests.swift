@@ -100,7 +100,7 @@ struct CourseBrowserTests {
         let numbered = setA.items.compactMap { item -> (id: String, value: Double)? in
             guard case .number(let value, _) = item.expected else { return nil }
             return (item.exercise.id, value)
-        }.filter { candidate in !before.contains { abs($0 - candidate.value) < 1e-9 } }
+        }.filter { candidate in candidate.id != "df-dx" && !before.contains { abs($0 - candidate.value) < 1e-9 } }
         try #require(numbered.count >= 2, "lesson 1 has too few number exercises whose figure is not on the page already: \(setA.inputsText), \(figures), page: \(beforeText)")
         let (right, wrong) = (numbered[0], numbered[1])
         // Every figure of A's variant that is not on the page before it is answered: none may appear after a wrong answer.
@@ -111,9 +111,11 @@ struct CourseBrowserTests {
             """)
         var points: [Int] = []
         for (attempt, offset) in [(1, 5.0), (2, 7.0)] {
-            let typed = [attempt == 1 ? right.value : right.value + offset, wrong.value + offset]
+            // df-dx = 1 is a mistake the lesson names ("missing upstream gradient"): its hint shows, the figure does not.
+            let typed = [attempt == 1 ? right.value : right.value + offset, wrong.value + offset, 1]
             try a.fill("#exercise-\(right.id) input", Self.text(typed[0]))
             try a.fill("#exercise-\(wrong.id) input", Self.text(typed[1]))
+            try a.fill("#exercise-df-dx input", "1")
             _ = try browserA.evaluate("document.getElementById('total').textContent = ''")
             try a.click("send")
             try a.waitFor("/\\(attempt \\d+\\)$/.test(document.getElementById('total').textContent) && window.sent.length === \(attempt)")
@@ -122,6 +124,8 @@ struct CourseBrowserTests {
             #expect(feedback.hasPrefix("✗ 0/") && feedback.split(separator: "—").last.map { $0.trimmingCharacters(in: .whitespaces).count > 10 } == true,
                     "a wrong answer gets its verdict and the mistake's hint: \(feedback)")
             #expect(!feedback.contains("the engine"), "\(feedback)")
+            let hint = try a.string("document.querySelector('#exercise-df-dx .feedback').textContent")
+            #expect(hint.hasPrefix("✗ 0/2") && hint.contains("multiply it by the upstream gradient ∂f/∂q") && !hint.contains("the engine"), "\(hint)")
             let shown = VariantServerTests.numbers(try a.string(Self.shownText))
             // (A figure equal to a number A typed, or to the right answer's, may show as that number.)
             let unseen = hidden.filter { figure in !(typed + [right.value]).contains { abs($0 - figure.value) <= max(figure.tolerance, 1e-9) } }
