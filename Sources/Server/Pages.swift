@@ -185,6 +185,7 @@ enum Pages {
         <p><button id="send" type="submit">Send</button> <span id="total"></span></p>
         <div id="status" class="error"></div>
         </form>
+        <section id="mine" hidden><h2>Your attempts</h2><p id="mine-policy" class="hint"></p><ol id="attempts"></ol></section>
         </main>
         """, script: """
         const lesson = Number(location.pathname.split('/')[2]);
@@ -201,6 +202,7 @@ enum Pages {
             signedIn = who;
             student.value = signedIn.student; student.readOnly = true; name.value = signedIn.name || ''; name.readOnly = true;
             course.textContent = signedIn.course + ': signed in as ' + signedIn.student + '.';
+            showAttempts();
           } else if (me.status === 401) {
             course.textContent = 'This course needs you to sign in: type the sign-in code your teacher gave you above (or open its link). Answers need a signed-in student.';
           } else {
@@ -255,6 +257,25 @@ enum Pages {
             items.appendChild(box);
           }
         })();
+        // A signed-in student's own attempts, with the engine's figures once the policy reveals them.
+        async function showAttempts() {
+          if (!signedIn) return;
+          const result = await api('GET', '/api/me/attempts?lesson=' + lesson);
+          if (!result.ok) return;
+          const mine = result.data, list = document.getElementById('attempts');
+          document.getElementById('mine').hidden = false;
+          document.getElementById('mine-policy').textContent = mine.revealed ? "The engine's figures are shown."
+            : mine.reveal === 'never' ? "This assignment never shows the engine's figures."
+            : "The engine's figures appear here once answers close" + (mine.closes ? ' (' + mine.closes + ').' : '.');
+          list.replaceChildren();
+          if (mine.attempts.length === 0) list.appendChild(element('li', 'No attempt yet.'));
+          for (const attempt of mine.attempts) {
+            const item = element('li', 'Attempt ' + attempt.attempt + ', ' + attempt.received + ': ' + attempt.points + '/' + attempt.maxPoints
+              + (attempt.late ? ', late' : '') + (attempt.counted ? ', the one that counts' : ''));
+            item.appendChild(element('div', attempt.feedback, 'feedback'));
+            list.appendChild(item);
+          }
+        }
         function read(text, kind) {
           const trimmed = text.trim();
           if (kind === 'formula') return trimmed;
@@ -289,6 +310,7 @@ enum Pages {
             feedback.className = 'feedback ' + (grade.verdict === 'right' ? 'ok' : 'bad');
             feedback.dataset.verdict = grade.verdict;
           }
+          showAttempts();
           document.getElementById('total').textContent = 'total ' + result.data.grade.points + '/' + result.data.grade.maxPoints + ' (attempt ' + result.data.attempt + (result.data.late ? ', late' : '') + ')';
         });
         """)

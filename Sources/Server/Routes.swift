@@ -59,6 +59,7 @@ extension WorkbenchServer {
             return await self.answer(number, request, context).response
         }
 
+        router.get("/api/me/attempts") { request, context in await self.ownAttempts(request, context).response }
         courseRoutes(router)
         accountRoutes(router)
 

@@ -78,15 +78,7 @@ extension WorkbenchServer {
         if courseFile != nil && onRoster == nil && attempts.isEmpty {
             return .error("no student '\(student)' on the roster", exitStatus: 2, httpStatus: 404)
         }
-        // The attempt each lesson counts, as the store picks it: best (most points of the graded, the
-        // later on a tie; the latest when none was graded) or latest.
-        var countedIDs = Set<Int64>()
-        for lesson in Set(attempts.map(\.lesson)) {
-            let mine = attempts.filter { $0.lesson == lesson }
-            let best = courseFile?.assignment(lesson)?.counts == .best
-                ? mine.filter { $0.rejection == nil }.max { $0.points != $1.points ? $0.points < $1.points : $0.id < $1.id } : nil
-            if let id = (best ?? mine.last)?.id { countedIDs.insert(id) }
-        }
+        let countedIDs = countedIDs(attempts)
         let formatter = ISO8601DateFormatter()
         let rows: [JSONValue] = attempts.map { attempt in
             .object([
@@ -112,6 +104,19 @@ extension WorkbenchServer {
         var bytes = JSONValue.object(members).utf8()
         bytes.append(UInt8(ascii: "\n"))
         return .json(bytes: bytes)
+    }
+
+    /// Of one student's attempts (oldest first), the one each lesson counts, as the store picks it: best
+    /// (most points of the graded, the later on a tie; the latest when none was graded) or latest.
+    func countedIDs(_ attempts: [StoredAttempt]) -> Set<Int64> {
+        var countedIDs = Set<Int64>()
+        for lesson in Set(attempts.map(\.lesson)) {
+            let mine = attempts.filter { $0.lesson == lesson }
+            let best = courseFile?.assignment(lesson)?.counts == .best
+                ? mine.filter { $0.rejection == nil }.max { $0.points != $1.points ? $0.points < $1.points : $0.id < $1.id } : nil
+            if let id = (best ?? mine.last)?.id { countedIDs.insert(id) }
+        }
+        return countedIDs
     }
 
     /// The feedback an attempt's student was shown, on one line as a gradebook's (`Gradebook.feedback`):
