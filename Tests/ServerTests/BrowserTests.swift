@@ -145,6 +145,10 @@ struct BrowserTests {
             try page.waitFor("document.querySelector('#exercise-df-dx .feedback').dataset.verdict === 'wrong'")
             let feedback = try page.string("document.querySelector('#exercise-df-dx .feedback').textContent")
             #expect(!feedback.contains("the engine") && !feedback.contains(String(Int(figure))), "\(feedback)")
+            // "Your attempts": this attempt, listed from /api/me/attempts, without the figure before the due time.
+            try page.waitFor("!document.getElementById('mine').hidden && document.querySelectorAll('#attempts li').length === 1")
+            let mine = try page.string("document.getElementById('mine').textContent")
+            #expect(mine.contains("Your attempts") && mine.contains("df-dx") && !mine.contains("the engine gives"), "\(mine)")
         }
         let submissions = try await server.request("GET", "/api/teacher/lessons/1/submissions", teacher: true)
         let students = (submissions.object["submissions"] as? [[String: Any]] ?? []).compactMap { $0["student"] as? String }
