@@ -34,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // LTI 1.3 (docs/lti.md): the launch's id_token checked against the platform's JWKS, the tool's
+        // client assertion signed (RS256); the platform's JWKS, token endpoint and score service over HTTPS.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The C side of the kernels layer: cpuid, and OpenBLAS loaded with dlopen once its core is chosen
@@ -78,10 +82,19 @@ let package = Package(
                                                 .product(name: "Crypto", package: "swift-crypto")]),   // HMAC of the variants
         // Pages: the lesson as a web page, printing through headless Chromium, the course as a site.
         .target(name: "Pages", dependencies: ["Autograd", "Grading", "Lessons", "Claims", "Diagrams", "Support"]),
+        // LTI 1.3, the tool side (docs/lti.md): login state and nonces, the id_token's checks, the platform's
+        // JWKS, the tool's key, and scores posted to the platform's line items (Assignment and Grade Services).
+        .target(name: "LTI", dependencies: [
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // `backprop serve`: the playground, lessons, exercises and the teacher's view over HTTP (Hummingbird),
         // every answer attempt stored in SQLite (GRDB).
         .target(name: "Server", dependencies: [
             "Support", "Claims", "Lessons", "Grading", "Pages", "Autograd", "Expressions", "Diagrams",
+            "LTI",        // LTI 1.3 launches and scores (LTIRoutes.swift, CourseFile+LTI.swift)
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -127,6 +140,10 @@ let package = Package(
                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                        .product(name: "HTTPTypes", package: "swift-http-types"),
                                                        .product(name: "GRDB", package: "GRDB.swift"),
-                                                       .product(name: "Crypto", package: "swift-crypto")]),
+                                                       .product(name: "Crypto", package: "swift-crypto"),
+                                                       // The LTI platform simulator (LTITests): its own RSA key, JWKS and token endpoint.
+                                                       "LTI",
+                                                       .product(name: "JWTKit", package: "jwt-kit"),
+                                                       .product(name: "CryptoExtras", package: "swift-crypto")]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Grading
+import LTI
 import Support
 import TOMLKit
 
@@ -42,6 +43,8 @@ public struct CourseFile: Sendable {
     public let students: [Student]
     public let teachers: [Teacher]
     public let assignments: [Assignment]
+    /// `[lti]`: the tool's key and the LMSs that may launch it (CourseFile+LTI.swift, docs/lti.md).
+    public let lti: LTIConfiguration?
     /// The course's secret file for the students' variants (`secret_file`, CourseFile+Variants.swift),
     /// resolved against the course file's folder; nil: every student gets the notes' numbers.
     public let secretFile: String?
@@ -55,7 +58,7 @@ public struct CourseFile: Sendable {
 
     /// The largest course file read: 1 MB.
     public static let maximumBytes = 1 << 20
-    static let topKeys = ["name", "roster", "teachers", "assignment", "secret_file"]
+    static let topKeys = ["name", "roster", "teachers", "assignment", "secret_file", "lti"]
     static let assignmentKeys = ["lesson", "due", "attempts", "counts", "reveal"] + lateKeys
 
     /// Reads and checks a course file and its roster.
@@ -181,6 +184,7 @@ public struct CourseFile: Sendable {
             assignments.append(assignment)
         }
         self.assignments = assignments
+        lti = try Self.lti(table["lti"], text: text, file: file, directory: directory)
     }
 
     /// A TOML offset date-time, or an RFC 3339 string with a zone; nil otherwise (a local time has no zone).

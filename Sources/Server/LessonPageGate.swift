@@ -24,7 +24,7 @@ extension WorkbenchServer {
     /// Why lesson `number`'s worked example is not shown to this request now, or nil when it is.
     func heldBack(_ number: Int, _ request: Request, now: Date = Date()) -> (sentence: String, page: Reply)? {
         guard let courseFile, let assignment = courseFile.assignment(number), !assignment.reveals(at: now),
-              !TeacherOnly.allows(request, token: token, digests: courseFile.teachers.map(\.tokenSHA256)) else { return nil }
+              !TeacherOnly.allows(request, token: token, digests: courseFile.teachers.map(\.tokenSHA256), ltiTeachers: lti?.teachers) else { return nil }
         let when: String
         switch assignment.reveal {
         case .never: when = "This course never shows the figures of this assignment, so its worked example stays held back."

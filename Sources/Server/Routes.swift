@@ -63,7 +63,8 @@ extension WorkbenchServer {
         accountRoutes(router)
 
         // The teacher's routes: `Authorization: Bearer TOKEN` (with a course, each teacher's own token).
-        let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token, digests: courseFile?.teachers.map(\.tokenSHA256)))
+        let teacher = router.group("/api/teacher").add(middleware: TeacherOnly(token: token, digests: courseFile?.teachers.map(\.tokenSHA256), ltiTeachers: lti?.teachers))
+        ltiRoutes(router, teacher: teacher)
         teacherCourseRoutes(teacher)
         teacher.get("/lessons/:n/submissions") { request, context in
             await self.teacherReply(context) { number in try await self.submissions(number, request, context) }.response
@@ -182,6 +183,7 @@ extension WorkbenchServer {
         if let rejection = graded.rejection {
             return .error("\(file): \(rejection)", exitStatus: 2, attempt: id)
         }
+        if let admission { lti?.scores.enqueue(student: admission.student, lesson: number) }   // to the LMS, after the reply's attempt is stored
         return Course.attemptReply(id, graded, late: admission?.late ?? false)
     }
 
@@ -288,21 +290,30 @@ struct TeacherOnly: RouterMiddleware {
     typealias Context = ServerContext
     let token: String
     let digests: [[UInt8]]?
+    /// Teachers signed in by an LTI launch (cookie `backprop_teacher`), with a course's `[lti]`.
+    var ltiTeachers: TeacherSessions? = nil
 
-    /// Whether `request` carries a teacher's token (`Authorization: Bearer TOKEN`).
-    static func allows(_ request: Request, token: String, digests: [[UInt8]]?) -> Bool {
+    /// Whether `request` carries a teacher's token (`Authorization: Bearer TOKEN`), or an LTI
+    /// teacher's session cookie.
+    static func allows(_ request: Request, token: String, digests: [[UInt8]]?, ltiTeachers: TeacherSessions? = nil) -> Bool {
         let given = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
+        var allowed: Bool
         if let digests {
             let hash = Array(SHA256.hash(data: Array(given.utf8)))
             var any = false
             for digest in digests where TeacherOnly.same(hash, digest) { any = true }   // every one compared
-            return any
+            allowed = any
+        } else {
+            allowed = TeacherOnly.same(Array(given.utf8), Array(token.utf8))
         }
-        return TeacherOnly.same(Array(given.utf8), Array(token.utf8))
+        if !allowed, let ltiTeachers, let session = request.cookies[TeacherSessions.cookieName]?.value, ltiTeachers.teacher(session) != nil {
+            allowed = true
+        }
+        return allowed
     }
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
-        guard Self.allows(request, token: token, digests: digests) else {
+        guard Self.allows(request, token: token, digests: digests, ltiTeachers: ltiTeachers) else {
             var response = Reply.error(digests == nil ? "the teacher's routes need the token printed when the server started: send 'Authorization: Bearer TOKEN'"
                                                       : "the teacher's routes need your own teacher token (its SHA-256 is in the course file): send 'Authorization: Bearer TOKEN'",
                                        exitStatus: 2, httpStatus: 401).response

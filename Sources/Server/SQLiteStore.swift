@@ -9,7 +9,7 @@ import GRDB
 /// being killed (and a power cut). Tables: `attempt`, `sign_in_code`, `session` (docs/serve.md, "Storage").
 final class SQLiteStore: AttemptStore {
     let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     var location: String { path }
 

@@ -70,6 +70,8 @@ public struct ServeStart: Sendable {
     public let issuedCodes: Int
     /// `DATA/sign-in.csv` (with a course).
     public let signInFile: String?
+    /// The names of the LTI platforms of the course file's `[lti]` (empty without).
+    public var ltiPlatforms: [String] = []
 }
 
 /// `backprop serve`: the playground, the lessons, the exercises and the teacher's view, on
@@ -91,6 +93,8 @@ public final class WorkbenchServer: Sendable {
     let courseFile: CourseFile?
     let signInLimiter: ClientLimiter
     let issuedCodes: Int
+    /// With a course file's `[lti]`: the LTI 1.3 tool (LTITool.swift, docs/lti.md).
+    let lti: LTITool?
     /// The connections being served (set when the server starts: the file limit is read then).
     let connections = Locked<ConnectionCounter?>(nil)
     private let group = Locked<ServiceGroup?>(nil)
@@ -118,9 +122,11 @@ public final class WorkbenchServer: Sendable {
             do { variants = try loaded.variants(create: true) } catch { throw ServerFailure(error) }
             course.variants.withLock { $0 = variants }
             courseFile = loaded
+            if let configuration = loaded.lti { lti = try LTITool(configuration, course: loaded, store: store) } else { lti = nil }
             issuedCodes = try SignIn.issue(loaded, store: store, directory: options.dataDirectory, baseURL: options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }).count
         } else {
             courseFile = nil
+            lti = nil
             issuedCodes = 0
         }
     }
@@ -156,12 +162,14 @@ public final class WorkbenchServer: Sendable {
             router: router,
             server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "backprop", backlog: 1024),
-            onServerRunning: { [options, store, token, course] channel in
+            onServerRunning: { [options, store, token, course, lti] channel in
                 let port = channel.localAddress?.port ?? options.port
                 let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-                started(ServeStart(url: "http://\(host):\(port)/", port: port, dataFile: store.location, storedAttempts: stored,
-                                   teacherToken: token, lessons: course.lessons.count, course: courseName, issuedCodes: issued,
-                                   signInFile: signInFile))
+                var start = ServeStart(url: "http://\(host):\(port)/", port: port, dataFile: store.location, storedAttempts: stored,
+                                       teacherToken: token, lessons: course.lessons.count, course: courseName, issuedCodes: issued,
+                                       signInFile: signInFile)
+                start.ltiPlatforms = lti?.configuration.platforms.map(\.name) ?? []
+                started(start)
             },
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -87,6 +87,10 @@ struct ServeCommand: ParsableCommand {
                     if let name = start.course {
                         print("  course: \(name); \(start.issuedCodes) new sign-in code\(start.issuedCodes == 1 ? "" : "s") in \(start.signInFile ?? "")")
                         print("  teacher tokens: the course file's (token_sha256)")
+                        if !start.ltiPlatforms.isEmpty {
+                            let base = publicURL.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? start.url
+                            print("  LTI 1.3 (\(start.ltiPlatforms.joined(separator: ", "))): login \(base)lti/login   launch \(base)lti/launch   keys \(base)lti/jwks.json")
+                        }
                     } else {
                         print("  teacher token: \(tokenSource ?? start.teacherToken)")
                         print("  no course: answers are practice (any id may be sent); --course FILE for sign-in and grades that count")

@@ -103,7 +103,7 @@ struct GradeCommandTests {
 
     @Test("a wrong answer: its verdict, points and feedback", arguments: [
         ("df-dx = \"-4.0\"", "df-dx = 1", "✗ df-dx           0/2   you gave 1; 1 is only the add gate's local gradient ∂q/∂x; multiply it by the upstream gradient ∂f/∂q; the engine gives -4"),
-        ("df-dq = -4", "df-dq = 4", "✗ df-dq           0/1   you gave 4; Check the sign: ∂f/∂q is z itself, and z is negative here; the engine gives -4"),
+        ("df-dq = -4", "df-dq = 4", "✗ df-dq           0/1   you gave 4; Check the sign: ∂f/∂q is z itself, sign included; the engine gives -4"),
         ("df-dq-formula = \"z\"", "df-dq-formula = \"1\"", "✗ df-dq-formula   0/1   The upstream gradient at f is 1 (the seed); ∂f/∂q also needs the multiply gate's local gradient"),
         ("df-dz-formula = \"df/dz = x + y\"", "df-dz-formula = \"3\"", "agrees at the lesson's point only"),
         ("x-up = \"b\"", "x-up = \"a\"", "✗ x-up            0/1   wrong choice: Look at the sign of ∂f/∂x; the engine gives (b) f shrinks"),
