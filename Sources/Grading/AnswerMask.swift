@@ -13,7 +13,8 @@ import Lessons
 /// - a gradient of the output (`df/dx`, a formula for `df/dx`) hides that node's gradient;
 /// - a local gradient (`dq/dx` with x feeding q, or a formula for it) hides the edge's formula;
 /// - a choice or an expression (`abs(df/dw)`) hides every quantity it is decided by;
-/// - a graph exercise's blanks hide their values and gradients.
+/// - a graph exercise's blanks hide their values and gradients;
+/// - any other figure equal to a numeric answer, or to a formula answer's value at the point, shows `?`.
 ///
 /// The sheet's table and diagram then show `(exercise ID)` in place of each hidden figure. Leaves
 /// (inputs, parameters, constants) stay: the sheet gives them as the point.
@@ -65,6 +66,9 @@ public struct AnswerMask: Sendable {
             case .number(let value, let tolerance): answers.append((value, tolerance))
             case .tensor(let value, let tolerances): answers += zip(value.storage, tolerances).map { ($0, $1) }
             case .graph(let blanks): answers += blanks.map { ($0.value, $0.tolerance) }
+            // A formula's value at the lesson's point is what the formula gives there: ∂Lreg/∂y in
+            // the table is the value of the answer ∂L/∂y when the regularizer does not depend on y.
+            case .formula(let formula): answers += formula.engine.storage.map { ($0, 1e-9 * max(1, abs($0))) }
             default: break
             }
         }

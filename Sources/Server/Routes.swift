@@ -10,9 +10,9 @@ extension WorkbenchServer {
         // Pages (self-contained: no network beyond this server).
         router.get("/") { _, _ in Reply.text(Pages.playground, type: "text/html; charset=utf-8").response }
         router.get("/lessons") { _, _ in Reply.text(Pages.lessons, type: "text/html; charset=utf-8").response }
-        router.get("/lessons/:n") { _, context in
+        router.get("/lessons/:n") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
-            return await self.gate.run { self.course.lessonPage(number) }.response
+            return await self.lessonReply(number, request, json: false).response
         }
         router.get("/exercises/:n") { _, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
@@ -41,9 +41,9 @@ extension WorkbenchServer {
             await self.evaluate(request, context, as: DiagramRequest.self) { Engine.diagram($0) }
         }
         router.get("/api/lessons") { _, _ in self.course.lessonList().response }
-        router.get("/api/lessons/:n") { _, context in
+        router.get("/api/lessons/:n") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
-            return await self.gate.run { self.course.lessonReport(number) }.response
+            return await self.lessonReply(number, request, json: true).response
         }
         router.get("/api/exercises/:n") { request, context in
             guard let number = context.parameters.get("n", as: Int.self) else { return Self.badNumber(context).response }
@@ -294,7 +294,9 @@ struct TeacherOnly: RouterMiddleware {
     /// Teachers signed in by an LTI launch (cookie `backprop_teacher`), with a course's `[lti]`.
     var ltiTeachers: TeacherSessions? = nil
 
-    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+    /// Whether `request` carries a teacher's token (`Authorization: Bearer TOKEN`), or an LTI
+    /// teacher's session cookie.
+    static func allows(_ request: Request, token: String, digests: [[UInt8]]?, ltiTeachers: TeacherSessions? = nil) -> Bool {
         let given = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
         var allowed: Bool
         if let digests {
@@ -308,7 +310,11 @@ struct TeacherOnly: RouterMiddleware {
         if !allowed, let ltiTeachers, let session = request.cookies[TeacherSessions.cookieName]?.value, ltiTeachers.teacher(session) != nil {
             allowed = true
         }
-        guard allowed else {
+        return allowed
+    }
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        guard Self.allows(request, token: token, digests: digests, ltiTeachers: ltiTeachers) else {
             var response = Reply.error(digests == nil ? "the teacher's routes need the token printed when the server started: send 'Authorization: Bearer TOKEN'"
                                                       : "the teacher's routes need your own teacher token (its SHA-256 is in the course file): send 'Authorization: Bearer TOKEN'",
                                        exitStatus: 2, httpStatus: 401).response
