@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Support", "Autograd", "Expressions", "Lessons", "Claims", "ModelFiles", "Diagrams", "TestSupport"]),
         // Builds and runs Examples/LibraryDemo, a separate package that depends on this one by path.
         .testTarget(name: "LibraryTests"),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport", "Grading",
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Benchmarks", "TestSupport", "Grading", "Lessons", "Autograd",
                                                        // In-process route tests: `app.test(.router)`, no socket.
                                                        .product(name: "Hummingbird", package: "hummingbird"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
