@@ -59,7 +59,8 @@ public struct AnswerMask: Sendable {
         }
         // A figure that merely equals an answer (to the answer's grading tolerance) gives it away as
         // well: ∂f/∂y = -4 beside the question "what is ∂f/∂x?" when both are -4. Such figures show
-        // `?`, without naming the exercise (which would say they are equal).
+        // `?`, without naming the exercise (which would say they are equal). So does its negative:
+        // ∂Lreg/∂t = −ȳ in lesson 7's table gives the answer ȳ away with a sign flipped.
         var answers: [(value: Double, tolerance: Double)] = []
         for item in set.items {
             switch item.expected {
@@ -74,7 +75,7 @@ public struct AnswerMask: Sendable {
         }
         func coincides(_ value: Tensor?) -> Bool {
             guard let value else { return false }
-            return value.storage.contains { x in answers.contains { abs(x - $0.value) <= max($0.tolerance, 1e-12) } }
+            return value.storage.contains { x in answers.contains { abs(abs(x) - abs($0.value)) <= max($0.tolerance, 1e-12) } }
         }
         for node in trace.nodes {
             if node.kind == .operation, values[node.id] == nil, coincides(node.value) { values[node.id] = "" }
