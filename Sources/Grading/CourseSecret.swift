@@ -78,7 +78,9 @@ public struct CourseSecret: Sendable {
     /// HMAC-SHA256 of `message` under the secret.
     func mac(_ message: [UInt8]) -> [UInt8] { Array(HMAC<SHA256>.authenticationCode(for: message, using: key)) }
 
-    static func hexBytes(_ text: String) -> [UInt8]? {
+    /// The bytes of an even-length hexadecimal text (either case), or nil: the secret file's and
+    /// the course file's teacher token digests.
+    public static func hexBytes(_ text: String) -> [UInt8]? {
         let digits = Array(text.lowercased().utf8)
         guard digits.count % 2 == 0 else { return nil }
         func value(_ digit: UInt8) -> UInt8? {

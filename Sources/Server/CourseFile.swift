@@ -131,7 +131,7 @@ public struct CourseFile: Sendable {
                 let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) ?? ""
                 guard !content.isEmpty else { continue }
                 let parts = content.split(separator: " ", maxSplits: 1).map(String.init)
-                guard parts.count == 2, let digest = Self.hexBytes(parts[0]), digest.count == 32 else {
+                guard parts.count == 2, let digest = CourseSecret.hexBytes(parts[0]), digest.count == 32 else {
                     throw .badInput("a teacher is one line: the token's SHA-256 (64 hex digits, printf %s TOKEN | sha256sum), a space, the name",
                                     at: SourceLocation(file: path, line: index + 1, column: 1))
                 }
@@ -145,7 +145,7 @@ public struct CourseFile: Sendable {
             }
             for entry in teacherList {
                 guard let teacher = entry.table, let name = teacher["name"]?.string, !name.isEmpty,
-                      let hex = teacher["token_sha256"]?.string, let digest = Self.hexBytes(hex), digest.count == 32,
+                      let hex = teacher["token_sha256"]?.string, let digest = CourseSecret.hexBytes(hex), digest.count == 32,
                       teacher.keys.allSatisfy({ ["name", "token_sha256"].contains($0) }) else {
                     throw fail("teachers", nil, "each teacher is { name = \"…\", token_sha256 = \"…\" }, the token's SHA-256 as 64 hex digits (printf %s TOKEN | sha256sum)")
                 }
@@ -197,26 +197,5 @@ public struct CourseFile: Sendable {
                                                       hour: dateTime.time.hour, minute: dateTime.time.minute, second: dateTime.time.second))
         }
         return value.string.flatMap { ISO8601DateFormatter().date(from: $0) }
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.lowercased().utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = 0
-        while index < digits.count {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        default: return nil
-        }
     }
 }
